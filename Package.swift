@@ -1,0 +1,42 @@
+// swift-tools-version:5.10
+import PackageDescription
+
+let package = Package(
+    name: "Persona",
+    platforms: [.macOS(.v13)],
+    products: [
+        .executable(name: "persona", targets: ["persona"]),
+        .library(name: "PersonaCore", targets: ["PersonaCore"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+    ],
+    targets: [
+        .systemLibrary(
+            name: "COpenBLAS",
+            pkgConfig: "openblas",
+            providers: [.apt(["libopenblas-dev", "liblapacke-dev"])]
+        ),
+        .target(
+            name: "PersonaCore",
+            dependencies: ["COpenBLAS"],
+            swiftSettings: [.unsafeFlags(["-Ounchecked"], .when(configuration: .release))]
+        ),
+        .executableTarget(
+            name: "persona",
+            dependencies: [
+                "PersonaCore",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+        .testTarget(
+            name: "PersonaCoreTests",
+            dependencies: ["PersonaCore"],
+            resources: [.copy("Golden")]
+        ),
+        .testTarget(
+            name: "PersonaCLITests",
+            dependencies: ["PersonaCore"]
+        ),
+    ]
+)

@@ -1,0 +1,220 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// One parsed CSV record. Field contents are unescaped and stored back to back in
+/// `bytes`; `ends[i]` is where field i stops. The record is reused between calls
+/// to `CSVReader.next(into:)`, so reading a file allocates almost nothing per row.
+public struct CSVRecord {
+    public internal(set) var bytes: [UInt8] = []
+    public internal(set) var ends: [Int] = []
+    /// Physical line (1-based, the header is line 1) on which this record starts.
+    public internal(set) var line: Int = 0
+
+    public init() {
+        bytes.reserveCapacity(1024)
+        ends.reserveCapacity(64)
+    }
+
+    public var count: Int { ends.count }
+
+    @inline(__always) func range(_ i: Int) -> Range<Int> { (i == 0 ? 0 : ends[i - 1])..<ends[i] }
+
+    public func string(_ i: Int) -> String {
+        let r = range(i)
+        return bytes.withUnsafeBufferPointer { String(decoding: UnsafeBufferPointer(rebasing: $0[r]), as: UTF8.self) }
+    }
+
+    public func withField<R>(_ i: Int, _ body: (UnsafeBufferPointer<UInt8>) throws -> R) rethrows -> R {
+        let r = range(i)
+        return try bytes.withUnsafeBufferPointer { try body(UnsafeBufferPointer(rebasing: $0[r])) }
+    }
+
+    /// True for the missing-value markers: empty, NA, N/A, NaN, null, None (any case).
+    public func isMissing(_ i: Int) -> Bool { withField(i) { MissingMarkers.isMissing($0) } }
+
+    /// The field as a finite number, or nil when it is not one (missing markers included).
+    public func number(_ i: Int) -> Double? { withField(i) { NumberParser.parse($0) } }
+
+    public var fields: [String] { (0..<count).map(string) }
+}
+
+/// A streaming RFC 4180 reader. It reads the file in 1 MiB blocks and never holds
+/// the whole file: quoted fields may contain delimiters, doubled quotes and line
+/// breaks; a UTF-8 byte-order mark is skipped; LF and CRLF both end a record.
+/// Completely empty lines are skipped.
+public final class CSVReader {
+    public let path: String
+    public let displayName: String
+    public let delimiter: UInt8
+    public private(set) var header: [String] = []
+    /// Records returned so far, not counting the header.
+    public private(set) var recordsRead = 0
+
+    private let file: UnsafeMutablePointer<FILE>
+    private let capacity = 1 << 20
+    private let buffer: UnsafeMutablePointer<UInt8>
+    private var position = 0
+    private var length = 0
+    private var atEOF = false
+    private var line = 1
+    private var fingerprint = DataFingerprint()
+    public var dataFingerprint: DataFingerprint { fingerprint }
+
+    public init(path: String, delimiter: UInt8 = UInt8(ascii: ","), expectHeader: Bool = true) throws {
+        self.path = path
+        self.displayName = path
+        self.delimiter = delimiter
+        var st = stat()
+        if stat(path, &st) != 0 {
+            throw PersonaError("\(path): no such file. Check the path (see `persona datasets generate` for sample data)")
+        }
+        if (st.st_mode & S_IFMT) == S_IFDIR { throw PersonaError("\(path): is a directory, expected a CSV file") }
+        guard let f = fopen(path, "rb") else {
+            throw PersonaError("\(path): cannot be opened (\(String(cString: strerror(errno))))")
+        }
+        file = f
+        buffer = .allocate(capacity: capacity)
+        fill()
+        if length >= 3 && buffer[0] == 0xEF && buffer[1] == 0xBB && buffer[2] == 0xBF { position = 3 }
+        if expectHeader {
+            var rec = CSVRecord()
+            guard try next(into: &rec) else {
+                throw PersonaError.data(file: path, "the file is empty", fix: "Expected a header line naming the columns, then one row per record")
+            }
+            recordsRead = 0
+            header = rec.fields.map { $0.trimmingASCIISpaces() }
+            var seen = Set<String>()
+            for (i, name) in header.enumerated() {
+                if name.isEmpty {
+                    throw PersonaError.data(file: path, line: 1, column: i + 1, "the header has an empty column name", fix: "Name every column in the first line")
+                }
+                if !seen.insert(name).inserted {
+                    throw PersonaError.data(file: path, line: 1, column: i + 1, "the column name \"\(name)\" appears twice in the header", fix: "Give each column a unique name")
+                }
+            }
+        }
+    }
+
+    deinit {
+        fclose(file)
+        buffer.deallocate()
+    }
+
+    private func fill() {
+        if atEOF { length = 0; position = 0; return }
+        let n = fread(buffer, 1, capacity, file)
+        fingerprint.update(UnsafeBufferPointer(start: buffer, count: n))
+        length = n
+        position = 0
+        if n < capacity { atEOF = true }  // fread is short only at end of file or on error
+    }
+
+    @inline(__always) private func nextByte() -> UInt8? {
+        if position == length {
+            if atEOF { return nil }
+            fill()
+            if length == 0 { return nil }
+        }
+        let b = buffer[position]
+        position += 1
+        return b
+    }
+
+    @inline(__always) private func peekByte() -> UInt8? {
+        if position == length {
+            if atEOF { return nil }
+            fill()
+            if length == 0 { return nil }
+        }
+        return buffer[position]
+    }
+
+    /// Reads the next record into `record`. Returns false at the end of the file.
+    /// Throws on an unterminated quoted field, and (when a header was read) on a
+    /// record whose field count differs from the header's.
+    public func next(into record: inout CSVRecord) throws -> Bool {
+        let quote = UInt8(ascii: "\""), lf = UInt8(ascii: "\n"), cr = UInt8(ascii: "\r")
+        let delim = delimiter
+        while true {
+            record.bytes.removeAll(keepingCapacity: true)
+            record.ends.removeAll(keepingCapacity: true)
+            record.line = line
+            guard var c = nextByte() else { return false }
+            var quotedFieldSeen = false
+            var quoteStartLine = line
+            // 0 = start of field, 1 = unquoted, 2 = quoted, 3 = quote inside quoted
+            var state = 0
+            var endOfRecord = false
+            while !endOfRecord {
+                switch state {
+                case 0:
+                    if c == quote { state = 2; quotedFieldSeen = true; quoteStartLine = line }
+                    else if c == delim { record.ends.append(record.bytes.count) }
+                    else if c == lf { endOfRecord = true }
+                    else if c == cr { if peekByte() == lf { position += 1 }; endOfRecord = true }
+                    else { record.bytes.append(c); state = 1 }
+                case 1:
+                    if c == delim { record.ends.append(record.bytes.count); state = 0 }
+                    else if c == lf { endOfRecord = true }
+                    else if c == cr { if peekByte() == lf { position += 1 }; endOfRecord = true }
+                    else { record.bytes.append(c) }
+                case 2:
+                    if c == quote { state = 3 }
+                    else { if c == lf { line += 1 }; record.bytes.append(c) }
+                default:
+                    if c == quote { record.bytes.append(quote); state = 2 }
+                    else if c == delim { record.ends.append(record.bytes.count); state = 0 }
+                    else if c == lf { endOfRecord = true }
+                    else if c == cr { if peekByte() == lf { position += 1 }; endOfRecord = true }
+                    else { record.bytes.append(c); state = 1 }
+                }
+                if endOfRecord { break }
+                guard let n = nextByte() else {
+                    if state == 2 {
+                        throw PersonaError.data(file: path, line: quoteStartLine, column: record.ends.count + 1,
+                                                columnName: header.indices.contains(record.ends.count) ? header[record.ends.count] : nil,
+                                                "a quoted field is never closed (unterminated quote)",
+                                                fix: "Close the quote with \" and write a quote inside a quoted field as \"\"")
+                    }
+                    break
+                }
+                c = n
+            }
+            record.ends.append(record.bytes.count)
+            line += 1
+            if record.ends.count == 1 && record.bytes.isEmpty && !quotedFieldSeen { continue }  // blank line
+            if !header.isEmpty && record.count != header.count {
+                throw PersonaError.data(file: path, line: record.line,
+                                        "ragged row: \(record.count) field\(record.count == 1 ? "" : "s") where the header has \(header.count)",
+                                        fix: "Every row needs one value per header column; quote values that contain the delimiter")
+            }
+            recordsRead += 1
+            return true
+        }
+    }
+
+    /// Index of a header column by name.
+    public func columnIndex(_ name: String) -> Int? { header.firstIndex(of: name) }
+}
+
+extension String {
+    func trimmingASCIISpaces() -> String {
+        var s = Substring(self)
+        while let f = s.first, f == " " || f == "\t" { s.removeFirst() }
+        while let l = s.last, l == " " || l == "\t" { s.removeLast() }
+        return String(s)
+    }
+}
+
+/// Parses a delimiter given on the command line: one character, or `tab`/`\t`.
+public func parseDelimiter(_ text: String) throws -> UInt8 {
+    if text == "\\t" || text.lowercased() == "tab" { return UInt8(ascii: "\t") }
+    let bytes = Array(text.utf8)
+    guard bytes.count == 1, bytes[0] != UInt8(ascii: "\""), bytes[0] != UInt8(ascii: "\n"), bytes[0] != UInt8(ascii: "\r") else {
+        throw PersonaError("--delimiter must be a single character other than a quote or line break (or `tab`), got \"\(text)\"")
+    }
+    return bytes[0]
+}

@@ -1,0 +1,288 @@
+/// One raw input column of the pipeline and everything fitted for it.
+public struct PipelineColumn: Codable, Equatable, Sendable {
+    public var name: String
+    public var type: ColumnType
+    /// Numeric and boolean: the training median, used for missing values.
+    public var median: Double?
+    /// Numeric and boolean: whether a 0/1 "was missing" feature follows the value.
+    public var missingIndicator: Bool
+    /// Numeric and boolean: value' = (value - center) / scale (0 and 1 without standardisation).
+    public var center: Double
+    public var scale: Double
+    /// Categorical: the one-hot levels, most frequent first. A final extra feature
+    /// takes categories never seen in training (and rare ones beyond the cap).
+    public var levels: [String]?
+    /// Categorical: the value used for missing cells (the most frequent level).
+    public var fillValue: String?
+
+    enum CodingKeys: String, CodingKey {
+        case name, type, median, center, scale, levels
+        case missingIndicator = "missing_indicator"
+        case fillValue = "fill_value"
+    }
+}
+
+/// The fitted feature pipeline stored in every model: column selection,
+/// imputation (median plus a missing indicator for numbers, the most frequent
+/// level for categories), one-hot encoding with a bucket for unseen levels, and
+/// standardisation. Scoring applies exactly this, nothing refitted.
+public struct FeaturePipeline: Codable, Equatable, Sendable {
+    public static let maxLevels = 100
+    public static let unseenSuffix = "=<other>"
+
+    public var columns: [PipelineColumn]
+    public var standardize: Bool
+
+    /// Names of the encoded features, in matrix column order.
+    public var featureNames: [String] {
+        var names: [String] = []
+        for c in columns {
+            switch c.type {
+            case .categorical:
+                for l in c.levels ?? [] { names.append("\(c.name)=\(l)") }
+                names.append(c.name + Self.unseenSuffix)
+            default:
+                names.append(c.name)
+                if c.missingIndicator { names.append(c.name + "_missing") }
+            }
+        }
+        return names
+    }
+
+    public var width: Int { featureNames.count }
+
+    /// The scaled value of a raw number. Training and scoring both come through
+    /// here, on the Float32-rounded input, so they agree bit for bit.
+    @inline(__always) static func scaled(_ raw: Float, _ center: Double, _ scale: Double) -> Float {
+        Float((Double(raw) - center) / scale)
+    }
+}
+
+/// Which columns become features.
+public struct ColumnSelection: Equatable, Sendable {
+    public var features: [String]?
+    public var exclude: [String]
+    public init(features: [String]? = nil, exclude: [String] = []) {
+        self.features = features
+        self.exclude = exclude
+    }
+}
+
+/// A pipeline bound to a file's header: where each input column sits.
+public struct BoundPipeline {
+    public let pipeline: FeaturePipeline
+    public let file: String
+    let indices: [Int]
+    let levelIndex: [[String: Int]]
+    let offsets: [Int]
+    public let width: Int
+
+    public init(_ pipeline: FeaturePipeline, header: [String], file: String) throws {
+        self.pipeline = pipeline
+        self.file = file
+        var idx: [Int] = []
+        let missing = pipeline.columns.map(\.name).filter { !header.contains($0) }
+        if !missing.isEmpty {
+            throw PersonaError.data(file: file, line: 1,
+                                    "the model needs column\(missing.count > 1 ? "s" : "") \(missing.map { "\"\($0)\"" }.joined(separator: ", ")), missing from the header",
+                                    fix: "Score a file with the same columns the model was trained on (see `persona inspect MODEL`)")
+        }
+        for c in pipeline.columns { idx.append(header.firstIndex(of: c.name)!) }
+        indices = idx
+        levelIndex = pipeline.columns.map { c in
+            var d: [String: Int] = [:]
+            for (i, l) in (c.levels ?? []).enumerated() { d[l] = i }
+            return d
+        }
+        var offs: [Int] = []
+        var w = 0
+        for c in pipeline.columns {
+            offs.append(w)
+            w += c.type == .categorical ? (c.levels?.count ?? 0) + 1 : (c.missingIndicator ? 2 : 1)
+        }
+        offsets = offs
+        width = w
+    }
+
+    /// Writes the encoded features of one record into `out` (width values).
+    /// `raw` mode leaves numbers unimputed (NaN) and unscaled, for fitting.
+    func encode(_ rec: CSVRecord, into out: UnsafeMutablePointer<Float>, raw: Bool = false) throws {
+        for (k, c) in pipeline.columns.enumerated() {
+            let j = indices[k]
+            let o = offsets[k]
+            switch c.type {
+            case .categorical:
+                let n = (c.levels?.count ?? 0)
+                for t in 0...n { out[o + t] = 0 }
+                var key = rec.withField(j) { MissingMarkers.isMissing($0) } ? (c.fillValue ?? "") : rec.string(j)
+                if key.first == " " || key.last == " " { key = key.trimmingASCIISpaces() }
+                out[o + (levelIndex[k][key] ?? n)] = 1
+            default:
+                let parsed: Double?? = rec.withField(j) { f -> Double?? in
+                    if MissingMarkers.isMissing(f) { return .some(nil) }
+                    if let v = NumberParser.parse(f) { return .some(v) }
+                    if c.type == .boolean, let b = BooleanWords.value(f) { return .some(b ? 1 : 0) }
+                    return nil
+                }
+                guard let value = parsed else {
+                    throw PersonaError.data(file: file, line: rec.line, column: j + 1, columnName: c.name,
+                                            "expected a number, found \"\(rec.string(j))\"",
+                                            fix: "Fix the value, or leave the cell empty (or NA) to mark it missing")
+                }
+                if raw {
+                    out[o] = value.map { Float($0) } ?? .nan
+                    if c.missingIndicator { out[o + 1] = value == nil ? 1 : 0 }
+                } else {
+                    let r = Float(value ?? c.median ?? 0)
+                    out[o] = FeaturePipeline.scaled(r, c.center, c.scale)
+                    if c.missingIndicator { out[o + 1] = value == nil ? 1 : 0 }
+                }
+            }
+        }
+    }
+}
+
+extension FeaturePipeline {
+    /// Reads a whole CSV file through the fitted pipeline into a Float32 matrix.
+    public func transform(path: String, delimiter: UInt8 = UInt8(ascii: ","),
+                          keep: [String] = []) throws -> (matrix: FloatMatrix, kept: [[String]]) {
+        let reader = try CSVReader(path: path, delimiter: delimiter)
+        let bound = try BoundPipeline(self, header: reader.header, file: path)
+        let keepIdx = try keep.map { name -> Int in
+            guard let i = reader.columnIndex(name) else {
+                throw PersonaError.data(file: path, line: 1, columnName: name, "no such column in the header",
+                                        fix: "Columns are: \(reader.header.joined(separator: ", "))")
+            }
+            return i
+        }
+        var m = FloatMatrix(rows: 0, cols: bound.width)
+        var kept: [[String]] = keep.map { _ in [] }
+        var rowBuffer = [Float](repeating: 0, count: bound.width)
+        var rec = CSVRecord()
+        while try reader.next(into: &rec) {
+            try rowBuffer.withUnsafeMutableBufferPointer { try bound.encode(rec, into: $0.baseAddress!) }
+            m.appendRow(rowBuffer)
+            for (t, i) in keepIdx.enumerated() { kept[t].append(rec.string(i)) }
+        }
+        if reader.recordsRead == 0 {
+            throw PersonaError.data(file: path, "the file has a header but no data rows", fix: "Add at least one row of data")
+        }
+        return (m, kept)
+    }
+
+    /// Chooses the feature columns, fits the pipeline and returns the encoded training matrix.
+    public static func fit(path: String, profile: DataProfile, selection: ColumnSelection,
+                           reserved: [String] = [], standardize: Bool = true,
+                           delimiter: UInt8 = UInt8(ascii: ",")) throws -> (pipeline: FeaturePipeline, matrix: FloatMatrix) {
+        let names = profile.columns.map(\.name)
+        for name in (selection.features ?? []) + selection.exclude where !names.contains(name) {
+            throw PersonaError.data(file: path, line: 1, columnName: name,
+                                    "is named on the command line but the file has no such column",
+                                    fix: "Columns are: \(names.joined(separator: ", "))")
+        }
+        var chosen: [ColumnProfile]
+        if let features = selection.features {
+            chosen = features.map { f in profile.columns.first { $0.name == f }! }
+        } else {
+            chosen = profile.columns.filter { $0.type != .identifier && !selection.exclude.contains($0.name) && !reserved.contains($0.name) }
+        }
+        chosen = chosen.filter { !selection.exclude.contains($0.name) }
+        if chosen.isEmpty {
+            throw PersonaError.data(file: path, "no feature columns are left to train on",
+                                    fix: "Name them with --features, or exclude fewer with --exclude")
+        }
+        var columns: [PipelineColumn] = []
+        for c in chosen {
+            if c.missing == c.count {
+                throw PersonaError.data(file: path, columnName: c.name,
+                                        "every value is missing (\(c.count) rows), so it cannot be a feature",
+                                        fix: "Fill it in, or leave it out with --exclude \(c.name)")
+            }
+            let textIdentifier = c.type == .identifier && !c.allIntegers
+            switch c.type {
+            case _ where c.type == .categorical || textIdentifier:
+                let levels = c.topValues.prefix(maxLevels).map(\.value)
+                columns.append(PipelineColumn(name: c.name, type: .categorical, median: nil, missingIndicator: false,
+                                              center: 0, scale: 1, levels: Array(levels), fillValue: levels.first))
+            default:
+                columns.append(PipelineColumn(name: c.name, type: c.type == .boolean ? .boolean : .numeric, median: nil,
+                                              missingIndicator: c.missing > 0, center: 0, scale: 1, levels: nil, fillValue: nil))
+            }
+        }
+        var pipeline = FeaturePipeline(columns: columns, standardize: standardize)
+
+        // Second pass: raw values (missing numbers as NaN), one-hot already final.
+        let reader = try CSVReader(path: path, delimiter: delimiter)
+        let bound = try BoundPipeline(pipeline, header: reader.header, file: path)
+        var m = FloatMatrix(rows: 0, cols: bound.width)
+        m.storage.reserveCapacity(profile.rows * bound.width)
+        var rowBuffer = [Float](repeating: 0, count: bound.width)
+        var rec = CSVRecord()
+        while try reader.next(into: &rec) {
+            try rowBuffer.withUnsafeMutableBufferPointer { try bound.encode(rec, into: $0.baseAddress!, raw: true) }
+            m.appendRow(rowBuffer)
+        }
+        let n = m.rows, w = m.cols
+        for (k, c) in pipeline.columns.enumerated() where c.type != .categorical {
+            let o = bound.offsets[k]
+            var present: [Float] = []
+            present.reserveCapacity(n)
+            for i in 0..<n where !m.storage[i * w + o].isNaN { present.append(m.storage[i * w + o]) }
+            let median = Statistics.median(&present)
+            pipeline.columns[k].median = median
+            let fill = Float(median)
+            var center = 0.0, scale = 1.0
+            if standardize {
+                // Two-pass mean and variance in Double: exact enough for any column
+                // whose values sit far from zero, unlike the one-pass sum of squares.
+                var sum = 0.0
+                for i in 0..<n { let v = m.storage[i * w + o]; sum += Double(v.isNaN ? fill : v) }
+                let mean = sum / Double(n)
+                var ss = 0.0
+                for i in 0..<n { let v = m.storage[i * w + o]; let d = Double(v.isNaN ? fill : v) - mean; ss += d * d }
+                let std = (ss / Double(n)).squareRoot()
+                center = mean
+                scale = std > 0 && std.isFinite ? std : 1
+            }
+            pipeline.columns[k].center = center
+            pipeline.columns[k].scale = scale
+            for i in 0..<n {
+                let v = m.storage[i * w + o]
+                m.storage[i * w + o] = FeaturePipeline.scaled(v.isNaN ? fill : v, center, scale)
+            }
+        }
+        return (pipeline, m)
+    }
+}
+
+public enum Statistics {
+    /// Median of the values (mean of the two middle ones for an even count), by
+    /// quickselect in expected linear time. Reorders `values`.
+    public static func median(_ values: inout [Float]) -> Double {
+        let n = values.count
+        if n == 0 { return 0 }
+        let upper = select(&values, n / 2)
+        if n % 2 == 1 { return Double(upper) }
+        // the lower middle is the largest value left of the upper middle
+        var lower = -Float.infinity
+        for i in 0..<(n / 2) where values[i] > lower { lower = values[i] }
+        return (Double(lower) + Double(upper)) / 2
+    }
+
+    /// The k-th smallest value (0-based); afterwards values[..<k] <= it <= values[k...].
+    static func select(_ a: inout [Float], _ k: Int) -> Float {
+        var lo = 0, hi = a.count - 1
+        var rng = SplitMix64(seed: 0x5EED)
+        while lo < hi {
+            let p = a[lo + Int(rng.next() % UInt64(hi - lo + 1))]
+            var i = lo, j = hi
+            while i <= j {
+                while a[i] < p { i += 1 }
+                while a[j] > p { j -= 1 }
+                if i <= j { a.swapAt(i, j); i += 1; j -= 1 }
+            }
+            if k <= j { hi = j } else if k >= i { lo = i } else { break }
+        }
+        return a[k]
+    }
+}

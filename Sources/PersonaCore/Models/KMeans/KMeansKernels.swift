@@ -1,0 +1,124 @@
+/// The hot loops of k-means, kept small and separate from the algorithm.
+///
+/// Squared distances come from the expansion |x - c|² = |x|² - 2 x·c + |c|², so
+/// the dominant cost is one SGEMM per block of rows. The expansion cancels badly
+/// when x and c are close relative to their norms, so it is used only to pick
+/// the nearest centre; the distance reported for that centre is recomputed
+/// directly as Σ (x - c)², accumulated in Double.
+enum KMeansKernels {
+    static let chunkRows = 1024
+
+    struct Assignment {
+        var labels: [Int32]
+        var distances: [Float]     // squared distance to the assigned centre
+        var sums: [Double]         // per-centre coordinate sums (k x d)
+        var counts: [Int]
+        var inertia: Double
+    }
+
+    static func squaredNorms(_ x: FloatMatrix) -> [Float] {
+        var norms = [Float](repeating: 0, count: x.rows)
+        let d = x.cols
+        x.storage.withUnsafeBufferPointer { p in
+            for i in 0..<x.rows {
+                var s: Float = 0
+                for j in 0..<d { let v = p[i * d + j]; s += v * v }
+                norms[i] = s
+            }
+        }
+        return norms
+    }
+
+    /// Assigns every row to its nearest centre, and gathers what the update step needs.
+    static func assign(_ x: FloatMatrix, centres: FloatMatrix, accumulate: Bool = true) -> Assignment {
+        let n = x.rows, d = x.cols, k = centres.rows
+        let centreNorms = squaredNorms(centres)
+        var labels = [Int32](repeating: 0, count: n)
+        var distances = [Float](repeating: 0, count: n)
+        let blocks = Parallel.blocks(n, minBlock: 4096)
+        let partials: [(sums: [Double], counts: [Int], inertia: Double)] = labels.withUnsafeMutableBufferPointer { lp in
+            distances.withUnsafeMutableBufferPointer { dp in
+                let labelsOut = UnsafeSendableBox(lp), distOut = UnsafeSendableBox(dp)
+                return Parallel.map(blocks.count) { b -> (sums: [Double], counts: [Int], inertia: Double) in
+                    var sums = [Double](repeating: 0, count: accumulate ? k * d : 0)
+                    var counts = [Int](repeating: 0, count: k)
+                    var inertia = 0.0
+                    var dots = [Float](repeating: 0, count: chunkRows * k)
+                    let range = blocks[b]
+                    x.storage.withUnsafeBufferPointer { xp in
+                        centres.storage.withUnsafeBufferPointer { cp in
+                            var start = range.lowerBound
+                            while start < range.upperBound {
+                                let m = min(chunkRows, range.upperBound - start)
+                                dots.withUnsafeMutableBufferPointer { dotp in
+                                    Float._gemm(false, true, m, k, d, 1, xp.baseAddress! + start * d, d,
+                                                cp.baseAddress!, d, 0, dotp.baseAddress!, k)
+                                }
+                                for r in 0..<m {
+                                    let i = start + r
+                                    var best = 0
+                                    var bestValue = Float.infinity
+                                    let rowBase = r * k
+                                    for c in 0..<k {
+                                        let v = centreNorms[c] - 2 * dots[rowBase + c]
+                                        if v < bestValue { bestValue = v; best = c }
+                                    }
+                                    var exact = 0.0
+                                    let xi = xp.baseAddress! + i * d, cj = cp.baseAddress! + best * d
+                                    for j in 0..<d { let diff = Double(xi[j] - cj[j]); exact += diff * diff }
+                                    labelsOut.value[i] = Int32(best)
+                                    distOut.value[i] = Float(exact)
+                                    counts[best] += 1
+                                    inertia += exact
+                                    if accumulate {
+                                        let base = best * d
+                                        for j in 0..<d { sums[base + j] += Double(xi[j]) }
+                                    }
+                                }
+                                start += m
+                            }
+                        }
+                    }
+                    return (sums, counts, inertia)
+                }
+            }
+        }
+        var sums = [Double](repeating: 0, count: accumulate ? k * d : 0)
+        var counts = [Int](repeating: 0, count: k)
+        var inertia = 0.0
+        for p in partials {
+            for t in sums.indices { sums[t] += p.sums[t] }
+            for c in 0..<k { counts[c] += p.counts[c] }
+            inertia += p.inertia
+        }
+        return Assignment(labels: labels, distances: distances, sums: sums, counts: counts, inertia: inertia)
+    }
+
+    /// Squared distances from every row to each of the given candidate rows (n x t, row-major).
+    static func distancesToRows(_ x: FloatMatrix, norms: [Float], candidates: [Int]) -> [Float] {
+        let n = x.rows, d = x.cols, t = candidates.count
+        var cand = [Float](repeating: 0, count: t * d)
+        for (a, idx) in candidates.enumerated() { for j in 0..<d { cand[a * d + j] = x.storage[idx * d + j] } }
+        var out = [Float](repeating: 0, count: n * t)
+        let blocks = Parallel.blocks(n, minBlock: 4096)
+        out.withUnsafeMutableBufferPointer { op in
+            let outBox = UnsafeSendableBox(op)
+            Parallel.forEach(blocks.count) { b in
+                let range = blocks[b]
+                x.storage.withUnsafeBufferPointer { xp in
+                    cand.withUnsafeBufferPointer { cp in
+                        Float._gemm(false, true, range.count, t, d, -2, xp.baseAddress! + range.lowerBound * d, d,
+                                    cp.baseAddress!, d, 0, outBox.value.baseAddress! + range.lowerBound * t, t)
+                    }
+                }
+                for i in range {
+                    for a in 0..<t {
+                        let v = outBox.value[i * t + a] + norms[i] + norms[candidates[a]]
+                        outBox.value[i * t + a] = max(0, v)
+                    }
+                }
+            }
+        }
+        return out
+    }
+}

@@ -1,0 +1,142 @@
+import Foundation
+
+/// A fitted k-means segmentation: the centres live in the pipeline's encoded
+/// space; `segment` for a row is its nearest centre.
+public struct KMeansModel: PersonaModel {
+    public static let kind = "kmeans"
+    public static let title = "k-means segmentation"
+
+    public var card: ModelCard
+    public var centres: FloatMatrix
+    public var clusterSizes: [Int]
+
+    public var k: Int { centres.rows }
+
+    public init(card: ModelCard, centres: FloatMatrix, clusterSizes: [Int]) {
+        self.card = card
+        self.centres = centres
+        self.clusterSizes = clusterSizes
+    }
+
+    public init(card: ModelCard, tensors: [String: Tensor], path: String) throws {
+        guard let t = tensors["centroids"], let values = t.floats, t.shape.count == 2,
+              let sizes = tensors["cluster_sizes"]?.int64s, sizes.count == t.shape[0] else {
+            throw PersonaError("\(path): corrupted k-means model (the centroids or cluster_sizes tensor is missing or malformed)")
+        }
+        guard t.shape[1] == card.pipeline.width else {
+            throw PersonaError("\(path): corrupted k-means model (centroids have \(t.shape[1]) features, the pipeline makes \(card.pipeline.width))")
+        }
+        self.card = card
+        self.centres = FloatMatrix(rows: t.shape[0], cols: t.shape[1], storage: values)
+        self.clusterSizes = sizes.map { Int($0) }
+    }
+
+    public func tensors() -> [String: Tensor] {
+        ["centroids": Tensor(centres.storage, shape: [centres.rows, centres.cols]),
+         "cluster_sizes": Tensor(clusterSizes.map { Int64($0) }, shape: [clusterSizes.count])]
+    }
+
+    /// Nearest centre and the Euclidean distance to it, per row.
+    public func assign(_ x: FloatMatrix) -> (segments: [Int32], squaredDistances: [Float], inertia: Double) {
+        let a = KMeansKernels.assign(x, centres: centres, accumulate: false)
+        return (a.labels, a.distances, a.inertia)
+    }
+
+    public func score(_ batch: FloatMatrix) -> [ScoreColumn] {
+        let a = assign(batch)
+        return [ScoreColumn(name: "segment", values: a.segments.map { Double($0) }, isInteger: true),
+                ScoreColumn(name: "distance", values: a.squaredDistances.map { Double($0).squareRoot() })]
+    }
+
+    public func evaluate(_ x: FloatMatrix, file: String, options: EvaluationOptions) throws -> JSONValue {
+        let a = assign(x)
+        var sizes = [Int](repeating: 0, count: k)
+        for s in a.segments { sizes[Int(s)] += 1 }
+        let sil = ClusteringMetrics.silhouette(x, labels: a.segments, sample: options.silhouetteSample, seed: options.seed)
+        func num(_ v: Double?) -> JSONValue { v.map { .number($0) } ?? .null }
+        return .object([
+            "kind": .string(Self.kind),
+            "rows": .number(Double(x.rows)),
+            "k": .number(Double(k)),
+            "inertia": .number(a.inertia),
+            "silhouette": num(sil.score),
+            "silhouette_sample": .number(Double(sil.rows)),
+            "davies_bouldin": num(ClusteringMetrics.daviesBouldin(x, labels: a.segments, k: k)),
+            "calinski_harabasz": num(ClusteringMetrics.calinskiHarabasz(x, labels: a.segments, k: k)),
+            "cluster_sizes": .array(sizes.map { .number(Double($0)) }),
+        ])
+    }
+
+    /// Each centre in original units: numbers un-standardised, categories as the
+    /// share of the segment in each level.
+    public func centreInOriginalUnits(_ c: Int) -> [(feature: String, value: String)] {
+        var out: [(String, String)] = []
+        var offset = 0
+        for col in card.pipeline.columns {
+            switch col.type {
+            case .categorical:
+                let levels = (col.levels ?? []) + ["<other>"]
+                var shares: [(String, Float)] = []
+                for (t, l) in levels.enumerated() { shares.append((l, centres[c, offset + t])) }
+                let top = shares.sorted { $0.1 > $1.1 }.prefix(3).filter { $0.1 > 0.005 }
+                out.append((col.name, top.map { "\($0.0) \(Int(($0.1 * 100).rounded()))%" }.joined(separator: ", ")))
+                offset += levels.count
+            default:
+                let v = Double(centres[c, offset]) * col.scale + col.center
+                out.append((col.name, formatNumber(v)))
+                offset += col.missingIndicator ? 2 : 1
+            }
+        }
+        return out
+    }
+
+    public func summary() -> String {
+        var lines: [String] = []
+        let total = max(1, clusterSizes.reduce(0, +))
+        lines.append("\(k) segments over \(card.pipeline.columns.count) input columns (\(card.pipeline.width) encoded features)")
+        if let inertia = card.trainingMetrics["inertia"]?.double {
+            lines.append("training inertia \(formatNumber(inertia)), \(card.trainingMetrics["iterations"]?.int ?? 0) iterations, converged: \(card.trainingMetrics["converged"] == .bool(true) ? "yes" : "no")")
+        }
+        lines.append("")
+        lines.append("segment centres in original units:")
+        for c in 0..<k {
+            let share = Double(clusterSizes[c]) / Double(total) * 100
+            lines.append("  segment \(c): \(clusterSizes[c]) rows (\(formatNumber(share, digits: 3))%)")
+            for (f, v) in centreInOriginalUnits(c) { lines.append("    \(f): \(v)") }
+        }
+        return lines.joined(separator: "\n")
+    }
+
+    /// Trains on a CSV file: profile, fit the pipeline, run k-means, build the card.
+    public static func train(path: String, config: KMeansConfig, selection: ColumnSelection,
+                             delimiter: UInt8 = UInt8(ascii: ","), progress: ProgressHandler? = nil) throws -> KMeansModel {
+        try config.validate()
+        let profile = try Profiler.profile(path: path, delimiter: delimiter)
+        try config.validate(rows: profile.rows)
+        let (pipeline, x) = try FeaturePipeline.fit(path: path, profile: profile, selection: selection,
+                                                    standardize: config.standardize, delimiter: delimiter)
+        progress?("read \(x.rows) rows, \(pipeline.columns.count) columns -> \(x.cols) features")
+        var start: FloatMatrix? = nil
+        if case .file(let initPath) = config.initialization {
+            let (m, _) = try pipeline.transform(path: initPath, delimiter: delimiter)
+            if m.rows != config.k {
+                throw PersonaError.data(file: initPath, "holds \(m.rows) starting centres but --k is \(config.k)",
+                                        fix: "Give one row per centre, or set --k \(m.rows)")
+            }
+            start = m
+        }
+        let result = try KMeans.fit(x, config: config, initialCentres: start, progress: progress)
+        let card = ModelCard(
+            kind: kind, pipeline: pipeline,
+            hyperparameters: try JSONValue(encoding: config),
+            trainingMetrics: .object([
+                "inertia": .number(result.inertia),
+                "iterations": .number(Double(result.iterations)),
+                "converged": .bool(result.converged),
+                "cluster_sizes": .array(result.sizes.map { .number(Double($0)) }),
+            ]),
+            trainingData: DataFingerprintInfo(file: (path as NSString).lastPathComponent, rows: profile.rows,
+                                              columns: profile.columns.count, hash: profile.fingerprint))
+        return KMeansModel(card: card, centres: result.centres, clusterSizes: result.sizes)
+    }
+}

@@ -1,0 +1,69 @@
+/// One column of `persona score` output for a batch of rows.
+public struct ScoreColumn {
+    public var name: String
+    public var values: [Double]
+    public var isInteger: Bool
+    public var labels: [String]?   // when set, written instead of values
+    public init(name: String, values: [Double], isInteger: Bool = false, labels: [String]? = nil) {
+        self.name = name; self.values = values; self.isInteger = isInteger; self.labels = labels
+    }
+}
+
+/// What every trained model can do. A family adds one folder with a config,
+/// a `fit`, and a type conforming to this; the model file, `inspect`, `score`,
+/// `evaluate` and the conformance tests work through this protocol.
+public protocol PersonaModel {
+    static var kind: String { get }
+    /// A sentence for `--help` and error messages ("k-means segmentation").
+    static var title: String { get }
+    var card: ModelCard { get }
+    init(card: ModelCard, tensors: [String: Tensor], path: String) throws
+    func tensors() -> [String: Tensor]
+    /// Predictions for a batch of pipeline-encoded rows.
+    func score(_ batch: FloatMatrix) -> [ScoreColumn]
+    /// Metrics on an encoded data set (the evaluation file, through the pipeline).
+    func evaluate(_ x: FloatMatrix, file: String, options: EvaluationOptions) throws -> JSONValue
+    /// A human-readable account of what was learned, for `inspect`.
+    func summary() -> String
+}
+
+public struct EvaluationOptions: Sendable {
+    public var seed: UInt64
+    public var silhouetteSample: Int
+    public init(seed: UInt64 = 0, silhouetteSample: Int = 10_000) {
+        self.seed = seed; self.silhouetteSample = silhouetteSample
+    }
+}
+
+/// The model families this release knows, by kind.
+public enum ModelRegistry {
+    public static let families: [any PersonaModel.Type] = [KMeansModel.self]
+
+    public static func family(kind: String) -> (any PersonaModel.Type)? {
+        families.first { $0.kind == kind }
+    }
+}
+
+public enum ModelStore {
+    public static func save(_ model: some PersonaModel, to path: String) throws {
+        try ModelFile.write(card: model.card, tensors: model.tensors(), to: path)
+    }
+
+    /// Loads any model, checking the file and the kind.
+    public static func load(path: String) throws -> any PersonaModel {
+        let (card, tensors) = try ModelFile.read(path: path)
+        guard let family = ModelRegistry.family(kind: card.kind) else {
+            throw PersonaError("\(path): a model of kind \"\(card.kind)\", which this release of Persona does not know. Upgrade Persona")
+        }
+        return try family.init(card: card, tensors: tensors, path: path)
+    }
+
+    /// Loads a model that must be of one family.
+    public static func load<M: PersonaModel>(path: String, as type: M.Type, forCommand command: String) throws -> M {
+        let (card, tensors) = try ModelFile.read(path: path)
+        guard card.kind == M.kind else {
+            throw PersonaError("\(path): is a \(card.kind) model, but `\(command)` needs a \(M.kind) model. Pass a model trained with `persona train \(M.kind)`")
+        }
+        return try M(card: card, tensors: tensors, path: path)
+    }
+}

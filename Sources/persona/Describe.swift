@@ -1,0 +1,61 @@
+import ArgumentParser
+import Foundation
+import PersonaCore
+
+struct Describe: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Profile a CSV file: each column's type, missing values, distinct values and summary.",
+        discussion: """
+        Types: numeric, boolean (true/false, yes/no or only 0/1), categorical, and
+        identifier (a unique key per row, left out of features by default).
+        Missing markers: empty, NA, N/A, NaN, null, None.
+        """
+    )
+
+    @Argument(help: "The CSV file to profile.")
+    var file: String
+
+    @Option(help: ArgumentHelp("Field delimiter: one character, or `tab`.", valueName: "char"))
+    var delimiter: String = ","
+
+    @Flag(help: "Print one JSON object instead of a table.")
+    var json = false
+
+    @OptionGroup var verbosity: Verbosity
+
+    func run() throws {
+        verbosity.apply()
+        let profile = try Profiler.profile(path: file, delimiter: try parseDelimiter(delimiter))
+        if json {
+            print(try JSONText.encode(profile, pretty: true))
+            return
+        }
+        print("\(file): \(profile.rows) rows, \(profile.columns.count) columns")
+        let nameWidth = max(6, profile.columns.map(\.name.count).max() ?? 6)
+        print(pad("column", nameWidth) + "  " + pad("type", 11) + "  " + lpad("missing", 8) + "  " + lpad("distinct", 8) + "  summary")
+        for c in profile.columns {
+            let distinct = c.distinctIsLowerBound ? "\(c.distinct)+" : "\(c.distinct)"
+            var summary = ""
+            switch c.type {
+            case .numeric, .boolean:
+                if let mn = c.min, let mean = c.mean, let mx = c.max {
+                    summary = "min \(formatNumber(mn)) · mean \(formatNumber(mean)) · max \(formatNumber(mx))"
+                    if c.type == .boolean { summary = "share true \(formatNumber(mean * 100, digits: 3))%" }
+                } else {
+                    summary = "all values missing"
+                }
+            case .categorical, .identifier:
+                let present = max(1, c.count - c.missing)
+                summary = c.topValues.prefix(c.type == .identifier ? 3 : 5).map {
+                    "\($0.value) \(formatNumber(Double($0.count) / Double(present) * 100, digits: 3))%"
+                }.joined(separator: ", ")
+                if c.type == .identifier { summary = "e.g. " + c.topValues.prefix(3).map(\.value).joined(separator: ", ") }
+            }
+            let missing = c.missing == 0 ? "0" : "\(c.missing) (\(formatNumber(Double(c.missing) / Double(c.count) * 100, digits: 2))%)"
+            print(pad(c.name, nameWidth) + "  " + pad(c.type.rawValue, 11) + "  " + lpad(missing, 8) + "  " + lpad(distinct, 8) + "  " + summary)
+        }
+    }
+}
+
+func pad(_ s: String, _ n: Int) -> String { s.count >= n ? s : s + String(repeating: " ", count: n - s.count) }
+func lpad(_ s: String, _ n: Int) -> String { s.count >= n ? s : String(repeating: " ", count: n - s.count) + s }

@@ -1,0 +1,24 @@
+import ArgumentParser
+import PersonaCore
+
+struct Persona: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "persona",
+        abstract: "A machine-learning workbench for customer analytics.",
+        discussion: """
+        Segment a customer base, then score it. A first session:
+
+          persona datasets generate customers --rows 20000 --seed 7 --out customers.csv
+          persona describe customers.csv
+          persona train kmeans --data customers.csv --k 5 --seed 7 --out models/segments.safetensors
+          persona evaluate models/segments.safetensors --data customers.csv
+          persona inspect models/segments.safetensors
+          persona score models/segments.safetensors --data customers.csv --out segments.csv
+
+        Exit codes: 0 success, 1 bad data or model (the message names the file,
+        line and column), 2 usage error.
+        """,
+        version: PersonaVersion.tool,
+        subcommands: [Datasets.self, Describe.self, Split.self, Train.self, Evaluate.self, Score.self, Inspect.self]
+    )
+}

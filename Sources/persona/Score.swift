@@ -1,0 +1,42 @@
+import ArgumentParser
+import Foundation
+import PersonaCore
+
+struct Score: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Score every row of a CSV file with a saved model.",
+        discussion: """
+        Streams the input in chunks through the model's fitted pipeline, so files
+        larger than memory work. The output file appears only when every row has
+        been scored; a bad row stops the run with its line and column named.
+
+        k-means writes `segment` and `distance` (Euclidean, in the model's
+        standardised feature space) per row.
+        """
+    )
+
+    @Argument(help: "The model file.")
+    var model: String
+
+    @OptionGroup var input: DataInput
+
+    @Option(help: ArgumentHelp("Where to write the scores (CSV).", valueName: "file"))
+    var out: String
+
+    @Option(name: .customLong("id"), help: ArgumentHelp("Column(s) to carry into the output, comma-separated (default: the first column if it is an id).", valueName: "col"))
+    var id: [String] = []
+
+    @OptionGroup var verbosity: Verbosity
+
+    func run() throws {
+        verbosity.apply()
+        let loaded = try ModelStore.load(path: model)
+        let start = Date()
+        let ids = id.isEmpty ? nil : id.flatMap(splitList)
+        let summary = try BatchScorer.score(model: loaded, input: input.data, delimiter: try input.delimiterByte(),
+                                            idColumns: ids, output: out)
+        let seconds = Date().timeIntervalSince(start)
+        print("scored \(summary.rows) rows -> \(out) (\(summary.columns.joined(separator: ",")))")
+        Console.progress(String(format: "%.2f s, %.0f rows/s", seconds, Double(summary.rows) / max(seconds, 1e-9)))
+    }
+}

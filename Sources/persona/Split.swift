@@ -1,0 +1,40 @@
+import ArgumentParser
+import PersonaCore
+
+struct Split: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Split a CSV file into seeded train and test parts.",
+        discussion: "With --stratify COL each value of COL keeps its share in both parts (use it for a churn label)."
+    )
+
+    @OptionGroup var input: DataInput
+
+    @Option(name: .customLong("test-fraction"), help: "Share of rows for the test part, between 0 and 1.")
+    var testFraction: Double = 0.2
+
+    @Option(help: ArgumentHelp("Keep the class balance of this column in both parts.", valueName: "col"))
+    var stratify: String?
+
+    @Option(help: "Random seed.")
+    var seed: UInt64 = 0
+
+    @Option(name: .customLong("train-out"), help: ArgumentHelp("Where to write the training part.", valueName: "file"))
+    var trainOut: String
+
+    @Option(name: .customLong("test-out"), help: ArgumentHelp("Where to write the test part.", valueName: "file"))
+    var testOut: String
+
+    @OptionGroup var verbosity: Verbosity
+
+    func validate() throws {
+        if !(testFraction > 0 && testFraction < 1) { throw ValidationError("--test-fraction must be between 0 and 1.") }
+        if trainOut == testOut { throw ValidationError("--train-out and --test-out must differ.") }
+    }
+
+    func run() throws {
+        verbosity.apply()
+        let s = try Splitter.split(path: input.data, testFraction: testFraction, stratify: stratify, seed: seed,
+                                   trainOut: trainOut, testOut: testOut, delimiter: try input.delimiterByte())
+        print("wrote \(trainOut) (\(s.train) rows) and \(testOut) (\(s.test) rows)")
+    }
+}

@@ -1,0 +1,24 @@
+import ArgumentParser
+import Foundation
+import PersonaCore
+
+// Exit codes: 0 success, 1 bad data or model (a PersonaError, with a message
+// naming the file, line and column), 2 usage error. Never a stack trace.
+do {
+    var command = try Persona.parseAsRoot()
+    try command.run()
+} catch let error as PersonaError {
+    Console.error(error.message)
+    exit(1)
+} catch let error as ExitCode {
+    exit(error.rawValue)
+} catch {
+    let code = Persona.exitCode(for: error)
+    let message = Persona.fullMessage(for: error)
+    if code == .success {
+        print(message)
+        exit(0)
+    }
+    FileHandle.standardError.write(Data((message + "\n").utf8))
+    exit(2)
+}
