@@ -64,7 +64,6 @@ struct TrainKMeans: ParsableCommand {
     }
 
     func validate() throws {
-        if k < 1 { throw ValidationError("--k must be at least 1 (got \(k)).") }
         if maxIterations < 1 { throw ValidationError("--max-iter must be at least 1.") }
         if !(tol >= 0) { throw ValidationError("--tol must be >= 0.") }
         if nInit < 1 { throw ValidationError("--n-init must be at least 1.") }

@@ -103,7 +103,7 @@ public enum Generators {
     /// usage drop). The intercept puts the churn rate near 22%.
     public static func churnLogit(tenure: Double, monthly: Double, contract: Int, plan: Int, payment: Int,
                                   supportCalls: Int, usageChange: Double, paperless: Bool, senior: Bool) -> Double {
-        var z = -0.9
+        var z = -1.25
         z += -0.85 * log1p(tenure / 6)
         z += [1.1, -0.3, -1.4][contract]
         z += contract == 0 ? 0.025 * (monthly - 65) : 0.008 * (monthly - 65)

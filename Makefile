@@ -1,0 +1,44 @@
+# Persona: `make demo` sets everything up and runs the main job on sample data;
+# `make test` sets up what the tests need and runs them all.
+SWIFT ?= swift
+PYTHON ?= python3
+VENV := .venv
+JOBS ?= 2
+
+.PHONY: all deps venv build release demo test test-swift test-reference test-notebooks bench clean
+
+all: release
+
+deps:
+	@scripts/install-deps.sh
+
+$(VENV)/.ready: Tests/reference/requirements.txt
+	@scripts/setup-venv.sh $(VENV) Tests/reference/requirements.txt
+	@touch $@
+
+venv: deps $(VENV)/.ready
+
+build: deps
+	$(SWIFT) build -j $(JOBS)
+
+release: deps
+	$(SWIFT) build -c release -j $(JOBS)
+
+demo: release
+	@scripts/demo.sh .build/release/persona
+
+# Swift unit and end-to-end tests, then the checks against reference libraries
+# (scikit-learn, safetensors) and every walkthrough in notebooks-cli/.
+test: venv
+	$(SWIFT) build --build-tests -j $(JOBS)
+	$(SWIFT) test --skip-build
+	$(VENV)/bin/python Tests/run_checks.py --persona .build/debug/persona
+
+test-swift: deps
+	$(SWIFT) test -j $(JOBS)
+
+bench: release venv
+	$(VENV)/bin/python bench/kmeans/run.py --persona .build/release/persona
+
+clean:
+	rm -rf .build $(VENV)

@@ -1,0 +1,179 @@
+import Foundation
+import XCTest
+import PersonaCore
+
+/// End-to-end tests: they run the built `persona` binary as a user would.
+final class CLITests: XCTestCase {
+    static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+    static var binary: String {
+        ProcessInfo.processInfo.environment["PERSONA_BIN"] ?? root.appendingPathComponent(".build/debug/persona").path
+    }
+
+    var dir: String = ""
+
+    override func setUpWithError() throws {
+        dir = NSTemporaryDirectory() + "persona-cli-" + UUID().uuidString
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+    }
+
+    override func tearDownWithError() throws { try? FileManager.default.removeItem(atPath: dir) }
+
+    struct Result { var code: Int32; var out: String; var err: String }
+
+    @discardableResult
+    func persona(_ args: String..., env: [String: String] = [:]) throws -> Result {
+        try persona(args, env: env)
+    }
+
+    @discardableResult
+    func persona(_ args: [String], env: [String: String] = [:]) throws -> Result {
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: Self.binary)
+        p.arguments = args
+        p.currentDirectoryURL = URL(fileURLWithPath: dir)
+        p.environment = ProcessInfo.processInfo.environment.merging(env) { $1 }
+        let out = Pipe(), err = Pipe()
+        p.standardOutput = out; p.standardError = err
+        try p.run()
+        let o = out.fileHandleForReading.readDataToEndOfFile()
+        let e = err.fileHandleForReading.readDataToEndOfFile()
+        p.waitUntilExit()
+        return Result(code: p.terminationStatus, out: String(decoding: o, as: UTF8.self), err: String(decoding: e, as: UTF8.self))
+    }
+
+    func write(_ name: String, _ text: String) -> String {
+        _ = FileManager.default.createFile(atPath: dir + "/" + name, contents: Data(text.utf8))
+        return name
+    }
+
+    func exists(_ name: String) -> Bool { FileManager.default.fileExists(atPath: dir + "/" + name) }
+
+    /// Exit 1, the message names what it should, no stack trace, nothing at --out.
+    func expectDataError(_ r: Result, _ fragments: [String], noFile: String? = nil, file: StaticString = #filePath, line: UInt = #line) {
+        XCTAssertEqual(r.code, 1, "exit code; stderr: \(r.err)", file: file, line: line)
+        XCTAssertTrue(r.err.hasPrefix("error: "), r.err, file: file, line: line)
+        for f in fragments { XCTAssertTrue(r.err.contains(f), "stderr \"\(r.err)\" lacks \"\(f)\"", file: file, line: line) }
+        XCTAssertFalse(r.err.contains("Fatal error") || r.err.contains("Stack dump"), file: file, line: line)
+        if let noFile { XCTAssertFalse(exists(noFile), "\(noFile) must not be written", file: file, line: line) }
+    }
+
+    func testEndToEndSegmentation() throws {
+        XCTAssertEqual(try persona("datasets", "generate", "customers", "--rows", "3000", "--seed", "4", "--out", "c.csv").code, 0)
+        let d = try persona("describe", "c.csv", "--json")
+        XCTAssertEqual(d.code, 0)
+        let profile = try JSONDecoder().decode(DataProfile.self, from: Data(d.out.utf8))
+        XCTAssertEqual(profile.rows, 3000)
+        XCTAssertEqual(profile.column("customer_id")?.type, .identifier)
+        let t = try persona("train", "kmeans", "--data", "c.csv", "--k", "5", "--seed", "4", "--n-init", "2", "--out", "m.safetensors")
+        XCTAssertEqual(t.code, 0, t.err)
+        XCTAssertTrue(t.out.contains("trained kmeans: k=5"))
+        let e = try persona("evaluate", "m.safetensors", "--data", "c.csv", "--json")
+        XCTAssertEqual(e.code, 0, e.err)
+        let metrics = try JSONDecoder().decode(JSONValue.self, from: Data(e.out.utf8))
+        for key in ["inertia", "silhouette", "davies_bouldin", "calinski_harabasz", "cluster_sizes"] { XCTAssertNotNil(metrics[key], key) }
+        XCTAssertEqual(metrics["cluster_sizes"]?.array?.compactMap(\.int).reduce(0, +), 3000)
+        let i = try persona("inspect", "m.safetensors")
+        XCTAssertEqual(i.code, 0)
+        XCTAssertTrue(i.out.contains("segment centres in original units"))
+        let ij = try persona("inspect", "m.safetensors", "--json")
+        XCTAssertEqual(try JSONDecoder().decode(JSONValue.self, from: Data(ij.out.utf8))["kind"], "kmeans")
+        let s = try persona("score", "m.safetensors", "--data", "c.csv", "--out", "s.csv", "--id", "customer_id,region")
+        XCTAssertEqual(s.code, 0, s.err)
+        let lines = try String(contentsOfFile: dir + "/s.csv", encoding: .utf8).split(separator: "\n")
+        XCTAssertEqual(lines.count, 3001)
+        XCTAssertEqual(lines[0], "customer_id,region,segment,distance")
+        XCTAssertTrue(lines[1].hasPrefix("C0000001,"))
+        // --quiet silences stderr
+        let q = try persona("score", "m.safetensors", "--data", "c.csv", "--out", "s2.csv", "--quiet")
+        XCTAssertEqual(q.err, "")
+        // split keeps every row
+        XCTAssertEqual(try persona("split", "--data", "c.csv", "--test-fraction", "0.3", "--stratify", "region", "--train-out", "tr.csv", "--test-out", "te.csv").code, 0)
+    }
+
+    func testReproducibleModelFileUnderSourceDateEpoch() throws {
+        try persona("datasets", "generate", "customers", "--rows", "800", "--seed", "1", "--out", "c.csv")
+        let env = ["SOURCE_DATE_EPOCH": "1700000000"]
+        try persona("train", "kmeans", "--data", "c.csv", "--k", "3", "--seed", "9", "--out", "a.safetensors", env: env)
+        try persona("train", "kmeans", "--data", "c.csv", "--k", "3", "--seed", "9", "--out", "b.safetensors", env: env)
+        let a = FileManager.default.contents(atPath: dir + "/a.safetensors")
+        XCTAssertNotNil(a)
+        XCTAssertEqual(a, FileManager.default.contents(atPath: dir + "/b.safetensors"))
+    }
+
+    func testBadInputGivesExitOneAndWritesNothing() throws {
+        try persona("datasets", "generate", "customers", "--rows", "50", "--seed", "1", "--out", "c.csv")
+        func train(_ data: String, _ extra: String...) throws -> Result {
+            try persona(["train", "kmeans", "--data", data, "--k", "2", "--out", "m.safetensors"] + extra)
+        }
+        expectDataError(try train("nope.csv"), ["nope.csv", "no such file"], noFile: "m.safetensors")
+        expectDataError(try train(write("empty.csv", "")), ["empty.csv", "empty"], noFile: "m.safetensors")
+        expectDataError(try train(write("header.csv", "a,b\n")), ["header.csv", "no data rows"], noFile: "m.safetensors")
+        expectDataError(try train(write("ragged.csv", "a,b\n1,2\n3,4,5\n")), ["ragged.csv", "line 3", "ragged"], noFile: "m.safetensors")
+        expectDataError(try train(write("quote.csv", "a,b\n1,2\n\"3,4\n")), ["quote.csv", "line 3", "column 1", "unterminated quote"], noFile: "m.safetensors")
+        expectDataError(try train(write("allmissing.csv", "a,b\n1,\n2,NA\n3,\n")), ["allmissing.csv", "\"b\"", "every value is missing", "--exclude b"], noFile: "m.safetensors")
+        expectDataError(try train("c.csv", "--features", "age,shoe_size"), ["c.csv", "shoe_size", "no such column"], noFile: "m.safetensors")
+        expectDataError(try persona("train", "kmeans", "--data", "c.csv", "--k", "51", "--out", "m.safetensors"), ["--k 51 is larger than the number of rows (50)"], noFile: "m.safetensors")
+        expectDataError(try persona("train", "kmeans", "--data", "c.csv", "--k", "0", "--out", "m.safetensors"), ["--k must be at least 1"], noFile: "m.safetensors")
+
+        XCTAssertEqual(try train("c.csv").code, 0)
+        let rows = try String(contentsOfFile: dir + "/c.csv", encoding: .utf8).split(separator: "\n").map(String.init)
+        var bad = rows[2].split(separator: ",", omittingEmptySubsequences: false).map(String.init)
+        bad[1] = "forty"
+        _ = write("bad.csv", ([rows[0], rows[1], bad.joined(separator: ",")] + rows[3...]).joined(separator: "\n") + "\n")
+        expectDataError(try persona("score", "m.safetensors", "--data", "bad.csv", "--out", "s.csv"),
+                        ["bad.csv", "line 3", "column 2", "\"age\"", "expected a number, found \"forty\""], noFile: "s.csv")
+        expectDataError(try persona("evaluate", "m.safetensors", "--data", "bad.csv"), ["bad.csv", "line 3", "column 2"])
+        _ = write("notmodel.safetensors", "customer_id,age\n")
+        expectDataError(try persona("score", "notmodel.safetensors", "--data", "c.csv", "--out", "s.csv"), ["notmodel.safetensors"], noFile: "s.csv")
+        let model = FileManager.default.contents(atPath: dir + "/m.safetensors")!
+        _ = FileManager.default.createFile(atPath: dir + "/cut.safetensors", contents: model.prefix(model.count / 2))
+        expectDataError(try persona("inspect", "cut.safetensors"), ["cut.safetensors", "truncated"])
+        // A model of a kind this release does not know (as a later release might write).
+        var bytes = [UInt8](model)
+        if let r = findBytes(bytes, Array("\\\"kind\\\":\\\"kmeans\\\"".utf8)) {
+            bytes.replaceSubrange(r, with: Array("\\\"kind\\\":\\\"zzzzzz\\\"".utf8))
+            // the card checksum now fails, which is also a named error
+            _ = FileManager.default.createFile(atPath: dir + "/kind.safetensors", contents: Data(bytes))
+            expectDataError(try persona("inspect", "kind.safetensors"), ["kind.safetensors", "corrupted"])
+        } else {
+            XCTFail("kind not found in the model header")
+        }
+        // An existing output is left untouched when scoring fails.
+        _ = write("keep.csv", "precious\n")
+        _ = try persona("score", "m.safetensors", "--data", "bad.csv", "--out", "keep.csv")
+        XCTAssertEqual(try String(contentsOfFile: dir + "/keep.csv", encoding: .utf8), "precious\n")
+    }
+
+    func testUsageErrorsExitTwoAndHelpTeaches() throws {
+        let both = try persona("train", "kmeans", "--data", "c.csv", "--k", "2", "--features", "a", "--exclude", "b", "--out", "m")
+        XCTAssertEqual(both.code, 2)
+        XCTAssertTrue(both.err.contains("either --features or --exclude"))
+        XCTAssertEqual(try persona("train", "kmeans", "--bogus").code, 2)
+        XCTAssertEqual(try persona("datasets", "generate", "planets", "--rows", "5", "--out", "x.csv").code, 2)
+        let help = try persona("train", "kmeans", "--help")
+        XCTAssertEqual(help.code, 0)
+        XCTAssertTrue(help.out.contains("--n-init"))
+        XCTAssertTrue(help.out.contains("Example"))
+        let top = try persona("--help")
+        XCTAssertTrue(top.out.contains("A first session"))
+    }
+
+    func testDelimiterAndMessyCSV() throws {
+        let text = "\u{FEFF}id;\"spend; total\";plan\r\n1;10,5;a\r\n2;NA;\"b\"\"x\"\r\n3;12;a\r\n4;9;b\r\n"
+        _ = write("messy.csv", text)
+        let r = try persona("describe", "messy.csv", "--delimiter", ";", "--json")
+        XCTAssertEqual(r.code, 0, r.err)
+        let p = try JSONDecoder().decode(DataProfile.self, from: Data(r.out.utf8))
+        XCTAssertEqual(p.columns.map(\.name), ["id", "spend; total", "plan"])
+        XCTAssertEqual(p.columns[1].type, .categorical, "10,5 is not a number with ; as delimiter")
+        XCTAssertEqual(p.columns[2].topValues.map(\.value).sorted(), ["a", "b", "b\"x"])
+    }
+}
+
+func findBytes(_ haystack: [UInt8], _ needle: [UInt8]) -> Range<Int>? {
+    guard needle.count <= haystack.count else { return nil }
+    for i in 0...(haystack.count - needle.count) where haystack[i] == needle[0] {
+        if Array(haystack[i..<(i + needle.count)]) == needle { return i..<(i + needle.count) }
+    }
+    return nil
+}

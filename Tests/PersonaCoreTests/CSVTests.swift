@@ -1,0 +1,96 @@
+import XCTest
+@testable import PersonaCore
+
+final class CSVTests: XCTestCase {
+    func testQuotedFieldsWithDelimitersNewlinesAndDoubledQuotes() throws {
+        let t = TempDir()
+        let p = t.file("q.csv", "name,note\n\"Smith, Jo\",\"said \"\"hi\"\"\nthen left\"\nplain,\"\"\n")
+        XCTAssertEqual(try readAll(p), [["name", "note"], ["Smith, Jo", "said \"hi\"\nthen left"], ["plain", ""]])
+    }
+
+    func testBOMAndCRLFAndNoFinalNewline() throws {
+        let t = TempDir()
+        let p = t.bytes("b.csv", [0xEF, 0xBB, 0xBF] + Array("a,b\r\n1,2\r\n3,4".utf8))
+        XCTAssertEqual(try readAll(p), [["a", "b"], ["1", "2"], ["3", "4"]])
+    }
+
+    func testLineNumbersCountLinesInsideQuotes() throws {
+        let t = TempDir()
+        let p = t.file("l.csv", "a,b\n\"x\ny\",1\n\n2,3\n")
+        let r = try CSVReader(path: p)
+        var rec = CSVRecord()
+        XCTAssertTrue(try r.next(into: &rec)); XCTAssertEqual(rec.line, 2)
+        XCTAssertTrue(try r.next(into: &rec)); XCTAssertEqual(rec.line, 5)   // blank line 4 skipped
+        XCTAssertFalse(try r.next(into: &rec))
+    }
+
+    func testDelimiterOption() throws {
+        let t = TempDir()
+        let p = t.file("s.csv", "a;b\n1,5;2\n")
+        let r = try CSVReader(path: p, delimiter: UInt8(ascii: ";"))
+        var rec = CSVRecord()
+        XCTAssertTrue(try r.next(into: &rec))
+        XCTAssertEqual(rec.fields, ["1,5", "2"])
+        XCTAssertEqual(try parseDelimiter("tab"), 9)
+        XCTAssertThrowsError(try parseDelimiter(";;"))
+    }
+
+    func testRecordsLongerThanTheReadBuffer() throws {
+        let t = TempDir()
+        let long = String(repeating: "x", count: 3_000_000)
+        let p = t.file("big.csv", "a,b\n\"\(long)\",1\n2,3\n")
+        let rows = try readAll(p)
+        XCTAssertEqual(rows[1][0].count, 3_000_000)
+        XCTAssertEqual(rows[2], ["2", "3"])
+    }
+
+    func testBadInputErrorsNameFileLineAndColumn() {
+        let t = TempDir()
+        XCTAssertThrowsPersonaError(try CSVReader(path: t.join("missing.csv")), containing: ["missing.csv", "no such file"])
+        XCTAssertThrowsPersonaError(try CSVReader(path: t.file("e.csv", "")), containing: ["e.csv", "empty"])
+        let ragged = t.file("r.csv", "a,b\n1,2\n3\n")
+        XCTAssertThrowsPersonaError(try readAll(ragged), containing: ["r.csv", "line 3", "ragged", "1 field where the header has 2"])
+        let open = t.file("u.csv", "a,b\n1,2\n3,\"never closed\n4,5\n")
+        XCTAssertThrowsPersonaError(try readAll(open), containing: ["u.csv", "line 3", "column 2", "unterminated quote"])
+        XCTAssertThrowsPersonaError(try CSVReader(path: t.file("d.csv", "a,a\n1,2\n")), containing: ["appears twice"])
+    }
+
+    func testWriterQuotesWhatNeedsQuotingAndIsAtomic() throws {
+        let t = TempDir()
+        let p = t.join("w.csv")
+        let w = try CSVWriter(path: p)
+        w.row(["a", "b,c", "say \"x\"", "line\nbreak"])
+        w.field(3.25, decimals: 2); w.field(-0.05, decimals: 2); w.field(7.0, decimals: 3); w.field(42); w.endRow()
+        XCTAssertFalse(FileManager.default.fileExists(atPath: p), "nothing at the target before commit")
+        try w.commit()
+        XCTAssertEqual(try readAll(p), [["a", "b,c", "say \"x\"", "line\nbreak"], ["3.25", "-0.05", "7", "42"]])
+        let abandoned = try CSVWriter(path: t.join("x.csv"))
+        abandoned.row(["half"])
+        abandoned.abandon()
+        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: t.path).sorted(), ["w.csv"])
+    }
+
+    func testNumberParser() {
+        let cases: [(String, Double?)] = [("0", 0), ("-1.5", -1.5), ("+2", 2), (" 3.25 ", 3.25), ("1e3", 1000), ("2.5E-3", 0.0025),
+                                          (".5", 0.5), ("5.", 5), ("0.1", 0.1), ("123456789012345678901234", 123456789012345678901234.0),
+                                          ("1e400", nil), ("abc", nil), ("1.2.3", nil), ("", nil), ("1e", nil), ("-", nil),
+                                          ("0.30000000000000004", 0.30000000000000004), ("9007199254740993", 9007199254740993.0)]
+        for (text, expected) in cases { XCTAssertEqual(NumberParser.parse(text), expected, text) }
+        for m in ["", "NA", "na", "N/A", "NaN", "nan", "null", "NULL", "None", " NA "] { XCTAssertTrue(MissingMarkers.isMissing(m), m) }
+        for m in ["0", "n", "none1", "nul"] { XCTAssertFalse(MissingMarkers.isMissing(m), m) }
+    }
+
+    func testFingerprintDoesNotDependOnBlockBoundaries() {
+        let data = Array((0..<1000).map { UInt8(truncatingIfNeeded: $0 * 7) })
+        var whole = DataFingerprint()
+        data.withUnsafeBufferPointer { whole.update($0) }
+        var pieces = DataFingerprint()
+        for cut in stride(from: 0, to: 1000, by: 13) {
+            data[cut..<min(1000, cut + 13)].withUnsafeBufferPointer { pieces.update($0) }
+        }
+        XCTAssertEqual(whole.hex, pieces.hex)
+        var other = DataFingerprint()
+        (data + [1]).withUnsafeBufferPointer { other.update($0) }
+        XCTAssertNotEqual(whole.hex, other.hex)
+    }
+}

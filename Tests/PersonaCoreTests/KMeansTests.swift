@@ -1,0 +1,88 @@
+import XCTest
+@testable import PersonaCore
+
+final class KMeansTests: XCTestCase {
+    func testHandComputedTwoClusters() throws {
+        // Two obvious groups; starting from two points, Lloyd converges to the group means.
+        let x = FloatMatrix([[0, 0], [0, 2], [10, 10], [10, 12], [1, 1]])
+        let r = KMeans.lloyd(x, start: FloatMatrix([[0, 0], [10, 10]]), maxIterations: 50, tol: 0)
+        XCTAssertEqual(r.labels, [0, 0, 1, 1, 0])
+        XCTAssertEqual(r.centres.row(0).map { $0 }, [1.0 / 3, 1], accuracy: 1e-6)
+        XCTAssertEqual(r.centres.row(1).map { $0 }, [10, 11], accuracy: 1e-6)
+        // inertia: (1/9+1) + (1/9+1) + (4/9+0) + 1 + 1 = 4 + 2/3
+        XCTAssertEqual(r.inertia, 4 + 2.0 / 3, accuracy: 1e-5)
+        XCTAssertTrue(r.converged)
+    }
+
+    func testInertiaNeverIncreasesAndEmptyClustersAreReseeded() throws {
+        var rng = PersonaRandom(seed: 9)
+        var x = FloatMatrix(rows: 0, cols: 3)
+        for i in 0..<3000 {
+            let c = Float(i % 4) * 3
+            x.appendRow([c + Float(rng.normal()), Float(rng.normal()), c - Float(rng.normal())])
+        }
+        var previous = Double.infinity
+        var centres = KMeans.randomRows(x, k: 6, rng: &rng)
+        for _ in 0..<15 {
+            let r = KMeans.lloyd(x, start: centres, maxIterations: 1, tol: 0)
+            XCTAssertLessThanOrEqual(r.inertia, previous * (1 + 1e-6))
+            previous = r.inertia
+            centres = r.centres
+        }
+        // Start with a centre far from all data: it must be re-seeded, not left empty.
+        let start = FloatMatrix([[0, 0, 0], [3, 0, 3], [6, 0, 6], [1000, 1000, 1000]])
+        let r = KMeans.lloyd(x, start: start, maxIterations: 100, tol: 0)
+        XCTAssertTrue(r.sizes.allSatisfy { $0 > 0 }, "sizes \(r.sizes)")
+    }
+
+    func testSeededRunsAreReproducibleAndRestartsKeepTheBest() throws {
+        var rng = PersonaRandom(seed: 2)
+        var x = FloatMatrix(rows: 0, cols: 2)
+        for i in 0..<2000 { x.appendRow([Float(i % 5) * 4 + Float(rng.normal()), Float(rng.normal())]) }
+        var c = KMeansConfig(k: 5); c.seed = 3
+        let a = try KMeans.fit(x, config: c), b = try KMeans.fit(x, config: c)
+        XCTAssertEqual(a.centres, b.centres)
+        c.restarts = 5
+        let best = try KMeans.fit(x, config: c)
+        XCTAssertLessThanOrEqual(best.inertia, a.inertia + 1e-9)
+        c.initialization = .random
+        XCTAssertNoThrow(try KMeans.fit(x, config: c))
+    }
+
+    func testPlusPlusSpreadsCentresAcrossSeparatedGroups() {
+        var rng = PersonaRandom(seed: 4)
+        var x = FloatMatrix(rows: 0, cols: 2)
+        for g in 0..<4 { for _ in 0..<250 { x.appendRow([Float(g) * 100 + Float(rng.normal()), Float(rng.normal())]) } }
+        let centres = KMeans.plusPlus(x, norms: KMeansKernels.squaredNorms(x), k: 4, rng: &rng)
+        let groups = Set((0..<4).map { Int((centres[$0, 0] / 100).rounded()) })
+        XCTAssertEqual(groups, [0, 1, 2, 3])
+    }
+
+    func testConfigValidation() {
+        var c = KMeansConfig(k: 0)
+        XCTAssertThrowsPersonaError(try c.validate(), containing: ["--k must be at least 1"])
+        c.k = 10
+        XCTAssertThrowsPersonaError(try c.validate(rows: 4), containing: ["--k 10 is larger than the number of rows (4)"])
+        c.k = 2; c.maxIterations = 0
+        XCTAssertThrowsPersonaError(try c.validate(), containing: ["--max-iter"])
+    }
+
+    func testClusteringMetricsOnHandComputedCase() {
+        // Two clusters on a line: {0, 1} and {4, 5}.
+        let x = FloatMatrix([[0], [1], [4], [5]])
+        let labels: [Int32] = [0, 0, 1, 1]
+        // silhouette: point 0: a=1, b=mean(4,5)=4.5 -> 3.5/4.5; point 1: a=1, b=mean(3,4)=3.5 -> 2.5/3.5; symmetric.
+        let expected = (3.5 / 4.5 + 2.5 / 3.5) / 2
+        XCTAssertEqual(ClusteringMetrics.silhouette(x, labels: labels, sample: 100, seed: 0).score!, expected, accuracy: 1e-12)
+        // Davies-Bouldin: scatter 0.5 each, centroid distance 4 -> (0.5+0.5)/4 = 0.25
+        XCTAssertEqual(ClusteringMetrics.daviesBouldin(x, labels: labels, k: 2)!, 0.25, accuracy: 1e-12)
+        // Calinski-Harabasz: B = 2*2^2 + 2*2^2 = 16, W = 4*0.25 = 1 -> (16/1)/(1/2) = 32
+        XCTAssertEqual(ClusteringMetrics.calinskiHarabasz(x, labels: labels, k: 2)!, 32, accuracy: 1e-9)
+        XCTAssertNil(ClusteringMetrics.silhouette(x, labels: [0, 0, 0, 0], sample: 100, seed: 0).score)
+    }
+}
+
+func XCTAssertEqual(_ a: [Float], _ b: [Float], accuracy: Float, file: StaticString = #filePath, line: UInt = #line) {
+    XCTAssertEqual(a.count, b.count, file: file, line: line)
+    for (u, v) in zip(a, b) { XCTAssertEqual(u, v, accuracy: accuracy, file: file, line: line) }
+}

@@ -1,0 +1,61 @@
+import Foundation
+import XCTest
+@testable import PersonaCore
+
+final class ModelFileTests: XCTestCase {
+    func card() -> ModelCard {
+        let pipe = FeaturePipeline(columns: [PipelineColumn(name: "x", type: .numeric, median: 1, missingIndicator: false,
+                                                            center: 0, scale: 1, levels: nil, fillValue: nil)], standardize: false)
+        return ModelCard(kind: "kmeans", pipeline: pipe, hyperparameters: ["k": 2], trainingMetrics: ["inertia": 1.5],
+                         trainingData: DataFingerprintInfo(file: "d.csv", rows: 3, columns: 1, hash: "00"))
+    }
+
+    func testLayoutIsSafetensors() throws {
+        let bytes = try ModelFile.encode(card: card(), tensors: ["b": Tensor([1.5, 2.5] as [Float], shape: [2, 1]),
+                                                                  "a": Tensor([7] as [Int64], shape: [1])])
+        var n = 0
+        for i in 0..<8 { n |= Int(bytes[i]) << (8 * i) }
+        XCTAssertEqual(n % 8, 0)
+        let header = try JSONDecoder().decode(JSONValue.self, from: Data(bytes[8..<(8 + n)]))
+        XCTAssertEqual(header["a"]?["dtype"], "I64")
+        XCTAssertEqual(header["a"]?["data_offsets"], [0, 8])
+        XCTAssertEqual(header["b"]?["shape"], [2, 1])
+        XCTAssertEqual(header["b"]?["data_offsets"], [8, 16])
+        XCTAssertEqual(bytes.count, 8 + n + 16)
+        let text = header["__metadata__"]?[ModelFile.cardKey]?.string
+        XCTAssertNotNil(text)
+        let (back, tensors) = try ModelFile.decode(bytes, path: "m")
+        XCTAssertEqual(back.kind, "kmeans")
+        XCTAssertEqual(tensors["b"]?.floats, [1.5, 2.5])
+        XCTAssertEqual(tensors["a"]?.int64s, [7])
+        XCTAssertTrue(back.tensorChecksum.hasPrefix("sha256:"))
+    }
+
+    func testDamagedFilesGetTheirOwnErrors() throws {
+        let good = try ModelFile.encode(card: card(), tensors: ["t": Tensor([1, 2, 3] as [Float], shape: [3])])
+        XCTAssertThrowsPersonaError(try ModelFile.decode(Array(good.prefix(5)), path: "m.st"), containing: ["m.st", "truncated"])
+        XCTAssertThrowsPersonaError(try ModelFile.decode(Array(good.prefix(100)), path: "m.st"), containing: ["truncated"])
+        XCTAssertThrowsPersonaError(try ModelFile.decode(Array(good.dropLast(4)), path: "m.st"), containing: ["truncated", "tensor \"t\""])
+        var flipped = good
+        flipped[flipped.count - 2] ^= 0x40
+        XCTAssertThrowsPersonaError(try ModelFile.decode(flipped, path: "m.st"), containing: ["corrupted", "checksum"])
+        var cardFlip = good
+        let at = (8..<good.count).first { good[$0] == UInt8(ascii: "1") }!   // a digit inside the card
+        cardFlip[at] = UInt8(ascii: "9")
+        XCTAssertThrowsError(try ModelFile.decode(cardFlip, path: "m.st"))
+        XCTAssertThrowsPersonaError(try ModelFile.decode(Array("{\"not\":\"a model\"}".utf8), path: "m.st"), containing: ["not a Persona model"])
+        var newer = card()
+        newer.formatVersion = PersonaVersion.modelFormat + 1
+        let future = try ModelFile.encode(card: newer, tensors: [:])
+        XCTAssertThrowsPersonaError(try ModelFile.decode(future, path: "m.st"), containing: ["newer Persona", "Upgrade"])
+        var garbage = [UInt8](repeating: 0, count: 8); garbage[0] = 4
+        XCTAssertThrowsPersonaError(try ModelFile.decode(garbage + Array("abcd".utf8), path: "m.st"), containing: ["corrupted", "not valid JSON"])
+    }
+
+    func testSHA256KnownAnswers() {
+        XCTAssertEqual(SHA256.hex([UInt8]()), "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855")
+        XCTAssertEqual(SHA256.hex(Array("abc".utf8)), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad")
+        XCTAssertEqual(SHA256.hex(Array("abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq".utf8)),
+                       "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1")
+    }
+}

@@ -1,0 +1,102 @@
+import XCTest
+@testable import PersonaCore
+
+final class SchemaPipelineTests: XCTestCase {
+    let sample = """
+    customer_id,age,plan,active,score,note
+    A1,30,basic,yes,1,x
+    A2,NA,premium,no,0,y
+    A3,50,basic,yes,1,x
+    A4,40,,no,1,z
+    A5,20,basic,yes,0,x
+
+    """
+
+    func testTypesMissingAndSummaries() throws {
+        let t = TempDir()
+        let p = try Profiler.profile(path: t.file("s.csv", sample))
+        XCTAssertEqual(p.rows, 5)
+        XCTAssertEqual(p.columns.map(\.type), [.identifier, .numeric, .categorical, .boolean, .boolean, .categorical])
+        let age = p.column("age")!
+        XCTAssertEqual(age.missing, 1)
+        XCTAssertEqual(age.min, 20); XCTAssertEqual(age.max, 50); XCTAssertEqual(age.mean!, 35, accuracy: 1e-12)
+        XCTAssertEqual(age.distinct, 4)
+        let plan = p.column("plan")!
+        XCTAssertEqual(plan.missing, 1)
+        XCTAssertEqual(plan.topValues.first, .init(value: "basic", count: 3))
+        XCTAssertEqual(p.column("active")!.mean!, 0.6, accuracy: 1e-12)
+    }
+
+    func testPipelineImputesEncodesAndStandardises() throws {
+        let t = TempDir()
+        let path = t.file("s.csv", sample)
+        let profile = try Profiler.profile(path: path)
+        let (pipe, x) = try FeaturePipeline.fit(path: path, profile: profile, selection: ColumnSelection(features: ["age", "plan"]))
+        XCTAssertEqual(pipe.featureNames, ["age", "age_missing", "plan=basic", "plan=premium", "plan=<other>"])
+        // age: median of 30,50,40,20 = 35 fills the NA; mean 35, population sd sqrt(100) = 10
+        let age = pipe.columns[0]
+        XCTAssertEqual(age.median, 35)
+        XCTAssertEqual(age.center, 35, accuracy: 1e-9)
+        XCTAssertEqual(age.scale, 10, accuracy: 1e-9)
+        XCTAssertEqual(x.row(0).map { $0 }, [-0.5, 0, 1, 0, 0])
+        XCTAssertEqual(x.row(1).map { $0 }, [0, 1, 0, 1, 0])
+        XCTAssertEqual(x.row(3).map { $0 }, [0.5, 0, 1, 0, 0], "missing plan takes the most frequent level")
+        // Scoring the same file through the fitted pipeline gives the same matrix, bit for bit.
+        XCTAssertEqual(try pipe.transform(path: path).matrix, x)
+        // Unseen categories go to the <other> bucket; a missing age to the median.
+        let scoring = t.file("new.csv", "plan,age,extra\ngold,,1\n")
+        XCTAssertEqual(try pipe.transform(path: scoring).matrix.row(0).map { $0 }, [0, 1, 0, 0, 1])
+    }
+
+    func testSelectionAndBadColumns() throws {
+        let t = TempDir()
+        let path = t.file("s.csv", sample)
+        let profile = try Profiler.profile(path: path)
+        let (pipe, _) = try FeaturePipeline.fit(path: path, profile: profile, selection: ColumnSelection(exclude: ["note", "plan"]))
+        XCTAssertEqual(pipe.columns.map(\.name), ["age", "active", "score"], "identifiers are left out by default")
+        XCTAssertThrowsPersonaError(try FeaturePipeline.fit(path: path, profile: profile, selection: ColumnSelection(features: ["agee"])),
+                                    containing: ["s.csv", "agee", "no such column"])
+        let allMissing = t.file("m.csv", "a,b\n1,\n2,NA\n")
+        let p2 = try Profiler.profile(path: allMissing)
+        XCTAssertThrowsPersonaError(try FeaturePipeline.fit(path: allMissing, profile: p2, selection: ColumnSelection()),
+                                    containing: ["m.csv", "\"b\"", "every value is missing"])
+        let scoring = t.file("bad.csv", "age,plan\n31,basic\nthirty,basic\n")
+        XCTAssertThrowsPersonaError(try FeaturePipeline.fit(path: path, profile: profile, selection: ColumnSelection(features: ["age", "plan"])).pipeline.transform(path: scoring),
+                                    containing: ["bad.csv", "line 3", "column 1", "\"age\"", "expected a number", "thirty"])
+        let lacking = t.file("lack.csv", "plan\nbasic\n")
+        XCTAssertThrowsPersonaError(try FeaturePipeline.fit(path: path, profile: profile, selection: ColumnSelection(features: ["age", "plan"])).pipeline.transform(path: lacking),
+                                    containing: ["lack.csv", "needs column \"age\""])
+    }
+
+    func testMedianByQuickselect() {
+        var odd: [Float] = [5, 1, 4, 2, 3]
+        XCTAssertEqual(Statistics.median(&odd), 3)
+        var even: [Float] = [4, 1, 3, 2]
+        XCTAssertEqual(Statistics.median(&even), 2.5)
+        var rng = PersonaRandom(seed: 1)
+        for n in [1, 2, 7, 100, 1001] {
+            var v = (0..<n).map { _ in Float(rng.below(50)) }
+            let sorted = v.sorted()
+            let expected = n % 2 == 1 ? Double(sorted[n / 2]) : (Double(sorted[n / 2 - 1]) + Double(sorted[n / 2])) / 2
+            XCTAssertEqual(Statistics.median(&v), expected)
+        }
+    }
+
+    func testStratifiedSplitKeepsShares() throws {
+        let t = TempDir()
+        var text = "id,label\n"
+        for i in 0..<1000 { text += "\(i),\(i % 5 == 0 ? 1 : 0)\n" }
+        let path = t.file("d.csv", text)
+        let s = try Splitter.split(path: path, testFraction: 0.25, stratify: "label", seed: 3,
+                                   trainOut: t.join("train.csv"), testOut: t.join("test.csv"))
+        XCTAssertEqual(s.train + s.test, 1000)
+        XCTAssertEqual(s.test, 250)
+        let test = try readAll(t.join("test.csv")).dropFirst()
+        XCTAssertEqual(test.filter { $0[1] == "1" }.count, 50)
+        let train = try readAll(t.join("train.csv")).dropFirst()
+        XCTAssertEqual(Set(train.map { $0[0] }).intersection(test.map { $0[0] }).count, 0)
+        // Same seed, same split.
+        _ = try Splitter.split(path: path, testFraction: 0.25, stratify: "label", seed: 3, trainOut: t.join("a.csv"), testOut: t.join("b.csv"))
+        XCTAssertEqual(try readAll(t.join("b.csv")), try readAll(t.join("test.csv")))
+    }
+}
