@@ -1,0 +1,42 @@
+"""Helpers shared by the reference checks."""
+import argparse
+import json
+import os
+import subprocess
+import tempfile
+
+
+def parse_args():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--persona", required=True)
+    return ap.parse_args()
+
+
+class Persona:
+    def __init__(self, binary, workdir):
+        self.binary = binary
+        self.workdir = workdir
+
+    def __call__(self, *args, env=None):
+        e = dict(os.environ)
+        e.update(env or {})
+        p = subprocess.run([self.binary, *map(str, args)], cwd=self.workdir, capture_output=True, text=True, env=e)
+        if p.returncode != 0:
+            raise SystemExit(f"persona {' '.join(map(str, args))} failed ({p.returncode}):\n{p.stderr}")
+        return p.stdout
+
+    def json(self, *args):
+        return json.loads(self(*args))
+
+    def path(self, name):
+        return os.path.join(self.workdir, name)
+
+
+def workdir():
+    return tempfile.TemporaryDirectory(prefix="persona-ref-")
+
+
+def check(condition, message):
+    if not condition:
+        raise SystemExit("FAILED: " + message)
+    print("ok   " + message)
