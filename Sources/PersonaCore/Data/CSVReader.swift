@@ -132,6 +132,38 @@ public final class CSVReader {
         return buffer[position]
     }
 
+    /// Copies the rest of an unquoted field that lies in the current block in one
+    /// go, stopping before the delimiter, a line break or a quote.
+    @inline(__always) private func scanPlain(_ record: inout CSVRecord) {
+        let start = position
+        var p = position
+        let d = delimiter
+        while p < length {
+            let b = buffer[p]
+            if b == d || b == 10 || b == 13 || b == 34 { break }
+            p += 1
+        }
+        if p > start {
+            record.bytes.append(contentsOf: UnsafeBufferPointer(start: buffer + start, count: p - start))
+            position = p
+        }
+    }
+
+    /// The same inside a quoted field: stops before a quote or a line feed (lines are counted).
+    @inline(__always) private func scanQuoted(_ record: inout CSVRecord) {
+        let start = position
+        var p = position
+        while p < length {
+            let b = buffer[p]
+            if b == 34 || b == 10 { break }
+            p += 1
+        }
+        if p > start {
+            record.bytes.append(contentsOf: UnsafeBufferPointer(start: buffer + start, count: p - start))
+            position = p
+        }
+    }
+
     /// Reads the next record into `record`. Returns false at the end of the file.
     /// Throws on an unterminated quoted field, and (when a header was read) on a
     /// record whose field count differs from the header's.
@@ -155,15 +187,15 @@ public final class CSVReader {
                     else if c == delim { record.ends.append(record.bytes.count) }
                     else if c == lf { endOfRecord = true }
                     else if c == cr { if peekByte() == lf { position += 1 }; endOfRecord = true }
-                    else { record.bytes.append(c); state = 1 }
+                    else { record.bytes.append(c); state = 1; scanPlain(&record) }
                 case 1:
                     if c == delim { record.ends.append(record.bytes.count); state = 0 }
                     else if c == lf { endOfRecord = true }
                     else if c == cr { if peekByte() == lf { position += 1 }; endOfRecord = true }
-                    else { record.bytes.append(c) }
+                    else { record.bytes.append(c); scanPlain(&record) }
                 case 2:
                     if c == quote { state = 3 }
-                    else { if c == lf { line += 1 }; record.bytes.append(c) }
+                    else { if c == lf { line += 1 }; record.bytes.append(c); scanQuoted(&record) }
                 default:
                     if c == quote { record.bytes.append(quote); state = 2 }
                     else if c == delim { record.ends.append(record.bytes.count); state = 0 }

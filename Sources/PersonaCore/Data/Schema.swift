@@ -70,7 +70,7 @@ enum BooleanWords {
 /// Streams a CSV file once and infers each column's type and statistics.
 public enum Profiler {
     /// Distinct values are counted exactly up to this many per column.
-    public static let distinctCap = 50_000
+    public static let distinctCap = 10_000
 
     private struct Accumulator {
         var count = 0, missing = 0
@@ -78,7 +78,7 @@ public enum Profiler {
         var allIntegers = true
         var sum = 0.0, sumSquares = 0.0, shift = 0.0, shiftSet = false
         var min = Double.infinity, max = -Double.infinity
-        var counts: [String: Int] = [:]
+        var counts = ByteCounter()
         var overflow = false
     }
 
@@ -106,9 +106,11 @@ public enum Profiler {
                         acc[j].booleanWords += 1
                     }
                     if !acc[j].overflow {
-                        let key = String(decoding: f, as: UTF8.self).trimmingASCIISpaces()
-                        acc[j].counts[key, default: 0] += 1
-                        if acc[j].counts.count > distinctCap { acc[j].overflow = true }
+                        var lo = 0, hi = f.count
+                        while lo < hi && (f[lo] == 32 || f[lo] == 9) { lo += 1 }
+                        while hi > lo && (f[hi - 1] == 32 || f[hi - 1] == 9) { hi -= 1 }
+                        acc[j].counts.add(UnsafeBufferPointer(rebasing: f[lo..<hi]))
+                        if acc[j].counts.distinct > distinctCap { acc[j].overflow = true }
                     }
                 }
             }
@@ -126,10 +128,10 @@ public enum Profiler {
             } else if a.booleanWords == present || (a.numeric == present && a.zeroOne == present) {
                 type = .boolean
             } else if a.numeric == present {
-                let unique = !a.overflow ? a.counts.count == present : false
+                let unique = !a.overflow ? a.counts.distinct == present : false
                 type = (looksLikeIdentifierName(name) && a.allIntegers && (unique || a.overflow)) ? .identifier : .numeric
             } else {
-                let unique = a.overflow || a.counts.count == present
+                let unique = a.overflow || a.counts.distinct == present
                 type = (unique && present >= 20) || (unique && looksLikeIdentifierName(name) && present > 1) ? .identifier : .categorical
             }
             var mean: Double? = nil, std: Double? = nil, mn: Double? = nil, mx: Double? = nil
@@ -144,14 +146,16 @@ public enum Profiler {
             if type == .boolean && a.booleanWords == present {
                 // true/false words: report the share of true as the mean
                 var trues = 0
-                for (k, c) in a.counts where BooleanWords.value(k) == true { trues += c }
+                for (k, c) in a.counts.firstSeen(a.counts.distinct) where BooleanWords.value(k) == true { trues += c }
                 mean = Double(trues) / Double(present); mn = 0; mx = 1
             }
-            let keep = type == .categorical ? FeaturePipeline.maxLevels : (type == .boolean ? 2 : 5)
-            let top = a.counts.sorted { $0.value != $1.value ? $0.value > $1.value : $0.key < $1.key }
-                .prefix(keep).map { ColumnProfile.ValueCount(value: $0.key, count: $0.value) }
+            // Numbers need no top values; identifiers show a few examples in file order.
+            let pairs = type == .categorical ? a.counts.top(FeaturePipeline.maxLevels)
+                : type == .boolean ? a.counts.top(2)
+                : type == .identifier ? a.counts.firstSeen(3) : []
+            let top = pairs.map { ColumnProfile.ValueCount(value: $0.0, count: $0.1) }
             columns.append(ColumnProfile(name: name, type: type, count: a.count, missing: a.missing,
-                                         distinct: a.counts.count, distinctIsLowerBound: a.overflow,
+                                         distinct: a.counts.distinct, distinctIsLowerBound: a.overflow,
                                          min: mn, mean: mean, max: mx, std: std, topValues: Array(top),
                                          allIntegers: a.allIntegers && a.numeric == present))
         }

@@ -34,7 +34,7 @@ public enum KMeans {
             } else {
                 start = plusPlus(x, norms: norms, k: config.k, rng: &rng)
             }
-            let result = lloyd(x, start: start, maxIterations: config.maxIterations, tol: tol)
+            let result = lloyd(x, start: start, maxIterations: config.maxIterations, tol: tol, rowNorms: norms)
             progress?("run \(run + 1)/\(runs): inertia \(formatNumber(result.inertia)) after \(result.iterations) iteration\(result.iterations == 1 ? "" : "s")\(result.converged ? "" : " (not converged; raise --max-iter)")")
             if best == nil || result.inertia < best!.inertia { best = result }
         }
@@ -108,17 +108,17 @@ public enum KMeans {
     }
 
     /// Lloyd iterations from the given centres.
-    public static func lloyd(_ x: FloatMatrix, start: FloatMatrix, maxIterations: Int, tol: Double) -> KMeansResult {
+    public static func lloyd(_ x: FloatMatrix, start: FloatMatrix, maxIterations: Int, tol: Double,
+                             rowNorms: [Float]? = nil) -> KMeansResult {
+        let norms = rowNorms ?? KMeansKernels.squaredNorms(x)
         let k = start.rows, d = x.cols
         var centres = start
         var previousLabels: [Int32]? = nil
-        var strict = false
         var converged = false
         var iterations = 0
-        var last: KMeansKernels.Assignment? = nil
         for it in 1...maxIterations {
             iterations = it
-            var a = KMeansKernels.assign(x, centres: centres)
+            var a = KMeansKernels.assign(x, centres: centres, exact: false, rowNorms: norms)
             relocateEmpty(x, &a, k: k)
             var updated = FloatMatrix(rows: k, cols: d)
             var shift = 0.0
@@ -131,15 +131,13 @@ public enum KMeans {
                 }
             }
             centres = updated
-            if let previousLabels, previousLabels == a.labels { strict = true; converged = true; last = a; break }
-            if shift <= tol { converged = true; last = a; break }
+            // Strict convergence: no row changed segment, so the centres are final.
+            if let previousLabels, previousLabels == a.labels { converged = true; break }
+            if shift <= tol { converged = true; break }
             previousLabels = a.labels
-            last = a
         }
-        _ = last
-        // Labels consistent with the final centres (unless they provably already are).
+        // Labels consistent with the final centres, and exact distances for the inertia.
         let final = KMeansKernels.assign(x, centres: centres, accumulate: false)
-        _ = strict
         return KMeansResult(centres: centres, labels: final.labels, inertia: final.inertia, iterations: iterations,
                             converged: converged, sizes: final.counts)
     }

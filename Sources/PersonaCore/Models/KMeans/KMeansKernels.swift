@@ -30,7 +30,11 @@ enum KMeansKernels {
     }
 
     /// Assigns every row to its nearest centre, and gathers what the update step needs.
-    static func assign(_ x: FloatMatrix, centres: FloatMatrix, accumulate: Bool = true) -> Assignment {
+    /// With `exact: false` (Lloyd's inner iterations) the distance kept is the
+    /// expanded one, |x|² + min(|c|² - 2x·c), which is all the update step and the
+    /// empty-cluster rule need; the final assignment uses exact distances.
+    static func assign(_ x: FloatMatrix, centres: FloatMatrix, accumulate: Bool = true,
+                       exact: Bool = true, rowNorms: [Float]? = nil) -> Assignment {
         let n = x.rows, d = x.cols, k = centres.rows
         let centreNorms = squaredNorms(centres)
         var labels = [Int32](repeating: 0, count: n)
@@ -43,41 +47,53 @@ enum KMeansKernels {
                     var sums = [Double](repeating: 0, count: accumulate ? k * d : 0)
                     var counts = [Int](repeating: 0, count: k)
                     var inertia = 0.0
-                    var dots = [Float](repeating: 0, count: chunkRows * k)
+                    let dots = UnsafeMutablePointer<Float>.allocate(capacity: chunkRows * k)
+                    defer { dots.deallocate() }
                     let range = blocks[b]
+                    sums.withUnsafeMutableBufferPointer { sp in
+                    counts.withUnsafeMutableBufferPointer { countp in
+                    centreNorms.withUnsafeBufferPointer { cn in
                     x.storage.withUnsafeBufferPointer { xp in
                         centres.storage.withUnsafeBufferPointer { cp in
                             var start = range.lowerBound
                             while start < range.upperBound {
                                 let m = min(chunkRows, range.upperBound - start)
-                                dots.withUnsafeMutableBufferPointer { dotp in
-                                    Float._gemm(false, true, m, k, d, 1, xp.baseAddress! + start * d, d,
-                                                cp.baseAddress!, d, 0, dotp.baseAddress!, k)
-                                }
+                                // dots = -2 X Cᵀ, so |c|² + dots is the distance less |x|²
+                                Float._gemm(false, true, m, k, d, -2, xp.baseAddress! + start * d, d,
+                                            cp.baseAddress!, d, 0, dots, k)
                                 for r in 0..<m {
                                     let i = start + r
                                     var best = 0
                                     var bestValue = Float.infinity
-                                    let rowBase = r * k
+                                    let row = dots + r * k
                                     for c in 0..<k {
-                                        let v = centreNorms[c] - 2 * dots[rowBase + c]
+                                        let v = cn[c] + row[c]
                                         if v < bestValue { bestValue = v; best = c }
                                     }
-                                    var exact = 0.0
-                                    let xi = xp.baseAddress! + i * d, cj = cp.baseAddress! + best * d
-                                    for j in 0..<d { let diff = Double(xi[j] - cj[j]); exact += diff * diff }
+                                    let xi = xp.baseAddress! + i * d
+                                    var distance: Double
+                                    if exact || rowNorms == nil {
+                                        distance = 0
+                                        let cj = cp.baseAddress! + best * d
+                                        for j in 0..<d { let diff = Double(xi[j] - cj[j]); distance += diff * diff }
+                                    } else {
+                                        distance = Double(max(0, rowNorms![i] + bestValue))
+                                    }
                                     labelsOut.value[i] = Int32(best)
-                                    distOut.value[i] = Float(exact)
-                                    counts[best] += 1
-                                    inertia += exact
+                                    distOut.value[i] = Float(distance)
+                                    countp[best] += 1
+                                    inertia += distance
                                     if accumulate {
-                                        let base = best * d
-                                        for j in 0..<d { sums[base + j] += Double(xi[j]) }
+                                        let target = sp.baseAddress! + best * d
+                                        for j in 0..<d { target[j] += Double(xi[j]) }
                                     }
                                 }
                                 start += m
                             }
                         }
+                    }
+                    }
+                    }
                     }
                     return (sums, counts, inertia)
                 }

@@ -111,11 +111,12 @@ public struct KMeansModel: PersonaModel {
     public static func train(path: String, config: KMeansConfig, selection: ColumnSelection,
                              delimiter: UInt8 = UInt8(ascii: ","), progress: ProgressHandler? = nil) throws -> KMeansModel {
         try config.validate()
+        let readStart = Date()
         let profile = try Profiler.profile(path: path, delimiter: delimiter)
         try config.validate(rows: profile.rows)
         let (pipeline, x) = try FeaturePipeline.fit(path: path, profile: profile, selection: selection,
                                                     standardize: config.standardize, delimiter: delimiter)
-        progress?("read \(x.rows) rows, \(pipeline.columns.count) columns -> \(x.cols) features")
+        progress?("read \(x.rows) rows, \(pipeline.columns.count) columns -> \(x.cols) features in \(String(format: "%.3f", Date().timeIntervalSince(readStart))) s")
         var start: FloatMatrix? = nil
         if case .file(let initPath) = config.initialization {
             let (m, _) = try pipeline.transform(path: initPath, delimiter: delimiter)
@@ -125,7 +126,9 @@ public struct KMeansModel: PersonaModel {
             }
             start = m
         }
+        let fitStart = Date()
         let result = try KMeans.fit(x, config: config, initialCentres: start, progress: progress)
+        progress?("fitted k-means in \(String(format: "%.3f", Date().timeIntervalSince(fitStart))) s")
         let card = ModelCard(
             kind: kind, pipeline: pipeline,
             hyperparameters: try JSONValue(encoding: config),

@@ -1,0 +1,88 @@
+/// Counts occurrences of distinct byte strings (CSV field values) without
+/// building a String per field: an open-addressing table keyed by a 64-bit hash
+/// of the bytes, with each distinct value stored once in an arena. Strings are
+/// made only for the distinct values, when asked for.
+struct ByteCounter {
+    private var slots: [Int32]            // index into entries, -1 when empty
+    private var hashes: [UInt64] = []
+    private var starts: [Int] = []
+    private var ends: [Int] = []
+    private(set) var counts: [Int] = []
+    private var arena: [UInt8] = []
+    private var mask: Int
+
+    init() {
+        slots = [Int32](repeating: -1, count: 64)
+        mask = 63
+    }
+
+    var distinct: Int { counts.count }
+
+    @inline(__always) static func hash(_ f: UnsafeBufferPointer<UInt8>) -> UInt64 {
+        var h: UInt64 = 0xCBF2_9CE4_8422_2325 ^ UInt64(f.count)
+        var i = 0
+        let n = f.count
+        if let base = f.baseAddress {
+            while i + 8 <= n {
+                h = (h ^ UnsafeRawPointer(base + i).loadUnaligned(as: UInt64.self)) &* 0x100_0000_01B3
+                h ^= h >> 32
+                i += 8
+            }
+        }
+        while i < n { h = (h ^ UInt64(f[i])) &* 0x100_0000_01B3; i += 1 }
+        h ^= h >> 29; h = h &* 0xBF58_476D_1CE4_E5B9; h ^= h >> 32
+        return h
+    }
+
+    mutating func add(_ f: UnsafeBufferPointer<UInt8>) {
+        let h = Self.hash(f)
+        var s = Int(truncatingIfNeeded: h) & mask
+        while true {
+            let e = Int(slots[s])
+            if e < 0 { break }
+            if hashes[e] == h && equal(e, f) { counts[e] += 1; return }
+            s = (s + 1) & mask
+        }
+        slots[s] = Int32(counts.count)
+        hashes.append(h)
+        starts.append(arena.count)
+        arena.append(contentsOf: f)
+        ends.append(arena.count)
+        counts.append(1)
+        if counts.count * 2 > slots.count { grow() }
+    }
+
+    @inline(__always) private func equal(_ e: Int, _ f: UnsafeBufferPointer<UInt8>) -> Bool {
+        let len = ends[e] - starts[e]
+        if len != f.count { return false }
+        var i = 0
+        let s = starts[e]
+        while i < len { if arena[s + i] != f[i] { return false }; i += 1 }
+        return true
+    }
+
+    private mutating func grow() {
+        let size = slots.count * 2
+        slots = [Int32](repeating: -1, count: size)
+        mask = size - 1
+        for e in 0..<counts.count {
+            var s = Int(truncatingIfNeeded: hashes[e]) & mask
+            while slots[s] >= 0 { s = (s + 1) & mask }
+            slots[s] = Int32(e)
+        }
+    }
+
+    func value(_ e: Int) -> String {
+        arena.withUnsafeBufferPointer { String(decoding: UnsafeBufferPointer(rebasing: $0[starts[e]..<ends[e]]), as: UTF8.self) }
+    }
+
+    /// Distinct values with their counts, most frequent first, ties by value.
+    func top(_ n: Int) -> [(String, Int)] {
+        if n <= 0 { return [] }
+        let order = counts.indices.sorted { counts[$0] != counts[$1] ? counts[$0] > counts[$1] : value($0) < value($1) }
+        return order.prefix(n).map { (value($0), counts[$0]) }
+    }
+
+    /// The first `n` distinct values in order of first appearance.
+    func firstSeen(_ n: Int) -> [(String, Int)] { (0..<min(n, counts.count)).map { (value($0), counts[$0]) } }
+}
