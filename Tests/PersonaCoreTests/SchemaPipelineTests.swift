@@ -100,3 +100,32 @@ final class SchemaPipelineTests: XCTestCase {
         XCTAssertEqual(try readAll(t.join("b.csv")), try readAll(t.join("test.csv")))
     }
 }
+
+final class OnePassTests: XCTestCase {
+    /// Training reads the file once (values kept by the profiler); that must give
+    /// exactly what fitting from a second read gives, for every kind of column.
+    func testOnePassEqualsTwoPasses() throws {
+        let t = TempDir()
+        let path = t.join("c.csv")
+        try Generators.generate(.customers, rows: 3000, seed: 8, to: path)
+        for selection in [ColumnSelection(), ColumnSelection(features: ["age", "gender", "loyalty_member", "income"])] {
+            let one = try FeaturePipeline.profileAndFit(path: path, selection: selection)
+            let two = try FeaturePipeline.fit(path: path, profile: try Profiler.profile(path: path), selection: selection)
+            XCTAssertEqual(one.pipeline, two.pipeline)
+            XCTAssertEqual(one.matrix, two.matrix)
+        }
+    }
+
+    func testTextArrivingLateInALongNumericColumnFallsBackToASecondRead() throws {
+        let t = TempDir()
+        var text = "id,code,x\n"
+        for i in 0..<(Profiler.distinctCap + 50) { text += "\(i),\(i * 7),\(i % 3)\n" }
+        text += "99999999,A-17,1\n"
+        let path = t.file("late.csv", text)
+        let one = try FeaturePipeline.profileAndFit(path: path, selection: ColumnSelection(features: ["code", "x"]))
+        let two = try FeaturePipeline.fit(path: path, profile: try Profiler.profile(path: path), selection: ColumnSelection(features: ["code", "x"]))
+        XCTAssertEqual(one.pipeline.columns[0].type, .categorical)
+        XCTAssertEqual(one.pipeline, two.pipeline)
+        XCTAssertEqual(one.matrix, two.matrix)
+    }
+}

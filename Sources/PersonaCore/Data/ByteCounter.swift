@@ -34,15 +34,18 @@ struct ByteCounter {
         return h
     }
 
-    mutating func add(_ f: UnsafeBufferPointer<UInt8>) {
+    /// Counts one occurrence and returns the value's index (stable, in order of first appearance).
+    @discardableResult
+    mutating func add(_ f: UnsafeBufferPointer<UInt8>) -> Int {
         let h = Self.hash(f)
         var s = Int(truncatingIfNeeded: h) & mask
         while true {
             let e = Int(slots[s])
             if e < 0 { break }
-            if hashes[e] == h && equal(e, f) { counts[e] += 1; return }
+            if hashes[e] == h && equal(e, f) { counts[e] += 1; return e }
             s = (s + 1) & mask
         }
+        let index = counts.count
         slots[s] = Int32(counts.count)
         hashes.append(h)
         starts.append(arena.count)
@@ -50,6 +53,19 @@ struct ByteCounter {
         ends.append(arena.count)
         counts.append(1)
         if counts.count * 2 > slots.count { grow() }
+        return index
+    }
+
+    /// The index of a value already counted, without counting it again.
+    func find(_ f: UnsafeBufferPointer<UInt8>) -> Int? {
+        let h = Self.hash(f)
+        var s = Int(truncatingIfNeeded: h) & mask
+        while true {
+            let e = Int(slots[s])
+            if e < 0 { return nil }
+            if hashes[e] == h && equal(e, f) { return e }
+            s = (s + 1) & mask
+        }
     }
 
     @inline(__always) private func equal(_ e: Int, _ f: UnsafeBufferPointer<UInt8>) -> Bool {

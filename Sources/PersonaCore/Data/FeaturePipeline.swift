@@ -174,6 +174,26 @@ extension FeaturePipeline {
     public static func fit(path: String, profile: DataProfile, selection: ColumnSelection,
                            reserved: [String] = [], standardize: Bool = true,
                            delimiter: UInt8 = UInt8(ascii: ",")) throws -> (pipeline: FeaturePipeline, matrix: FloatMatrix) {
+        try fit(path: path, profile: profile, store: nil, selection: selection, reserved: reserved,
+                standardize: standardize, delimiter: delimiter)
+    }
+
+    /// Profiles the file and fits the pipeline, reading the file once when it can.
+    public static func profileAndFit(path: String, selection: ColumnSelection, reserved: [String] = [],
+                                     standardize: Bool = true, delimiter: UInt8 = UInt8(ascii: ","),
+                                     check: (DataProfile) throws -> Void = { _ in })
+        throws -> (profile: DataProfile, pipeline: FeaturePipeline, matrix: FloatMatrix) {
+        var (profile, store) = try Profiler.profileKeepingValues(path: path, delimiter: delimiter, keep: true)
+        try check(profile)
+        let (pipeline, matrix) = try fit(path: path, profile: profile, store: store, selection: selection,
+                                         reserved: reserved, standardize: standardize, delimiter: delimiter)
+        store = nil
+        return (profile, pipeline, matrix)
+    }
+
+    static func fit(path: String, profile: DataProfile, store: ColumnStore?, selection: ColumnSelection,
+                    reserved: [String], standardize: Bool,
+                    delimiter: UInt8) throws -> (pipeline: FeaturePipeline, matrix: FloatMatrix) {
         let names = profile.columns.map(\.name)
         for name in (selection.features ?? []) + selection.exclude where !names.contains(name) {
             throw PersonaError.data(file: path, line: 1, columnName: name,
@@ -210,48 +230,143 @@ extension FeaturePipeline {
             }
         }
         var pipeline = FeaturePipeline(columns: columns, standardize: standardize)
+        let width = pipeline.width
+        let n = profile.rows
+        var m = FloatMatrix(rows: n, cols: width)
+        let offsets = pipeline.columnOffsets
+        let indexOf = Dictionary(uniqueKeysWithValues: profile.columns.enumerated().map { ($1.name, $0) })
+
+        if let store, pipeline.columns.allSatisfy({ canBuild($0, store.columns[indexOf[$0.name]!]) }) {
+            // One pass was enough: build the matrix from the kept column values.
+            var numeric: [(Int, Int, [Float])] = []
+            m.storage.withUnsafeMutableBufferPointer { out in
+                for (k, c) in pipeline.columns.enumerated() {
+                    let col = store.columns[indexOf[c.name]!]
+                    let o = offsets[k]
+                    if c.type == .categorical {
+                        let levels = c.levels ?? []
+                        var levelIndex: [String: Int] = [:]
+                        for (t, l) in levels.enumerated() { levelIndex[l] = t }
+                        let codeToLevel = (0..<col.counter.distinct).map { levelIndex[col.counter.value($0)] ?? levels.count }
+                        let fill = c.fillValue.flatMap { levelIndex[$0] } ?? levels.count
+                        let codes = col.codes!
+                        for i in 0..<n {
+                            let code = Int(codes[i])
+                            out[i * width + o + (code >= 0 ? codeToLevel[code] : (code == -1 ? fill : levels.count))] = 1
+                        }
+                    } else {
+                        var values: [Float]
+                        if let f = col.floats { values = f } else {
+                            // boolean words (yes/no, true/false) kept as codes
+                            let words = (0..<col.counter.distinct).map { BooleanWords.value(col.counter.value($0)).map { $0 ? Float(1) : 0 } ?? .nan }
+                            values = col.codes!.map { $0 >= 0 ? words[Int($0)] : .nan }
+                        }
+                        numeric.append((k, o, values))
+                    }
+                }
+                fitNumericColumns(&pipeline, numeric, standardize: standardize)
+                writeNumeric(numeric, pipeline: pipeline, out: out, rows: n, width: width)
+            }
+            return (pipeline, m)
+        }
 
         // Second pass: raw values (missing numbers as NaN), one-hot already final.
         let reader = try CSVReader(path: path, delimiter: delimiter)
         let bound = try BoundPipeline(pipeline, header: reader.header, file: path)
-        var m = FloatMatrix(rows: 0, cols: bound.width)
-        m.storage.reserveCapacity(profile.rows * bound.width)
-        var rowBuffer = [Float](repeating: 0, count: bound.width)
         var rec = CSVRecord()
-        while try reader.next(into: &rec) {
-            try rowBuffer.withUnsafeMutableBufferPointer { try bound.encode(rec, into: $0.baseAddress!, raw: true) }
-            m.appendRow(rowBuffer)
-        }
-        let n = m.rows, w = m.cols
-        for (k, c) in pipeline.columns.enumerated() where c.type != .categorical {
-            let o = bound.offsets[k]
-            var present: [Float] = []
-            present.reserveCapacity(n)
-            for i in 0..<n where !m.storage[i * w + o].isNaN { present.append(m.storage[i * w + o]) }
-            let median = Statistics.median(&present)
-            pipeline.columns[k].median = median
-            let fill = Float(median)
-            var center = 0.0, scale = 1.0
-            if standardize {
-                // Two-pass mean and variance in Double: exact enough for any column
-                // whose values sit far from zero, unlike the one-pass sum of squares.
-                var sum = 0.0
-                for i in 0..<n { let v = m.storage[i * w + o]; sum += Double(v.isNaN ? fill : v) }
-                let mean = sum / Double(n)
-                var ss = 0.0
-                for i in 0..<n { let v = m.storage[i * w + o]; let d = Double(v.isNaN ? fill : v) - mean; ss += d * d }
-                let std = (ss / Double(n)).squareRoot()
-                center = mean
-                scale = std > 0 && std.isFinite ? std : 1
+        var row = 0
+        try m.storage.withUnsafeMutableBufferPointer { out in
+            while try reader.next(into: &rec) {
+                try bound.encode(rec, into: out.baseAddress! + row * width, raw: true)
+                row += 1
             }
-            pipeline.columns[k].center = center
-            pipeline.columns[k].scale = scale
-            for i in 0..<n {
-                let v = m.storage[i * w + o]
-                m.storage[i * w + o] = FeaturePipeline.scaled(v.isNaN ? fill : v, center, scale)
+            var numeric: [(Int, Int, [Float])] = []
+            for (k, c) in pipeline.columns.enumerated() where c.type != .categorical {
+                let o = offsets[k]
+                let values = (0..<n).map { out[$0 * width + o] }
+                numeric.append((k, o, values))
             }
+            fitNumericColumns(&pipeline, numeric, standardize: standardize)
+            writeNumeric(numeric, pipeline: pipeline, out: out, rows: n, width: width)
         }
         return (pipeline, m)
+    }
+
+    static func canBuild(_ c: PipelineColumn, _ col: ColumnStore.Column) -> Bool {
+        c.type == .categorical ? col.codes != nil : (col.floats != nil || col.codes != nil)
+    }
+
+    /// Fits every numeric column, in parallel across columns.
+    static func fitNumericColumns(_ pipeline: inout FeaturePipeline, _ numeric: [(column: Int, offset: Int, values: [Float])],
+                                  standardize: Bool) {
+        let fitted: [PipelineColumn] = Parallel.map(numeric.count) { t in
+            var c = pipeline.columns[numeric[t].column]
+            fitNumeric(&c, numeric[t].values, standardize: standardize)
+            return c
+        }
+        for (t, item) in numeric.enumerated() { pipeline.columns[item.column] = fitted[t] }
+    }
+
+    /// Fits imputation (median) and scaling for one numeric column from its raw
+    /// values (NaN = missing).
+    static func fitNumeric(_ c: inout PipelineColumn, _ values: [Float], standardize: Bool) {
+        let n = values.count
+        var present = values.filter { !$0.isNaN }
+        let median = Statistics.median(&present)
+        present = []
+        c.median = median
+        let fill = Float(median)
+        var center = 0.0, scale = 1.0
+        if standardize {
+            // Two-pass mean and variance in Double: exact enough for any column
+            // whose values sit far from zero, unlike the one-pass sum of squares.
+            var sum = 0.0
+            for v in values { sum += Double(v.isNaN ? fill : v) }
+            let mean = sum / Double(n)
+            var ss = 0.0
+            for v in values { let d = Double(v.isNaN ? fill : v) - mean; ss += d * d }
+            let std = (ss / Double(n)).squareRoot()
+            center = mean
+            scale = std > 0 && std.isFinite ? std : 1
+        }
+        c.center = center
+        c.scale = scale
+    }
+
+    /// Writes the imputed, scaled numeric features (and missing indicators) row
+    /// by row, reading each column's values in order: one sequential sweep of
+    /// the matrix instead of one strided sweep per column.
+    static func writeNumeric(_ numeric: [(column: Int, offset: Int, values: [Float])], pipeline: FeaturePipeline,
+                             out: UnsafeMutableBufferPointer<Float>, rows n: Int, width: Int) {
+        let params = numeric.map { item -> (Int, Float, Double, Double, Bool) in
+            let c = pipeline.columns[item.column]
+            return (item.offset, Float(c.median ?? 0), c.center, c.scale, c.missingIndicator)
+        }
+        let blocks = Parallel.blocks(n, minBlock: 8192)
+        let box = UnsafeSendableBox(out)
+        Parallel.forEach(blocks.count) { b in
+            for i in blocks[b] {
+                let row = box.value.baseAddress! + i * width
+                for (t, p) in params.enumerated() {
+                    let v = numeric[t].values[i]
+                    row[p.0] = FeaturePipeline.scaled(v.isNaN ? p.1 : v, p.2, p.3)
+                    if p.4 { row[p.0 + 1] = v.isNaN ? 1 : 0 }
+                }
+            }
+        }
+    }
+}
+
+extension FeaturePipeline {
+    /// Where each input column's features start in the encoded row.
+    var columnOffsets: [Int] {
+        var offs: [Int] = []
+        var w = 0
+        for c in columns {
+            offs.append(w)
+            w += c.type == .categorical ? (c.levels?.count ?? 0) + 1 : (c.missingIndicator ? 2 : 1)
+        }
+        return offs
     }
 }
 

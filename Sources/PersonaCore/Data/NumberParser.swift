@@ -40,8 +40,6 @@ public enum MissingMarkers {
 /// doubles, so one multiplication or division is correctly rounded (Clinger's
 /// fast path). Everything else goes to `strtod`, which is correctly rounded too.
 public enum NumberParser {
-    private static let powersOfTen: [Double] = (0...22).map { pow(10.0, Double($0)) }
-
     public static func parse(_ f: UnsafeBufferPointer<UInt8>) -> Double? {
         var lo = 0, hi = f.count
         while lo < hi && (f[lo] == 32 || f[lo] == 9) { lo += 1 }
@@ -80,8 +78,11 @@ public enum NumberParser {
         }
         if i != hi { return nil }
         if significant <= 15 && exponent >= -22 && exponent <= 22 {
-            var v = Double(mantissa)
-            if exponent >= 0 { v *= powersOfTen[exponent] } else { v /= powersOfTen[-exponent] }
+            // 10^e for e <= 22 is exact in Double, and so is every partial product here.
+            var p = 1.0
+            var e = exponent < 0 ? -exponent : exponent
+            while e > 0 { p *= 10; e -= 1 }
+            let v = exponent >= 0 ? Double(mantissa) * p : Double(mantissa) / p
             return negative ? -v : v
         }
         return slowPath(f, lo, hi)

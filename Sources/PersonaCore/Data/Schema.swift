@@ -80,45 +80,75 @@ public enum Profiler {
         var min = Double.infinity, max = -Double.infinity
         var counts = ByteCounter()
         var overflow = false
+        // Values kept for training (see ColumnStore): numbers while the column
+        // looks numeric, value codes while its distinct values are tracked.
+        var floats: [Float] = []
+        var codes: [Int32] = []
+        var keepFloats = true, keepCodes = true, sawText = false, incomplete = false
     }
 
     public static func profile(path: String, delimiter: UInt8 = UInt8(ascii: ",")) throws -> DataProfile {
+        try profileKeepingValues(path: path, delimiter: delimiter, keep: false).profile
+    }
+
+    /// Profiles the file and, with `keep`, also keeps every column's values so
+    /// that training needs no second read of the file.
+    static func profileKeepingValues(path: String, delimiter: UInt8, keep: Bool) throws -> (profile: DataProfile, store: ColumnStore?) {
         let reader = try CSVReader(path: path, delimiter: delimiter)
         let names = reader.header
         var acc = [Accumulator](repeating: Accumulator(), count: names.count)
+        if !keep { for j in acc.indices { acc[j].keepFloats = false; acc[j].keepCodes = false } }
         var rec = CSVRecord()
+        // Accumulators through a pointer: no copy-on-write check per field.
+        try acc.withUnsafeMutableBufferPointer { accp in
         while try reader.next(into: &rec) {
+            rec.bytes.withUnsafeBufferPointer { bytes in
+            var fieldStart = 0
             for j in 0..<names.count {
-                rec.withField(j) { f in
-                    acc[j].count += 1
-                    if MissingMarkers.isMissing(f) { acc[j].missing += 1; return }
-                    if let v = NumberParser.parse(f) {
-                        acc[j].numeric += 1
-                        if v == 0 || v == 1 { acc[j].zeroOne += 1 }
-                        if v.rounded() != v || abs(v) > 9e15 { acc[j].allIntegers = false }
-                        // Shifted sums keep the variance accurate when values sit far from zero.
-                        if !acc[j].shiftSet { acc[j].shift = v; acc[j].shiftSet = true }
-                        let d = v - acc[j].shift
-                        acc[j].sum += d; acc[j].sumSquares += d * d
-                        if v < acc[j].min { acc[j].min = v }
-                        if v > acc[j].max { acc[j].max = v }
-                    } else if BooleanWords.value(f) != nil {
-                        acc[j].booleanWords += 1
+                let fieldEnd = rec.ends[j]
+                let f = UnsafeBufferPointer(rebasing: bytes[fieldStart..<fieldEnd])
+                fieldStart = fieldEnd
+                let a = accp.baseAddress! + j
+                do {
+                    a.pointee.count += 1
+                    if MissingMarkers.isMissing(f) {
+                        a.pointee.missing += 1
+                        if a.pointee.keepFloats { a.pointee.floats.append(.nan) }
+                        if a.pointee.keepCodes { a.pointee.codes.append(-1) }
+                        continue
                     }
-                    if !acc[j].overflow {
+                    let number = NumberParser.parse(f)
+                    if keep { keepValue(&a.pointee, f, number) }
+                    if let v = number {
+                        a.pointee.numeric += 1
+                        if v == 0 || v == 1 { a.pointee.zeroOne += 1 }
+                        if v.rounded() != v || abs(v) > 9e15 { a.pointee.allIntegers = false }
+                        // Shifted sums keep the variance accurate when values sit far from zero.
+                        if !a.pointee.shiftSet { a.pointee.shift = v; a.pointee.shiftSet = true }
+                        let d = v - a.pointee.shift
+                        a.pointee.sum += d; a.pointee.sumSquares += d * d
+                        if v < a.pointee.min { a.pointee.min = v }
+                        if v > a.pointee.max { a.pointee.max = v }
+                    } else if BooleanWords.value(f) != nil {
+                        a.pointee.booleanWords += 1
+                    }
+                    if !a.pointee.overflow && !keep {
                         var lo = 0, hi = f.count
                         while lo < hi && (f[lo] == 32 || f[lo] == 9) { lo += 1 }
                         while hi > lo && (f[hi - 1] == 32 || f[hi - 1] == 9) { hi -= 1 }
-                        acc[j].counts.add(UnsafeBufferPointer(rebasing: f[lo..<hi]))
-                        if acc[j].counts.distinct > distinctCap { acc[j].overflow = true }
+                        a.pointee.counts.add(UnsafeBufferPointer(rebasing: f[lo..<hi]))
+                        if a.pointee.counts.distinct > distinctCap { a.pointee.overflow = true }
                     }
                 }
             }
+            }
+        }
         }
         if reader.recordsRead == 0 {
             throw PersonaError.data(file: path, "the file has a header but no data rows", fix: "Add at least one row of data")
         }
         var columns: [ColumnProfile] = []
+        var store = ColumnStore(rows: reader.recordsRead, columns: [])
         for (j, name) in names.enumerated() {
             let a = acc[j]
             let present = a.count - a.missing
@@ -158,8 +188,43 @@ public enum Profiler {
                                          distinct: a.counts.distinct, distinctIsLowerBound: a.overflow,
                                          min: mn, mean: mean, max: mx, std: std, topValues: Array(top),
                                          allIntegers: a.allIntegers && a.numeric == present))
+            if keep {
+                store.columns.append(ColumnStore.Column(
+                    floats: a.keepFloats && !a.incomplete ? a.floats : nil,
+                    codes: a.keepCodes && !a.incomplete ? a.codes : nil,
+                    counter: a.counts))
+                acc[j].floats = []; acc[j].codes = []
+            }
         }
-        return DataProfile(file: path, rows: reader.recordsRead, columns: columns, fingerprint: reader.dataFingerprint.hex)
+        let profile = DataProfile(file: path, rows: reader.recordsRead, columns: columns, fingerprint: reader.dataFingerprint.hex)
+        return (profile, keep ? store : nil)
+    }
+
+    /// Keeps one present value of a column for training, and counts its distinct value.
+    @inline(__always)
+    private static func keepValue(_ a: inout Accumulator, _ raw: UnsafeBufferPointer<UInt8>, _ number: Double?) {
+        var lo = 0, hi = raw.count
+        while lo < hi && (raw[lo] == 32 || raw[lo] == 9) { lo += 1 }
+        while hi > lo && (raw[hi - 1] == 32 || raw[hi - 1] == 9) { hi -= 1 }
+        let f = UnsafeBufferPointer(rebasing: raw[lo..<hi])
+        if number == nil && !a.sawText {
+            // The column holds text: it will be categorical (or boolean words), so
+            // numbers are of no use, and the codes must cover every row.
+            a.sawText = true
+            a.keepFloats = false
+            a.floats = []
+            if !a.keepCodes { a.incomplete = true }
+        }
+        if a.keepFloats { a.floats.append(Float(number!)) }
+        var code = -2   // -2: a value beyond the distinct cap (the "other" bucket)
+        if !a.overflow {
+            code = a.counts.add(f)
+            if a.counts.distinct > distinctCap { a.overflow = true }
+        } else if a.keepCodes {
+            if !a.sawText { a.keepCodes = false; a.codes = [] }    // numbers from here on
+            else { code = a.counts.find(f) ?? -2 }
+        }
+        if a.keepCodes { a.codes.append(Int32(code)) }
     }
 
     static func looksLikeIdentifierName(_ name: String) -> Bool {

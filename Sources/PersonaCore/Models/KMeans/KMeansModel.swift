@@ -112,10 +112,9 @@ public struct KMeansModel: PersonaModel {
                              delimiter: UInt8 = UInt8(ascii: ","), progress: ProgressHandler? = nil) throws -> KMeansModel {
         try config.validate()
         let readStart = Date()
-        let profile = try Profiler.profile(path: path, delimiter: delimiter)
-        try config.validate(rows: profile.rows)
-        let (pipeline, x) = try FeaturePipeline.fit(path: path, profile: profile, selection: selection,
-                                                    standardize: config.standardize, delimiter: delimiter)
+        let (profile, pipeline, x) = try FeaturePipeline.profileAndFit(
+            path: path, selection: selection, standardize: config.standardize, delimiter: delimiter,
+            check: { try config.validate(rows: $0.rows) })
         progress?("read \(x.rows) rows, \(pipeline.columns.count) columns -> \(x.cols) features in \(String(format: "%.3f", Date().timeIntervalSince(readStart))) s")
         var start: FloatMatrix? = nil
         if case .file(let initPath) = config.initialization {
