@@ -129,3 +129,50 @@ final class OnePassTests: XCTestCase {
         XCTAssertEqual(one.matrix, two.matrix)
     }
 }
+
+final class ParallelParsingTests: XCTestCase {
+    override func tearDown() { Profiler.parallelMinimumBytes = 8 << 20 }
+
+    func results(_ path: String, parallel: Bool) throws -> (DataProfile, FeaturePipeline, FloatMatrix) {
+        Profiler.parallelMinimumBytes = parallel ? 1 : Int.max
+        let r = try FeaturePipeline.profileAndFit(path: path, selection: ColumnSelection())
+        return (r.profile, r.pipeline, r.matrix)
+    }
+
+    /// Cutting the file into parts and merging gives what one sequential read gives.
+    func testPartsMergeToTheSequentialResult() throws {
+        let t = TempDir()
+        for kind in [DatasetKind.customers, .churn] {
+            let path = t.join("\(kind).csv")
+            try Generators.generate(kind, rows: 4000, seed: 12, to: path)
+            let (p1, pipe1, m1) = try results(path, parallel: true)
+            let (p2, pipe2, m2) = try results(path, parallel: false)
+            XCTAssertEqual(p1.rows, p2.rows)
+            XCTAssertEqual(p1.fingerprint, p2.fingerprint)
+            XCTAssertEqual(p1.columns.map(\.type), p2.columns.map(\.type))
+            for (a, b) in zip(p1.columns, p2.columns) {
+                XCTAssertEqual(a.missing, b.missing, a.name)
+                XCTAssertEqual(a.distinct, b.distinct, a.name)
+                XCTAssertEqual(a.topValues, b.topValues, a.name)
+                XCTAssertEqual(a.mean ?? 0, b.mean ?? 0, accuracy: 1e-9 * max(1, abs(b.mean ?? 0)), a.name)
+                XCTAssertEqual(a.std ?? 0, b.std ?? 0, accuracy: 1e-9 * max(1, abs(b.std ?? 0)), a.name)
+            }
+            XCTAssertEqual(pipe1, pipe2)
+            XCTAssertEqual(m1, m2)
+        }
+    }
+
+    func testQuotedFilesAndErrorsUseTheSequentialReader() throws {
+        let t = TempDir()
+        var text = "id,x,note\n"
+        for i in 0..<3000 { text += "\(i),\(i % 17),\(i % 2 == 0 ? "\"a,b\"" : "c")\n" }
+        let quoted = t.file("q.csv", text)
+        let (p, _, _) = try results(quoted, parallel: true)
+        XCTAssertEqual(p.column("note")?.topValues.map(\.value).sorted(), ["a,b", "c"])
+        var bad = "id,x\n"
+        for i in 0..<3000 { bad += i == 2500 ? "\(i)\n" : "\(i),\(i % 7)\n" }
+        let ragged = t.file("r.csv", bad)
+        Profiler.parallelMinimumBytes = 1
+        XCTAssertThrowsPersonaError(try Profiler.profile(path: ragged), containing: ["r.csv", "line 2502", "ragged"])
+    }
+}

@@ -36,13 +36,13 @@ struct ByteCounter {
 
     /// Counts one occurrence and returns the value's index (stable, in order of first appearance).
     @discardableResult
-    mutating func add(_ f: UnsafeBufferPointer<UInt8>) -> Int {
+    mutating func add(_ f: UnsafeBufferPointer<UInt8>, count: Int = 1) -> Int {
         let h = Self.hash(f)
         var s = Int(truncatingIfNeeded: h) & mask
         while true {
             let e = Int(slots[s])
             if e < 0 { break }
-            if hashes[e] == h && equal(e, f) { counts[e] += 1; return e }
+            if hashes[e] == h && equal(e, f) { counts[e] += count; return e }
             s = (s + 1) & mask
         }
         let index = counts.count
@@ -51,7 +51,7 @@ struct ByteCounter {
         starts.append(arena.count)
         arena.append(contentsOf: f)
         ends.append(arena.count)
-        counts.append(1)
+        counts.append(count)
         if counts.count * 2 > slots.count { grow() }
         return index
     }
@@ -86,6 +86,10 @@ struct ByteCounter {
             while slots[s] >= 0 { s = (s + 1) & mask }
             slots[s] = Int32(e)
         }
+    }
+
+    func withValue<R>(_ e: Int, _ body: (UnsafeBufferPointer<UInt8>) -> R) -> R {
+        arena.withUnsafeBufferPointer { body(UnsafeBufferPointer(rebasing: $0[starts[e]..<ends[e]])) }
     }
 
     func value(_ e: Int) -> String {

@@ -62,6 +62,13 @@ public final class CSVReader {
     private var line = 1
     private var fingerprint = DataFingerprint()
     public var dataFingerprint: DataFingerprint { fingerprint }
+    /// File offset of the current block, and bytes left to read (range readers).
+    private var blockStart = 0
+    private var remaining = Int.max
+    /// File offset where the data rows start (just after the header line).
+    public private(set) var dataOffset = 0
+    /// Bytes consumed so far (file offset of the next unread byte).
+    public var offset: Int { blockStart + position }
 
     public init(path: String, delimiter: UInt8 = UInt8(ascii: ","), expectHeader: Bool = true) throws {
         self.path = path
@@ -85,6 +92,7 @@ public final class CSVReader {
                 throw PersonaError.data(file: path, "the file is empty", fix: "Expected a header line naming the columns, then one row per record")
             }
             recordsRead = 0
+            dataOffset = offset
             header = rec.fields.map { $0.trimmingASCIISpaces() }
             var seen = Set<String>()
             for (i, name) in header.enumerated() {
@@ -98,18 +106,41 @@ public final class CSVReader {
         }
     }
 
+    /// A reader over part of a file (whole lines, no header), for parallel
+    /// parsing. Its line numbers are relative to the range; callers that need
+    /// exact error positions re-read sequentially.
+    init(path: String, delimiter: UInt8, range: Range<Int>, header: [String]) throws {
+        self.path = path
+        self.displayName = path
+        self.delimiter = delimiter
+        guard let f = fopen(path, "rb") else {
+            throw PersonaError("\(path): cannot be opened (\(String(cString: strerror(errno))))")
+        }
+        file = f
+        buffer = .allocate(capacity: capacity)
+        fseeko(f, off_t(range.lowerBound), SEEK_SET)
+        blockStart = range.lowerBound
+        remaining = range.count
+        self.header = header
+        fill()
+        blockStart = range.lowerBound
+    }
+
     deinit {
         fclose(file)
         buffer.deallocate()
     }
 
     private func fill() {
+        blockStart += length
         if atEOF { length = 0; position = 0; return }
-        let n = fread(buffer, 1, capacity, file)
+        let want = min(capacity, remaining)
+        let n = want > 0 ? fread(buffer, 1, want, file) : 0
+        if remaining != Int.max { remaining -= n }
         fingerprint.update(UnsafeBufferPointer(start: buffer, count: n))
         length = n
         position = 0
-        if n < capacity { atEOF = true }  // fread is short only at end of file or on error
+        if n < want || remaining == 0 { atEOF = true }  // fread is short only at end of file or on error
     }
 
     @inline(__always) private func nextByte() -> UInt8? {

@@ -1,3 +1,9 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
 /// What a column holds, as inferred from its values.
 public enum ColumnType: String, Codable, Sendable {
     /// Every present value is a finite number.
@@ -72,6 +78,9 @@ public enum Profiler {
     /// Distinct values are counted exactly up to this many per column.
     public static let distinctCap = 10_000
 
+    /// Files at least this large (and without quotes) are parsed on every core.
+    nonisolated(unsafe) static var parallelMinimumBytes = 8 << 20
+
     private struct Accumulator {
         var count = 0, missing = 0
         var numeric = 0, booleanWords = 0, zeroOne = 0
@@ -94,61 +103,24 @@ public enum Profiler {
     /// Profiles the file and, with `keep`, also keeps every column's values so
     /// that training needs no second read of the file.
     static func profileKeepingValues(path: String, delimiter: UInt8, keep: Bool) throws -> (profile: DataProfile, store: ColumnStore?) {
-        let reader = try CSVReader(path: path, delimiter: delimiter)
-        let names = reader.header
-        var acc = [Accumulator](repeating: Accumulator(), count: names.count)
-        if !keep { for j in acc.indices { acc[j].keepFloats = false; acc[j].keepCodes = false } }
-        var rec = CSVRecord()
-        // Accumulators through a pointer: no copy-on-write check per field.
-        try acc.withUnsafeMutableBufferPointer { accp in
-        while try reader.next(into: &rec) {
-            rec.bytes.withUnsafeBufferPointer { bytes in
-            var fieldStart = 0
-            for j in 0..<names.count {
-                let fieldEnd = rec.ends[j]
-                let f = UnsafeBufferPointer(rebasing: bytes[fieldStart..<fieldEnd])
-                fieldStart = fieldEnd
-                let a = accp.baseAddress! + j
-                do {
-                    a.pointee.count += 1
-                    if MissingMarkers.isMissing(f) {
-                        a.pointee.missing += 1
-                        if a.pointee.keepFloats { a.pointee.floats.append(.nan) }
-                        if a.pointee.keepCodes { a.pointee.codes.append(-1) }
-                        continue
-                    }
-                    let number = NumberParser.parse(f)
-                    if keep { keepValue(&a.pointee, f, number) }
-                    if let v = number {
-                        a.pointee.numeric += 1
-                        if v == 0 || v == 1 { a.pointee.zeroOne += 1 }
-                        if v.rounded() != v || abs(v) > 9e15 { a.pointee.allIntegers = false }
-                        // Shifted sums keep the variance accurate when values sit far from zero.
-                        if !a.pointee.shiftSet { a.pointee.shift = v; a.pointee.shiftSet = true }
-                        let d = v - a.pointee.shift
-                        a.pointee.sum += d; a.pointee.sumSquares += d * d
-                        if v < a.pointee.min { a.pointee.min = v }
-                        if v > a.pointee.max { a.pointee.max = v }
-                    } else if BooleanWords.value(f) != nil {
-                        a.pointee.booleanWords += 1
-                    }
-                    if !a.pointee.overflow && !keep {
-                        var lo = 0, hi = f.count
-                        while lo < hi && (f[lo] == 32 || f[lo] == 9) { lo += 1 }
-                        while hi > lo && (f[hi - 1] == 32 || f[hi - 1] == 9) { hi -= 1 }
-                        a.pointee.counts.add(UnsafeBufferPointer(rebasing: f[lo..<hi]))
-                        if a.pointee.counts.distinct > distinctCap { a.pointee.overflow = true }
-                    }
-                }
-            }
-            }
+        let names: [String]
+        var acc: [Accumulator]
+        let rows: Int
+        let fingerprint: String
+        if let parallel = try parallelAccumulate(path: path, delimiter: delimiter, keep: keep) {
+            (names, acc, rows, fingerprint) = parallel
+        } else {
+            let reader = try CSVReader(path: path, delimiter: delimiter)
+            names = reader.header
+            acc = try accumulate(reader, keep: keep)
+            rows = reader.recordsRead
+            fingerprint = reader.dataFingerprint.hex
         }
-        }
-        if reader.recordsRead == 0 {
+        if rows == 0 {
             throw PersonaError.data(file: path, "the file has a header but no data rows", fix: "Add at least one row of data")
         }
         var columns: [ColumnProfile] = []
-        var store = ColumnStore(rows: reader.recordsRead, columns: [])
+        var store = ColumnStore(rows: rows, columns: [])
         for (j, name) in names.enumerated() {
             let a = acc[j]
             let present = a.count - a.missing
@@ -196,8 +168,203 @@ public enum Profiler {
                 acc[j].floats = []; acc[j].codes = []
             }
         }
-        let profile = DataProfile(file: path, rows: reader.recordsRead, columns: columns, fingerprint: reader.dataFingerprint.hex)
+        let profile = DataProfile(file: path, rows: rows, columns: columns, fingerprint: fingerprint)
         return (profile, keep ? store : nil)
+    }
+
+    /// Reads every record of `reader` into per-column accumulators.
+    private static func accumulate(_ reader: CSVReader, keep: Bool, expectedRows: Int = 0) throws -> [Accumulator] {
+        let names = reader.header
+        var acc = [Accumulator](repeating: Accumulator(), count: names.count)
+        if !keep { for j in acc.indices { acc[j].keepFloats = false; acc[j].keepCodes = false } }
+        if keep && expectedRows > 0 {
+            for j in acc.indices { acc[j].floats.reserveCapacity(expectedRows) }
+        }
+        var rec = CSVRecord()
+        // Accumulators through a pointer: no copy-on-write check per field.
+        try acc.withUnsafeMutableBufferPointer { accp in
+        while try reader.next(into: &rec) {
+            rec.bytes.withUnsafeBufferPointer { bytes in
+            var fieldStart = 0
+            for j in 0..<names.count {
+                let fieldEnd = rec.ends[j]
+                let f = UnsafeBufferPointer(rebasing: bytes[fieldStart..<fieldEnd])
+                fieldStart = fieldEnd
+                let a = accp.baseAddress! + j
+                do {
+                    a.pointee.count += 1
+                    if MissingMarkers.isMissing(f) {
+                        a.pointee.missing += 1
+                        if a.pointee.keepFloats { a.pointee.floats.append(.nan) }
+                        if a.pointee.keepCodes { a.pointee.codes.append(-1) }
+                        continue
+                    }
+                    let number = NumberParser.parse(f)
+                    if keep { keepValue(&a.pointee, f, number) }
+                    if let v = number {
+                        a.pointee.numeric += 1
+                        if v == 0 || v == 1 { a.pointee.zeroOne += 1 }
+                        if v.rounded() != v || abs(v) > 9e15 { a.pointee.allIntegers = false }
+                        // Shifted sums keep the variance accurate when values sit far from zero.
+                        if !a.pointee.shiftSet { a.pointee.shift = v; a.pointee.shiftSet = true }
+                        let d = v - a.pointee.shift
+                        a.pointee.sum += d; a.pointee.sumSquares += d * d
+                        if v < a.pointee.min { a.pointee.min = v }
+                        if v > a.pointee.max { a.pointee.max = v }
+                    } else if BooleanWords.value(f) != nil {
+                        a.pointee.booleanWords += 1
+                    }
+                    if !a.pointee.overflow && !keep {
+                        var lo = 0, hi = f.count
+                        while lo < hi && (f[lo] == 32 || f[lo] == 9) { lo += 1 }
+                        while hi > lo && (f[hi - 1] == 32 || f[hi - 1] == 9) { hi -= 1 }
+                        a.pointee.counts.add(UnsafeBufferPointer(rebasing: f[lo..<hi]))
+                        if a.pointee.counts.distinct > distinctCap { a.pointee.overflow = true }
+                    }
+                }
+            }
+            }
+        }
+        }
+        return acc
+    }
+
+    /// Parses the file on every core when that is safe: the file has no quote
+    /// characters, so every line feed ends a record and the file can be cut at
+    /// line feeds. Returns nil (and the caller reads sequentially) when the file
+    /// is small or quoted, or when any part fails, so that errors are reported
+    /// with exact line numbers by the sequential reader.
+    private static func parallelAccumulate(path: String, delimiter: UInt8, keep: Bool) throws
+        -> (names: [String], acc: [Accumulator], rows: Int, fingerprint: String)? {
+        // A fixed number of parts, whatever the core count, so the result (down
+        // to the order of floating-point sums) depends only on the file.
+        let parts = 8
+        let head = try CSVReader(path: path, delimiter: delimiter)
+        let names = head.header
+        let start = head.dataOffset
+        guard let scan = scanForQuotes(path), !scan.hasQuotes, scan.size - start >= parallelMinimumBytes else { return nil }
+        // Cut points: the byte after the first line feed at or past each even share.
+        var cuts = [start]
+        for p in 1..<parts {
+            guard let cut = lineStart(path, after: start + (scan.size - start) * p / parts), cut > cuts.last! else { continue }
+            cuts.append(cut)
+        }
+        cuts.append(scan.size)
+        let ranges = (0..<(cuts.count - 1)).map { cuts[$0]..<cuts[$0 + 1] }.filter { !$0.isEmpty }
+        // Rows per part, estimated from the length of the first data line, so
+        // the kept values are allocated once instead of grown by doubling.
+        let firstLine = (lineStart(path, after: start) ?? scan.size) - start
+        let results: [Result<([Accumulator], Int), Error>] = Parallel.map(ranges.count) { i in
+            Result {
+                let reader = try CSVReader(path: path, delimiter: delimiter, range: ranges[i], header: names)
+                let acc = try accumulate(reader, keep: keep, expectedRows: ranges[i].count / max(1, firstLine) * 11 / 10 + 16)
+                return (acc, reader.recordsRead)
+            }
+        }
+        var partsAcc: [[Accumulator]] = []
+        var rows = 0
+        for r in results {
+            guard case .success(let (acc, n)) = r else { return nil }
+            rows += n
+            partsAcc.append(acc)
+        }
+        guard var merged = partsAcc.first else { return nil }
+        for j in merged.indices {
+            var remaps: [[Int32]?] = [nil]
+            for p in 1..<partsAcc.count { remaps.append(merge(&merged[j], partsAcc[p][j])) }
+            // The kept values, concatenated once in file order.
+            if merged[j].keepFloats {
+                var floats: [Float] = []
+                floats.reserveCapacity(partsAcc.reduce(0) { $0 + $1[j].floats.count })
+                for p in partsAcc.indices { floats += p == 0 ? merged[j].floats : partsAcc[p][j].floats }
+                merged[j].floats = floats
+            } else {
+                merged[j].floats = []
+            }
+            if merged[j].keepCodes && !merged[j].incomplete {
+                var codes: [Int32] = []
+                codes.reserveCapacity(partsAcc.reduce(0) { $0 + $1[j].codes.count })
+                codes += merged[j].codes
+                for p in 1..<partsAcc.count {
+                    let remap = remaps[p]!
+                    for c in partsAcc[p][j].codes { codes.append(c >= 0 ? remap[Int(c)] : c) }
+                }
+                merged[j].codes = codes
+            } else {
+                merged[j].codes = []
+            }
+            for p in 1..<partsAcc.count { partsAcc[p][j].floats = []; partsAcc[p][j].codes = [] }
+        }
+        return (names, merged, rows, scan.fingerprint)
+    }
+
+    /// One sequential read of the whole file: its size, its fingerprint, and whether it holds a quote.
+    private static func scanForQuotes(_ path: String) -> (size: Int, hasQuotes: Bool, fingerprint: String)? {
+        guard let f = fopen(path, "rb") else { return nil }
+        defer { fclose(f) }
+        let capacity = 1 << 20
+        let buffer = UnsafeMutablePointer<UInt8>.allocate(capacity: capacity)
+        defer { buffer.deallocate() }
+        var fingerprint = DataFingerprint()
+        var size = 0
+        var quotes = false
+        while true {
+            let n = fread(buffer, 1, capacity, f)
+            if n == 0 { break }
+            fingerprint.update(UnsafeBufferPointer(start: buffer, count: n))
+            if !quotes && memchr(buffer, 34, n) != nil { quotes = true }
+            size += n
+        }
+        return (size, quotes, fingerprint.hex)
+    }
+
+    /// Offset of the first byte after the first line feed at or after `offset`.
+    private static func lineStart(_ path: String, after offset: Int) -> Int? {
+        guard let f = fopen(path, "rb") else { return nil }
+        defer { fclose(f) }
+        fseeko(f, off_t(offset), SEEK_SET)
+        var position = offset
+        var buffer = [UInt8](repeating: 0, count: 1 << 16)
+        while true {
+            let n = buffer.withUnsafeMutableBytes { fread($0.baseAddress, 1, 1 << 16, f) }
+            if n == 0 { return nil }
+            if let i = buffer[0..<n].firstIndex(of: 10) { return position + i + 1 }
+            position += n
+        }
+    }
+
+    /// Adds the statistics of a later part of the file; returns how that part's
+    /// value codes map to the merged ones (its kept values are joined by the caller).
+    private static func merge(_ a: inout Accumulator, _ b: Accumulator) -> [Int32] {
+        a.count += b.count; a.missing += b.missing
+        a.numeric += b.numeric; a.booleanWords += b.booleanWords; a.zeroOne += b.zeroOne
+        a.allIntegers = a.allIntegers && b.allIntegers
+        a.min = Swift.min(a.min, b.min); a.max = Swift.max(a.max, b.max)
+        if b.shiftSet {
+            if !a.shiftSet {
+                a.shift = b.shift; a.shiftSet = true; a.sum = b.sum; a.sumSquares = b.sumSquares
+            } else {
+                // Re-centre b's shifted sums on a's shift.
+                let delta = b.shift - a.shift, n = Double(b.numeric)
+                a.sumSquares += b.sumSquares + 2 * delta * b.sum + n * delta * delta
+                a.sum += b.sum + n * delta
+            }
+        }
+        // Distinct values: b's are added after a's, so first-appearance order is the file's.
+        var remap = [Int32](repeating: -2, count: b.counts.distinct)
+        if !a.overflow {
+            for e in 0..<b.counts.distinct {
+                remap[e] = Int32(b.counts.withValue(e) { a.counts.add($0, count: b.counts.counts[e]) })
+            }
+        }
+        let overflowed = a.overflow || b.overflow || a.counts.distinct > distinctCap
+        let sawText = a.sawText || b.sawText
+        a.overflow = overflowed
+        a.keepFloats = a.keepFloats && b.keepFloats && !sawText
+        a.keepCodes = a.keepCodes && b.keepCodes
+        a.incomplete = a.incomplete || b.incomplete || (sawText && overflowed) || (sawText && !a.keepCodes)
+        a.sawText = sawText
+        return remap
     }
 
     /// Keeps one present value of a column for training, and counts its distinct value.

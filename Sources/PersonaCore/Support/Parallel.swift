@@ -20,13 +20,15 @@ public enum Parallel {
     /// Calls body(blockIndex) for every block, in parallel. While it runs, BLAS is
     /// limited to one thread so our threads and BLAS threads never oversubscribe.
     public static func forEach(_ count: Int, _ body: (Int) -> Void) {
+        // BLAS runs single-threaded inside our loops, also when they run serially,
+        // so a block's floating-point result never depends on the core count.
+        let previous = BLAS.threads
+        BLAS.setThreads(1)
+        defer { BLAS.setThreads(previous) }
         if count <= 1 || cores == 1 {
             for i in 0..<count { body(i) }
             return
         }
-        let previous = BLAS.threads
-        BLAS.setThreads(1)
-        defer { BLAS.setThreads(previous) }
         withoutActuallyEscaping(body) { body in
             let work = UnsafeSendableBox(body)
             DispatchQueue.concurrentPerform(iterations: count) { i in work.value(i) }

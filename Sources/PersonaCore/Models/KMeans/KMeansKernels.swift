@@ -63,13 +63,7 @@ enum KMeansKernels {
                                             cp.baseAddress!, d, 0, dots, k)
                                 for r in 0..<m {
                                     let i = start + r
-                                    var best = 0
-                                    var bestValue = Float.infinity
-                                    let row = dots + r * k
-                                    for c in 0..<k {
-                                        let v = cn[c] + row[c]
-                                        if v < bestValue { bestValue = v; best = c }
-                                    }
+                                    let (best, bestValue) = nearest(dots + r * k, cn.baseAddress!, k)
                                     let xi = xp.baseAddress! + i * d
                                     var distance: Double
                                     if exact || rowNorms == nil {
@@ -83,10 +77,7 @@ enum KMeansKernels {
                                     distOut.value[i] = Float(distance)
                                     countp[best] += 1
                                     inertia += distance
-                                    if accumulate {
-                                        let target = sp.baseAddress! + best * d
-                                        for j in 0..<d { target[j] += Double(xi[j]) }
-                                    }
+                                    if accumulate { addRow(xi, to: sp.baseAddress! + best * d, d) }
                                 }
                                 start += m
                             }
@@ -108,6 +99,45 @@ enum KMeansKernels {
             inertia += p.inertia
         }
         return Assignment(labels: labels, distances: distances, sums: sums, counts: counts, inertia: inertia)
+    }
+
+    /// Index and value of the smallest |c|² - 2x·c over the k centres, eight at a
+    /// time; ties go to the lowest index, as in the plain loop.
+    @inline(__always)
+    static func nearest(_ row: UnsafePointer<Float>, _ centreNorms: UnsafePointer<Float>, _ k: Int) -> (Int, Float) {
+        var c = 0
+        var best = 0
+        var bestValue = Float.infinity
+        if k >= 8 {
+            var lanesValue = SIMD8<Float>(repeating: .infinity)
+            var lanesIndex = SIMD8<Int32>(repeating: 0)
+            var index = SIMD8<Int32>(0, 1, 2, 3, 4, 5, 6, 7)
+            while c + 8 <= k {
+                let v = UnsafeRawPointer(row + c).loadUnaligned(as: SIMD8<Float>.self)
+                    + UnsafeRawPointer(centreNorms + c).loadUnaligned(as: SIMD8<Float>.self)
+                let better = v .< lanesValue
+                lanesValue.replace(with: v, where: better)
+                lanesIndex.replace(with: index, where: better)
+                index &+= 8
+                c += 8
+            }
+            bestValue = lanesValue.min()
+            best = Int.max
+            for lane in 0..<8 where lanesValue[lane] == bestValue { best = min(best, Int(lanesIndex[lane])) }
+            if best == Int.max { best = 0 }   // every value NaN
+        }
+        while c < k {
+            let v = centreNorms[c] + row[c]
+            if v < bestValue { bestValue = v; best = c }
+            c += 1
+        }
+        return (best, bestValue)
+    }
+
+    /// target += x, accumulated in Double.
+    @inline(__always)
+    static func addRow(_ x: UnsafePointer<Float>, to target: UnsafeMutablePointer<Double>, _ d: Int) {
+        for j in 0..<d { target[j] += Double(x[j]) }
     }
 
     /// Squared distances from every row to each of the given candidate rows (n x t, row-major).
