@@ -66,6 +66,7 @@ def main():
     ap.add_argument("--max-iter", type=int, default=50)
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--workdir", default=None)
+    ap.add_argument("--repeat", type=int, default=3, help="runs of each side, alternating; medians are reported")
     a = ap.parse_args()
 
     work = a.workdir or tempfile.mkdtemp(prefix="persona-bench-")
@@ -81,21 +82,44 @@ def main():
         pd.DataFrame(X[rng.choice(a.rows, a.k, replace=False)], columns=cols).to_csv(init, index=False, float_format="%.4f")
         print(f"generated {a.rows} x {a.dim} around {a.k} centres in {time.time() - t:.1f} s -> {data}")
 
-    out, err, p_wall, p_rss = measured([a.persona, "train", "kmeans", "--data", data, "--k", str(a.k), "--init", init,
-                                         "--no-scale", "--max-iter", str(a.max_iter), "--tol", "0",
-                                         "--out", os.path.join(work, "m.safetensors")])
-    p_fit = float(re.search(r"fitted k-means in ([0-9.]+) s", err).group(1))
-    p_read = float(re.search(r"features in ([0-9.]+) s", err).group(1))
+    def run_persona():
+        out, err, wall, rss = measured([a.persona, "train", "kmeans", "--data", data, "--k", str(a.k), "--init", init,
+                                        "--no-scale", "--max-iter", str(a.max_iter), "--tol", "0",
+                                        "--out", os.path.join(work, "m.safetensors")])
+        fit = float(re.search(r"fitted k-means in ([0-9.]+) s", err).group(1))
+        read = float(re.search(r"features in ([0-9.]+) s", err).group(1))
+        iters = int(re.search(r"after (\d+) iteration", out).group(1))
+        return {"wall": wall, "rss": rss, "fit": fit, "read": read, "iterations": iters}
+
+    def run_sklearn():
+        out, err, wall, rss = measured([sys.executable, "-c", SKLEARN, data, init, str(a.max_iter)])
+        r = json.loads(out.strip().splitlines()[-1])
+        r.update(wall=wall, rss=rss)
+        return r
+
+    runs_p, runs_s = [], []
+    for i in range(a.repeat):
+        runs_p.append(run_persona())
+        runs_s.append(run_sklearn())
+        print(f"run {i + 1}: Persona {runs_p[-1]['wall']:.2f} s (fit {runs_p[-1]['fit']:.2f} s), "
+              f"scikit-learn {runs_s[-1]['wall']:.2f} s (fit {runs_s[-1]['fit']:.2f} s)", flush=True)
+
+    def median(runs, key):
+        v = sorted(r[key] for r in runs)
+        return v[len(v) // 2]
+
+    p_wall, p_read, p_fit, p_rss = (median(runs_p, k) for k in ("wall", "read", "fit", "rss"))
+    p_iter = runs_p[0]["iterations"]
+    s = {k: median(runs_s, k) for k in ("wall", "read", "fit", "rss")}
+    s["iterations"] = runs_s[0]["iterations"]
+    s["inertia"] = runs_s[0]["inertia"]
+    s_wall, s_rss = s["wall"], s["rss"]
     ev = subprocess.run([a.persona, "evaluate", os.path.join(work, "m.safetensors"), "--data", data, "--json",
                          "--silhouette-sample", "2"], capture_output=True, text=True, check=True)
     p_inertia = json.loads(ev.stdout)["inertia"]
-    p_iter = int(re.search(r"after (\d+) iteration", out).group(1))
-
-    out, err, s_wall, s_rss = measured([sys.executable, "-c", SKLEARN, data, init, str(a.max_iter)])
-    s = json.loads(out.strip().splitlines()[-1])
 
     import sklearn
-    print(f"\nk-means: {a.rows} rows x {a.dim} features, k={a.k}, max_iter={a.max_iter}, tol=0, same starting centres")
+    print(f"\nk-means: {a.rows} rows x {a.dim} features, k={a.k}, max_iter={a.max_iter}, tol=0, same starting centres; medians of {a.repeat} runs")
     print(f"{'':24}{'Persona':>12}{'scikit-learn ' + sklearn.__version__:>24}{'ratio':>10}")
     print(f"{'wall time, end to end':24}{p_wall:>11.2f}s{s_wall:>23.2f}s{s_wall / p_wall:>9.2f}x")
     print(f"{'  reading the CSV':24}{p_read:>11.2f}s{s['read']:>23.2f}s{s['read'] / p_read:>9.2f}x")

@@ -6,7 +6,9 @@
 /// the nearest centre; the distance reported for that centre is recomputed
 /// directly as Σ (x - c)², accumulated in Double.
 enum KMeansKernels {
-    static let chunkRows = 1024
+    /// Rows per GEMM: large enough to amortise BLAS packing, small enough that
+    /// the block of dot products (rows x k floats) stays within about 512 KB.
+    static func chunkRows(k: Int) -> Int { max(256, min(4096, 131_072 / max(1, k))) }
 
     struct Assignment {
         var labels: [Int32]
@@ -47,6 +49,7 @@ enum KMeansKernels {
                     var sums = [Double](repeating: 0, count: accumulate ? k * d : 0)
                     var counts = [Int](repeating: 0, count: k)
                     var inertia = 0.0
+                    let chunkRows = chunkRows(k: k)
                     let dots = UnsafeMutablePointer<Float>.allocate(capacity: chunkRows * k)
                     defer { dots.deallocate() }
                     let range = blocks[b]
