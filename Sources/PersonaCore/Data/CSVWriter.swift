@@ -109,27 +109,23 @@ public final class CSVWriter {
     public func field(_ s: String) {
         separator()
         var s = s
-        s.withUTF8 { bytes in
-            var needsQuotes = false
-            for b in bytes where b == delimiter || b == 34 || b == 10 || b == 13 { needsQuotes = true; break }
-            if !needsQuotes { output.write(bytes); return }
-            output.writeByte(34)
-            for b in bytes { if b == 34 { output.writeByte(34) }; output.writeByte(b) }
-            output.writeByte(34)
-        }
+        s.withUTF8 { writeEscaped($0) }
     }
 
-    /// Writes a field whose bytes are known not to need quoting (taken from a CSV record).
+    /// Copies field i of a record read from a CSV file, quoting it again if needed.
     public func field(record: CSVRecord, _ i: Int) {
         separator()
-        record.withField(i) { bytes in
-            var needsQuotes = false
-            for b in bytes where b == delimiter || b == 34 || b == 10 || b == 13 { needsQuotes = true; break }
-            if !needsQuotes { output.write(bytes); return }
-            output.writeByte(34)
-            for b in bytes { if b == 34 { output.writeByte(34) }; output.writeByte(b) }
-            output.writeByte(34)
-        }
+        record.withField(i) { writeEscaped($0) }
+    }
+
+    /// Quotes a field holding the delimiter, a quote or a line break, doubling its quotes.
+    private func writeEscaped(_ bytes: UnsafeBufferPointer<UInt8>) {
+        var needsQuotes = false
+        for b in bytes where b == delimiter || b == 34 || b == 10 || b == 13 { needsQuotes = true; break }
+        if !needsQuotes { output.write(bytes); return }
+        output.writeByte(34)
+        for b in bytes { if b == 34 { output.writeByte(34) }; output.writeByte(b) }
+        output.writeByte(34)
     }
 
     public func field(_ v: Int) {
