@@ -26,35 +26,26 @@ struct Evaluate: ParsableCommand {
     @Option(help: "Seed for sampling.")
     var seed: UInt64 = 0
 
+    @Option(help: "Classifiers: the probability above which a row is called positive (default: the model's, 0.5).")
+    var threshold: Double?
+
     @OptionGroup var verbosity: Verbosity
 
     func validate() throws {
         if silhouetteSample < 2 { throw ValidationError("--silhouette-sample must be at least 2.") }
+        if let t = threshold, !(t > 0 && t < 1) { throw ValidationError("--threshold must be between 0 and 1.") }
     }
 
     func run() throws {
         verbosity.apply()
         let loaded = try ModelStore.load(path: model)
-        let (x, _) = try loaded.card.pipeline.transform(path: input.data, delimiter: try input.delimiterByte())
-        let metrics = try loaded.evaluate(x, file: input.data, options: EvaluationOptions(seed: seed, silhouetteSample: silhouetteSample))
+        let result = try loaded.evaluate(path: input.data, options: EvaluationOptions(
+            seed: seed, silhouetteSample: silhouetteSample, threshold: threshold, delimiter: try input.delimiterByte()))
         if json {
-            try Console.json(metrics)
+            try Console.json(result.metrics)
             return
         }
-        print("\(model) on \(input.data): \(x.rows) rows")
-        guard let o = metrics.object else { return }
-        let order = ["inertia", "silhouette", "davies_bouldin", "calinski_harabasz"]
-        for key in order + o.keys.sorted().filter({ !order.contains($0) && !["kind", "rows", "cluster_sizes"].contains($0) }) {
-            if let v = o[key] { print(pad(key, 20) + render(v)) }
-        }
-        if let sizes = o["cluster_sizes"]?.array {
-            let total = max(1, sizes.compactMap(\.int).reduce(0, +))
-            let widest = max(1, sizes.compactMap(\.int).max() ?? 1)
-            print("segment sizes:")
-            for (i, s) in sizes.compactMap(\.int).enumerated() {
-                let bar = String(repeating: "█", count: Int((Double(s) / Double(widest) * 30).rounded()))
-                print("  \(lpad(String(i), 3))  \(lpad(String(s), 8))  \(lpad(formatNumber(Double(s) / Double(total) * 100, digits: 3), 5))%  \(bar)")
-            }
-        }
+        print("\(model) on \(input.data):")
+        print(result.text)
     }
 }

@@ -6,7 +6,7 @@ struct Persona: ParsableCommand {
         commandName: "persona",
         abstract: "A machine-learning workbench for customer analytics.",
         discussion: """
-        Segment a customer base, then score it. A first session:
+        Segment a customer base, predict churn, then score everyone. A first session:
 
           persona datasets generate customers --rows 20000 --seed 7 --out customers.csv
           persona describe customers.csv
@@ -15,10 +15,15 @@ struct Persona: ParsableCommand {
           persona inspect models/segments.safetensors
           persona score models/segments.safetensors --data customers.csv --out segments.csv
 
+          persona datasets generate churn --rows 20000 --seed 7 --out churn.csv
+          persona train logreg --data churn.csv --target churned --out models/churn.safetensors
+          persona evaluate models/churn.safetensors --data churn.csv
+          persona score models/churn.safetensors --data churn.csv --top 500 --out at-risk.csv
+
         Exit codes: 0 success, 1 bad data or model (the message names the file,
         line and column), 2 usage error.
         """,
         version: PersonaVersion.tool,
-        subcommands: [Datasets.self, Describe.self, Split.self, Train.self, Evaluate.self, Score.self, Inspect.self]
+        subcommands: [Datasets.self, Describe.self, Split.self, Train.self, Evaluate.self, Score.self, Inspect.self, CV.self]
     )
 }

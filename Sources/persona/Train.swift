@@ -5,7 +5,7 @@ import PersonaCore
 struct Train: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Train a model and save it to a model file.",
-        subcommands: [TrainKMeans.self]
+        subcommands: [TrainKMeans.self, TrainLogreg.self]
     )
 }
 

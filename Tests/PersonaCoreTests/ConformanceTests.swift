@@ -160,7 +160,7 @@ struct WrongKind: PersonaModel {
     var card: ModelCard
     init(card: ModelCard, tensors: [String: Tensor], path: String) throws { self.card = card }
     func tensors() -> [String: Tensor] { [:] }
-    func score(_ batch: FloatMatrix) -> [ScoreColumn] { [] }
-    func evaluate(_ x: FloatMatrix, file: String, options: EvaluationOptions) throws -> JSONValue { .null }
+    func score(_ batch: FloatMatrix, options: ScoreOptions) -> [ScoreColumn] { [] }
+    func evaluate(path: String, options: EvaluationOptions) throws -> Evaluation { Evaluation(metrics: .null, text: "") }
     func summary() -> String { "" }
 }

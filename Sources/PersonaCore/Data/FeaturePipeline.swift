@@ -183,12 +183,44 @@ extension FeaturePipeline {
                                      standardize: Bool = true, delimiter: UInt8 = UInt8(ascii: ","),
                                      check: (DataProfile) throws -> Void = { _ in })
         throws -> (profile: DataProfile, pipeline: FeaturePipeline, matrix: FloatMatrix) {
+        let r = try profileAndFit(path: path, selection: selection, reserved: reserved, standardize: standardize,
+                                  delimiter: delimiter, extract: nil, check: check)
+        return (r.profile, r.pipeline, r.matrix)
+    }
+
+    /// The same, also returning the labels of one more column (a target), from
+    /// the same read when possible: nil marks a missing value, and integral
+    /// numbers are written without a fraction ("1", not "1.0").
+    public static func profileAndFit(path: String, selection: ColumnSelection, reserved: [String] = [],
+                                     standardize: Bool = true, delimiter: UInt8 = UInt8(ascii: ","),
+                                     extract: String?, check: (DataProfile) throws -> Void = { _ in })
+        throws -> (profile: DataProfile, pipeline: FeaturePipeline, matrix: FloatMatrix, extracted: [String?]?) {
         var (profile, store) = try Profiler.profileKeepingValues(path: path, delimiter: delimiter, keep: true)
         try check(profile)
+        var extracted: [String?]? = nil
+        if let extract {
+            guard let j = profile.columns.firstIndex(where: { $0.name == extract }) else {
+                throw PersonaError.data(file: path, line: 1, columnName: extract, "the target column is not in the header",
+                                        fix: "Columns are: \(profile.columns.map(\.name).joined(separator: ", "))")
+            }
+            let col = store!.columns[j]
+            if let floats = col.floats {
+                extracted = floats.map { v -> String? in
+                    if v.isNaN { return nil }
+                    let d = Double(v)
+                    return d == d.rounded() && abs(d) < 1e15 ? String(Int64(d)) : String(d)
+                }
+            } else if let codes = col.codes {
+                let values = (0..<col.counter.distinct).map { col.counter.value($0) }
+                extracted = codes.map { $0 >= 0 ? values[Int($0)] : nil }
+            } else {
+                extracted = try BinaryTarget.labels(of: extract, path: path, delimiter: delimiter)
+            }
+        }
         let (pipeline, matrix) = try fit(path: path, profile: profile, store: store, selection: selection,
                                          reserved: reserved, standardize: standardize, delimiter: delimiter)
         store = nil
-        return (profile, pipeline, matrix)
+        return (profile, pipeline, matrix, extracted)
     }
 
     static func fit(path: String, profile: DataProfile, store: ColumnStore?, selection: ColumnSelection,

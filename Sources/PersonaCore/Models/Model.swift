@@ -20,24 +20,48 @@ public protocol PersonaModel {
     init(card: ModelCard, tensors: [String: Tensor], path: String) throws
     func tensors() -> [String: Tensor]
     /// Predictions for a batch of pipeline-encoded rows.
-    func score(_ batch: FloatMatrix) -> [ScoreColumn]
-    /// Metrics on an encoded data set (the evaluation file, through the pipeline).
-    func evaluate(_ x: FloatMatrix, file: String, options: EvaluationOptions) throws -> JSONValue
+    func score(_ batch: FloatMatrix, options: ScoreOptions) -> [ScoreColumn]
+    /// Metrics on a data file (read through the model's pipeline), as JSON
+    /// with the metric keys of the CLI contract, and as text for a terminal.
+    func evaluate(path: String, options: EvaluationOptions) throws -> Evaluation
     /// A human-readable account of what was learned, for `inspect`.
     func summary() -> String
+    /// The score column that `score --top N` ranks by (nil: the model has none).
+    var rankingColumn: String? { get }
+}
+
+extension PersonaModel {
+    public var rankingColumn: String? { nil }
+    public func score(_ batch: FloatMatrix) -> [ScoreColumn] { score(batch, options: ScoreOptions()) }
+}
+
+public struct ScoreOptions: Sendable {
+    /// Classification threshold on the positive-class probability (nil: the model's own).
+    public var threshold: Double?
+    /// Keep only the N rows ranked highest by the model's ranking column (riskiest first).
+    public var top: Int?
+    public init(threshold: Double? = nil, top: Int? = nil) { self.threshold = threshold; self.top = top }
 }
 
 public struct EvaluationOptions: Sendable {
     public var seed: UInt64
     public var silhouetteSample: Int
-    public init(seed: UInt64 = 0, silhouetteSample: Int = 10_000) {
-        self.seed = seed; self.silhouetteSample = silhouetteSample
+    public var threshold: Double?
+    public var delimiter: UInt8
+    public init(seed: UInt64 = 0, silhouetteSample: Int = 10_000, threshold: Double? = nil, delimiter: UInt8 = UInt8(ascii: ",")) {
+        self.seed = seed; self.silhouetteSample = silhouetteSample; self.threshold = threshold; self.delimiter = delimiter
     }
+}
+
+public struct Evaluation {
+    public var metrics: JSONValue
+    public var text: String
+    public init(metrics: JSONValue, text: String) { self.metrics = metrics; self.text = text }
 }
 
 /// The model families this release knows, by kind.
 public enum ModelRegistry {
-    public static let families: [any PersonaModel.Type] = [KMeansModel.self]
+    public static let families: [any PersonaModel.Type] = [KMeansModel.self, LogisticModel.self]
 
     public static func family(kind: String) -> (any PersonaModel.Type)? {
         families.first { $0.kind == kind }

@@ -79,3 +79,10 @@ public enum JSONText {
         return try JSONDecoder().decode(type, from: Data(text.utf8))
     }
 }
+
+extension String {
+    /// Right-aligns the string in a field of `width` characters.
+    public func leftPadded(_ width: Int) -> String {
+        count >= width ? self : String(repeating: " ", count: width - count) + self
+    }
+}

@@ -42,19 +42,26 @@ public struct KMeansModel: PersonaModel {
         return (a.labels, a.distances, a.inertia)
     }
 
-    public func score(_ batch: FloatMatrix) -> [ScoreColumn] {
+    public func score(_ batch: FloatMatrix, options: ScoreOptions) -> [ScoreColumn] {
         let a = assign(batch)
         return [ScoreColumn(name: "segment", values: a.segments.map { Double($0) }, isInteger: true),
                 ScoreColumn(name: "distance", values: a.squaredDistances.map { Double($0).squareRoot() })]
     }
 
-    public func evaluate(_ x: FloatMatrix, file: String, options: EvaluationOptions) throws -> JSONValue {
+    public func evaluate(path: String, options: EvaluationOptions) throws -> Evaluation {
+        let x = try card.pipeline.transform(path: path, delimiter: options.delimiter).matrix
+        let metrics = evaluate(x, options: options)
+        return Evaluation(metrics: metrics, text: Self.render(metrics, model: self))
+    }
+
+    /// Clustering metrics of encoded rows.
+    public func evaluate(_ x: FloatMatrix, options: EvaluationOptions) -> JSONValue {
         let a = assign(x)
         var sizes = [Int](repeating: 0, count: k)
         for s in a.segments { sizes[Int(s)] += 1 }
         let sil = ClusteringMetrics.silhouette(x, labels: a.segments, sample: options.silhouetteSample, seed: options.seed)
         func num(_ v: Double?) -> JSONValue { v.map { .number($0) } ?? .null }
-        return .object([
+        return JSONValue.object([
             "kind": .string(Self.kind),
             "rows": .number(Double(x.rows)),
             "k": .number(Double(k)),
@@ -65,6 +72,27 @@ public struct KMeansModel: PersonaModel {
             "calinski_harabasz": num(ClusteringMetrics.calinskiHarabasz(x, labels: a.segments, k: k)),
             "cluster_sizes": .array(sizes.map { .number(Double($0)) }),
         ])
+    }
+
+    static func render(_ metrics: JSONValue, model: KMeansModel) -> String {
+        var lines: [String] = []
+        let o = metrics.object ?? [:]
+        lines.append("\(o["rows"]?.int ?? 0) rows, \(model.k) segments")
+        for key in ["inertia", "silhouette", "davies_bouldin", "calinski_harabasz"] {
+            let v = o[key]?.double.map { formatNumber($0, digits: 6) } ?? "n/a (needs 2 or more segments)"
+            lines.append(key.padding(toLength: 20, withPad: " ", startingAt: 0) + v)
+        }
+        if let sizes = o["cluster_sizes"]?.array?.compactMap(\.int) {
+            let total = max(1, sizes.reduce(0, +))
+            let widest = max(1, sizes.max() ?? 1)
+            lines.append("segment sizes:")
+            for (i, s) in sizes.enumerated() {
+                let bar = String(repeating: "█", count: Int((Double(s) / Double(widest) * 30).rounded()))
+                let share = formatNumber(Double(s) / Double(total) * 100, digits: 3) + "%"
+                lines.append("  " + String(i).leftPadded(3) + "  " + String(s).leftPadded(8) + "  " + share.leftPadded(6) + "  " + bar)
+            }
+        }
+        return lines.joined(separator: "\n")
     }
 
     /// Each centre in original units: numbers un-standardised, categories as the
