@@ -39,6 +39,7 @@ test-swift: deps
 
 bench: release venv
 	$(VENV)/bin/python bench/kmeans/run.py --persona .build/release/persona
+	$(VENV)/bin/python bench/logreg/run.py --persona .build/release/persona
 
 clean:
 	rm -rf .build $(VENV)

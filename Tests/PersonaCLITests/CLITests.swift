@@ -3,7 +3,7 @@ import XCTest
 import PersonaCore
 
 /// End-to-end tests: they run the built `persona` binary as a user would.
-final class CLITests: XCTestCase {
+class CLITestCase: XCTestCase {
     static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
     static var binary: String {
         ProcessInfo.processInfo.environment["PERSONA_BIN"] ?? root.appendingPathComponent(".build/debug/persona").path
@@ -51,12 +51,15 @@ final class CLITests: XCTestCase {
     /// Exit 1, the message names what it should, no stack trace, nothing at --out.
     func expectDataError(_ r: Result, _ fragments: [String], noFile: String? = nil, file: StaticString = #filePath, line: UInt = #line) {
         XCTAssertEqual(r.code, 1, "exit code; stderr: \(r.err)", file: file, line: line)
-        XCTAssertTrue(r.err.hasPrefix("error: "), r.err, file: file, line: line)
+        XCTAssertTrue(r.err.split(separator: "\n").contains { $0.hasPrefix("error: ") }, r.err, file: file, line: line)
         for f in fragments { XCTAssertTrue(r.err.contains(f), "stderr \"\(r.err)\" lacks \"\(f)\"", file: file, line: line) }
         XCTAssertFalse(r.err.contains("Fatal error") || r.err.contains("Stack dump"), file: file, line: line)
         if let noFile { XCTAssertFalse(exists(noFile), "\(noFile) must not be written", file: file, line: line) }
     }
 
+}
+
+final class CLITests: CLITestCase {
     func testEndToEndSegmentation() throws {
         XCTAssertEqual(try persona("datasets", "generate", "customers", "--rows", "3000", "--seed", "4", "--out", "c.csv").code, 0)
         let d = try persona("describe", "c.csv", "--json")

@@ -19,9 +19,19 @@ struct KMeansSubject: ConformanceSubject {
     }
 }
 
+struct LogisticSubject: ConformanceSubject {
+    static let family: any PersonaModel.Type = LogisticModel.self
+    static let sample = DatasetKind.churn
+    static func train(path: String, seed: UInt64) throws -> any PersonaModel {
+        var c = LogisticConfig(target: "churned"); c.l2 = 1e-4
+        return try LogisticModel.train(path: path, config: c, selection: ColumnSelection())
+    }
+}
+
 /// Every model family passes the same checks. A new family adds one line here.
 let conformanceSubjects: [any ConformanceSubject.Type] = [
     KMeansSubject.self,
+    LogisticSubject.self,
 ]
 
 final class ConformanceTests: XCTestCase {

@@ -22,6 +22,8 @@ import numpy as np
 import pandas as pd
 
 HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.join(HERE, ".."))
+from common import measured, median  # noqa: E402
 
 SKLEARN = r"""
 import json, sys, time
@@ -35,27 +37,6 @@ km = KMeans(n_clusters=init.shape[0], init=init, n_init=1, max_iter=int(sys.argv
 t2 = time.time()
 print(json.dumps({"read": t1 - t0, "fit": t2 - t1, "inertia": float(km.inertia_), "iterations": int(km.n_iter_)}))
 """
-
-MEASURE = r"""
-import resource, subprocess, sys, time
-t = time.time()
-p = subprocess.run(sys.argv[1:], capture_output=True, text=True)
-wall = time.time() - t
-rss = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-sys.stderr.write(p.stderr)
-print(p.stdout)
-print("MEASURE", p.returncode, wall, rss)
-"""
-
-
-def measured(cmd):
-    p = subprocess.run([sys.executable, "-c", MEASURE, *cmd], capture_output=True, text=True)
-    lines = p.stdout.strip().splitlines()
-    code, wall, rss = lines[-1].split()[1:]
-    if int(code) != 0:
-        raise SystemExit(f"{cmd[0]} failed:\n{p.stderr}\n{p.stdout}")
-    return "\n".join(lines[:-1]), p.stderr, float(wall), int(rss) / 1024
-
 
 def main():
     ap = argparse.ArgumentParser()
@@ -103,10 +84,6 @@ def main():
         runs_s.append(run_sklearn())
         print(f"run {i + 1}: Persona {runs_p[-1]['wall']:.2f} s (fit {runs_p[-1]['fit']:.2f} s), "
               f"scikit-learn {runs_s[-1]['wall']:.2f} s (fit {runs_s[-1]['fit']:.2f} s)", flush=True)
-
-    def median(runs, key):
-        v = sorted(r[key] for r in runs)
-        return v[len(v) // 2]
 
     p_wall, p_read, p_fit, p_rss = (median(runs_p, k) for k in ("wall", "read", "fit", "rss"))
     p_iter = runs_p[0]["iterations"]
