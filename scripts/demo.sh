@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# The main job on bundled sample data: profile, split, segment, evaluate,
-# inspect, score, and a short summary. Outputs go to demo-out/ and models/.
+# The main job on bundled sample data: profile, split, segment customers,
+# predict churn, evaluate, inspect, score, and a short summary. Outputs go to demo-out/ and models/.
 set -euo pipefail
 P="${1:-.build/release/persona}"
 OUT=demo-out
@@ -27,15 +27,26 @@ step "6. Score every customer"
 "$P" score models/segments.safetensors --data datasets/customers.csv --out "$OUT/customer-segments.csv"
 head -5 "$OUT/customer-segments.csv"
 
-step "7. A larger generated base: 200,000 customers, generated, segmented and scored"
+step "7. Predict churn on the bundled churn sample"
+"$P" split --data datasets/churn.csv --test-fraction 0.25 --stratify churned --seed 7 \
+    --train-out "$OUT/churn-train.csv" --test-out "$OUT/churn-test.csv"
+"$P" train logreg --data "$OUT/churn-train.csv" --target churned --out models/churn.safetensors
+"$P" inspect models/churn.safetensors | tail -n 34
+"$P" evaluate models/churn.safetensors --data "$OUT/churn-test.csv"
+"$P" score models/churn.safetensors --data datasets/churn.csv --top 20 --out "$OUT/churn-call-list.csv"
+head -5 "$OUT/churn-call-list.csv"
+
+step "8. A larger generated base: 200,000 customers, generated, segmented and scored"
 "$P" datasets generate customers --rows 200000 --seed 11 --out "$OUT/customers-200k.csv"
 "$P" train kmeans --data "$OUT/customers-200k.csv" --k 5 --seed 11 --out models/segments-200k.safetensors
 "$P" score models/segments-200k.safetensors --data "$OUT/customers-200k.csv" --out "$OUT/segments-200k.csv"
 
 step "Summary"
 SIL=$("$P" evaluate models/segments.safetensors --data "$OUT/customers-test.csv" --json | grep '"silhouette"' | tr -d ' ,' | cut -d: -f2)
-echo "model:            models/segments.safetensors (k-means, 5 segments)"
-echo "held-out silhouette: $SIL"
+AUC=$("$P" evaluate models/churn.safetensors --data "$OUT/churn-test.csv" --json | grep '"auc"' | tr -d ' ,' | cut -d: -f2)
+echo "segments:         models/segments.safetensors (k-means, 5 segments), held-out silhouette $SIL"
+echo "churn model:      models/churn.safetensors (logistic regression), held-out AUC $AUC"
+echo "call list:        $OUT/churn-call-list.csv (the 20 customers most likely to churn)"
 echo "scored customers: $OUT/customer-segments.csv ($(($(wc -l < "$OUT/customer-segments.csv") - 1)) rows)"
 echo "large run:        $OUT/segments-200k.csv ($(($(wc -l < "$OUT/segments-200k.csv") - 1)) rows)"
-echo "Next: see README.md and notebooks-cli/segment-customers.md"
+echo "Next: see README.md, notebooks-cli/segment-customers.md and notebooks-cli/churn.md"
