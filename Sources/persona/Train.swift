@@ -2,6 +2,8 @@ import ArgumentParser
 import Foundation
 import PersonaCore
 
+extension KMeansAlgorithm: ExpressibleByArgument {}
+
 struct Train: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Train a model and save it to a model file.",
@@ -47,6 +49,9 @@ struct TrainKMeans: ParsableCommand {
     @Flag(name: .customLong("no-scale"), help: "Do not standardise numeric features.")
     var noScale = false
 
+    @Option(help: "auto (Hamerly from k = 8), lloyd or hamerly: the same result, found faster or slower.")
+    var algorithm: KMeansAlgorithm = .auto
+
     @Option(help: ArgumentHelp("Where to write the model file.", valueName: "model"))
     var out: String
 
@@ -60,6 +65,7 @@ struct TrainKMeans: ParsableCommand {
         c.restarts = nInit
         c.seed = seed
         c.standardize = !noScale
+        c.algorithm = algorithm
         return c
     }
 

@@ -86,3 +86,32 @@ func XCTAssertEqual(_ a: [Float], _ b: [Float], accuracy: Float, file: StaticStr
     XCTAssertEqual(a.count, b.count, file: file, line: line)
     for (u, v) in zip(a, b) { XCTAssertEqual(u, v, accuracy: accuracy, file: file, line: line) }
 }
+
+final class HamerlyTests: XCTestCase {
+    /// Hamerly's bounds only skip work: the iterations, labels and centres are Lloyd's.
+    func testHamerlyFollowsLloyd() throws {
+        var rng = PersonaRandom(seed: 17)
+        for (n, d, k) in [(3000, 2, 8), (4000, 10, 16), (2000, 5, 40)] {
+            var x = FloatMatrix(rows: 0, cols: d)
+            for i in 0..<n {
+                let g = Float(i % 7) * 2.5
+                x.appendRow((0..<d).map { j in (j % 2 == 0 ? g : -g) + Float(rng.normal()) })
+            }
+            let start = KMeans.randomRows(x, k: k, rng: &rng)
+            let norms = KMeansKernels.squaredNorms(x)
+            let tol = KMeans.scaledTolerance(x, 1e-4)
+            let lloyd = KMeans.lloyd(x, start: start, maxIterations: 100, tol: tol, rowNorms: norms)
+            let hamerly = Hamerly.run(x, start: start, maxIterations: 100, tol: tol, norms: norms)
+            let same = zip(lloyd.labels, hamerly.labels).filter { $0 == $1 }.count
+            XCTAssertGreaterThanOrEqual(Double(same) / Double(n), 0.999, "n=\(n) d=\(d) k=\(k)")
+            XCTAssertEqual(hamerly.inertia, lloyd.inertia, accuracy: 1e-5 * lloyd.inertia)
+            XCTAssertEqual(hamerly.iterations, lloyd.iterations, accuracy: 1)
+            XCTAssertEqual(hamerly.centres.storage, lloyd.centres.storage, accuracy: 1e-3)
+        }
+        // A far-away starting centre empties its segment; it is relocated as in Lloyd.
+        let x = FloatMatrix((0..<400).map { i in [Float(i % 4) * 10 + Float(i % 7) * 0.1, Float(i % 3)] })
+        let start = FloatMatrix([[0, 0], [10, 0], [20, 0], [30, 0], [5000, 5000], [-5000, 0], [0, -5000], [7000, 1], [1, 7000]])
+        let h = Hamerly.run(x, start: start, maxIterations: 50, tol: 0, norms: KMeansKernels.squaredNorms(x))
+        XCTAssertTrue(h.sizes.allSatisfy { $0 > 0 }, "\(h.sizes)")
+    }
+}

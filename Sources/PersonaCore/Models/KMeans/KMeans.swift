@@ -34,7 +34,10 @@ public enum KMeans {
             } else {
                 start = plusPlus(x, norms: norms, k: config.k, rng: &rng)
             }
-            let result = lloyd(x, start: start, maxIterations: config.maxIterations, tol: tol, rowNorms: norms)
+            let useHamerly = config.algorithm == .hamerly || (config.algorithm == .auto && config.k >= 8)
+            let result = useHamerly
+                ? Hamerly.run(x, start: start, maxIterations: config.maxIterations, tol: tol, norms: norms)
+                : lloyd(x, start: start, maxIterations: config.maxIterations, tol: tol, rowNorms: norms)
             progress?("run \(run + 1)/\(runs): inertia \(formatNumber(result.inertia)) after \(result.iterations) iteration\(result.iterations == 1 ? "" : "s")\(result.converged ? "" : " (not converged; raise --max-iter)")")
             if best == nil || result.inertia < best!.inertia { best = result }
         }

@@ -36,6 +36,16 @@ public enum KMeansInit: Codable, Equatable, Sendable {
     }
 }
 
+/// How the Lloyd iterations are carried out; every choice gives the same result.
+public enum KMeansAlgorithm: String, Codable, Sendable, CaseIterable {
+    /// Hamerly when k >= 8 (where skipping distance computations pays), else Lloyd.
+    case auto
+    /// Every distance, every iteration: one SGEMM per block of rows.
+    case lloyd
+    /// Lloyd's iterations with Hamerly's bounds, which rule out most distances.
+    case hamerly
+}
+
 /// Hyperparameters of k-means, stored exactly as given and validated once.
 public struct KMeansConfig: Codable, Equatable, Sendable {
     public var k: Int
@@ -47,9 +57,10 @@ public struct KMeansConfig: Codable, Equatable, Sendable {
     public var restarts: Int = 1
     public var seed: UInt64 = 0
     public var standardize: Bool = true
+    public var algorithm: KMeansAlgorithm = .auto
 
     enum CodingKeys: String, CodingKey {
-        case k, seed, standardize
+        case k, seed, standardize, algorithm
         case initialization = "init"
         case maxIterations = "max_iter"
         case tolerance = "tol"
