@@ -176,3 +176,24 @@ final class ParallelParsingTests: XCTestCase {
         XCTAssertThrowsPersonaError(try Profiler.profile(path: ragged), containing: ["r.csv", "line 2502", "ragged"])
     }
 }
+
+final class ParallelCapTests: XCTestCase {
+    override func tearDown() { Profiler.parallelMinimumBytes = 8 << 20 }
+
+    /// A text column with a few thousand levels stays categorical when parsed in parts.
+    func testTextColumnsKeepTheFullDistinctCapInParts() throws {
+        let t = TempDir()
+        var text = "city,n\n"
+        for i in 0..<30000 { text += "town\(i % 3000),\(i)\n" }
+        let path = t.file("c.csv", text)
+        Profiler.parallelMinimumBytes = 1
+        let parallel = try Profiler.profile(path: path)
+        Profiler.parallelMinimumBytes = Int.max
+        let sequential = try Profiler.profile(path: path)
+        XCTAssertEqual(parallel.column("city")?.type, .categorical)
+        XCTAssertEqual(parallel.column("city")?.distinct, 3000)
+        XCTAssertEqual(parallel.column("city"), sequential.column("city"))
+        XCTAssertEqual(parallel.column("n")?.type, .numeric)
+        XCTAssertTrue(parallel.column("n")!.distinctIsLowerBound)
+    }
+}

@@ -78,14 +78,40 @@ public enum NumberParser {
         }
         if i != hi { return nil }
         if significant <= 15 && exponent >= -22 && exponent <= 22 {
-            // 10^e for e <= 22 is exact in Double, and so is every partial product here.
-            var p = 1.0
-            var e = exponent < 0 ? -exponent : exponent
-            while e > 0 { p *= 10; e -= 1 }
+            let p = exactPowerOfTen(exponent < 0 ? -exponent : exponent)
             let v = exponent >= 0 ? Double(mantissa) * p : Double(mantissa) / p
             return negative ? -v : v
         }
         return slowPath(f, lo, hi)
+    }
+
+    /// 10^e for 0 <= e <= 22, every one exactly representable in Double.
+    @inline(__always) static func exactPowerOfTen(_ e: Int) -> Double {
+        switch e {
+        case 0: return 1
+        case 1: return 1e1
+        case 2: return 1e2
+        case 3: return 1e3
+        case 4: return 1e4
+        case 5: return 1e5
+        case 6: return 1e6
+        case 7: return 1e7
+        case 8: return 1e8
+        case 9: return 1e9
+        case 10: return 1e10
+        case 11: return 1e11
+        case 12: return 1e12
+        case 13: return 1e13
+        case 14: return 1e14
+        case 15: return 1e15
+        case 16: return 1e16
+        case 17: return 1e17
+        case 18: return 1e18
+        case 19: return 1e19
+        case 20: return 1e20
+        case 21: return 1e21
+        default: return 1e22
+        }
     }
 
     private static func slowPath(_ f: UnsafeBufferPointer<UInt8>, _ lo: Int, _ hi: Int) -> Double? {

@@ -94,6 +94,10 @@ public enum Profiler {
         var floats: [Float] = []
         var codes: [Int32] = []
         var keepFloats = true, keepCodes = true, sawText = false, incomplete = false
+        /// Distinct values counted before giving up. Parts of a file parsed in
+        /// parallel count fewer while a column holds only numbers (the counts
+        /// then serve only the distinct figure); text restores the full cap.
+        var cap = distinctCap
     }
 
     public static func profile(path: String, delimiter: UInt8 = UInt8(ascii: ",")) throws -> DataProfile {
@@ -173,9 +177,12 @@ public enum Profiler {
     }
 
     /// Reads every record of `reader` into per-column accumulators.
-    private static func accumulate(_ reader: CSVReader, keep: Bool, expectedRows: Int = 0) throws -> [Accumulator] {
+    private static func accumulate(_ reader: CSVReader, keep: Bool, expectedRows: Int = 0,
+                                   numericCap: Int = distinctCap) throws -> [Accumulator] {
         let names = reader.header
-        var acc = [Accumulator](repeating: Accumulator(), count: names.count)
+        var template = Accumulator()
+        template.cap = numericCap
+        var acc = [Accumulator](repeating: template, count: names.count)
         if !keep { for j in acc.indices { acc[j].keepFloats = false; acc[j].keepCodes = false } }
         if keep && expectedRows > 0 {
             for j in acc.indices { acc[j].floats.reserveCapacity(expectedRows) }
@@ -214,12 +221,16 @@ public enum Profiler {
                     } else if BooleanWords.value(f) != nil {
                         a.pointee.booleanWords += 1
                     }
+                    if !keep && number == nil && !a.pointee.sawText {
+                        a.pointee.sawText = true
+                        if !a.pointee.overflow { a.pointee.cap = distinctCap }
+                    }
                     if !a.pointee.overflow && !keep {
                         var lo = 0, hi = f.count
                         while lo < hi && (f[lo] == 32 || f[lo] == 9) { lo += 1 }
                         while hi > lo && (f[hi - 1] == 32 || f[hi - 1] == 9) { hi -= 1 }
                         a.pointee.counts.add(UnsafeBufferPointer(rebasing: f[lo..<hi]))
-                        if a.pointee.counts.distinct > distinctCap { a.pointee.overflow = true }
+                        if a.pointee.counts.distinct > a.pointee.cap { a.pointee.overflow = true }
                     }
                 }
             }
@@ -257,7 +268,8 @@ public enum Profiler {
         let results: [Result<([Accumulator], Int), Error>] = Parallel.map(ranges.count) { i in
             Result {
                 let reader = try CSVReader(path: path, delimiter: delimiter, range: ranges[i], header: names)
-                let acc = try accumulate(reader, keep: keep, expectedRows: ranges[i].count / max(1, firstLine) * 11 / 10 + 16)
+                let acc = try accumulate(reader, keep: keep, expectedRows: ranges[i].count / max(1, firstLine) * 11 / 10 + 16,
+                                         numericCap: distinctCap / parts)
                 return (acc, reader.recordsRead)
             }
         }
@@ -378,6 +390,7 @@ public enum Profiler {
             // The column holds text: it will be categorical (or boolean words), so
             // numbers are of no use, and the codes must cover every row.
             a.sawText = true
+            if !a.overflow { a.cap = distinctCap }
             a.keepFloats = false
             a.floats = []
             if !a.keepCodes { a.incomplete = true }
@@ -386,7 +399,7 @@ public enum Profiler {
         var code = -2   // -2: a value beyond the distinct cap (the "other" bucket)
         if !a.overflow {
             code = a.counts.add(f)
-            if a.counts.distinct > distinctCap { a.overflow = true }
+            if a.counts.distinct > a.cap { a.overflow = true }
         } else if a.keepCodes {
             if !a.sawText { a.keepCodes = false; a.codes = [] }    // numbers from here on
             else { code = a.counts.find(f) ?? -2 }
