@@ -27,3 +27,23 @@ def measured(cmd):
 def median(runs, key):
     values = sorted(r[key] for r in runs)
     return values[len(values) // 2]
+
+
+def run_python_peer(script, *args):
+    """Runs a peer's Python script (which prints one JSON line last) in its own process."""
+    import json
+    out, err, wall, rss = measured([sys.executable, "-c", script, *map(str, args)])
+    r = json.loads(out.strip().splitlines()[-1])
+    r.update(wall=wall, rss=rss)
+    return r
+
+
+def alternate(repeat, run_persona, run_peer, peer="scikit-learn"):
+    """Runs both sides `repeat` times, alternating, and prints each run."""
+    runs_p, runs_s = [], []
+    for i in range(repeat):
+        runs_p.append(run_persona())
+        runs_s.append(run_peer())
+        print(f"run {i + 1}: Persona {runs_p[-1]['wall']:.2f} s (fit {runs_p[-1]['fit']:.2f} s), "
+              f"{peer} {runs_s[-1]['wall']:.2f} s (fit {runs_s[-1]['fit']:.2f} s)", flush=True)
+    return runs_p, runs_s

@@ -23,7 +23,7 @@ import pandas as pd
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, ".."))
-from common import measured, median  # noqa: E402
+from common import alternate, measured, median, run_python_peer  # noqa: E402
 
 SKLEARN = r"""
 import json, sys, time
@@ -72,18 +72,7 @@ def main():
         iters = int(re.search(r"after (\d+) iteration", out).group(1))
         return {"wall": wall, "rss": rss, "fit": fit, "read": read, "iterations": iters}
 
-    def run_sklearn():
-        out, err, wall, rss = measured([sys.executable, "-c", SKLEARN, data, init, str(a.max_iter)])
-        r = json.loads(out.strip().splitlines()[-1])
-        r.update(wall=wall, rss=rss)
-        return r
-
-    runs_p, runs_s = [], []
-    for i in range(a.repeat):
-        runs_p.append(run_persona())
-        runs_s.append(run_sklearn())
-        print(f"run {i + 1}: Persona {runs_p[-1]['wall']:.2f} s (fit {runs_p[-1]['fit']:.2f} s), "
-              f"scikit-learn {runs_s[-1]['wall']:.2f} s (fit {runs_s[-1]['fit']:.2f} s)", flush=True)
+    runs_p, runs_s = alternate(a.repeat, run_persona, lambda: run_python_peer(SKLEARN, data, init, a.max_iter))
 
     p_wall, p_read, p_fit, p_rss = (median(runs_p, k) for k in ("wall", "read", "fit", "rss"))
     p_iter = runs_p[0]["iterations"]
