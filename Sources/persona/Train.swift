@@ -49,8 +49,14 @@ struct TrainKMeans: ParsableCommand {
     @Flag(name: .customLong("no-scale"), help: "Do not standardise numeric features.")
     var noScale = false
 
-    @Option(help: "auto (Hamerly from k = 8), lloyd or hamerly: the same result, found faster or slower.")
+    @Option(help: "auto (Hamerly from k = 8), lloyd or hamerly: the same result, found faster or slower; minibatch: streams the file in passes, for data larger than memory.")
     var algorithm: KMeansAlgorithm = .auto
+
+    @Option(name: .customLong("batch-size"), help: "With --algorithm minibatch: rows per batch.")
+    var batchSize: Int = 4096
+
+    @Option(help: "With --algorithm minibatch: passes over the file (stops early when the centres settle).")
+    var passes: Int = 5
 
     @Option(help: ArgumentHelp("Where to write the model file.", valueName: "model"))
     var out: String
@@ -73,13 +79,21 @@ struct TrainKMeans: ParsableCommand {
         if maxIterations < 1 { throw ValidationError("--max-iter must be at least 1.") }
         if !(tol >= 0) { throw ValidationError("--tol must be >= 0.") }
         if nInit < 1 { throw ValidationError("--n-init must be at least 1.") }
+        if batchSize < 1 { throw ValidationError("--batch-size must be at least 1.") }
+        if passes < 1 { throw ValidationError("--passes must be at least 1.") }
+        if algorithm == .minibatch, initialization != "kmeans++" && initialization != "random" {
+            throw ValidationError("--algorithm minibatch starts from k-means++ on a sample; --init FILE is for the other algorithms.")
+        }
     }
 
     func run() throws {
         verbosity.apply()
         let start = Date()
-        let model = try KMeansModel.train(path: input.data, config: config, selection: featureOptions.selection,
-                                          delimiter: try input.delimiterByte(), progress: Console.progress)
+        let model = algorithm == .minibatch
+            ? try MiniBatchKMeans.train(path: input.data, config: config, selection: featureOptions.selection, batchSize: batchSize,
+                                        passes: passes, delimiter: try input.delimiterByte(), progress: Console.progress)
+            : try KMeansModel.train(path: input.data, config: config, selection: featureOptions.selection,
+                                    delimiter: try input.delimiterByte(), progress: Console.progress)
         try ModelStore.save(model, to: out)
         let m = model.card.trainingMetrics
         print("trained kmeans: k=\(model.k), \(model.card.trainingData.rows) rows, \(model.card.pipeline.width) features")

@@ -226,41 +226,7 @@ extension FeaturePipeline {
     static func fit(path: String, profile: DataProfile, store: ColumnStore?, selection: ColumnSelection,
                     reserved: [String], standardize: Bool,
                     delimiter: UInt8) throws -> (pipeline: FeaturePipeline, matrix: FloatMatrix) {
-        let names = profile.columns.map(\.name)
-        for name in (selection.features ?? []) + selection.exclude where !names.contains(name) {
-            throw PersonaError.data(file: path, line: 1, columnName: name,
-                                    "is named on the command line but the file has no such column",
-                                    fix: "Columns are: \(names.joined(separator: ", "))")
-        }
-        var chosen: [ColumnProfile]
-        if let features = selection.features {
-            chosen = features.map { f in profile.columns.first { $0.name == f }! }
-        } else {
-            chosen = profile.columns.filter { $0.type != .identifier && !selection.exclude.contains($0.name) && !reserved.contains($0.name) }
-        }
-        chosen = chosen.filter { !selection.exclude.contains($0.name) }
-        if chosen.isEmpty {
-            throw PersonaError.data(file: path, "no feature columns are left to train on",
-                                    fix: "Name them with --features, or exclude fewer with --exclude")
-        }
-        var columns: [PipelineColumn] = []
-        for c in chosen {
-            if c.missing == c.count {
-                throw PersonaError.data(file: path, columnName: c.name,
-                                        "every value is missing (\(c.count) rows), so it cannot be a feature",
-                                        fix: "Fill it in, or leave it out with --exclude \(c.name)")
-            }
-            let textIdentifier = c.type == .identifier && !c.allIntegers
-            switch c.type {
-            case _ where c.type == .categorical || textIdentifier:
-                let levels = c.topValues.prefix(maxLevels).map(\.value)
-                columns.append(PipelineColumn(name: c.name, type: .categorical, median: nil, missingIndicator: false,
-                                              center: 0, scale: 1, levels: Array(levels), fillValue: levels.first))
-            default:
-                columns.append(PipelineColumn(name: c.name, type: c.type == .boolean ? .boolean : .numeric, median: nil,
-                                              missingIndicator: c.missing > 0, center: 0, scale: 1, levels: nil, fillValue: nil))
-            }
-        }
+        let columns = try unfittedColumns(path: path, profile: profile, selection: selection, reserved: reserved)
         var pipeline = FeaturePipeline(columns: columns, standardize: standardize)
         let width = pipeline.width
         let n = profile.rows
@@ -322,6 +288,47 @@ extension FeaturePipeline {
             writeNumeric(numeric, pipeline: pipeline, out: out, rows: n, width: width)
         }
         return (pipeline, m)
+    }
+
+    /// The chosen feature columns, typed and with their levels, before anything numeric is fitted.
+    static func unfittedColumns(path: String, profile: DataProfile, selection: ColumnSelection,
+                                reserved: [String]) throws -> [PipelineColumn] {
+        let names = profile.columns.map(\.name)
+        for name in (selection.features ?? []) + selection.exclude where !names.contains(name) {
+            throw PersonaError.data(file: path, line: 1, columnName: name,
+                                    "is named on the command line but the file has no such column",
+                                    fix: "Columns are: \(names.joined(separator: ", "))")
+        }
+        var chosen: [ColumnProfile]
+        if let features = selection.features {
+            chosen = features.map { f in profile.columns.first { $0.name == f }! }
+        } else {
+            chosen = profile.columns.filter { $0.type != .identifier && !selection.exclude.contains($0.name) && !reserved.contains($0.name) }
+        }
+        chosen = chosen.filter { !selection.exclude.contains($0.name) }
+        if chosen.isEmpty {
+            throw PersonaError.data(file: path, "no feature columns are left to train on",
+                                    fix: "Name them with --features, or exclude fewer with --exclude")
+        }
+        var columns: [PipelineColumn] = []
+        for c in chosen {
+            if c.missing == c.count {
+                throw PersonaError.data(file: path, columnName: c.name,
+                                        "every value is missing (\(c.count) rows), so it cannot be a feature",
+                                        fix: "Fill it in, or leave it out with --exclude \(c.name)")
+            }
+            let textIdentifier = c.type == .identifier && !c.allIntegers
+            switch c.type {
+            case _ where c.type == .categorical || textIdentifier:
+                let levels = c.topValues.prefix(maxLevels).map(\.value)
+                columns.append(PipelineColumn(name: c.name, type: .categorical, median: nil, missingIndicator: false,
+                                              center: 0, scale: 1, levels: Array(levels), fillValue: levels.first))
+            default:
+                columns.append(PipelineColumn(name: c.name, type: c.type == .boolean ? .boolean : .numeric, median: nil,
+                                              missingIndicator: c.missing > 0, center: 0, scale: 1, levels: nil, fillValue: nil))
+            }
+        }
+        return columns
     }
 
     static func canBuild(_ c: PipelineColumn, _ col: ColumnStore.Column) -> Bool {

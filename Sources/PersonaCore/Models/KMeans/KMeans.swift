@@ -35,6 +35,7 @@ public enum KMeans {
                 start = plusPlus(x, norms: norms, k: config.k, rng: &rng)
             }
             let useHamerly = config.algorithm == .hamerly || (config.algorithm == .auto && config.k >= 8)
+                || (config.algorithm == .minibatch && config.k >= 8)
             let result = useHamerly
                 ? Hamerly.run(x, start: start, maxIterations: config.maxIterations, tol: tol, norms: norms)
                 : lloyd(x, start: start, maxIterations: config.maxIterations, tol: tol, rowNorms: norms)

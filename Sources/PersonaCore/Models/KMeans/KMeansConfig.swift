@@ -36,7 +36,8 @@ public enum KMeansInit: Codable, Equatable, Sendable {
     }
 }
 
-/// How the Lloyd iterations are carried out; every choice gives the same result.
+/// How the centres are found: auto, lloyd and hamerly give the same result;
+/// minibatch approximates it while streaming the file.
 public enum KMeansAlgorithm: String, Codable, Sendable, CaseIterable {
     /// Hamerly when k >= 8 (where skipping distance computations pays), else Lloyd.
     case auto
@@ -44,6 +45,8 @@ public enum KMeansAlgorithm: String, Codable, Sendable, CaseIterable {
     case lloyd
     /// Lloyd's iterations with Hamerly's bounds, which rule out most distances.
     case hamerly
+    /// Mini-batch updates streamed from the file in passes: for data larger than memory.
+    case minibatch
 }
 
 /// Hyperparameters of k-means, stored exactly as given and validated once.

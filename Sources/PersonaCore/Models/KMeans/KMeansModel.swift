@@ -12,6 +12,25 @@ public struct KMeansModel: PersonaModel {
 
     public var k: Int { centres.rows }
 
+    /// Names given with `persona label`, by segment (nil where none).
+    public var segmentNames: [String?] {
+        let names = card.details["segment_names"]?.object ?? [:]
+        return (0..<k).map { names[String($0)]?.string }
+    }
+
+    /// Names segment `segment` (an empty name removes it).
+    public mutating func setName(_ name: String, segment: Int) throws {
+        guard (0..<k).contains(segment) else {
+            throw PersonaError("--segment \(segment) does not exist; this model has segments 0 to \(k - 1)")
+        }
+        var details = card.details.object ?? [:]
+        var names = details["segment_names"]?.object ?? [:]
+        let trimmed = name.trimmingCharacters(in: .whitespaces)
+        names[String(segment)] = trimmed.isEmpty ? nil : .string(trimmed)
+        details["segment_names"] = .object(names)
+        card.details = .object(details)
+    }
+
     public init(card: ModelCard, centres: FloatMatrix, clusterSizes: [Int]) {
         self.card = card
         self.centres = centres
@@ -44,8 +63,14 @@ public struct KMeansModel: PersonaModel {
 
     public func score(_ batch: FloatMatrix, options: ScoreOptions) -> [ScoreColumn] {
         let a = assign(batch)
-        return [ScoreColumn(name: "segment", values: a.segments.map { Double($0) }, isInteger: true),
-                ScoreColumn(name: "distance", values: a.squaredDistances.map { Double($0).squareRoot() })]
+        var columns = [ScoreColumn(name: "segment", values: a.segments.map { Double($0) }, isInteger: true)]
+        let names = segmentNames
+        if names.contains(where: { $0 != nil }) {
+            columns.append(ScoreColumn(name: "segment_name", values: a.segments.map { Double($0) },
+                                       labels: a.segments.map { names[Int($0)] ?? "" }))
+        }
+        columns.append(ScoreColumn(name: "distance", values: a.squaredDistances.map { Double($0).squareRoot() }))
+        return columns
     }
 
     public func evaluate(path: String, options: EvaluationOptions) throws -> Evaluation {
@@ -129,7 +154,8 @@ public struct KMeansModel: PersonaModel {
         lines.append("segment centres in original units:")
         for c in 0..<k {
             let share = Double(clusterSizes[c]) / Double(total) * 100
-            lines.append("  segment \(c): \(clusterSizes[c]) rows (\(formatNumber(share, digits: 3))%)")
+            let name = segmentNames[c].map { " \"\($0)\"" } ?? ""
+            lines.append("  segment \(c)\(name): \(clusterSizes[c]) rows (\(formatNumber(share, digits: 3))%)")
             for (f, v) in centreInOriginalUnits(c) { lines.append("    \(f): \(v)") }
         }
         return lines.joined(separator: "\n")
