@@ -1,4 +1,9 @@
 import Foundation
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 
 /// Mini-batch k-means that streams the CSV file in passes, for bases larger
 /// than memory (Sculley, 2010, with scikit-learn's per-centre learning rate):
@@ -8,7 +13,10 @@ import Foundation
 ///
 /// Memory holds one batch, the centres, and the initialisation sample; the
 /// pipeline is fitted in one streaming pass, with medians taken from a seeded
-/// sample of up to 100,000 values per column (exact below that).
+/// sample of up to 100,000 values per column (exact below that). That pass
+/// also writes the encoded rows to a temporary binary file (4 bytes per
+/// feature and row), so later passes read Float32 blocks instead of parsing
+/// the CSV again; the file is deleted at the end.
 public enum MiniBatchKMeans {
     public static let medianSample = 100_000
     /// Streamed Lloyd steps after the mini-batch passes.
@@ -16,7 +24,7 @@ public enum MiniBatchKMeans {
 
     /// Fits the pipeline in one streaming pass and keeps a seeded sample of rows (raw encodings).
     static func streamingPipeline(path: String, profile: DataProfile, selection: ColumnSelection, standardize: Bool,
-                                  delimiter: UInt8, sampleRows: Int, seed: UInt64) throws -> (FeaturePipeline, FloatMatrix) {
+                                  delimiter: UInt8, sampleRows: Int, seed: UInt64, cache: RowCache) throws -> (FeaturePipeline, FloatMatrix) {
         var pipeline = FeaturePipeline(columns: try FeaturePipeline.unfittedColumns(path: path, profile: profile, selection: selection, reserved: []),
                                        standardize: standardize)
         let reader = try CSVReader(path: path, delimiter: delimiter)
@@ -34,6 +42,7 @@ public enum MiniBatchKMeans {
         var rec = CSVRecord()
         while try reader.next(into: &rec) {
             try row.withUnsafeMutableBufferPointer { try bound.encode(rec, into: $0.baseAddress!, raw: true) }
+            try cache.append(row)
             for c in numeric {
                 let v = row[offsets[c]]
                 if v.isNaN { continue }
@@ -66,37 +75,33 @@ public enum MiniBatchKMeans {
                 pipeline.columns[c].scale = sd > 0 && sd.isFinite ? sd : 1
             }
         }
+        try cache.finish()
         // The sample, now through the fitted imputation and scaling.
-        let rows = sample.count / max(1, w)
-        var x = FloatMatrix(rows: rows, cols: w, storage: sample)
-        for c in numeric {
-            let col = pipeline.columns[c], o = offsets[c]
+        var x = FloatMatrix(rows: sample.count / max(1, w), cols: w, storage: sample)
+        finishRows(&x, pipeline)
+        return (pipeline, x)
+    }
+
+    /// Imputes and scales the numeric features of raw encoded rows in place.
+    static func finishRows(_ x: inout FloatMatrix, _ pipeline: FeaturePipeline) {
+        let offsets = pipeline.columnOffsets, w = x.cols
+        for (c, col) in pipeline.columns.enumerated() where col.type != .categorical {
+            let o = offsets[c]
             let fill = Float(col.median ?? 0)
-            for i in 0..<rows {
+            for i in 0..<x.rows {
                 let v = x.storage[i * w + o]
                 x.storage[i * w + o] = FeaturePipeline.scaled(v.isNaN ? fill : v, col.center, col.scale)
             }
         }
-        return (pipeline, x)
     }
 
-    /// Streams batches of encoded rows through `body`.
-    static func forEachBatch(path: String, pipeline: FeaturePipeline, delimiter: UInt8, batchSize: Int,
+    /// Streams batches of encoded rows through `body`, from the binary cache.
+    static func forEachBatch(cache: RowCache, pipeline: FeaturePipeline, batchSize: Int,
                              _ body: (FloatMatrix) -> Void) throws {
-        let reader = try CSVReader(path: path, delimiter: delimiter)
-        let bound = try BoundPipeline(pipeline, header: reader.header, file: path)
-        let w = bound.width
-        var batch = FloatMatrix(rows: batchSize, cols: w)
-        var rec = CSVRecord()
-        while true {
-            var m = 0
-            while m < batchSize, try reader.next(into: &rec) {
-                try batch.storage.withUnsafeMutableBufferPointer { try bound.encode(rec, into: $0.baseAddress! + m * w) }
-                m += 1
-            }
-            if m == 0 { break }
-            body(m == batchSize ? batch : FloatMatrix(rows: m, cols: w, storage: Array(batch.storage[0..<(m * w)])))
-            if m < batchSize { break }
+        try cache.forEachBatch(rows: batchSize) { raw in
+            var x = raw
+            finishRows(&x, pipeline)
+            body(x)
         }
     }
 
@@ -108,8 +113,10 @@ public enum MiniBatchKMeans {
         let profile = try Profiler.profile(path: path, delimiter: delimiter)
         try config.validate(rows: profile.rows)
         let initRows = min(profile.rows, max(3 * batchSize, 3 * config.k))
+        let cache = try RowCache()
+        defer { cache.remove() }
         let (pipeline, sample) = try streamingPipeline(path: path, profile: profile, selection: selection, standardize: config.standardize,
-                                                       delimiter: delimiter, sampleRows: initRows, seed: config.seed)
+                                                       delimiter: delimiter, sampleRows: initRows, seed: config.seed, cache: cache)
         progress?("profiled and fitted the pipeline on \(profile.rows) rows in \(String(format: "%.3f", Date().timeIntervalSince(start))) s; k-means++ on a sample of \(sample.rows)")
         // Start: the best of at least three k-means++ starts, each polished by Lloyd
         // on the sample; cheap next to a pass over the file, and it steers clear of
@@ -125,7 +132,7 @@ public enum MiniBatchKMeans {
         let tol = KMeans.scaledTolerance(sample, config.tolerance)
         for pass in 1...passes {
             let before = centres
-            try forEachBatch(path: path, pipeline: pipeline, delimiter: delimiter, batchSize: batchSize) { batch in
+            try forEachBatch(cache: cache, pipeline: pipeline, batchSize: batchSize) { batch in
                 let a = KMeansKernels.assign(batch, centres: centres)
                 for c in 0..<k where a.counts[c] > 0 {
                     counts[c] += Double(a.counts[c])
@@ -151,7 +158,7 @@ public enum MiniBatchKMeans {
             inertia = 0
             sizes = [Int](repeating: 0, count: k)
             var sums = [Double](repeating: 0, count: k * d)
-            try forEachBatch(path: path, pipeline: pipeline, delimiter: delimiter, batchSize: max(batchSize, 8192)) { batch in
+            try forEachBatch(cache: cache, pipeline: pipeline, batchSize: max(batchSize, 8192)) { batch in
                 let a = KMeansKernels.assign(batch, centres: centres)
                 inertia += a.inertia
                 for c in 0..<k { sizes[c] += a.counts[c] }
@@ -172,5 +179,52 @@ public enum MiniBatchKMeans {
                              trainingData: DataFingerprintInfo(file: (path as NSString).lastPathComponent, rows: profile.rows,
                                                                columns: profile.columns.count, hash: profile.fingerprint))
         return KMeansModel(card: card, centres: centres, clusterSizes: sizes)
+    }
+}
+
+/// Encoded rows on disk: a temporary file of Float32 rows, written once and
+/// read back in blocks.
+final class RowCache {
+    let path: String
+    private var handle: UnsafeMutablePointer<FILE>?
+    private(set) var width = 0
+    private(set) var rows = 0
+
+    init() throws {
+        path = FileManager.default.temporaryDirectory.appendingPathComponent("persona-rows-\(UUID().uuidString).f32").path
+        guard let h = fopen(path, "w+b") else {
+            throw PersonaError("cannot create a temporary file in \(FileManager.default.temporaryDirectory.path) (\(String(cString: strerror(errno)))); set TMPDIR to a writable folder")
+        }
+        handle = h
+    }
+
+    deinit { remove() }
+
+    func append(_ row: [Float]) throws {
+        width = row.count
+        let n = row.withUnsafeBufferPointer { fwrite($0.baseAddress, 4, row.count, handle) }
+        if n != row.count { throw PersonaError("writing the temporary file \(path) failed (disk full?)") }
+        rows += 1
+    }
+
+    func finish() throws { fflush(handle) }
+
+    func forEachBatch(rows batch: Int, _ body: (FloatMatrix) throws -> Void) throws {
+        guard let handle, width > 0 else { return }
+        fseeko(handle, 0, SEEK_SET)
+        var buffer = [Float](repeating: 0, count: batch * width)
+        var left = rows
+        while left > 0 {
+            let m = min(batch, left)
+            let got = buffer.withUnsafeMutableBufferPointer { fread($0.baseAddress, 4, m * width, handle) }
+            if got != m * width { throw PersonaError("reading the temporary file \(path) failed") }
+            try body(FloatMatrix(rows: m, cols: width, storage: m == batch ? buffer : Array(buffer[0..<(m * width)])))
+            left -= m
+        }
+    }
+
+    func remove() {
+        if let h = handle { fclose(h); handle = nil }
+        unlink(path)
     }
 }
