@@ -29,6 +29,9 @@ struct Evaluate: ParsableCommand {
     @Option(help: "Classifiers: the probability above which a row is called positive (default: the model's, 0.5).")
     var threshold: Double?
 
+    @Flag(help: "Trees: also compute permutation importance (the score lost when each column is shuffled).")
+    var importance = false
+
     @OptionGroup var verbosity: Verbosity
 
     func validate() throws {
@@ -39,8 +42,9 @@ struct Evaluate: ParsableCommand {
     func run() throws {
         verbosity.apply()
         let loaded = try ModelStore.load(path: model)
-        let result = try loaded.evaluate(path: input.data, options: EvaluationOptions(
-            seed: seed, silhouetteSample: silhouetteSample, threshold: threshold, delimiter: try input.delimiterByte()))
+        var options = EvaluationOptions(seed: seed, silhouetteSample: silhouetteSample, threshold: threshold, delimiter: try input.delimiterByte())
+        options.importance = importance
+        let result = try loaded.evaluate(path: input.data, options: options)
         if json {
             try Console.json(result.metrics)
             return

@@ -14,12 +14,22 @@ struct Inspect: ParsableCommand {
     @Flag(help: "Print the model card as one JSON object.")
     var json = false
 
+    @Flag(help: "Trees: print the whole tree as nested if-then rules in original units.")
+    var rules = false
+
     @OptionGroup var verbosity: Verbosity
 
     func run() throws {
         verbosity.apply()
         let loaded = try ModelStore.load(path: model)
         let card = loaded.card
+        if rules {
+            guard let text = loaded.rules() else {
+                throw PersonaError("\(model): a \(card.kind) model has no rules; --rules is for decision trees")
+            }
+            print(text)
+            return
+        }
         if json {
             print(try JSONText.encode(card, pretty: true))
             return
@@ -36,9 +46,9 @@ struct Inspect: ParsableCommand {
             switch c.type {
             case .categorical:
                 let levels = c.levels ?? []
-                print("  \(c.name): categorical, \(levels.count) levels one-hot + <other>; missing -> \(c.fillValue ?? "")")
+                print("  \(c.name): categorical, \(levels.count) levels + <other>; " + (loaded.readsRawValues ? "split by level sets" : "one-hot; missing -> \(c.fillValue ?? "")"))
             default:
-                var text = "  \(c.name): \(c.type.rawValue); missing -> median \(formatNumber(c.median ?? .nan))"
+                var text = "  \(c.name): \(c.type.rawValue); " + (c.median.map { "missing -> median \(formatNumber($0))" } ?? "missing values routed by the model")
                 if c.missingIndicator { text += " (+ indicator)" }
                 if card.pipeline.standardize { text += "; centre \(formatNumber(c.center)), scale \(formatNumber(c.scale))" }
                 print(text)

@@ -5,7 +5,7 @@ import PersonaCore
 struct Tune: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Compare settings of a model family on the same data.",
-        subcommands: [TuneKMeans.self]
+        subcommands: [TuneKMeans.self, TuneTree.self]
     )
 }
 

@@ -28,10 +28,20 @@ struct LogisticSubject: ConformanceSubject {
     }
 }
 
+struct TreeSubject: ConformanceSubject {
+    static let family: any PersonaModel.Type = TreeModel.self
+    static let sample = DatasetKind.churn
+    static func train(path: String, seed: UInt64) throws -> any PersonaModel {
+        var c = TreeConfig(target: "churned"); c.maxDepth = 5
+        return try TreeModel.train(path: path, config: c, selection: ColumnSelection())
+    }
+}
+
 /// Every model family passes the same checks. A new family adds one line here.
 let conformanceSubjects: [any ConformanceSubject.Type] = [
     KMeansSubject.self,
     LogisticSubject.self,
+    TreeSubject.self,
 ]
 
 final class ConformanceTests: XCTestCase {
@@ -64,7 +74,7 @@ final class ConformanceTests: XCTestCase {
         expectedCard.tensorChecksum = back.card.tensorChecksum
         XCTAssertEqual(back.card, expectedCard)
         XCTAssertEqual(back.tensors(), model.tensors())
-        let x = try model.card.pipeline.transform(path: data).matrix
+        let x = try model.card.pipeline.transform(path: data, raw: model.readsRawValues).matrix
         XCTAssertEqual(back.score(x).map(\.values), model.score(x).map(\.values))
     }
 
@@ -93,8 +103,9 @@ final class ConformanceTests: XCTestCase {
         let w = try CSVWriter(path: t.join("reordered.csv"))
         for r in rows { w.row(Array(r.reversed()) + [r == rows[0] ? "unrelated" : "x"]) }
         try w.commit()
-        let direct = model.score(try model.card.pipeline.transform(path: data).matrix)
-        let reordered = model.score(try model.card.pipeline.transform(path: t.join("reordered.csv")).matrix)
+        let raw = model.readsRawValues
+        let direct = model.score(try model.card.pipeline.transform(path: data, raw: raw).matrix)
+        let reordered = model.score(try model.card.pipeline.transform(path: t.join("reordered.csv"), raw: raw).matrix)
         XCTAssertEqual(direct.map(\.values), reordered.map(\.values))
         let summary = try BatchScorer.score(model: model, input: t.join("reordered.csv"), idColumns: nil, output: t.join("scores.csv"))
         XCTAssertEqual(summary.rows, rows.count - 1)

@@ -45,7 +45,8 @@ public enum BatchScorer {
                 var m = 0
                 while m < chunkRows, try reader.next(into: &records[m]) {
                     try chunk.storage.withUnsafeMutableBufferPointer { p in
-                        try bound.encode(records[m], into: p.baseAddress! + m * bound.width)
+                        try bound.encode(records[m], into: p.baseAddress! + m * bound.width, raw: model.readsRawValues,
+                                         missingCategories: model.readsRawValues)
                     }
                     m += 1
                 }

@@ -106,7 +106,9 @@ public struct BoundPipeline {
 
     /// Writes the encoded features of one record into `out` (width values).
     /// `raw` mode leaves numbers unimputed (NaN) and unscaled, for fitting.
-    func encode(_ rec: CSVRecord, into out: UnsafeMutablePointer<Float>, raw: Bool = false) throws {
+    /// With `missingCategories`, a missing category leaves its one-hot block all zero
+    /// instead of taking the most frequent level (trees route missing values themselves).
+    func encode(_ rec: CSVRecord, into out: UnsafeMutablePointer<Float>, raw: Bool = false, missingCategories: Bool = false) throws {
         for (k, c) in pipeline.columns.enumerated() {
             let j = indices[k]
             let o = offsets[k]
@@ -114,7 +116,9 @@ public struct BoundPipeline {
             case .categorical:
                 let n = (c.levels?.count ?? 0)
                 for t in 0...n { out[o + t] = 0 }
-                var key = rec.withField(j) { MissingMarkers.isMissing($0) } ? (c.fillValue ?? "") : rec.string(j)
+                let isMissing = rec.withField(j) { MissingMarkers.isMissing($0) }
+                if isMissing && missingCategories { continue }
+                var key = isMissing ? (c.fillValue ?? "") : rec.string(j)
                 if key.first == " " || key.last == " " { key = key.trimmingASCIISpaces() }
                 out[o + (levelIndex[k][key] ?? n)] = 1
             default:
@@ -145,7 +149,7 @@ public struct BoundPipeline {
 extension FeaturePipeline {
     /// Reads a whole CSV file through the fitted pipeline into a Float32 matrix.
     public func transform(path: String, delimiter: UInt8 = UInt8(ascii: ","),
-                          keep: [String] = []) throws -> (matrix: FloatMatrix, kept: [[String]]) {
+                          keep: [String] = [], raw: Bool = false) throws -> (matrix: FloatMatrix, kept: [[String]]) {
         let reader = try CSVReader(path: path, delimiter: delimiter)
         let bound = try BoundPipeline(self, header: reader.header, file: path)
         let keepIdx = try keep.map { name -> Int in
@@ -160,7 +164,7 @@ extension FeaturePipeline {
         var rowBuffer = [Float](repeating: 0, count: bound.width)
         var rec = CSVRecord()
         while try reader.next(into: &rec) {
-            try rowBuffer.withUnsafeMutableBufferPointer { try bound.encode(rec, into: $0.baseAddress!) }
+            try rowBuffer.withUnsafeMutableBufferPointer { try bound.encode(rec, into: $0.baseAddress!, raw: raw, missingCategories: raw) }
             m.appendRow(rowBuffer)
             for (t, i) in keepIdx.enumerated() { kept[t].append(rec.string(i)) }
         }

@@ -28,10 +28,17 @@ public protocol PersonaModel {
     func summary() -> String
     /// The score column that `score --top N` ranks by (nil: the model has none).
     var rankingColumn: String? { get }
+    /// True when the model reads raw values (missing numbers as NaN, missing
+    /// categories as an all-zero block) rather than the imputed, scaled features.
+    var readsRawValues: Bool { get }
+    /// If-then rules in original units, for `inspect --rules` (nil: not a rule model).
+    func rules() -> String?
 }
 
 extension PersonaModel {
     public var rankingColumn: String? { nil }
+    public var readsRawValues: Bool { false }
+    public func rules() -> String? { nil }
     public func score(_ batch: FloatMatrix) -> [ScoreColumn] { score(batch, options: ScoreOptions()) }
 }
 
@@ -48,6 +55,8 @@ public struct EvaluationOptions: Sendable {
     public var silhouetteSample: Int
     public var threshold: Double?
     public var delimiter: UInt8
+    /// Trees: also compute permutation importance on the data.
+    public var importance: Bool = false
     public init(seed: UInt64 = 0, silhouetteSample: Int = 10_000, threshold: Double? = nil, delimiter: UInt8 = UInt8(ascii: ",")) {
         self.seed = seed; self.silhouetteSample = silhouetteSample; self.threshold = threshold; self.delimiter = delimiter
     }
@@ -61,7 +70,7 @@ public struct Evaluation {
 
 /// The model families this release knows, by kind.
 public enum ModelRegistry {
-    public static let families: [any PersonaModel.Type] = [KMeansModel.self, LogisticModel.self]
+    public static let families: [any PersonaModel.Type] = [KMeansModel.self, LogisticModel.self, TreeModel.self]
 
     public static func family(kind: String) -> (any PersonaModel.Type)? {
         families.first { $0.kind == kind }

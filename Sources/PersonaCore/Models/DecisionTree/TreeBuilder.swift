@@ -1,0 +1,255 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// Grows a CART tree on binned data with histograms: per node, the statistics
+/// of each feature's bins (class weights, or weight, Σwy, Σwy²), from which
+/// every split is scored in one sweep. A child's histogram is built only for
+/// the smaller child; the larger one's is its parent's minus its sibling's.
+/// Features are scanned in parallel; rows stay in file order within each node,
+/// so the tree does not depend on the core count.
+struct TreeBuilder {
+    let data: TreeData
+    let config: TreeConfig
+    let classes: Int                 // 0 for regression
+    let label: [Int32]               // class per row (classification)
+    let target: [Double]             // value per row (regression)
+    let weights: [Double]
+    let stride: Int                  // statistics per bin, the last one a row count
+    let offsets: [Int]               // first bin of each feature in a histogram
+    let totalBins: Int
+    let totalWeight: Double
+
+    init(data: TreeData, config: TreeConfig, classes: Int, label: [Int32], target: [Double], weights: [Double]) {
+        self.data = data; self.config = config; self.classes = classes
+        self.label = label; self.target = target; self.weights = weights
+        stride = (classes > 0 ? classes : 3) + 1
+        var o: [Int] = [], total = 0
+        for f in data.features { o.append(total); total += f.bins }
+        offsets = o; totalBins = total
+        totalWeight = weights.reduce(0, +)
+    }
+
+    // MARK: statistics
+
+    func impurity(_ s: UnsafePointer<Double>) -> Double {
+        if classes == 0 {
+            let w = s[0]
+            if w <= 0 { return 0 }
+            let mean = s[1] / w
+            return max(0, s[2] / w - mean * mean)
+        }
+        var w = 0.0
+        for c in 0..<classes { w += s[c] }
+        if w <= 0 { return 0 }
+        if config.resolvedCriterion == .entropy {
+            var e = 0.0
+            for c in 0..<classes where s[c] > 0 { let p = s[c] / w; e -= p * log2(p) }
+            return e
+        }
+        var g = 1.0
+        for c in 0..<classes { let p = s[c] / w; g -= p * p }
+        return g
+    }
+
+    func weightOf(_ s: UnsafePointer<Double>) -> Double {
+        if classes == 0 { return s[0] }
+        var w = 0.0
+        for c in 0..<classes { w += s[c] }
+        return w
+    }
+
+    func value(_ s: [Double]) -> [Double] {
+        if classes == 0 { return [s[0] > 0 ? s[1] / s[0] : 0] }
+        let w = s[0..<classes].reduce(0, +)
+        return (0..<classes).map { w > 0 ? s[$0] / w : 0 }
+    }
+
+    /// Histogram of the rows order[range].
+    func histogram(_ order: [Int32], _ range: Range<Int>) -> [Double] {
+        var hist = [Double](repeating: 0, count: totalBins * stride)
+        hist.withUnsafeMutableBufferPointer { hp in
+            let box = UnsafeSendableBox(hp)
+            Parallel.forEach(data.features.count) { f in
+                let bins = data.bins[f]
+                let base = box.value.baseAddress! + offsets[f] * stride
+                for t in range {
+                    let i = Int(order[t])
+                    let p = base + Int(bins[i]) * stride
+                    if classes > 0 {
+                        p[Int(label[i])] += weights[i]
+                    } else {
+                        let w = weights[i], y = target[i]
+                        p[0] += w; p[1] += w * y; p[2] += w * y * y
+                    }
+                    p[stride - 1] += 1
+                }
+            }
+        }
+        return hist
+    }
+
+    struct Split {
+        var feature: Int
+        var gain: Double              // weighted impurity decrease (not divided by the total)
+        var threshold: Double
+        var thresholdBin: Int
+        var categories: [UInt64]
+        var missingLeft: Bool
+        var leftStats: [Double]
+        var rightStats: [Double]
+    }
+
+    /// The best split of a node, or nil.
+    func bestSplit(_ hist: [Double], totals: [Double], rows: Int, depth: Int) -> Split? {
+        if rows < config.minSamplesSplit || rows < 2 * config.minSamplesLeaf { return nil }
+        if let d = config.maxDepth, depth >= d { return nil }
+        let parentImpurity = totals.withUnsafeBufferPointer { impurity($0.baseAddress!) }
+        if parentImpurity <= 1e-12 { return nil }
+        let parentWeight = totals.withUnsafeBufferPointer { weightOf($0.baseAddress!) }
+        let candidates: [Split?] = Parallel.map(data.features.count) { f in
+            hist.withUnsafeBufferPointer { hp in
+                bestSplit(feature: f, hist: hp.baseAddress! + offsets[f] * stride, totals: totals,
+                          parentImpurity: parentImpurity, parentWeight: parentWeight)
+            }
+        }
+        var best: Split? = nil
+        for c in candidates { if let c, c.gain > (best?.gain ?? 1e-12 * parentWeight) + 1e-12 * parentWeight { best = c } }
+        guard let best else { return nil }
+        if best.gain / weightTotal < config.minImpurityDecrease { return nil }
+        return best
+    }
+
+    var weightTotal: Double { totalWeight }
+
+    private func bestSplit(feature f: Int, hist h: UnsafePointer<Double>, totals: [Double],
+                           parentImpurity: Double, parentWeight: Double) -> Split? {
+        let feat = data.features[f]
+        let nb = feat.bins
+        let missing = Array(UnsafeBufferPointer(start: h, count: stride))
+        // Bins in scan order: numeric by value; categorical by their target statistic.
+        var order = Array(1..<nb)
+        if feat.categorical {
+            order = order.filter { h[$0 * stride + stride - 1] > 0.5 }
+            let key: (Int) -> Double
+            if classes == 0 {
+                key = { b in let p = h + b * stride; return p[1] / max(p[0], 1e-300) }
+            } else {
+                var majority = 0
+                for c in 0..<classes where totals[c] > totals[majority] { majority = c }
+                let cls = classes == 2 ? 1 : majority
+                key = { b in let p = h + b * stride; return p[cls] / max(weightOf(p), 1e-300) }
+            }
+            order.sort { key($0) != key($1) ? key($0) < key($1) : $0 < $1 }
+        }
+        if order.count < 2 && !(missing[stride - 1] > 0.5 && order.count >= 1) { return nil }
+        var left = [Double](repeating: 0, count: stride)
+        var best: Split? = nil
+        let minLeaf = Double(config.minSamplesLeaf)
+        let hasMissing = missing[stride - 1] > 0.5
+        var lv = [Double](repeating: 0, count: stride), rv = lv
+        for (position, b) in order.enumerated() {
+            for s in 0..<stride { left[s] += h[b * stride + s] }
+            if position == order.count - 1 && !hasMissing { break }
+            for missingLeft in hasMissing ? [true, false] : [true] {
+                for s in 0..<stride {
+                    lv[s] = left[s] + (missingLeft && hasMissing ? missing[s] : 0)
+                    rv[s] = totals[s] - lv[s]
+                }
+                if lv[stride - 1] < minLeaf || rv[stride - 1] < minLeaf { continue }
+                let (wl, wr, il, ir) = lv.withUnsafeBufferPointer { l in
+                    rv.withUnsafeBufferPointer { r in
+                        (weightOf(l.baseAddress!), weightOf(r.baseAddress!), impurity(l.baseAddress!), impurity(r.baseAddress!))
+                    }
+                }
+                let gain = parentWeight * parentImpurity - wl * il - wr * ir
+                if gain > (best?.gain ?? 0) + 1e-12 * parentWeight {
+                    var mask: [UInt64] = [0, 0, 0, 0]
+                    if feat.categorical { for c in order[...position] { mask[c >> 6] |= 1 << UInt64(c & 63) } }
+                    let ml = hasMissing ? missingLeft : lv[stride - 1] >= rv[stride - 1]
+                    best = Split(feature: f, gain: gain, threshold: feat.categorical ? 0 : (b - 1 < feat.cuts.count ? feat.cuts[b - 1] : .infinity),
+                                 thresholdBin: b, categories: mask, missingLeft: ml, leftStats: lv, rightStats: rv)
+                }
+            }
+        }
+        if var s = best, feat.categorical, s.leftStats[stride - 1] >= s.rightStats[stride - 1] {
+            // Categories this node never saw go with the larger child.
+            for c in 1..<nb where h[c * stride + stride - 1] < 0.5 { s.categories[c >> 6] |= 1 << UInt64(c & 63) }
+            best = s
+        }
+        return best
+    }
+
+    @inline(__always) func goesLeft(_ s: Split, _ row: Int) -> Bool {
+        let b = Int(data.bins[s.feature][row])
+        if b == 0 { return s.missingLeft }
+        if data.features[s.feature].categorical { return (s.categories[b >> 6] >> UInt64(b & 63)) & 1 == 1 }
+        return b <= s.thresholdBin
+    }
+
+    // MARK: growth
+
+    func grow(rows: [Int]? = nil) -> Tree {
+        var tree = Tree()
+        var order = (rows ?? Array(0..<data.rows)).map { Int32($0) }
+        var scratch = order
+        let n = order.count
+        let rootHist = histogram(order, 0..<n)
+        var totals = [Double](repeating: 0, count: stride)
+        // Totals of the root from the first feature's bins.
+        for b in 0..<data.features[0].bins { for s in 0..<stride { totals[s] += rootHist[(offsets[0] + b) * stride + s] } }
+        let root = tree.addLeaf(value: value(totals), samples: totals[stride - 1], weight: totals.withUnsafeBufferPointer { weightOf($0.baseAddress!) },
+                                impurity: totals.withUnsafeBufferPointer { impurity($0.baseAddress!) })
+        struct Candidate { var node: Int; var range: Range<Int>; var hist: [Double]; var totals: [Double]; var depth: Int; var split: Split? }
+        var frontier = [Candidate(node: root, range: 0..<n, hist: rootHist, totals: totals, depth: 0,
+                                  split: bestSplit(rootHist, totals: totals, rows: n, depth: 0))]
+        var leaves = 1
+        let bestFirst = config.maxLeafNodes != nil
+        while !frontier.isEmpty {
+            let pick: Int
+            if bestFirst {
+                var b = 0
+                for (i, c) in frontier.enumerated() where (c.split?.gain ?? -1) > (frontier[b].split?.gain ?? -1) { b = i }
+                pick = b
+            } else {
+                pick = frontier.count - 1
+            }
+            let cand = frontier.remove(at: pick)
+            guard let split = cand.split else { continue }
+            if let m = config.maxLeafNodes, leaves >= m { break }
+            // Partition the node's rows, keeping file order on each side.
+            var l = cand.range.lowerBound, r = 0
+            for t in cand.range {
+                let i = Int(order[t])
+                if goesLeft(split, i) { order[l] = Int32(i); l += 1 } else { scratch[r] = Int32(i); r += 1 }
+            }
+            for t in 0..<r { order[l + t] = scratch[t] }
+            let leftRange = cand.range.lowerBound..<l, rightRange = l..<cand.range.upperBound
+            let ln = tree.addLeaf(value: value(split.leftStats), samples: split.leftStats[stride - 1],
+                                  weight: split.leftStats.withUnsafeBufferPointer { weightOf($0.baseAddress!) },
+                                  impurity: split.leftStats.withUnsafeBufferPointer { impurity($0.baseAddress!) })
+            let rn = tree.addLeaf(value: value(split.rightStats), samples: split.rightStats[stride - 1],
+                                  weight: split.rightStats.withUnsafeBufferPointer { weightOf($0.baseAddress!) },
+                                  impurity: split.rightStats.withUnsafeBufferPointer { impurity($0.baseAddress!) })
+            let n = cand.node
+            tree.feature[n] = Int32(split.feature); tree.threshold[n] = split.threshold; tree.missingLeft[n] = split.missingLeft
+            tree.leftCategories[n] = split.categories; tree.left[n] = Int32(ln); tree.right[n] = Int32(rn); tree.gain[n] = split.gain
+            leaves += 1
+            // Histograms: build the smaller child's, subtract for the larger.
+            let smallLeft = leftRange.count <= rightRange.count
+            let small = histogram(order, smallLeft ? leftRange : rightRange)
+            var large = cand.hist
+            for i in large.indices { large[i] -= small[i] }
+            let (lh, rh) = smallLeft ? (small, large) : (large, small)
+            let right = Candidate(node: rn, range: rightRange, hist: rh, totals: split.rightStats, depth: cand.depth + 1,
+                                  split: bestSplit(rh, totals: split.rightStats, rows: rightRange.count, depth: cand.depth + 1))
+            let left = Candidate(node: ln, range: leftRange, hist: lh, totals: split.leftStats, depth: cand.depth + 1,
+                                 split: bestSplit(lh, totals: split.leftStats, rows: leftRange.count, depth: cand.depth + 1))
+            frontier.append(right)
+            frontier.append(left)
+        }
+        return tree
+    }
+}

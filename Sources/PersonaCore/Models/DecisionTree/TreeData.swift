@@ -1,0 +1,112 @@
+/// Training data for trees: every input column as one byte per row (its bin).
+/// Bin 0 holds missing values. A numeric column's bins are cut at `cuts`
+/// (a value x falls in bin 1 + the number of cuts below x); a categorical
+/// column's bin 1 + i is level i, and the bin after the last level holds
+/// categories beyond the kept levels.
+struct TreeData {
+    struct Feature {
+        var name: String
+        var categorical: Bool
+        var cuts: [Double]          // numeric only, ascending
+        var levels: [String]        // categorical only
+        var bins: Int { categorical ? levels.count + 2 : cuts.count + 2 }
+    }
+    var features: [Feature]
+    var bins: [[UInt8]]             // [feature][row]
+    var rows: Int
+
+    /// Cut points for a numeric column: midpoints between consecutive distinct
+    /// values when there are few enough, else between quantiles of the values.
+    static func cuts(_ values: [Float], maxBins: Int) -> [Double] {
+        let sorted = values.filter { !$0.isNaN }.sorted()
+        if sorted.isEmpty { return [] }
+        var distinct: [Float] = []
+        for v in sorted where distinct.last != v { distinct.append(v) }
+        let valueBins = maxBins - 1
+        if distinct.count <= valueBins {
+            return (1..<distinct.count).map { (Double(distinct[$0 - 1]) + Double(distinct[$0])) / 2 }
+        }
+        var cuts: [Double] = []
+        for q in 1..<valueBins {
+            let v = sorted[sorted.count * q / valueBins]
+            // the next distinct value above v
+            var lo = 0, hi = distinct.count
+            while lo < hi { let m = (lo + hi) / 2; if distinct[m] <= v { lo = m + 1 } else { hi = m } }
+            if lo >= distinct.count { break }
+            let cut = (Double(v) + Double(distinct[lo])) / 2
+            if cuts.last.map({ cut > $0 }) ?? true { cuts.append(cut) }
+        }
+        return cuts
+    }
+
+    @inline(__always) static func bin(_ x: Float, _ cuts: [Double]) -> UInt8 {
+        if x.isNaN { return 0 }
+        let v = Double(x)
+        var lo = 0, hi = cuts.count
+        while lo < hi { let m = (lo + hi) / 2; if cuts[m] < v { lo = m + 1 } else { hi = m } }
+        return UInt8(1 + lo)
+    }
+
+    /// Reads a file once (through the profiler's kept values) into bins, and
+    /// returns the target column's labels alongside.
+    static func build(path: String, selection: ColumnSelection, target: String, maxBins: Int,
+                      delimiter: UInt8) throws -> (data: TreeData, pipeline: FeaturePipeline, profile: DataProfile, target: [String?]) {
+        let (profile, storeOrNil) = try Profiler.profileKeepingValues(path: path, delimiter: delimiter, keep: true)
+        guard let store = storeOrNil else { throw PersonaError("\(path): could not be read") }
+        guard let ti = profile.columns.firstIndex(where: { $0.name == target }) else {
+            throw PersonaError.data(file: path, line: 1, columnName: target, "the target column is not in the header",
+                                    fix: "Columns are: \(profile.columns.map(\.name).joined(separator: ", "))")
+        }
+        if let f = selection.features, f.contains(target) {
+            throw PersonaError("--features names the target \"\(target)\"; a model cannot use its target as a feature")
+        }
+        let columns = try FeaturePipeline.unfittedColumns(path: path, profile: profile, selection: selection, reserved: [target])
+        let pipeline = FeaturePipeline(columns: columns, standardize: false)
+        let n = profile.rows
+        var features: [Feature] = []
+        var bins: [[UInt8]] = []
+        for c in columns {
+            let j = profile.columns.firstIndex { $0.name == c.name }!
+            let col = store.columns[j]
+            if c.type == .categorical {
+                guard let codes = col.codes else {
+                    throw PersonaError.data(file: path, columnName: c.name, "mixes numbers and text in a way this release cannot read in one pass",
+                                            fix: "Clean the column, or leave it out with --exclude \(c.name)")
+                }
+                let levels = c.levels ?? []
+                var levelIndex: [String: Int] = [:]
+                for (i, l) in levels.enumerated() { levelIndex[l] = i }
+                let map = (0..<col.counter.distinct).map { UInt8(1 + (levelIndex[col.counter.value($0)] ?? levels.count)) }
+                bins.append(codes.map { $0 >= 0 ? map[Int($0)] : ($0 == -1 ? 0 : UInt8(1 + levels.count)) })
+                features.append(Feature(name: c.name, categorical: true, cuts: [], levels: levels))
+            } else {
+                var values: [Float]
+                if let f = col.floats { values = f } else if let codes = col.codes {
+                    let words = (0..<col.counter.distinct).map { BooleanWords.value(col.counter.value($0)).map { $0 ? Float(1) : 0 } ?? .nan }
+                    values = codes.map { $0 >= 0 ? words[Int($0)] : .nan }
+                } else {
+                    throw PersonaError.data(file: path, columnName: c.name, "could not be read as numbers", fix: "Leave it out with --exclude \(c.name)")
+                }
+                let cuts = Self.cuts(values, maxBins: maxBins)
+                bins.append(values.map { bin($0, cuts) })
+                features.append(Feature(name: c.name, categorical: false, cuts: cuts, levels: []))
+            }
+        }
+        // The target's labels (numbers written without a fraction when whole).
+        let tcol = store.columns[ti]
+        var labels: [String?]
+        if let floats = tcol.floats {
+            labels = floats.map { v -> String? in
+                if v.isNaN { return nil }
+                let d = Double(v)
+                return d == d.rounded() && abs(d) < 1e15 ? String(Int64(d)) : String(d)
+            }
+        } else if let codes = tcol.codes {
+            let values = (0..<tcol.counter.distinct).map { tcol.counter.value($0) }
+            labels = codes.map { $0 >= 0 ? values[Int($0)] : nil }
+        } else {
+            labels = try BinaryTarget.labels(of: target, path: path, delimiter: delimiter)
+        }
+        return (TreeData(features: features, bins: bins, rows: n), pipeline, profile, labels)
+    }
+}

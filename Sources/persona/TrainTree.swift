@@ -1,0 +1,128 @@
+import ArgumentParser
+import Foundation
+import PersonaCore
+
+extension TreeTask: ExpressibleByArgument {}
+extension TreeCriterion: ExpressibleByArgument {}
+
+struct TreeOptions: ParsableArguments {
+    @Option(help: ArgumentHelp("The column to predict.", valueName: "col"))
+    var target: String
+
+    @Option(help: "classification (two or more classes) or regression (a number).")
+    var task: TreeTask = .classification
+
+    @Option(help: "gini or entropy (classification), mse (regression).")
+    var criterion: TreeCriterion?
+
+    @Option(name: .customLong("max-depth"), help: "Deepest level of splits (default: no limit).")
+    var maxDepth: Int?
+
+    @Option(name: .customLong("min-samples-split"), help: "Fewest rows a node needs to be split.")
+    var minSamplesSplit: Int = 2
+
+    @Option(name: .customLong("min-samples-leaf"), help: "Fewest rows in a leaf.")
+    var minSamplesLeaf: Int = 1
+
+    @Option(name: .customLong("min-impurity-decrease"), help: "Smallest weighted impurity decrease worth a split.")
+    var minImpurityDecrease: Double = 0
+
+    @Option(name: .customLong("max-leaf-nodes"), help: "Grow best-first to at most this many leaves.")
+    var maxLeafNodes: Int?
+
+    @Option(name: .customLong("class-weight"), help: ArgumentHelp("`balanced`, or NEG:POS for two classes.", valueName: "balanced|N:P"))
+    var classWeight: String?
+
+    @Option(name: .customLong("ccp-alpha"), help: "Minimal cost-complexity pruning: collapse splits worth less than this (see `persona tune tree`).")
+    var ccpAlpha: Double = 0
+
+    @Option(name: .customLong("max-bins"), help: "Quantile bins per numeric column (2-255).")
+    var maxBins: Int = 255
+
+    func config() throws -> TreeConfig {
+        var c = TreeConfig(target: target)
+        c.task = task; c.criterion = criterion; c.maxDepth = maxDepth
+        c.minSamplesSplit = minSamplesSplit; c.minSamplesLeaf = minSamplesLeaf; c.minImpurityDecrease = minImpurityDecrease
+        c.maxLeafNodes = maxLeafNodes; c.ccpAlpha = ccpAlpha; c.maxBins = maxBins
+        c.classWeight = try classWeight.map { try ClassWeight(argument: $0) } ?? .none
+        return c
+    }
+}
+
+struct TrainTree: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "tree",
+        abstract: "Explain behaviour with a decision tree (CART) whose rules a marketer can read.",
+        discussion: """
+        Numbers are cut into quantile bins and split by histograms; categories are
+        split natively (levels ordered by their target statistic); missing values
+        go the way each split learned. `persona inspect MODEL --rules` prints the
+        rules in original units.
+
+        Example:
+          persona train tree --data churn.csv --target churned --max-depth 4 --out models/churn-tree.safetensors
+        """
+    )
+
+    @OptionGroup var input: DataInput
+    @OptionGroup var featureOptions: FeatureOptions
+    @OptionGroup var tree: TreeOptions
+
+    @Option(help: ArgumentHelp("Where to write the model file.", valueName: "model"))
+    var out: String
+
+    @OptionGroup var verbosity: Verbosity
+
+    func run() throws {
+        verbosity.apply()
+        let m = try TreeModel.train(path: input.data, config: try tree.config(), selection: featureOptions.selection,
+                                    delimiter: try input.delimiterByte(), progress: Console.progress)
+        try ModelStore.save(m, to: out)
+        let t = m.card.trainingMetrics
+        let score = t["accuracy"].map { "training accuracy \(formatNumber($0.double ?? .nan, digits: 4))" }
+            ?? "training R² \(formatNumber(t["r2"]?.double ?? .nan, digits: 4))"
+        print("trained tree: \(m.task.rawValue), depth \(m.depth), \(m.leaves) leaves; \(score)")
+        print("wrote \(out)")
+    }
+}
+
+struct TuneTree: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "tree",
+        abstract: "List the cost-complexity pruning path: for each alpha, the leaves left and the held-out score.",
+        discussion: "Grows a tree on a seeded part of the data and scores each pruned tree on the rest.\n\nExample:\n  persona tune tree --data churn.csv --target churned --max-depth 8"
+    )
+
+    @OptionGroup var input: DataInput
+    @OptionGroup var featureOptions: FeatureOptions
+    @OptionGroup var tree: TreeOptions
+
+    @Option(name: .customLong("test-fraction"), help: "Share of rows held out for scoring.")
+    var testFraction: Double = 0.25
+
+    @Option(help: "Seed for the held-out split.")
+    var seed: UInt64 = 0
+
+    @Flag(help: "Print one JSON object.")
+    var json = false
+
+    @OptionGroup var verbosity: Verbosity
+
+    func run() throws {
+        verbosity.apply()
+        let r = try TreeModel.pruningPath(path: input.data, config: try tree.config(), selection: featureOptions.selection,
+                                          testFraction: testFraction, seed: seed, delimiter: try input.delimiterByte())
+        if json {
+            try Console.json(.object([
+                "path": .array(r.steps.map { .object(["ccp_alpha": .number($0.alpha), "leaves": .number(Double($0.leaves)), r.metric: .number($0.score)]) }),
+                "best_ccp_alpha": .number(r.steps[r.best].alpha), "metric": .string(r.metric)]))
+            return
+        }
+        print("     ccp_alpha  leaves  held-out \(r.metric)")
+        // Long paths: show every step near the best and a sample of the rest.
+        for (i, s) in r.steps.enumerated() where r.steps.count <= 40 || abs(i - r.best) <= 5 || i % max(1, r.steps.count / 20) == 0 {
+            print(formatNumber(s.alpha, digits: 4).leftPadded(14) + String(s.leaves).leftPadded(8) + formatNumber(s.score, digits: 5).leftPadded(18) + (i == r.best ? "  ◀ best" : ""))
+        }
+        print("\nbest: --ccp-alpha \(formatNumber(r.steps[r.best].alpha, digits: 4)) (\(r.steps[r.best].leaves) leaves, held-out \(r.metric) \(formatNumber(r.steps[r.best].score, digits: 5)))")
+    }
+}

@@ -1,0 +1,81 @@
+import Foundation
+import XCTest
+@testable import PersonaCore
+
+final class TreeTests: XCTestCase {
+    func train(_ text: String, _ configure: (inout TreeConfig) -> Void = { _ in }, target: String = "y") throws -> TreeModel {
+        let t = TempDir()
+        var c = TreeConfig(target: target)
+        configure(&c)
+        return try TreeModel.train(path: t.file("d.csv", text), config: c, selection: ColumnSelection())
+    }
+
+    /// The best gini split is known by hand: x <= 2.5 separates the classes exactly.
+    func testKnownBestSplitsAndPureLeaves() throws {
+        let m = try train("x,z,y\n1,5,a\n2,1,a\n3,4,b\n4,2,b\n5,3,b\n")
+        XCTAssertEqual(m.tree.feature[0], 0)
+        XCTAssertEqual(m.tree.threshold[0], 2.5)
+        XCTAssertEqual(m.leaves, 2)
+        XCTAssertEqual(m.tree.impurity[0], 1 - (0.4 * 0.4 + 0.6 * 0.6), accuracy: 1e-12)
+        XCTAssertEqual(m.card.trainingMetrics["accuracy"]?.double, 1)
+        // Entropy picks the same split here; regression splits where the mean changes.
+        XCTAssertEqual(try train("x,z,y\n1,5,a\n2,1,a\n3,4,b\n4,2,b\n5,3,b\n") { $0.criterion = .entropy }.tree.threshold[0], 2.5)
+        let r = try train("x,y\n1,10\n2,10\n3,10\n4,20\n5,20\n") { $0.task = .regression }
+        XCTAssertEqual(r.tree.threshold[0], 3.5)
+        XCTAssertEqual(r.tree.value[Int(r.tree.left[0])][0], 10)
+        XCTAssertEqual(r.card.trainingMetrics["r2"]?.double, 1)
+    }
+
+    func testConstantFeatureAndTies() throws {
+        // The constant column can never split; x ties between two thresholds of equal gain -> the lower one.
+        let m = try train("c,x,y\n7,1,a\n7,2,b\n7,3,a\n7,4,b\n")
+        for n in 0..<m.tree.count where m.tree.feature[n] >= 0 { XCTAssertEqual(m.tree.feature[n], 1) }
+        XCTAssertEqual(m.tree.threshold[0], 1.5)
+    }
+
+    /// Missing values: a split learns their side; a row with every feature missing still gets a leaf.
+    func testMissingValuesGoTheLearnedWay() throws {
+        var text = "x,y\n"
+        for i in 0..<40 { text += i % 4 == 0 ? ",b\n" : "\(i % 2 == 0 ? 1 : 9),\(i % 2 == 0 ? "a" : "b")\n" }
+        let m = try train(text)
+        let l = m.leaves(FloatMatrix([[Float.nan]]))
+        XCTAssertEqual(m.classes[m.predictedClass(l[0], threshold: nil)], "b", "missing x goes with the b rows")
+        let t = TempDir()
+        let scored = try BatchScorer.score(model: m, input: t.file("s.csv", "id,x\n1,\n2,1\n3,NA\n"), idColumns: nil, output: t.join("o.csv"))
+        XCTAssertEqual(scored.rows, 3)
+        XCTAssertEqual(try readAll(t.join("o.csv")).map { $0.last! }, ["predicted", "b", "a", "b"])
+    }
+
+    func testCategoricalSplitsGroupLevels() throws {
+        var text = "city,y\n"
+        for i in 0..<60 { let c = ["north", "south", "east", "west"][i % 4]; text += "\(c),\(c == "north" || c == "east" ? 1 : 0)\n" }
+        let m = try train(text)
+        XCTAssertEqual(m.leaves, 2, "one split groups {north, east} against {south, west}")
+        XCTAssertEqual(m.card.trainingMetrics["accuracy"]?.double, 1)
+        XCTAssertTrue(m.rules()!.contains("city in {"))
+    }
+
+    func testControlsAndPruning() throws {
+        var rng = PersonaRandom(seed: 4)
+        var text = "a,b,y\n"
+        for _ in 0..<400 { let a = rng.uniform(), b = rng.uniform(); text += "\(a),\(b),\(a + 0.3 * b + 0.2 * rng.uniform() > 0.8 ? 1 : 0)\n" }
+        let full = try train(text)
+        XCTAssertEqual(try train(text) { $0.maxDepth = 2 }.depth, 2)
+        XCTAssertLessThanOrEqual(try train(text) { $0.maxLeafNodes = 5 }.leaves, 5)
+        let leafy = try train(text) { $0.minSamplesLeaf = 40 }
+        for n in 0..<leafy.tree.count where leafy.tree.feature[n] < 0 { XCTAssertGreaterThanOrEqual(leafy.tree.samples[n], 40) }
+        let pruned = try train(text) { $0.ccpAlpha = 0.005 }
+        XCTAssertLessThan(pruned.leaves, full.leaves)
+        let path = Pruning.path(full.tree)
+        XCTAssertEqual(path.first!.leaves, full.leaves)
+        XCTAssertEqual(path.last!.leaves, 1)
+        for i in 1..<path.count { XCTAssertGreaterThanOrEqual(path[i].alpha, path[i - 1].alpha - 1e-12); XCTAssertLessThan(path[i].leaves, path[i - 1].leaves) }
+    }
+
+    func testBadInput() {
+        XCTAssertThrowsPersonaError(try train("x,y\n1,a\n2,a\n"), containing: ["single class"])
+        XCTAssertThrowsPersonaError(try train("x,y\n1,a\n2,b\n") { $0.task = .regression }, containing: ["numeric", "\"a\""])
+        XCTAssertThrowsPersonaError(try train("x,y\n1,a\n2,b\n") { $0.maxDepth = 0 }, containing: ["--max-depth"])
+        XCTAssertThrowsPersonaError(try train("x,y\n1,a\n2,\n3,b\n"), containing: ["missing in 1 of 3 rows", "line 3"])
+    }
+}
