@@ -150,9 +150,27 @@ struct TreeBuilder {
         let minLeaf = Double(config.minSamplesLeaf)
         let hasMissing = missing[stride - 1] > 0.5
         var lv = [Double](repeating: 0, count: stride), rv = lv
-        for (position, b) in order.enumerated() {
-            for s in 0..<stride { left[s] += h[b * stride + s] }
-            if position == order.count - 1 && !hasMissing { break }
+        // Candidate left sides: prefixes of the scan order; for a categorical column
+        // with several classes and at most 10 levels, every subset of levels
+        // (ordering by one statistic is only exact for two classes or regression).
+        var candidates: [(last: Int, members: [Int])] = []
+        if feat.categorical && classes > 2 && order.count <= 10 {
+            let m = order.count
+            for mask in 1..<(1 << (m - 1)) {
+                let members = (0..<m).filter { mask & (1 << $0) != 0 }.map { order[$0] }
+                candidates.append((members.last!, members))
+            }
+            if hasMissing { candidates.append((order[m - 1], order)) }
+        } else {
+            for (position, b) in order.enumerated() {
+                if position == order.count - 1 && !hasMissing { break }
+                candidates.append((b, Array(order[...position])))
+            }
+        }
+        for candidate in candidates {
+            for s in 0..<stride { left[s] = 0 }
+            for b in candidate.members { for s in 0..<stride { left[s] += h[b * stride + s] } }
+            let b = candidate.last
             for missingLeft in hasMissing ? [true, false] : [true] {
                 for s in 0..<stride {
                     lv[s] = left[s] + (missingLeft && hasMissing ? missing[s] : 0)
@@ -167,7 +185,7 @@ struct TreeBuilder {
                 let gain = parentWeight * parentImpurity - wl * il - wr * ir
                 if gain > (best?.gain ?? 0) + 1e-12 * parentWeight {
                     var mask: [UInt64] = [0, 0, 0, 0]
-                    if feat.categorical { for c in order[...position] { mask[c >> 6] |= 1 << UInt64(c & 63) } }
+                    if feat.categorical { for c in candidate.members { mask[c >> 6] |= 1 << UInt64(c & 63) } }
                     let ml = hasMissing ? missingLeft : lv[stride - 1] >= rv[stride - 1]
                     best = Split(feature: f, gain: gain, threshold: feat.categorical ? 0 : (b - 1 < feat.cuts.count ? feat.cuts[b - 1] : .infinity),
                                  thresholdBin: b, categories: mask, missingLeft: ml, leftStats: lv, rightStats: rv)
