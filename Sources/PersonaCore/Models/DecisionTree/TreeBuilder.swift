@@ -72,7 +72,7 @@ struct TreeBuilder {
         var hist = [Double](repeating: 0, count: totalBins * stride)
         hist.withUnsafeMutableBufferPointer { hp in
             let box = UnsafeSendableBox(hp)
-            Parallel.forEach(data.features.count) { f in
+            let work = { (f: Int) in
                 let bins = data.bins[f]
                 let base = box.value.baseAddress! + offsets[f] * stride
                 for t in range {
@@ -87,6 +87,8 @@ struct TreeBuilder {
                     p[stride - 1] += 1
                 }
             }
+            // Small nodes are not worth the threads.
+            if range.count < 20_000 { for f in 0..<data.features.count { work(f) } } else { Parallel.forEach(data.features.count, work) }
         }
         return hist
     }
@@ -109,12 +111,13 @@ struct TreeBuilder {
         let parentImpurity = totals.withUnsafeBufferPointer { impurity($0.baseAddress!) }
         if parentImpurity <= 1e-12 { return nil }
         let parentWeight = totals.withUnsafeBufferPointer { weightOf($0.baseAddress!) }
-        let candidates: [Split?] = Parallel.map(data.features.count) { f in
+        let search = { (f: Int) -> Split? in
             hist.withUnsafeBufferPointer { hp in
                 bestSplit(feature: f, hist: hp.baseAddress! + offsets[f] * stride, totals: totals,
                           parentImpurity: parentImpurity, parentWeight: parentWeight)
             }
         }
+        let candidates: [Split?] = rows < 20_000 ? (0..<data.features.count).map(search) : Parallel.map(data.features.count, search)
         var best: Split? = nil
         for c in candidates { if let c, c.gain > (best?.gain ?? 1e-12 * parentWeight) + 1e-12 * parentWeight { best = c } }
         guard let best else { return nil }
@@ -153,23 +156,30 @@ struct TreeBuilder {
         // Candidate left sides: prefixes of the scan order; for a categorical column
         // with several classes and at most 10 levels, every subset of levels
         // (ordering by one statistic is only exact for two classes or regression).
-        var candidates: [(last: Int, members: [Int])] = []
-        if feat.categorical && classes > 2 && order.count <= 10 {
+        // Each candidate is (the bin that closes it, how many bins of `order` it takes,
+        // or a subset mask over `order` for the exhaustive search).
+        var candidates: [(last: Int, prefix: Int, mask: Int)] = []
+        let exhaustive = feat.categorical && classes > 2 && order.count <= 10
+        if exhaustive {
             let m = order.count
-            for mask in 1..<(1 << (m - 1)) {
-                let members = (0..<m).filter { mask & (1 << $0) != 0 }.map { order[$0] }
-                candidates.append((members.last!, members))
-            }
-            if hasMissing { candidates.append((order[m - 1], order)) }
+            for mask in 1..<(1 << (m - 1)) { candidates.append((order[63 - mask.leadingZeroBitCount], 0, mask)) }
+            if hasMissing { candidates.append((order[m - 1], m, 0)) }
         } else {
-            for (position, b) in order.enumerated() {
-                if position == order.count - 1 && !hasMissing { break }
-                candidates.append((b, Array(order[...position])))
+            for position in 0..<order.count where !(position == order.count - 1 && !hasMissing) {
+                candidates.append((order[position], position + 1, 0))
             }
         }
+        var taken = 0
         for candidate in candidates {
-            for s in 0..<stride { left[s] = 0 }
-            for b in candidate.members { for s in 0..<stride { left[s] += h[b * stride + s] } }
+            if candidate.mask != 0 {
+                for s in 0..<stride { left[s] = 0 }
+                for (i, b) in order.enumerated() where candidate.mask & (1 << i) != 0 { for s in 0..<stride { left[s] += h[b * stride + s] } }
+                taken = 0   // `left` no longer holds a prefix
+            } else {
+                // prefixes grow one bin at a time
+                if taken == 0 { for s in 0..<stride { left[s] = 0 } }
+                while taken < candidate.prefix { let b = order[taken]; for s in 0..<stride { left[s] += h[b * stride + s] }; taken += 1 }
+            }
             let b = candidate.last
             for missingLeft in hasMissing ? [true, false] : [true] {
                 for s in 0..<stride {
@@ -185,7 +195,11 @@ struct TreeBuilder {
                 let gain = parentWeight * parentImpurity - wl * il - wr * ir
                 if gain > (best?.gain ?? 0) + 1e-12 * parentWeight {
                     var mask: [UInt64] = [0, 0, 0, 0]
-                    if feat.categorical { for c in candidate.members { mask[c >> 6] |= 1 << UInt64(c & 63) } }
+                    if feat.categorical {
+                        for (i, c) in order.enumerated() where candidate.mask != 0 ? candidate.mask & (1 << i) != 0 : i < candidate.prefix {
+                            mask[c >> 6] |= 1 << UInt64(c & 63)
+                        }
+                    }
                     let ml = hasMissing ? missingLeft : lv[stride - 1] >= rv[stride - 1]
                     best = Split(feature: f, gain: gain, threshold: feat.categorical ? 0 : (b - 1 < feat.cuts.count ? feat.cuts[b - 1] : .infinity),
                                  thresholdBin: b, categories: mask, missingLeft: ml, leftStats: lv, rightStats: rv)
