@@ -36,7 +36,19 @@ step "7. Predict churn on the bundled churn sample"
 "$P" score models/churn.safetensors --data datasets/churn.csv --top 20 --out "$OUT/churn-call-list.csv"
 head -5 "$OUT/churn-call-list.csv"
 
-step "8. A larger generated base: 200,000 customers, generated, segmented and scored"
+step "8. Explain churn with a decision tree"
+"$P" train tree --data "$OUT/churn-train.csv" --target churned --max-depth 3 --class-weight balanced --out models/churn-tree.safetensors
+"$P" inspect models/churn-tree.safetensors --rules
+"$P" evaluate models/churn-tree.safetensors --data "$OUT/churn-test.csv" | head -n 6
+
+step "9. Segment by purchase behaviour: RFM features from the transaction sample"
+"$P" features rfm --data datasets/transactions.csv --customer customer_id --time timestamp --amount amount \
+    --as-of 2026-07-01 --out "$OUT/rfm.csv"
+"$P" train kmeans --data "$OUT/rfm.csv" --k 4 --seed 7 --n-init 4 \
+    --features recency_days,frequency,monetary_total,monetary_mean,tenure_days --out models/rfm-segments.safetensors
+"$P" profile models/rfm-segments.safetensors --data "$OUT/rfm.csv"
+
+step "10. A larger generated base: 200,000 customers, generated, segmented and scored"
 "$P" datasets generate customers --rows 200000 --seed 11 --out "$OUT/customers-200k.csv"
 "$P" train kmeans --data "$OUT/customers-200k.csv" --k 5 --seed 11 --out models/segments-200k.safetensors
 "$P" score models/segments-200k.safetensors --data "$OUT/customers-200k.csv" --out "$OUT/segments-200k.csv"
@@ -47,6 +59,8 @@ AUC=$("$P" evaluate models/churn.safetensors --data "$OUT/churn-test.csv" --json
 echo "segments:         models/segments.safetensors (k-means, 5 segments), held-out silhouette $SIL"
 echo "churn model:      models/churn.safetensors (logistic regression), held-out AUC $AUC"
 echo "call list:        $OUT/churn-call-list.csv (the 20 customers most likely to churn)"
+echo "churn rules:      models/churn-tree.safetensors (persona inspect models/churn-tree.safetensors --rules)"
+echo "RFM segments:     models/rfm-segments.safetensors (persona profile ... --data $OUT/rfm.csv)"
 echo "scored customers: $OUT/customer-segments.csv ($(($(wc -l < "$OUT/customer-segments.csv") - 1)) rows)"
 echo "large run:        $OUT/segments-200k.csv ($(($(wc -l < "$OUT/segments-200k.csv") - 1)) rows)"
-echo "Next: see README.md, notebooks-cli/segment-customers.md and notebooks-cli/churn.md"
+echo "Next: see README.md and the walkthroughs in notebooks-cli/"
