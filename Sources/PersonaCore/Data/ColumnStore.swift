@@ -13,3 +13,22 @@ struct ColumnStore {
     var rows: Int
     var columns: [Column]
 }
+
+extension ColumnStore.Column {
+    /// The column's values as labels (nil when missing; whole numbers without a
+    /// fraction, "1" not "1.0"), or nil when the column was not kept whole.
+    func labels() -> [String?]? {
+        if let floats {
+            return floats.map { v -> String? in
+                if v.isNaN { return nil }
+                let d = Double(v)
+                return d == d.rounded() && abs(d) < 1e15 ? String(Int64(d)) : String(d)
+            }
+        }
+        if let codes {
+            let values = (0..<counter.distinct).map { counter.value($0) }
+            return codes.map { $0 >= 0 ? values[Int($0)] : nil }
+        }
+        return nil
+    }
+}

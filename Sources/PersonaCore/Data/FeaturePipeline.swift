@@ -207,19 +207,7 @@ extension FeaturePipeline {
                 throw PersonaError.data(file: path, line: 1, columnName: extract, "the target column is not in the header",
                                         fix: "Columns are: \(profile.columns.map(\.name).joined(separator: ", "))")
             }
-            let col = store!.columns[j]
-            if let floats = col.floats {
-                extracted = floats.map { v -> String? in
-                    if v.isNaN { return nil }
-                    let d = Double(v)
-                    return d == d.rounded() && abs(d) < 1e15 ? String(Int64(d)) : String(d)
-                }
-            } else if let codes = col.codes {
-                let values = (0..<col.counter.distinct).map { col.counter.value($0) }
-                extracted = codes.map { $0 >= 0 ? values[Int($0)] : nil }
-            } else {
-                extracted = try BinaryTarget.labels(of: extract, path: path, delimiter: delimiter)
-            }
+            extracted = try store!.columns[j].labels() ?? BinaryTarget.labels(of: extract, path: path, delimiter: delimiter)
         }
         let (pipeline, matrix) = try fit(path: path, profile: profile, store: store, selection: selection,
                                          reserved: reserved, standardize: standardize, delimiter: delimiter)

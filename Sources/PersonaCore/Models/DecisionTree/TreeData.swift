@@ -93,20 +93,7 @@ struct TreeData {
             }
         }
         // The target's labels (numbers written without a fraction when whole).
-        let tcol = store.columns[ti]
-        var labels: [String?]
-        if let floats = tcol.floats {
-            labels = floats.map { v -> String? in
-                if v.isNaN { return nil }
-                let d = Double(v)
-                return d == d.rounded() && abs(d) < 1e15 ? String(Int64(d)) : String(d)
-            }
-        } else if let codes = tcol.codes {
-            let values = (0..<tcol.counter.distinct).map { tcol.counter.value($0) }
-            labels = codes.map { $0 >= 0 ? values[Int($0)] : nil }
-        } else {
-            labels = try BinaryTarget.labels(of: target, path: path, delimiter: delimiter)
-        }
+        let labels = try store.columns[ti].labels() ?? BinaryTarget.labels(of: target, path: path, delimiter: delimiter)
         return (TreeData(features: features, bins: bins, rows: n), pipeline, profile, labels)
     }
 }
