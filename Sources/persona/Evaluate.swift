@@ -32,6 +32,9 @@ struct Evaluate: ParsableCommand {
     @Flag(help: "Trees: also compute permutation importance (the score lost when each column is shuffled).")
     var importance = false
 
+    @Option(help: "Recommenders: the cut-off k of precision@k, recall@k, NDCG@k and MAP@k.")
+    var k: Int = 10
+
     @OptionGroup var verbosity: Verbosity
 
     func validate() throws {
@@ -44,6 +47,7 @@ struct Evaluate: ParsableCommand {
         let loaded = try ModelStore.load(path: model)
         var options = EvaluationOptions(seed: seed, silhouetteSample: silhouetteSample, threshold: threshold, delimiter: try input.delimiterByte())
         options.importance = importance
+        options.k = k
         let result = try loaded.evaluate(path: input.data, options: options)
         if json {
             try Console.json(result.metrics)

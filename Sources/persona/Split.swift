@@ -3,7 +3,54 @@ import PersonaCore
 
 struct Split: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Split a CSV file into seeded train and test parts.",
+        abstract: "Split a CSV file into seeded train and test parts (rows, or each user's interactions).",
+        subcommands: [SplitRows.self, SplitInteractions.self],
+        defaultSubcommand: SplitRows.self
+    )
+}
+
+struct SplitInteractions: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "interactions",
+        abstract: "Hold out a share of each user's interactions (users with one interaction keep it in training).",
+        discussion: "Example:\n  persona split interactions --data interactions.csv --by user_id --test-fraction 0.2 --seed 1 --train-out train.csv --test-out test.csv"
+    )
+
+    @OptionGroup var input: DataInput
+
+    @Option(help: ArgumentHelp("The user column.", valueName: "col"))
+    var by: String = "user_id"
+
+    @Option(name: .customLong("test-fraction"), help: "Share of each user's interactions held out.")
+    var testFraction: Double = 0.2
+
+    @Option(help: "Random seed.")
+    var seed: UInt64 = 0
+
+    @Option(name: .customLong("train-out"), help: ArgumentHelp("Where to write the training part.", valueName: "file"))
+    var trainOut: String
+
+    @Option(name: .customLong("test-out"), help: ArgumentHelp("Where to write the test part.", valueName: "file"))
+    var testOut: String
+
+    @OptionGroup var verbosity: Verbosity
+
+    func validate() throws {
+        if !(testFraction > 0 && testFraction < 1) { throw ValidationError("--test-fraction must be between 0 and 1.") }
+    }
+
+    func run() throws {
+        verbosity.apply()
+        let s = try InteractionSplit.byUser(path: input.data, user: by, testFraction: testFraction, seed: seed,
+                                            trainOut: trainOut, testOut: testOut, delimiter: try input.delimiterByte())
+        print("wrote \(trainOut) (\(s.train) rows) and \(testOut) (\(s.test) rows)")
+    }
+}
+
+struct SplitRows: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "rows",
+        abstract: "Split rows into seeded train and test parts.",
         discussion: "With --stratify COL each value of COL keeps its share in both parts (use it for a churn label)."
     )
 

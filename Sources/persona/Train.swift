@@ -7,7 +7,7 @@ extension KMeansAlgorithm: ExpressibleByArgument {}
 struct Train: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Train a model and save it to a model file.",
-        subcommands: [TrainKMeans.self, TrainLogreg.self, TrainTree.self]
+        subcommands: [TrainKMeans.self, TrainLogreg.self, TrainTree.self, TrainALS.self]
     )
 }
 

@@ -171,7 +171,7 @@ public enum Generators {
         let items = max(10, min(50_000, Int(Double(rows).squareRoot() * 4)))
         var itemFactors = [Double](repeating: 0, count: items * rank)
         for t in itemFactors.indices { itemFactors[t] = rng.normal() / Double(rank).squareRoot() }
-        let popularity = cumulativeWeights((0..<items).map { pow(Double($0 + 1), -0.9) })
+        let popularity = cumulativeWeights((0..<items).map { pow(Double($0 + 1), -0.7) })
         let userPrefix = Array("U".utf8), itemPrefix = Array("I".utf8)
         var written = 0
         var user = 0
@@ -189,7 +189,7 @@ public enum Generators {
                 if seen.contains(item) { continue }
                 var affinity = 0.0
                 for t in 0..<rank { affinity += userFactor[t] * itemFactors[item * rank + t] }
-                if rng.uniform() > 1 / (1 + exp(-4 * affinity)) { continue }
+                if rng.uniform() > 1 / (1 + exp(2 - 8 * affinity)) { continue }
                 seen.insert(item)
                 let rating = min(5, max(1, (3.4 + 2.5 * affinity + rng.normal(mean: 0, sd: 0.6)).rounded()))
                 w.field(prefix: userPrefix, number: user + 1, width: 6)

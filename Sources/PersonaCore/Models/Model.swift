@@ -57,6 +57,8 @@ public struct EvaluationOptions: Sendable {
     public var delimiter: UInt8
     /// Trees: also compute permutation importance on the data.
     public var importance: Bool = false
+    /// Recommenders: the cut-off of the ranking metrics.
+    public var k: Int = 10
     public init(seed: UInt64 = 0, silhouetteSample: Int = 10_000, threshold: Double? = nil, delimiter: UInt8 = UInt8(ascii: ",")) {
         self.seed = seed; self.silhouetteSample = silhouetteSample; self.threshold = threshold; self.delimiter = delimiter
     }
@@ -70,7 +72,7 @@ public struct Evaluation {
 
 /// The model families this release knows, by kind.
 public enum ModelRegistry {
-    public static let families: [any PersonaModel.Type] = [KMeansModel.self, LogisticModel.self, TreeModel.self]
+    public static let families: [any PersonaModel.Type] = [KMeansModel.self, LogisticModel.self, TreeModel.self, ALSModel.self]
 
     public static func family(kind: String) -> (any PersonaModel.Type)? {
         families.first { $0.kind == kind }

@@ -1,0 +1,120 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// Ranking quality of a recommender on held-out interactions, always beside
+/// the same figures for a most-popular baseline so the lift is visible.
+/// With relevant set R (the user's held-out items) and the top-k list:
+/// precision@k = hits / k, recall@k = hits / |R|,
+/// NDCG@k = Σ_hits 1/log2(rank + 1) / Σ_{j < min(k, |R|)} 1/log2(j + 2),
+/// MAP@k = Σ_hits precision@rank / min(k, |R|), averaged over users.
+public enum RankingMetrics {
+    public struct Scores { public var precision = 0.0, recall = 0.0, ndcg = 0.0, map = 0.0, users = 0 }
+
+    static func add(_ s: inout Scores, list: [Int], relevant: Set<Int>, k: Int) {
+        var hits = 0, dcg = 0.0, ap = 0.0
+        for (r, item) in list.prefix(k).enumerated() where relevant.contains(item) {
+            hits += 1
+            dcg += 1 / log2(Double(r) + 2)
+            ap += Double(hits) / Double(r + 1)
+        }
+        let ideal = (0..<min(k, relevant.count)).reduce(0.0) { $0 + 1 / log2(Double($1) + 2) }
+        s.precision += Double(hits) / Double(k)
+        s.recall += Double(hits) / Double(relevant.count)
+        s.ndcg += ideal > 0 ? dcg / ideal : 0
+        s.map += ap / Double(min(k, relevant.count))
+        s.users += 1
+    }
+
+    static func mean(_ s: Scores) -> Scores {
+        let n = Double(max(1, s.users))
+        return Scores(precision: s.precision / n, recall: s.recall / n, ndcg: s.ndcg / n, map: s.map / n, users: s.users)
+    }
+}
+
+enum RankingEvaluation {
+    struct Report { var json: JSONValue; var text: String }
+
+    static func run(model: ALSModel, test: Interactions, k: Int) -> Report {
+        let userIndex = model.userIndex, itemIndex = model.itemIndex
+        var users: [Int] = [], relevant: [Set<Int>] = []
+        var unknownUsers = 0
+        var squared = 0.0, absolute = 0.0, baseSquared = 0.0, baseAbsolute = 0.0, pairs = 0
+        let globalMean = model.seen.values.isEmpty ? 0 : model.seen.values.reduce(0.0) { $0 + Double($1) } / Double(model.seen.values.count)
+        for tu in 0..<test.userIds.count {
+            guard let u = userIndex[test.userIds[tu]] else { unknownUsers += 1; continue }
+            var rel = Set<Int>()
+            for t in test.byUser.range(tu) {
+                let itemId = test.itemIds[Int(test.byUser.indices[t])]
+                // Items the model never saw can't be recommended; they still count as relevant (misses).
+                rel.insert(itemIndex[itemId] ?? -1 - t)
+                if !model.implicit, let i = itemIndex[itemId] {
+                    var p = 0.0
+                    for j in 0..<model.userFactors.cols { p += Double(model.userFactors[u, j]) * Double(model.itemFactors[i, j]) }
+                    let e = p - Double(test.byUser.values[t]), b = globalMean - Double(test.byUser.values[t])
+                    squared += e * e; absolute += abs(e); baseSquared += b * b; baseAbsolute += abs(b); pairs += 1
+                }
+            }
+            users.append(u); relevant.append(rel)
+        }
+        var ours = RankingMetrics.Scores(), popular = RankingMetrics.Scores()
+        var recommended = Set<Int>(), popularRecommended = Set<Int>()
+        let block = 512
+        var start = 0
+        while start < users.count {
+            let ids = Array(users[start..<min(users.count, start + block)])
+            var f = FloatMatrix(rows: ids.count, cols: model.userFactors.cols)
+            for (r, u) in ids.enumerated() { for j in 0..<f.cols { f[r, j] = model.userFactors[u, j] } }
+            let excludes = ids.map { model.seenItems($0) }
+            let lists = model.topItems(f, exclude: excludes, n: k)
+            for (r, list) in lists.enumerated() {
+                let items = list.map(\.0)
+                recommended.formUnion(items)
+                RankingMetrics.add(&ours, list: items, relevant: relevant[start + r], k: k)
+                let pop = model.popularItems(k, excluding: excludes[r]).map(\.0)
+                popularRecommended.formUnion(pop)
+                RankingMetrics.add(&popular, list: pop, relevant: relevant[start + r], k: k)
+            }
+            start += block
+        }
+        ours = RankingMetrics.mean(ours); popular = RankingMetrics.mean(popular)
+        let items = Double(max(1, model.itemIds.count))
+        func object(_ s: RankingMetrics.Scores, coverage: Double, rmse: Double?, mae: Double?) -> [String: JSONValue] {
+            var o: [String: JSONValue] = ["precision_at_k": .number(s.precision), "recall_at_k": .number(s.recall),
+                                          "ndcg_at_k": .number(s.ndcg), "map_at_k": .number(s.map), "coverage": .number(coverage)]
+            if let rmse { o["rmse"] = .number(rmse) }
+            if let mae { o["mae"] = .number(mae) }
+            return o
+        }
+        let n = Double(max(1, pairs))
+        var o = object(ours, coverage: Double(recommended.count) / items,
+                       rmse: model.implicit || pairs == 0 ? nil : (squared / n).squareRoot(), mae: model.implicit || pairs == 0 ? nil : absolute / n)
+        o["kind"] = .string(ALSModel.kind)
+        o["k"] = .number(Double(k))
+        o["users"] = .number(Double(ours.users))
+        o["unknown_users"] = .number(Double(unknownUsers))
+        o["baseline"] = .object(object(popular, coverage: Double(popularRecommended.count) / items,
+                                       rmse: model.implicit || pairs == 0 ? nil : (baseSquared / n).squareRoot(),
+                                       mae: model.implicit || pairs == 0 ? nil : baseAbsolute / n))
+        var lines = ["\(ours.users) test users (\(unknownUsers) not in training, skipped); k = \(k)"]
+        lines.append("metric".padding(toLength: 16, withPad: " ", startingAt: 0) + "ALS".leftPadded(10) + "most popular".leftPadded(14) + "lift".leftPadded(8))
+        func row(_ name: String, _ a: Double, _ b: Double) {
+            lines.append(name.padding(toLength: 16, withPad: " ", startingAt: 0) + formatNumber(a, digits: 4).leftPadded(10)
+                         + formatNumber(b, digits: 4).leftPadded(14) + (b > 0 ? formatNumber(a / b, digits: 3) + "x" : "").leftPadded(8))
+        }
+        row("precision@\(k)", ours.precision, popular.precision)
+        row("recall@\(k)", ours.recall, popular.recall)
+        row("NDCG@\(k)", ours.ndcg, popular.ndcg)
+        row("MAP@\(k)", ours.map, popular.map)
+        row("coverage", Double(recommended.count) / items, Double(popularRecommended.count) / items)
+        if !model.implicit && pairs > 0 {
+            lines.append("RMSE".padding(toLength: 16, withPad: " ", startingAt: 0) + formatNumber((squared / n).squareRoot(), digits: 4).leftPadded(10)
+                         + formatNumber((baseSquared / n).squareRoot(), digits: 4).leftPadded(14) + "  (baseline: the mean rating)")
+            lines.append("MAE".padding(toLength: 16, withPad: " ", startingAt: 0) + formatNumber(absolute / n, digits: 4).leftPadded(10)
+                         + formatNumber(baseAbsolute / n, digits: 4).leftPadded(14))
+        }
+        return Report(json: .object(o), text: lines.joined(separator: "\n"))
+    }
+}

@@ -1,0 +1,212 @@
+import Foundation
+
+/// A fitted ALS recommender: user and item factors, the id maps, each user's
+/// seen items, and item popularity, so serving needs nothing else.
+public struct ALSModel: PersonaModel {
+    public static let kind = "als"
+    public static let title = "ALS recommender (collaborative filtering)"
+
+    public var card: ModelCard
+    public var userFactors: FloatMatrix
+    public var itemFactors: FloatMatrix
+    public var userIds: [String]
+    public var itemIds: [String]
+    public var seen: SparseRows          // users x items, training values
+    public var popularity: [Int64]       // users per item
+
+    var userIndex: [String: Int] { Dictionary(uniqueKeysWithValues: userIds.enumerated().map { ($1, $0) }) }
+    var itemIndex: [String: Int] { Dictionary(uniqueKeysWithValues: itemIds.enumerated().map { ($1, $0) }) }
+    var config: ALSConfig? { try? JSONDecoder().decode(ALSConfig.self, from: JSONEncoder().encode(card.hyperparameters)) }
+    public var implicit: Bool { card.hyperparameters["implicit"] == .bool(true) }
+
+    init(card: ModelCard, userFactors: FloatMatrix, itemFactors: FloatMatrix, userIds: [String], itemIds: [String],
+         seen: SparseRows, popularity: [Int64]) {
+        self.card = card; self.userFactors = userFactors; self.itemFactors = itemFactors
+        self.userIds = userIds; self.itemIds = itemIds; self.seen = seen; self.popularity = popularity
+    }
+
+    static func packStrings(_ s: [String]) -> (bytes: [UInt8], offsets: [Int64]) {
+        var bytes: [UInt8] = [], offsets: [Int64] = [0]
+        for x in s { bytes += Array(x.utf8); offsets.append(Int64(bytes.count)) }
+        return (bytes, offsets)
+    }
+
+    static func unpackStrings(_ bytes: [UInt8], _ offsets: [Int64]) -> [String] {
+        (0..<(offsets.count - 1)).map { String(decoding: bytes[Int(offsets[$0])..<Int(offsets[$0 + 1])], as: UTF8.self) }
+    }
+
+    public func tensors() -> [String: Tensor] {
+        let (ub, uo) = Self.packStrings(userIds), (ib, io) = Self.packStrings(itemIds)
+        return [
+            "user_factors": Tensor(userFactors.storage, shape: [userFactors.rows, userFactors.cols]),
+            "item_factors": Tensor(itemFactors.storage, shape: [itemFactors.rows, itemFactors.cols]),
+            "user_ids": Tensor(dtype: .U8, shape: [ub.count], bytes: ub), "user_id_offsets": Tensor(uo, shape: [uo.count]),
+            "item_ids": Tensor(dtype: .U8, shape: [ib.count], bytes: ib), "item_id_offsets": Tensor(io, shape: [io.count]),
+            "seen_indptr": Tensor(seen.indptr.map(Int64.init), shape: [seen.indptr.count]),
+            "seen_items": Tensor(seen.indices.map(Int64.init), shape: [seen.indices.count]),
+            "seen_values": Tensor(seen.values, shape: [seen.values.count]),
+            "item_popularity": Tensor(popularity, shape: [popularity.count]),
+        ]
+    }
+
+    public init(card: ModelCard, tensors t: [String: Tensor], path: String) throws {
+        func bad(_ what: String) -> PersonaError { PersonaError("\(path): corrupted ALS model (\(what))") }
+        guard let uf = t["user_factors"], let u = uf.floats, uf.shape.count == 2,
+              let itf = t["item_factors"], let i = itf.floats, itf.shape.count == 2, uf.shape[1] == itf.shape[1] else { throw bad("factors") }
+        guard let ub = t["user_ids"]?.bytes, let uo = t["user_id_offsets"]?.int64s, uo.count == uf.shape[0] + 1,
+              let ib = t["item_ids"]?.bytes, let io = t["item_id_offsets"]?.int64s, io.count == itf.shape[0] + 1,
+              uo.last.map({ Int($0) == ub.count }) == true, io.last.map({ Int($0) == ib.count }) == true else { throw bad("id maps") }
+        guard let indptr = t["seen_indptr"]?.int64s, indptr.count == uf.shape[0] + 1, let items = t["seen_items"]?.int64s,
+              let values = t["seen_values"]?.floats, values.count == items.count, indptr.last.map({ Int($0) == items.count }) == true,
+              items.allSatisfy({ $0 >= 0 && $0 < itf.shape[0] }), let pop = t["item_popularity"]?.int64s, pop.count == itf.shape[0] else { throw bad("seen items") }
+        self.card = card
+        userFactors = FloatMatrix(rows: uf.shape[0], cols: uf.shape[1], storage: u)
+        itemFactors = FloatMatrix(rows: itf.shape[0], cols: itf.shape[1], storage: i)
+        userIds = Self.unpackStrings(ub, uo); itemIds = Self.unpackStrings(ib, io)
+        seen = SparseRows(indptr: indptr.map { Int($0) }, indices: items.map { Int32($0) }, values: values)
+        popularity = pop
+    }
+
+    // MARK: recommending
+
+    public struct Recommendation { public var item: String; public var score: Double }
+
+    /// Top-N items for each row of `factors` (a block of users), excluding each one's `exclude` items.
+    func topItems(_ factors: FloatMatrix, exclude: [Set<Int>], n: Int) -> [[(Int, Float)]] {
+        var scores = FloatMatrix(rows: factors.rows, cols: itemFactors.rows)
+        BLAS.gemm(factors, itemFactors, into: &scores, transB: true)
+        return (0..<factors.rows).map { r in
+            TopK.largest(scores.storage, from: r * scores.cols, count: scores.cols, k: n, excluding: exclude[r])
+        }
+    }
+
+    /// Items ordered by popularity (ties by item order), excluding some.
+    func popularItems(_ n: Int, excluding: Set<Int>) -> [(Int, Float)] {
+        let order = popularity.indices.sorted { popularity[$0] != popularity[$1] ? popularity[$0] > popularity[$1] : $0 < $1 }
+        return order.lazy.filter { !excluding.contains($0) }.prefix(n).map { ($0, Float(popularity[$0])) }
+    }
+
+    func seenItems(_ u: Int) -> Set<Int> { Set(seen.range(u).map { Int(seen.indices[$0]) }) }
+
+    /// A new user's factor from their interactions, against the fixed item factors.
+    func foldIn(_ history: [(item: Int, value: Float)]) -> [Float] {
+        let k = itemFactors.cols
+        guard let config else { return [Float](repeating: 0, count: k) }
+        var a = [Float](repeating: 0, count: k * k), b = [Float](repeating: 0, count: k)
+        if config.implicit {
+            var gram = FloatMatrix(rows: k, cols: k)
+            BLAS.syrk(itemFactors, into: &gram)
+            a = gram.storage
+            for i in 0..<k { a[i * k + i] += Float(config.regularization) }
+        } else {
+            for i in 0..<k { a[i * k + i] += Float(config.regularization) * Float(history.count) }
+        }
+        for (item, v) in history {
+            let y = itemFactors.row(item).map { $0 }
+            let c = config.implicit ? ALSSolver.confidence(v, config) : 1
+            let weight = config.implicit ? c - 1 : 1
+            let target = config.implicit ? c : v
+            for i in 0..<k { b[i] += target * y[i]; for j in 0..<k { a[i * k + j] += weight * y[i] * y[j] } }
+        }
+        ALSSolver.solve(&a, &b, k)
+        return b
+    }
+
+    public func score(_ batch: FloatMatrix, options: ScoreOptions) -> [ScoreColumn] { [] }
+
+    public func summary() -> String {
+        let m = card.trainingMetrics
+        var lines = ["\(userIds.count) users x \(itemIds.count) items, \(seen.indices.count) interactions; \(userFactors.cols) factors, \(implicit ? "implicit feedback" : "explicit ratings")"]
+        if let l = m["loss"]?.array?.compactMap(\.double), let last = l.last {
+            lines.append("training loss \(formatNumber(last, digits: 6)) after \(l.count) iterations (first \(formatNumber(l.first!, digits: 6)))")
+        }
+        let top = popularItems(5, excluding: [])
+        lines.append("most popular items: " + top.map { "\(itemIds[$0.0]) (\(Int($0.1)))" }.joined(separator: ", "))
+        lines.append("")
+        lines.append("Recommend with: persona recommend MODEL --user ID --top 10 --exclude-seen")
+        return lines.joined(separator: "\n")
+    }
+
+    public func evaluate(path: String, options: EvaluationOptions) throws -> Evaluation {
+        guard let config else { throw PersonaError("the model card has no ALS settings") }
+        let test = try Interactions.read(path: path, user: config.user, item: config.item, rating: config.rating,
+                                         duplicates: .last, delimiter: options.delimiter)
+        let report = RankingEvaluation.run(model: self, test: test, k: options.k)
+        return Evaluation(metrics: report.json, text: report.text)
+    }
+
+    // MARK: training
+
+    public static func train(path: String, config: ALSConfig, delimiter: UInt8 = UInt8(ascii: ","),
+                             progress: ProgressHandler? = nil) throws -> ALSModel {
+        try config.validate()
+        let start = Date()
+        let data = try Interactions.read(path: path, user: config.user, item: config.item, rating: config.rating,
+                                         duplicates: config.resolvedDuplicates, delimiter: delimiter)
+        progress?("read \(data.count) interactions: \(data.userIds.count) users x \(data.itemIds.count) items\(data.duplicatesMerged > 0 ? ", \(data.duplicatesMerged) duplicates merged (\(config.resolvedDuplicates.rawValue))" : "") in \(String(format: "%.3f", Date().timeIntervalSince(start))) s")
+        let k = config.factors
+        var rng = PersonaRandom(seed: config.seed)
+        var x = FloatMatrix(rows: data.userIds.count, cols: k), y = FloatMatrix(rows: data.itemIds.count, cols: k)
+        for t in x.storage.indices { x.storage[t] = Float(rng.uniform()) * 0.01 }
+        for t in y.storage.indices { y.storage[t] = Float(rng.uniform()) * 0.01 }
+        var losses: [Double] = []
+        let fitStart = Date()
+        for it in 1...config.iterations {
+            ALSSolver.update(&x, fixed: y, rows: data.byUser, config: config)
+            ALSSolver.update(&y, fixed: x, rows: data.byItem, config: config)
+            let loss = ALSSolver.loss(x: x, y: y, byUser: data.byUser, byItem: data.byItem, config: config)
+            losses.append(loss)
+            progress?("iteration \(it)/\(config.iterations): loss \(formatNumber(loss, digits: 8))")
+        }
+        progress?("fitted in \(String(format: "%.3f", Date().timeIntervalSince(fitStart))) s")
+        var popularity = [Int64](repeating: 0, count: data.itemIds.count)
+        for i in 0..<data.itemIds.count { popularity[i] = Int64(data.byItem.range(i).count) }
+        let card = ModelCard(kind: kind, pipeline: FeaturePipeline(columns: [], standardize: false),
+                             hyperparameters: try JSONValue(encoding: config),
+                             trainingMetrics: .object(["loss": .array(losses.map { .number($0) }), "interactions": .number(Double(data.count))]),
+                             trainingData: DataFingerprintInfo(file: (path as NSString).lastPathComponent, rows: data.count, columns: 0,
+                                                               hash: try CSVReader(path: path, delimiter: delimiter).dataFingerprintOfWholeFile()))
+        return ALSModel(card: card, userFactors: x, itemFactors: y, userIds: data.userIds, itemIds: data.itemIds,
+                        seen: data.byUser, popularity: popularity)
+    }
+}
+
+extension CSVReader {
+    /// The fingerprint of every byte of the file (reads it to the end).
+    func dataFingerprintOfWholeFile() throws -> String {
+        var rec = CSVRecord()
+        while try next(into: &rec) {}
+        return dataFingerprint.hex
+    }
+}
+
+/// The k largest values of one row of scores, best first (ties by index), by a
+/// bounded min-heap: O(items · log k), never a full sort.
+enum TopK {
+    static func largest(_ scores: [Float], from start: Int, count: Int, k: Int, excluding: Set<Int>) -> [(Int, Float)] {
+        var heap: [(Int, Float)] = []
+        heap.reserveCapacity(k)
+        func worse(_ a: (Int, Float), _ b: (Int, Float)) -> Bool { a.1 != b.1 ? a.1 < b.1 : a.0 > b.0 }
+        for i in 0..<count {
+            let s = scores[start + i]
+            if excluding.contains(i) || s.isNaN { continue }
+            if heap.count < k {
+                heap.append((i, s))
+                var c = heap.count - 1
+                while c > 0 { let p = (c - 1) / 2; if worse(heap[c], heap[p]) { heap.swapAt(c, p); c = p } else { break } }
+            } else if k > 0 && worse(heap[0], (i, s)) {
+                heap[0] = (i, s)
+                var c = 0
+                while true {
+                    let l = 2 * c + 1, r = l + 1
+                    var m = c
+                    if l < heap.count && worse(heap[l], heap[m]) { m = l }
+                    if r < heap.count && worse(heap[r], heap[m]) { m = r }
+                    if m == c { break }
+                    heap.swapAt(c, m); c = m
+                }
+            }
+        }
+        return heap.sorted { worse($1, $0) }
+    }
+}

@@ -1,0 +1,156 @@
+import ArgumentParser
+import Foundation
+import PersonaCore
+
+extension DuplicatePolicy: ExpressibleByArgument {}
+
+struct TrainALS: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "als",
+        abstract: "Learn user and item factors by alternating least squares, for recommendations.",
+        discussion: """
+        Explicit ratings (--rating COL): weighted-lambda regularisation, exact per-user solves.
+        Implicit feedback (--implicit): confidence 1 + alpha x r, conjugate gradient (or --solver cholesky).
+        Duplicate (user, item) rows are summed for implicit data and rejected for ratings
+        (or --duplicates last|mean).
+
+        Example:
+          persona train als --data interactions.csv --user user_id --item item_id --rating rating --implicit --out models/recs.safetensors
+        """
+    )
+
+    @OptionGroup var input: DataInput
+
+    @Option(help: ArgumentHelp("The user id column.", valueName: "col"))
+    var user: String
+
+    @Option(help: ArgumentHelp("The item id column.", valueName: "col"))
+    var item: String
+
+    @Option(help: ArgumentHelp("The rating or count column (implicit data without it counts each row once).", valueName: "col"))
+    var rating: String?
+
+    @Flag(help: "Implicit feedback (views, clicks, purchases) rather than ratings.")
+    var implicit = false
+
+    @Option(help: "Implicit: confidence = 1 + alpha x value.")
+    var alpha: Double = 1
+
+    @Option(help: "Latent factors per user and item.")
+    var factors: Int = 32
+
+    @Option(help: "Regularisation (explicit: times each user's or item's count).")
+    var reg: Double = 0.01
+
+    @Option(help: "Alternations of the user and item updates.")
+    var iterations: Int = 15
+
+    @Option(help: "Implicit: cg or cholesky.")
+    var solver: String = "cg"
+
+    @Option(name: .customLong("cg-steps"), help: "Implicit: conjugate-gradient steps per update.")
+    var cgSteps: Int = 3
+
+    @Option(help: "error | sum | last | mean (default: sum for implicit, error for ratings).")
+    var duplicates: DuplicatePolicy?
+
+    @Option(help: "Random seed for the starting factors.")
+    var seed: UInt64 = 0
+
+    @Option(help: ArgumentHelp("Where to write the model file.", valueName: "model"))
+    var out: String
+
+    @OptionGroup var verbosity: Verbosity
+
+    func run() throws {
+        verbosity.apply()
+        var c = ALSConfig(user: user, item: item)
+        c.rating = rating; c.implicit = implicit; c.alpha = alpha; c.factors = factors; c.regularization = reg
+        c.iterations = iterations; c.solver = solver; c.cgSteps = cgSteps; c.seed = seed; c.duplicates = duplicates
+        let m = try ALSModel.train(path: input.data, config: c, delimiter: try input.delimiterByte(), progress: Console.progress)
+        try ModelStore.save(m, to: out)
+        print("trained als: \(m.userIds.count) users x \(m.itemIds.count) items, \(factors) factors\(implicit ? ", implicit" : "")")
+        print("wrote \(out)")
+    }
+}
+
+struct Recommend: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Recommend items to users with an ALS model, as user,item,rank,score,source rows.",
+        discussion: """
+        source is `model` (a trained user), `history` (a new user's factor solved from
+        --history), or `popular` (no history: the most popular items).
+
+        Examples:
+          persona recommend models/recs.safetensors --user U000042 --top 10 --exclude-seen
+          persona recommend models/recs.safetensors --all-users --top 10 --exclude-seen --out recs.csv
+        """
+    )
+
+    @Argument(help: "The ALS model file.")
+    var model: String
+
+    @Option(help: "One user id.")
+    var user: String?
+
+    @Option(help: ArgumentHelp("A CSV of user ids (the column named like the model's user column, else the first).", valueName: "file"))
+    var users: String?
+
+    @Flag(name: .customLong("all-users"), help: "Every user in the model.")
+    var allUsers = false
+
+    @Option(help: "Items per user.")
+    var top: Int = 10
+
+    @Flag(name: .customLong("exclude-seen"), help: "Leave out items the user interacted with in training (or in --history).")
+    var excludeSeen = false
+
+    @Option(help: ArgumentHelp("Interactions of users the model has not seen (same columns as training).", valueName: "file"))
+    var history: String?
+
+    @Option(help: ArgumentHelp("Write to this CSV file instead of stdout.", valueName: "file"))
+    var out: String?
+
+    @OptionGroup var verbosity: Verbosity
+
+    func validate() throws {
+        if [user != nil, users != nil, allUsers].filter({ $0 }).count != 1 {
+            throw ValidationError("Give exactly one of --user, --users or --all-users.")
+        }
+        if top < 1 { throw ValidationError("--top must be at least 1.") }
+    }
+
+    func run() throws {
+        verbosity.apply()
+        let m = try ModelStore.load(path: model, as: ALSModel.self, forCommand: "persona recommend")
+        let who: Recommender.Users = user.map { .one($0) } ?? users.map { .file($0) } ?? .all
+        let s = try Recommender.run(model: m, users: who, top: top, excludeSeen: excludeSeen, history: history, output: out) { print($0) }
+        if let out { print("wrote \(out): \(s.rows) recommendations for \(s.users) users") }
+        if s.coldStart > 0 { Console.warn("\(s.coldStart) user(s) unknown to the model and without history got the most popular items (source=popular)") }
+    }
+}
+
+struct Similar: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Items most similar to an item (cosine similarity of ALS item factors).",
+        discussion: "Example:\n  persona similar models/recs.safetensors --item I00042 --top 10"
+    )
+
+    @Argument(help: "The ALS model file.")
+    var model: String
+
+    @Option(help: "The item id.")
+    var item: String
+
+    @Option(help: "How many.")
+    var top: Int = 10
+
+    @OptionGroup var verbosity: Verbosity
+
+    func run() throws {
+        verbosity.apply()
+        let m = try ModelStore.load(path: model, as: ALSModel.self, forCommand: "persona similar")
+        print("item,similar_item,rank,cosine")
+        for (r, (id, s)) in try Recommender.similar(model: m, item: item, top: top).enumerated() { print("\(item),\(id),\(r + 1),\(s)") }
+    }
+}
