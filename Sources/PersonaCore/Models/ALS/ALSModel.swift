@@ -75,9 +75,14 @@ public struct ALSModel: PersonaModel {
     func topItems(_ factors: FloatMatrix, exclude: [Set<Int>], n: Int) -> [[(Int, Float)]] {
         var scores = FloatMatrix(rows: factors.rows, cols: itemFactors.rows)
         BLAS.gemm(factors, itemFactors, into: &scores, transB: true)
-        return (0..<factors.rows).map { r in
-            TopK.largest(scores.storage, from: r * scores.cols, count: scores.cols, k: n, excluding: exclude[r])
+        // Excluded items drop out of the ranking as -inf (cheaper than a set lookup per item).
+        let cols = scores.cols
+        for (r, e) in exclude.enumerated() { for i in e { scores.storage[r * cols + i] = -.infinity } }
+        let blocks = Parallel.blocks(factors.rows, minBlock: 64, maxBlocks: 8)
+        let parts: [[[(Int, Float)]]] = Parallel.map(blocks.count) { b in
+            blocks[b].map { r in TopK.largest(scores.storage, from: r * cols, count: cols, k: n, excluding: []) }
         }
+        return parts.flatMap { $0 }
     }
 
     /// Items ordered by popularity (ties by item order), excluding some.
@@ -189,7 +194,7 @@ enum TopK {
         func worse(_ a: (Int, Float), _ b: (Int, Float)) -> Bool { a.1 != b.1 ? a.1 < b.1 : a.0 > b.0 }
         for i in 0..<count {
             let s = scores[start + i]
-            if excluding.contains(i) || s.isNaN { continue }
+            if s.isNaN || s == -.infinity || (!excluding.isEmpty && excluding.contains(i)) { continue }
             if heap.count < k {
                 heap.append((i, s))
                 var c = heap.count - 1
