@@ -48,7 +48,15 @@ step "9. Segment by purchase behaviour: RFM features from the transaction sample
     --features recency_days,frequency,monetary_total,monetary_mean,tenure_days --out models/rfm-segments.safetensors
 "$P" profile models/rfm-segments.safetensors --data "$OUT/rfm.csv"
 
-step "10. A larger generated base: 200,000 customers, generated, segmented and scored"
+step "10. Recommend items from the interaction sample"
+"$P" split interactions --data datasets/interactions.csv --by user_id --test-fraction 0.2 --seed 7 \
+    --train-out "$OUT/interactions-train.csv" --test-out "$OUT/interactions-test.csv"
+"$P" train als --data "$OUT/interactions-train.csv" --user user_id --item item_id --rating rating --implicit \
+    --factors 8 --reg 0.1 --seed 7 --out models/recs.safetensors
+"$P" evaluate models/recs.safetensors --data "$OUT/interactions-test.csv"
+"$P" recommend models/recs.safetensors --all-users --top 10 --exclude-seen --out "$OUT/recommendations.csv"
+
+step "11. A larger generated base: 200,000 customers, generated, segmented and scored"
 "$P" datasets generate customers --rows 200000 --seed 11 --out "$OUT/customers-200k.csv"
 "$P" train kmeans --data "$OUT/customers-200k.csv" --k 5 --seed 11 --out models/segments-200k.safetensors
 "$P" score models/segments-200k.safetensors --data "$OUT/customers-200k.csv" --out "$OUT/segments-200k.csv"
@@ -61,6 +69,7 @@ echo "churn model:      models/churn.safetensors (logistic regression), held-out
 echo "call list:        $OUT/churn-call-list.csv (the 20 customers most likely to churn)"
 echo "churn rules:      models/churn-tree.safetensors (persona inspect models/churn-tree.safetensors --rules)"
 echo "RFM segments:     models/rfm-segments.safetensors (persona profile ... --data $OUT/rfm.csv)"
+echo "recommendations:  $OUT/recommendations.csv (top 10 unseen items for every user)"
 echo "scored customers: $OUT/customer-segments.csv ($(($(wc -l < "$OUT/customer-segments.csv") - 1)) rows)"
 echo "large run:        $OUT/segments-200k.csv ($(($(wc -l < "$OUT/segments-200k.csv") - 1)) rows)"
 echo "Next: see README.md and the walkthroughs in notebooks-cli/"

@@ -6,7 +6,7 @@ struct Persona: ParsableCommand {
         commandName: "persona",
         abstract: "A machine-learning workbench for customer analytics.",
         discussion: """
-        Segment a customer base, predict churn, then score everyone. A first session:
+        Segment a customer base, predict churn, explain it, recommend items. A first session:
 
           persona datasets generate customers --rows 20000 --seed 7 --out customers.csv
           persona describe customers.csv
@@ -19,6 +19,10 @@ struct Persona: ParsableCommand {
           persona train logreg --data churn.csv --target churned --out models/churn.safetensors
           persona evaluate models/churn.safetensors --data churn.csv
           persona score models/churn.safetensors --data churn.csv --top 500 --out at-risk.csv
+
+          persona datasets generate interactions --rows 40000 --seed 7 --out interactions.csv
+          persona train als --data interactions.csv --user user_id --item item_id --rating rating --implicit --out models/recs.safetensors
+          persona recommend models/recs.safetensors --user U000001 --top 10 --exclude-seen
 
         Exit codes: 0 success, 1 bad data or model (the message names the file,
         line and column), 2 usage error.

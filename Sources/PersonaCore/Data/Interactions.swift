@@ -40,6 +40,8 @@ public struct Interactions {
     public var byUser: SparseRows
     public var byItem: SparseRows
     public var duplicatesMerged: Int
+    /// Fingerprint of the file's bytes.
+    public var fingerprint: String = ""
 
     public var count: Int { byUser.indices.count }
 
@@ -118,6 +120,6 @@ public struct Interactions {
         }
         let byUser = SparseRows.build(rows: userIds.count, rows, cols, vals)
         return Interactions(userIds: userIds, itemIds: itemIds, byUser: byUser, byItem: byUser.transposed(columns: itemIds.count),
-                            duplicatesMerged: merged)
+                            duplicatesMerged: merged, fingerprint: reader.dataFingerprint.hex)
     }
 }

@@ -73,14 +73,30 @@ public struct ALSModel: PersonaModel {
 
     /// Top-N items for each row of `factors` (a block of users), excluding each one's `exclude` items.
     func topItems(_ factors: FloatMatrix, exclude: [Set<Int>], n: Int) -> [[(Int, Float)]] {
-        var scores = FloatMatrix(rows: factors.rows, cols: itemFactors.rows)
-        BLAS.gemm(factors, itemFactors, into: &scores, transB: true)
-        // Excluded items drop out of the ranking as -inf (cheaper than a set lookup per item).
-        let cols = scores.cols
-        for (r, e) in exclude.enumerated() { for i in e { scores.storage[r * cols + i] = -.infinity } }
-        let blocks = Parallel.blocks(factors.rows, minBlock: 64, maxBlocks: 8)
-        let parts: [[[(Int, Float)]]] = Parallel.map(blocks.count) { b in
-            blocks[b].map { r in TopK.largest(scores.storage, from: r * cols, count: cols, k: n, excluding: []) }
+        var scratch: [Float] = []
+        return topItems(factors, exclude: exclude, n: n, scratch: &scratch)
+    }
+
+    /// The same, with the score buffer kept by the caller between blocks, so a
+    /// long run does not map and zero fresh pages for every block.
+    func topItems(_ factors: FloatMatrix, exclude: [Set<Int>], n: Int, scratch: inout [Float]) -> [[(Int, Float)]] {
+        let cols = itemFactors.rows, rows = factors.rows
+        if scratch.count < rows * cols { scratch = [Float](repeating: 0, count: rows * cols) }
+        scratch.withUnsafeMutableBufferPointer { sp in
+            factors.storage.withUnsafeBufferPointer { fp in
+                itemFactors.storage.withUnsafeBufferPointer { ip in
+                    Float._gemm(false, true, rows, cols, factors.cols, 1, fp.baseAddress!, factors.cols, ip.baseAddress!, factors.cols, 0, sp.baseAddress!, cols)
+                }
+            }
+            // Excluded items drop out of the ranking as -inf (cheaper than a set lookup per item).
+            for (r, e) in exclude.enumerated() { for i in e { sp[r * cols + i] = -.infinity } }
+        }
+        let blocks = Parallel.blocks(rows, minBlock: 32, maxBlocks: 8)
+        let parts: [[[(Int, Float)]]] = scratch.withUnsafeBufferPointer { sp in
+            let box = UnsafeSendableBox(sp)
+            return Parallel.map(blocks.count) { b in
+                blocks[b].map { r in TopK.largest(box.value, from: r * cols, count: cols, k: n) }
+            }
         }
         return parts.flatMap { $0 }
     }
@@ -170,18 +186,9 @@ public struct ALSModel: PersonaModel {
                              hyperparameters: try JSONValue(encoding: config),
                              trainingMetrics: .object(["loss": .array(losses.map { .number($0) }), "interactions": .number(Double(data.count))]),
                              trainingData: DataFingerprintInfo(file: (path as NSString).lastPathComponent, rows: data.count, columns: 0,
-                                                               hash: try CSVReader(path: path, delimiter: delimiter).dataFingerprintOfWholeFile()))
+                                                               hash: data.fingerprint))
         return ALSModel(card: card, userFactors: x, itemFactors: y, userIds: data.userIds, itemIds: data.itemIds,
                         seen: data.byUser, popularity: popularity)
-    }
-}
-
-extension CSVReader {
-    /// The fingerprint of every byte of the file (reads it to the end).
-    func dataFingerprintOfWholeFile() throws -> String {
-        var rec = CSVRecord()
-        while try next(into: &rec) {}
-        return dataFingerprint.hex
     }
 }
 
@@ -189,6 +196,10 @@ extension CSVReader {
 /// bounded min-heap: O(items · log k), never a full sort.
 enum TopK {
     static func largest(_ scores: [Float], from start: Int, count: Int, k: Int, excluding: Set<Int>) -> [(Int, Float)] {
+        scores.withUnsafeBufferPointer { largest($0, from: start, count: count, k: k, excluding: excluding) }
+    }
+
+    static func largest(_ scores: UnsafeBufferPointer<Float>, from start: Int, count: Int, k: Int, excluding: Set<Int> = []) -> [(Int, Float)] {
         var heap: [(Int, Float)] = []
         heap.reserveCapacity(k)
         func worse(_ a: (Int, Float), _ b: (Int, Float)) -> Bool { a.1 != b.1 ? a.1 < b.1 : a.0 > b.0 }

@@ -41,7 +41,8 @@ public enum Recommender {
         emit(["user", "item", "rank", "score", "source"])
         var rows = 0, cold = 0
         do {
-            let block = 512
+            let block = 256
+            var scratch: [Float] = []
             var start = 0
             while start < ids.count {
                 let chunk = Array(ids[start..<min(ids.count, start + block)])
@@ -63,12 +64,17 @@ public enum Recommender {
                         source.append("popular")
                     }
                 }
-                let lists = model.topItems(factors, exclude: exclude, n: top)
+                let lists = model.topItems(factors, exclude: exclude, n: top, scratch: &scratch)
                 for (r, id) in chunk.enumerated() {
                     let list = source[r] == "popular" ? model.popularItems(top, excluding: exclude[r]) : lists[r]
                     if source[r] == "popular" { cold += 1 }
                     for (rank, (item, score)) in list.enumerated() {
-                        emit([id, model.itemIds[item], String(rank + 1), Double(score).description, source[r]])
+                        if let writer {
+                            writer.field(id); writer.field(model.itemIds[item]); writer.field(rank + 1)
+                            writer.field(shortest: score); writer.field(source[r]); writer.endRow()
+                        } else {
+                            emit([id, model.itemIds[item], String(rank + 1), score.description, source[r]])
+                        }
                         rows += 1
                     }
                 }
