@@ -6,7 +6,7 @@ struct Persona: ParsableCommand {
         commandName: "persona",
         abstract: "A machine-learning workbench for customer analytics.",
         discussion: """
-        Segment a customer base, predict churn, explain it, recommend items. A first session:
+        Segment customers, predict churn, recommend items. A first session:
 
           persona datasets generate customers --rows 20000 --seed 7 --out customers.csv
           persona describe customers.csv
