@@ -9,19 +9,9 @@ struct Split: ParsableCommand {
     )
 }
 
-struct SplitInteractions: ParsableCommand {
-    static let configuration = CommandConfiguration(
-        commandName: "interactions",
-        abstract: "Hold out a share of each user's interactions (users with one interaction keep it in training).",
-        discussion: "Example:\n  persona split interactions --data interactions.csv --by user_id --test-fraction 0.2 --seed 1 --train-out train.csv --test-out test.csv"
-    )
-
-    @OptionGroup var input: DataInput
-
-    @Option(help: ArgumentHelp("The user column.", valueName: "col"))
-    var by: String = "user_id"
-
-    @Option(name: .customLong("test-fraction"), help: "Share of each user's interactions held out.")
+/// The options every split shares.
+struct SplitParts: ParsableArguments {
+    @Option(name: .customLong("test-fraction"), help: "Share held out for the test part, between 0 and 1.")
     var testFraction: Double = 0.2
 
     @Option(help: "Random seed.")
@@ -33,17 +23,9 @@ struct SplitInteractions: ParsableCommand {
     @Option(name: .customLong("test-out"), help: ArgumentHelp("Where to write the test part.", valueName: "file"))
     var testOut: String
 
-    @OptionGroup var verbosity: Verbosity
-
     func validate() throws {
         if !(testFraction > 0 && testFraction < 1) { throw ValidationError("--test-fraction must be between 0 and 1.") }
-    }
-
-    func run() throws {
-        verbosity.apply()
-        let s = try InteractionSplit.byUser(path: input.data, user: by, testFraction: testFraction, seed: seed,
-                                            trainOut: trainOut, testOut: testOut, delimiter: try input.delimiterByte())
-        print("wrote \(trainOut) (\(s.train) rows) and \(testOut) (\(s.test) rows)")
+        if trainOut == testOut { throw ValidationError("--train-out and --test-out must differ.") }
     }
 }
 
@@ -55,33 +37,40 @@ struct SplitRows: ParsableCommand {
     )
 
     @OptionGroup var input: DataInput
-
-    @Option(name: .customLong("test-fraction"), help: "Share of rows for the test part, between 0 and 1.")
-    var testFraction: Double = 0.2
+    @OptionGroup var parts: SplitParts
 
     @Option(help: ArgumentHelp("Keep the class balance of this column in both parts.", valueName: "col"))
     var stratify: String?
 
-    @Option(help: "Random seed.")
-    var seed: UInt64 = 0
-
-    @Option(name: .customLong("train-out"), help: ArgumentHelp("Where to write the training part.", valueName: "file"))
-    var trainOut: String
-
-    @Option(name: .customLong("test-out"), help: ArgumentHelp("Where to write the test part.", valueName: "file"))
-    var testOut: String
-
     @OptionGroup var verbosity: Verbosity
-
-    func validate() throws {
-        if !(testFraction > 0 && testFraction < 1) { throw ValidationError("--test-fraction must be between 0 and 1.") }
-        if trainOut == testOut { throw ValidationError("--train-out and --test-out must differ.") }
-    }
 
     func run() throws {
         verbosity.apply()
-        let s = try Splitter.split(path: input.data, testFraction: testFraction, stratify: stratify, seed: seed,
-                                   trainOut: trainOut, testOut: testOut, delimiter: try input.delimiterByte())
-        print("wrote \(trainOut) (\(s.train) rows) and \(testOut) (\(s.test) rows)")
+        let s = try Splitter.split(path: input.data, testFraction: parts.testFraction, stratify: stratify, seed: parts.seed,
+                                   trainOut: parts.trainOut, testOut: parts.testOut, delimiter: try input.delimiterByte())
+        print("wrote \(parts.trainOut) (\(s.train) rows) and \(parts.testOut) (\(s.test) rows)")
+    }
+}
+
+struct SplitInteractions: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "interactions",
+        abstract: "Hold out a share of each user's interactions (users with one interaction keep it in training).",
+        discussion: "Example:\n  persona split interactions --data interactions.csv --by user_id --test-fraction 0.2 --seed 1 --train-out train.csv --test-out test.csv"
+    )
+
+    @OptionGroup var input: DataInput
+    @OptionGroup var parts: SplitParts
+
+    @Option(help: ArgumentHelp("The user column.", valueName: "col"))
+    var by: String = "user_id"
+
+    @OptionGroup var verbosity: Verbosity
+
+    func run() throws {
+        verbosity.apply()
+        let s = try InteractionSplit.byUser(path: input.data, user: by, testFraction: parts.testFraction, seed: parts.seed,
+                                            trainOut: parts.trainOut, testOut: parts.testOut, delimiter: try input.delimiterByte())
+        print("wrote \(parts.trainOut) (\(s.train) rows) and \(parts.testOut) (\(s.test) rows)")
     }
 }

@@ -39,21 +39,28 @@ public enum Splitter {
             let take = Int((Double(group.count) * testFraction).rounded())
             for i in group.prefix(take) { isTest[i] = true }
         }
+        let tests = try writeParts(path: path, isTest: isTest, trainOut: trainOut, testOut: testOut, delimiter: delimiter)
+        return Summary(train: isTest.count - tests, test: tests)
+    }
+
+    /// Copies each row of the file to the test or the training file, atomically; returns the test rows.
+    static func writeParts(path: String, isTest: [Bool], trainOut: String, testOut: String, delimiter: UInt8) throws -> Int {
         let reader = try CSVReader(path: path, delimiter: delimiter)
         let train = try CSVWriter(path: trainOut, delimiter: delimiter)
         let test = try CSVWriter(path: testOut, delimiter: delimiter)
         do {
             train.row(reader.header); test.row(reader.header)
-            var row = 0, nTest = 0
+            var rec = CSVRecord()
+            var row = 0, tests = 0
             while try reader.next(into: &rec) {
                 let w = isTest[row] ? test : train
-                if isTest[row] { nTest += 1 }
+                if isTest[row] { tests += 1 }
                 for j in 0..<rec.count { w.field(record: rec, j) }
                 w.endRow()
                 row += 1
             }
             try train.commit(); try test.commit()
-            return Summary(train: row - nTest, test: nTest)
+            return tests
         } catch {
             train.abandon(); test.abandon()
             throw error

@@ -132,20 +132,7 @@ public enum InteractionSplit {
             let take = min(rows.count - 1, max(1, Int((Double(rows.count) * testFraction).rounded())))
             for r in rows.prefix(take) { isTest[r] = true }
         }
-        let reader = try CSVReader(path: path, delimiter: delimiter)
-        let a = try CSVWriter(path: trainOut, delimiter: delimiter), b = try CSVWriter(path: testOut, delimiter: delimiter)
-        a.row(reader.header); b.row(reader.header)
-        var i = 0, tests = 0
-        do {
-            while try reader.next(into: &rec) {
-                let w = isTest[i] ? b : a
-                if isTest[i] { tests += 1 }
-                for j in 0..<rec.count { w.field(record: rec, j) }
-                w.endRow()
-                i += 1
-            }
-            try a.commit(); try b.commit()
-        } catch { a.abandon(); b.abandon(); throw error }
+        let tests = try Splitter.writeParts(path: path, isTest: isTest, trainOut: trainOut, testOut: testOut, delimiter: delimiter)
         return (n - tests, tests)
     }
 }
