@@ -49,7 +49,7 @@ step "9. Segment by purchase behaviour: RFM features from the transaction sample
 "$P" profile models/rfm-segments.safetensors --data "$OUT/rfm.csv"
 
 step "10. Recommend items from the interaction sample"
-"$P" split interactions --data datasets/interactions.csv --by user_id --test-fraction 0.2 --seed 7 \
+"$P" split interactions --data datasets/interactions.csv --by user --user user_id --test-fraction 0.2 --seed 7 \
     --train-out "$OUT/interactions-train.csv" --test-out "$OUT/interactions-test.csv"
 "$P" train als --data "$OUT/interactions-train.csv" --user user_id --item item_id --rating rating --implicit \
     --factors 8 --reg 0.1 --seed 7 --out models/recs.safetensors

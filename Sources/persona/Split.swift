@@ -56,20 +56,27 @@ struct SplitInteractions: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "interactions",
         abstract: "Hold out a share of each user's interactions (users with one interaction keep it in training).",
-        discussion: "Example:\n  persona split interactions --data interactions.csv --by user_id --test-fraction 0.2 --seed 1 --train-out train.csv --test-out test.csv"
+        discussion: "Example:\n  persona split interactions --data interactions.csv --by user --user user_id --test-fraction 0.2 --seed 1 --train-out train.csv --test-out test.csv"
     )
 
     @OptionGroup var input: DataInput
     @OptionGroup var parts: SplitParts
 
+    @Option(help: "What each hold-out is drawn within: user (a share of every user's interactions).")
+    var by: String = "user"
+
     @Option(help: ArgumentHelp("The user column.", valueName: "col"))
-    var by: String = "user_id"
+    var user: String = "user_id"
+
+    func validate() throws {
+        if by != "user" { throw ValidationError("--by must be `user` (got \"\(by)\"); name the user column with --user COL.") }
+    }
 
     @OptionGroup var verbosity: Verbosity
 
     func run() throws {
         verbosity.apply()
-        let s = try InteractionSplit.byUser(path: input.data, user: by, testFraction: parts.testFraction, seed: parts.seed,
+        let s = try InteractionSplit.byUser(path: input.data, user: user, testFraction: parts.testFraction, seed: parts.seed,
                                             trainOut: parts.trainOut, testOut: parts.testOut, delimiter: try input.delimiterByte())
         print("wrote \(parts.trainOut) (\(s.train) rows) and \(parts.testOut) (\(s.test) rows)")
     }

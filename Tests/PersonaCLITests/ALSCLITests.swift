@@ -5,7 +5,7 @@ import PersonaCore
 final class ALSCLITests: CLITestCase {
     func testRecommendEndToEnd() throws {
         XCTAssertEqual(try persona("datasets", "generate", "interactions", "--rows", "6000", "--seed", "4", "--out", "i.csv").code, 0)
-        XCTAssertEqual(try persona("split", "interactions", "--data", "i.csv", "--by", "user_id", "--test-fraction", "0.2", "--seed", "1",
+        XCTAssertEqual(try persona("split", "interactions", "--data", "i.csv", "--by", "user", "--user", "user_id", "--test-fraction", "0.2", "--seed", "1",
                                    "--train-out", "tr.csv", "--test-out", "te.csv").code, 0)
         let t = try persona("train", "als", "--data", "tr.csv", "--user", "user_id", "--item", "item_id", "--rating", "rating", "--implicit",
                             "--factors", "8", "--iterations", "5", "--out", "m.safetensors")
@@ -53,5 +53,6 @@ final class ALSCLITests: CLITestCase {
         expectDataError(try persona("similar", "m.safetensors", "--item", "nope"), ["\"nope\" is not in the model"])
         expectDataError(try persona("score", "m.safetensors", "--data", "i.csv", "--out", "s.csv"), ["persona recommend"], noFile: "s.csv")
         XCTAssertEqual(try persona("recommend", "m.safetensors", "--top", "3").code, 2, "needs one of --user, --users, --all-users")
+        XCTAssertEqual(try persona("split", "interactions", "--data", "i.csv", "--by", "item", "--train-out", "a.csv", "--test-out", "b.csv").code, 2)
     }
 }

@@ -28,7 +28,7 @@ def metrics(lists, relevant, k=10):
 with workdir() as d:
     persona = Persona(args.persona, d)
     persona("datasets", "generate", "interactions", "--rows", 60000, "--seed", 8, "--out", "i.csv")
-    persona("split", "interactions", "--data", "i.csv", "--by", "user_id", "--test-fraction", 0.2, "--seed", 2,
+    persona("split", "interactions", "--data", "i.csv", "--by", "user", "--user", "user_id", "--test-fraction", 0.2, "--seed", 2,
             "--train-out", "tr.csv", "--test-out", "te.csv")
     factors, reg, alpha, iterations = 8, 0.1, 1.0, 15
     persona("train", "als", "--data", "tr.csv", "--user", "user_id", "--item", "item_id", "--rating", "rating", "--implicit",
