@@ -47,3 +47,26 @@ def alternate(repeat, run_persona, run_peer, peer="scikit-learn"):
         print(f"run {i + 1}: Persona {runs_p[-1]['wall']:.2f} s (fit {runs_p[-1]['fit']:.2f} s), "
               f"{peer} {runs_s[-1]['wall']:.2f} s (fit {runs_s[-1]['fit']:.2f} s)", flush=True)
     return runs_p, runs_s
+
+
+def blobs(work, rows, dim, k, seed=0):
+    """ROWS x DIM points around K normal centres (sd 2, centres sd 5), as
+    work/blobs-*.csv, plus K starting centres drawn from the rows as
+    work/blobs-*-init.csv. Generated once per set of parameters."""
+    import os
+    import time
+
+    import numpy as np
+    import pandas as pd
+    stem = os.path.join(work, f"blobs-{rows}x{dim}-k{k}-s{seed}")
+    data, init = stem + ".csv", stem + "-init.csv"
+    if not (os.path.exists(data) and os.path.exists(init)):
+        t = time.time()
+        rng = np.random.default_rng(seed)
+        centres = rng.normal(0, 5, size=(k, dim))
+        X = centres[rng.integers(0, k, rows)] + rng.normal(0, 2, size=(rows, dim))
+        cols = [f"f{j}" for j in range(dim)]
+        pd.DataFrame(X, columns=cols).to_csv(data, index=False, float_format="%.4f")
+        pd.DataFrame(X[rng.choice(rows, k, replace=False)], columns=cols).to_csv(init, index=False, float_format="%.4f")
+        print(f"generated {rows} x {dim} around {k} centres in {time.time() - t:.1f} s -> {data}")
+    return data, init

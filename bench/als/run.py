@@ -10,10 +10,8 @@ Each side runs in its own process. Prints training time, recommend-all
 throughput (users per second) and peak memory.
 """
 import argparse
-import json
 import os
 import re
-import subprocess
 import sys
 import tempfile
 

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Mini-batch k-means, Persona against scikit-learn's MiniBatchKMeans, on the same file in one run.
 
-The same blobs as bench/kmeans/run.py (ROWS x DIM around K centres). Persona
+The same blobs as bench/kmeans/run.py (bench/common.py) (ROWS x DIM around K centres). Persona
 streams the CSV (`persona train kmeans --algorithm minibatch --no-scale`:
 a profiling pass, a pipeline pass, PASSES mini-batch passes, two streamed Lloyd
 steps and a final pass for the inertia); scikit-learn reads the whole file with
@@ -17,12 +17,10 @@ import subprocess
 import sys
 import tempfile
 
-import numpy as np
-import pandas as pd
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, ".."))
-from common import alternate, measured, median, run_python_peer  # noqa: E402
+from common import alternate, blobs, measured, median, run_python_peer  # noqa: E402
 
 SKLEARN = r"""
 import json, sys, time
@@ -52,12 +50,7 @@ def main():
     a = ap.parse_args()
     work = a.workdir or tempfile.mkdtemp(prefix="persona-bench-")
     os.makedirs(work, exist_ok=True)
-    data = os.path.join(work, "blobs.csv")
-    if not os.path.exists(data):
-        rng = np.random.default_rng(0)
-        centres = rng.normal(0, 5, size=(a.k, a.dim))
-        X = centres[rng.integers(0, a.k, a.rows)] + rng.normal(0, 2, size=(a.rows, a.dim))
-        pd.DataFrame(X, columns=[f"f{j}" for j in range(a.dim)]).to_csv(data, index=False, float_format="%.4f")
+    data, _ = blobs(work, a.rows, a.dim, a.k)
     model = os.path.join(work, "mb.safetensors")
 
     def run_persona():

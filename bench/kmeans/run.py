@@ -16,14 +16,11 @@ import re
 import subprocess
 import sys
 import tempfile
-import time
 
-import numpy as np
-import pandas as pd
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, ".."))
-from common import alternate, measured, median, run_python_peer  # noqa: E402
+from common import alternate, blobs, measured, median, run_python_peer  # noqa: E402
 
 SKLEARN = r"""
 import json, sys, time
@@ -52,16 +49,7 @@ def main():
 
     work = a.workdir or tempfile.mkdtemp(prefix="persona-bench-")
     os.makedirs(work, exist_ok=True)
-    data, init = os.path.join(work, "blobs.csv"), os.path.join(work, "init.csv")
-    rng = np.random.default_rng(a.seed)
-    if not os.path.exists(data):
-        t = time.time()
-        centres = rng.normal(0, 5, size=(a.k, a.dim))
-        X = centres[rng.integers(0, a.k, a.rows)] + rng.normal(0, 2, size=(a.rows, a.dim))
-        cols = [f"f{j}" for j in range(a.dim)]
-        pd.DataFrame(X, columns=cols).to_csv(data, index=False, float_format="%.4f")
-        pd.DataFrame(X[rng.choice(a.rows, a.k, replace=False)], columns=cols).to_csv(init, index=False, float_format="%.4f")
-        print(f"generated {a.rows} x {a.dim} around {a.k} centres in {time.time() - t:.1f} s -> {data}")
+    data, init = blobs(work, a.rows, a.dim, a.k, a.seed)
 
     def run_persona():
         out, err, wall, rss = measured([a.persona, "train", "kmeans", "--data", data, "--k", str(a.k), "--init", init,

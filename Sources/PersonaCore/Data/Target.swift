@@ -85,14 +85,16 @@ public struct BinaryTarget: Equatable {
         }
         var out: [String?] = []
         var rec = CSVRecord()
-        while try reader.next(into: &rec) { out.append(normalise(rec, j)) }
+        while try reader.next(into: &rec) { out.append(label(rec.string(j))) }
         return out
     }
 
-    static func normalise(_ rec: CSVRecord, _ j: Int) -> String? {
-        if rec.isMissing(j) { return nil }
-        if let v = rec.number(j), v == v.rounded(), abs(v) < 1e15 { return String(Int64(v)) }
-        return rec.string(j).trimmingASCIISpaces()
+    /// A target cell as a class label: nil when missing, whole numbers without a
+    /// fraction ("1", not "1.0"), text trimmed.
+    public static func label(_ s: String) -> String? {
+        if MissingMarkers.isMissing(s) { return nil }
+        if let v = NumberParser.parse(s), v == v.rounded(), abs(v) < 1e15 { return String(Int64(v)) }
+        return s.trimmingASCIISpaces()
     }
 }
 

@@ -16,12 +16,13 @@ public struct ALSModel: PersonaModel {
 
     var userIndex: [String: Int] { Dictionary(uniqueKeysWithValues: userIds.enumerated().map { ($1, $0) }) }
     var itemIndex: [String: Int] { Dictionary(uniqueKeysWithValues: itemIds.enumerated().map { ($1, $0) }) }
-    var config: ALSConfig? { try? JSONDecoder().decode(ALSConfig.self, from: JSONEncoder().encode(card.hyperparameters)) }
-    public var implicit: Bool { card.hyperparameters["implicit"] == .bool(true) }
+    /// The settings it was trained with (read once from the card).
+    let config: ALSConfig
+    public var implicit: Bool { config.implicit }
 
-    init(card: ModelCard, userFactors: FloatMatrix, itemFactors: FloatMatrix, userIds: [String], itemIds: [String],
+    init(card: ModelCard, config: ALSConfig, userFactors: FloatMatrix, itemFactors: FloatMatrix, userIds: [String], itemIds: [String],
          seen: SparseRows, popularity: [Int64]) {
-        self.card = card; self.userFactors = userFactors; self.itemFactors = itemFactors
+        self.card = card; self.config = config; self.userFactors = userFactors; self.itemFactors = itemFactors
         self.userIds = userIds; self.itemIds = itemIds; self.seen = seen; self.popularity = popularity
     }
 
@@ -59,7 +60,11 @@ public struct ALSModel: PersonaModel {
         guard let indptr = t["seen_indptr"]?.int64s, indptr.count == uf.shape[0] + 1, let items = t["seen_items"]?.int64s,
               let values = t["seen_values"]?.floats, values.count == items.count, indptr.last.map({ Int($0) == items.count }) == true,
               items.allSatisfy({ $0 >= 0 && $0 < itf.shape[0] }), let pop = t["item_popularity"]?.int64s, pop.count == itf.shape[0] else { throw bad("seen items") }
+        guard let config = try? JSONDecoder().decode(ALSConfig.self, from: JSONEncoder().encode(card.hyperparameters)) else {
+            throw bad("the card's ALS settings")
+        }
         self.card = card
+        self.config = config
         userFactors = FloatMatrix(rows: uf.shape[0], cols: uf.shape[1], storage: u)
         itemFactors = FloatMatrix(rows: itf.shape[0], cols: itf.shape[1], storage: i)
         userIds = Self.unpackStrings(ub, uo); itemIds = Self.unpackStrings(ib, io)
@@ -109,15 +114,20 @@ public struct ALSModel: PersonaModel {
 
     func seenItems(_ u: Int) -> Set<Int> { Set(seen.range(u).map { Int(seen.indices[$0]) }) }
 
-    /// A new user's factor from their interactions, against the fixed item factors.
-    func foldIn(_ history: [(item: Int, value: Float)]) -> [Float] {
+    /// YᵀY of the item factors: the shared part of every implicit fold-in.
+    func itemGram() -> FloatMatrix {
+        var gram = FloatMatrix(rows: itemFactors.cols, cols: itemFactors.cols)
+        BLAS.syrk(itemFactors, into: &gram)
+        return gram
+    }
+
+    /// A new user's factor from their interactions, against the fixed item factors
+    /// (`gram` is `itemGram()`, computed once by the caller for implicit models).
+    func foldIn(_ history: [(item: Int, value: Float)], gram: FloatMatrix?) -> [Float] {
         let k = itemFactors.cols
-        guard let config else { return [Float](repeating: 0, count: k) }
         var a = [Float](repeating: 0, count: k * k), b = [Float](repeating: 0, count: k)
         if config.implicit {
-            var gram = FloatMatrix(rows: k, cols: k)
-            BLAS.syrk(itemFactors, into: &gram)
-            a = gram.storage
+            a = (gram ?? itemGram()).storage
             for i in 0..<k { a[i * k + i] += Float(config.regularization) }
         } else {
             for i in 0..<k { a[i * k + i] += Float(config.regularization) * Float(history.count) }
@@ -149,7 +159,6 @@ public struct ALSModel: PersonaModel {
     }
 
     public func evaluate(path: String, options: EvaluationOptions) throws -> Evaluation {
-        guard let config else { throw PersonaError("the model card has no ALS settings") }
         let test = try Interactions.read(path: path, user: config.user, item: config.item, rating: config.rating,
                                          duplicates: .last, delimiter: options.delimiter)
         let report = RankingEvaluation.run(model: self, test: test, k: options.k)
@@ -187,7 +196,7 @@ public struct ALSModel: PersonaModel {
                              trainingMetrics: .object(["loss": .array(losses.map { .number($0) }), "interactions": .number(Double(data.count))]),
                              trainingData: DataFingerprintInfo(file: (path as NSString).lastPathComponent, rows: data.count, columns: 0,
                                                                hash: data.fingerprint))
-        return ALSModel(card: card, userFactors: x, itemFactors: y, userIds: data.userIds, itemIds: data.itemIds,
+        return ALSModel(card: card, config: config, userFactors: x, itemFactors: y, userIds: data.userIds, itemIds: data.itemIds,
                         seen: data.byUser, popularity: popularity)
     }
 }

@@ -7,7 +7,7 @@ public enum Recommender {
     public static func run(model: ALSModel, users: Users, top: Int, excludeSeen: Bool, history: String?, output: String?,
                            delimiter: UInt8 = UInt8(ascii: ","), write: (String) -> Void) throws -> Summary {
         guard top >= 1 else { throw PersonaError("--top must be at least 1 (got \(top))") }
-        guard let config = model.config else { throw PersonaError("the model card has no ALS settings") }
+        let config = model.config
         var ids: [String]
         switch users {
         case .one(let id): ids = [id]
@@ -43,6 +43,7 @@ public enum Recommender {
         do {
             let block = 256
             var scratch: [Float] = []
+            var gram: FloatMatrix? = nil      // YᵀY, once, for the users folded in
             var start = 0
             while start < ids.count {
                 let chunk = Array(ids[start..<min(ids.count, start + block)])
@@ -55,7 +56,8 @@ public enum Recommender {
                         exclude.append(excludeSeen ? model.seenItems(u) : [])
                         source.append("model")
                     } else if let h = histories[id], !h.isEmpty {
-                        let f = model.foldIn(h)
+                        if gram == nil && config.implicit { gram = model.itemGram() }
+                        let f = model.foldIn(h, gram: gram)
                         for j in 0..<factors.cols { factors[r, j] = f[j] }
                         exclude.append(excludeSeen ? Set(h.map(\.item)) : [])
                         source.append("history")

@@ -86,7 +86,7 @@ struct Tree: Equatable {
 enum Pruning {
     static func prune(_ tree: Tree, alpha: Double) -> Tree {
         var t = tree
-        _ = run(&t, upTo: alpha)
+        run(&t, upTo: alpha)
         return t.compacted()
     }
 

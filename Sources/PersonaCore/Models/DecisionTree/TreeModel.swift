@@ -111,11 +111,7 @@ public struct TreeModel: PersonaModel {
 
     public func evaluate(path: String, options: EvaluationOptions) throws -> Evaluation {
         let (x, kept) = try card.pipeline.transform(path: path, delimiter: options.delimiter, keep: [target], raw: true)
-        let labels: [String?] = kept[0].map { s in
-            if MissingMarkers.isMissing(s) { return nil }
-            if let v = NumberParser.parse(s), v == v.rounded(), abs(v) < 1e15 { return String(Int64(v)) }
-            return s.trimmingASCIISpaces()
-        }
+        let labels: [String?] = kept[0].map(BinaryTarget.label)
         var metrics: [String: JSONValue] = ["kind": .string(Self.kind), "rows": .number(Double(x.rows))]
         var text: [String] = []
         let l = leaves(x)

@@ -61,18 +61,9 @@ extension TreeModel {
         if distinct.count == 2 {
             if let t = try? BinaryTarget.make(column: config.target, labels: labels, positive: nil, file: path) { positive = t.positive }
         }
-        var classWeights = [Double](repeating: 1, count: distinct.count)
-        switch config.classWeight {
-        case .none: break
-        case .balanced:
-            var counts = [Int](repeating: 0, count: distinct.count)
-            for l in label { counts[Int(l)] += 1 }
-            classWeights = counts.map { Double(n) / (Double(distinct.count) * Double(max(1, $0))) }
-        case .explicit(let neg, let pos):
-            guard distinct.count == 2 else { throw PersonaError("--class-weight NEG:POS is for two classes; use balanced") }
-            let p = positive.flatMap { distinct.firstIndex(of: $0) } ?? 1
-            classWeights[p] = pos; classWeights[1 - p] = neg
-        }
+        var counts = [Int](repeating: 0, count: distinct.count)
+        for l in label { counts[Int(l)] += 1 }
+        let classWeights = try config.classWeight.weights(counts: counts, positive: positive.flatMap { distinct.firstIndex(of: $0) } ?? 1)
         return Prepared(data: data, pipeline: pipeline, profile: profile, classes: distinct, label: label, target: [],
                         weights: label.map { classWeights[Int($0)] }, positive: positive)
     }

@@ -83,7 +83,6 @@ public enum KMeans {
         let first = rng.below(n)
         centres.appendRow(x.row(first))
         var closest = KMeansKernels.distancesToRows(x, norms: norms, candidates: [first])
-        var potential = closest.reduce(0.0) { $0 + Double($1) }
         for _ in 1..<max(1, k) {
             var cumulative = [Double](repeating: 0, count: n)
             var acc = 0.0
@@ -104,10 +103,8 @@ public enum KMeans {
                 if pot < bestPotential { bestPotential = pot; bestTrial = a }
             }
             for i in 0..<n { closest[i] = min(closest[i], dist[i * trials + bestTrial]) }
-            potential = bestPotential
             centres.appendRow(x.row(candidates[bestTrial]))
         }
-        _ = potential
         return centres
     }
 

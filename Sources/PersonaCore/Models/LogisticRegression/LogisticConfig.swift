@@ -36,12 +36,16 @@ public enum ClassWeight: Codable, Equatable, Sendable {
     public init(from decoder: Decoder) throws { self = try ClassWeight(argument: try decoder.singleValueContainer().decode(String.self)) }
     public func encode(to encoder: Encoder) throws { var c = encoder.singleValueContainer(); try c.encode(name) }
 
-    /// (negative, positive) weights for data with `positives` of `n` rows.
-    func weights(n: Int, positives: Int) -> (Double, Double) {
+    /// A weight per class, given how many rows each class has: balanced gives
+    /// n / (classes · n_class); NEG:POS needs two classes and the positive one's index.
+    func weights(counts: [Int], positive: Int) throws -> [Double] {
+        let n = counts.reduce(0, +)
         switch self {
-        case .none: return (1, 1)
-        case .balanced: return (Double(n) / (2 * Double(max(1, n - positives))), Double(n) / (2 * Double(max(1, positives))))
-        case .explicit(let a, let b): return (a, b)
+        case .none: return counts.map { _ in 1 }
+        case .balanced: return counts.map { Double(n) / (Double(counts.count) * Double(max(1, $0))) }
+        case .explicit(let neg, let pos):
+            guard counts.count == 2 else { throw PersonaError("--class-weight NEG:POS is for two classes; use balanced") }
+            return positive == 1 ? [neg, pos] : [pos, neg]
         }
     }
 }

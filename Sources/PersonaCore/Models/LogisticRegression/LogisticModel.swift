@@ -83,11 +83,7 @@ public struct LogisticModel: PersonaModel {
 
     public func evaluate(path: String, options: EvaluationOptions) throws -> Evaluation {
         let (x, kept) = try card.pipeline.transform(path: path, delimiter: options.delimiter, keep: [target])
-        let labels: [String?] = kept[0].map { s in
-            if MissingMarkers.isMissing(s) { return nil }
-            if let v = NumberParser.parse(s), v == v.rounded(), abs(v) < 1e15 { return String(Int64(v)) }
-            return s.trimmingASCIISpaces()
-        }
+        let labels: [String?] = kept[0].map(BinaryTarget.label)
         let y = try BinaryTarget.match(column: target, labels: labels, positive: positive, negative: negative,
                                        file: path, delimiter: options.delimiter)
         let p = probabilities(x)
@@ -202,7 +198,8 @@ public struct LogisticModel: PersonaModel {
                 progress?("warning: column \"\(c.name)\" is constant; it gets no coefficient")
             }
         }
-        let (wNeg, wPos) = config.classWeight.weights(n: x.rows, positives: target.positives)
+        let classWeights = try config.classWeight.weights(counts: [x.rows - target.positives, target.positives], positive: 1)
+        let (wNeg, wPos) = (classWeights[0], classWeights[1])
         let data = LogisticData(x: x, y: target.values.map { $0 ? 1 : 0 }, w: target.values.map { $0 ? wPos : wNeg })
         let fitStart = Date()
         let fit = try LogisticSolvers.fit(data, config: config, progress: progress)
