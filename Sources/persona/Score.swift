@@ -2,13 +2,18 @@ import ArgumentParser
 import Foundation
 import PersonaCore
 
+extension BatchScorer.Format: ExpressibleByArgument {}
+
 struct Score: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Score every row of a CSV file with a saved model.",
         discussion: """
-        Streams the input in chunks through the model's fitted pipeline, so files
-        larger than memory work. The output file appears only when every row has
-        been scored; a bad row stops the run with its line and column named.
+        Streams the input in blocks through the model's fitted pipeline on every
+        core, in constant memory, so files larger than memory work; rows come out
+        in input order. The output file appears only when every row has been
+        scored. A bad row (a ragged row, a number that is not one) stops the run
+        with its line and column named; with --on-error skip such rows go to a
+        reject file instead, with their line and reason, and are counted.
 
         k-means writes `segment` and `distance` (Euclidean, in the model's
         standardised feature space) per row. Logistic regression writes
@@ -23,8 +28,17 @@ struct Score: ParsableCommand {
 
     @OptionGroup var input: DataInput
 
-    @Option(help: ArgumentHelp("Where to write the scores (CSV).", valueName: "file"))
+    @Option(help: ArgumentHelp("Where to write the scores.", valueName: "file"))
     var out: String
+
+    @Option(help: "csv, or jsonl (one JSON object per row).")
+    var format: BatchScorer.Format = .csv
+
+    @Option(name: .customLong("on-error"), help: "fail on the first bad row (default), or skip bad rows into a reject file.")
+    var onError: OnError = .fail
+
+    @Option(help: ArgumentHelp("With --on-error skip: the reject file (default: the output's name with .rejects.csv).", valueName: "file"))
+    var rejects: String?
 
     @Option(name: .customLong("id"), help: ArgumentHelp("Column(s) to carry into the output, comma-separated (default: the first column if it is an id).", valueName: "col"))
     var id: [String] = []
@@ -40,6 +54,7 @@ struct Score: ParsableCommand {
     func validate() throws {
         if let t = threshold, !(t > 0 && t < 1) { throw ValidationError("--threshold must be between 0 and 1.") }
         if let n = top, n < 1 { throw ValidationError("--top must be at least 1.") }
+        if rejects != nil && onError != .skip { throw ValidationError("--rejects goes with --on-error skip.") }
     }
 
     func run() throws {
@@ -50,10 +65,15 @@ struct Score: ParsableCommand {
         }
         let start = Date()
         let ids = id.isEmpty ? nil : id.flatMap(splitList)
-        let summary = try BatchScorer.score(model: loaded, input: input.data, delimiter: try input.delimiterByte(),
-                                            idColumns: ids, output: out, options: ScoreOptions(threshold: threshold, top: top))
+        let settings = BatchScorer.Settings(idColumns: ids, options: ScoreOptions(threshold: threshold, top: top),
+                                            delimiter: try input.delimiterByte(), format: format,
+                                            skipBadRows: onError == .skip, rejects: rejects)
+        let summary = try BatchScorer.score(model: loaded, input: input.data, output: out, settings: settings)
         let seconds = Date().timeIntervalSince(start)
         print("scored \(summary.rows) rows -> \(out) (\(summary.columns.joined(separator: ",")))")
+        if let path = summary.rejectsPath {
+            print("skipped \(summary.rejected) bad row\(summary.rejected == 1 ? "" : "s") -> \(path)")
+        }
         Console.progress(String(format: "%.2f s, %.0f rows/s", seconds, Double(summary.rows) / max(seconds, 1e-9)))
     }
 }

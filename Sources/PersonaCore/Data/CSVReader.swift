@@ -69,6 +69,12 @@ public final class CSVReader {
     public private(set) var dataOffset = 0
     /// Bytes consumed so far (file offset of the next unread byte).
     public var offset: Int { blockStart + position }
+    /// The physical line the next record starts on.
+    public var nextLine: Int { line }
+    /// When set, a record whose field count differs from the header's is
+    /// returned (the caller checks `count`) instead of stopping the read.
+    public var allowsRaggedRows = false
+    private var fingerprinting = true
 
     public init(path: String, delimiter: UInt8 = UInt8(ascii: ","), expectHeader: Bool = true) throws {
         self.path = path
@@ -126,6 +132,25 @@ public final class CSVReader {
         blockStart = range.lowerBound
     }
 
+    /// A reader over whole records held in memory (no header line), for work
+    /// split across threads. Line numbers start at `firstLine`; errors name
+    /// `path`. The bytes must stay alive and unchanged while the reader is used.
+    public init(memory: UnsafeRawBufferPointer, path: String, delimiter: UInt8, header: [String], firstLine: Int) throws {
+        self.path = path
+        self.displayName = path
+        self.delimiter = delimiter
+        self.header = header
+        guard memory.count > 0, let base = memory.baseAddress,
+              let f = fmemopen(UnsafeMutableRawPointer(mutating: base), memory.count, "rb") else {
+            throw PersonaError("\(path): could not read a block of the file in memory")
+        }
+        file = f
+        buffer = .allocate(capacity: capacity)
+        line = firstLine
+        fingerprinting = false
+        fill()
+    }
+
     deinit {
         fclose(file)
         buffer.deallocate()
@@ -137,7 +162,7 @@ public final class CSVReader {
         let want = min(capacity, remaining)
         let n = want > 0 ? fread(buffer, 1, want, file) : 0
         if remaining != Int.max { remaining -= n }
-        fingerprint.update(UnsafeBufferPointer(start: buffer, count: n))
+        if fingerprinting { fingerprint.update(UnsafeBufferPointer(start: buffer, count: n)) }
         length = n
         position = 0
         if n < want || remaining == 0 { atEOF = true }  // fread is short only at end of file or on error
@@ -195,6 +220,35 @@ public final class CSVReader {
         }
     }
 
+    /// The common case in one go: a record that ends with a line feed inside the
+    /// current block and holds no quote or carriage return is copied with one
+    /// append, then split at its delimiters in place. Returns false (consuming
+    /// nothing) when the record needs the general parser.
+    @inline(__always) private func plainRecord(_ record: inout CSVRecord) -> Bool {
+        var p = position
+        while p < length {
+            let b = buffer[p]
+            if b == 10 || b == 34 || b == 13 { break }
+            p += 1
+        }
+        guard p < length, buffer[p] == 10 else { return false }
+        let count = p - position
+        record.bytes.append(contentsOf: UnsafeBufferPointer(start: buffer + position, count: count))
+        let d = delimiter
+        let kept = record.bytes.withUnsafeMutableBufferPointer { bp -> Int in
+            var w = 0
+            for r in 0..<count {
+                let b = bp[r]
+                if b == d { record.ends.append(w) } else { bp[w] = b; w += 1 }
+            }
+            return w
+        }
+        record.ends.append(kept)
+        record.bytes.removeLast(count - kept)
+        position = p + 1
+        return true
+    }
+
     /// Reads the next record into `record`. Returns false at the end of the file.
     /// Throws on an unterminated quoted field, and (when a header was read) on a
     /// record whose field count differs from the header's.
@@ -205,6 +259,17 @@ public final class CSVReader {
             record.bytes.removeAll(keepingCapacity: true)
             record.ends.removeAll(keepingCapacity: true)
             record.line = line
+            if plainRecord(&record) {
+                line += 1
+                if record.ends.count == 1 && record.bytes.isEmpty { continue }  // blank line
+                if !header.isEmpty && record.count != header.count && !allowsRaggedRows {
+                    throw PersonaError.data(file: path, line: record.line,
+                                            "ragged row: \(record.count) field\(record.count == 1 ? "" : "s") where the header has \(header.count)",
+                                            fix: "Every row needs one value per header column; quote values that contain the delimiter")
+                }
+                recordsRead += 1
+                return true
+            }
             guard var c = nextByte() else { return false }
             var quotedFieldSeen = false
             var quoteStartLine = line
@@ -249,7 +314,7 @@ public final class CSVReader {
             record.ends.append(record.bytes.count)
             line += 1
             if record.ends.count == 1 && record.bytes.isEmpty && !quotedFieldSeen { continue }  // blank line
-            if !header.isEmpty && record.count != header.count {
+            if !header.isEmpty && record.count != header.count && !allowsRaggedRows {
                 throw PersonaError.data(file: path, line: record.line,
                                         "ragged row: \(record.count) field\(record.count == 1 ? "" : "s") where the header has \(header.count)",
                                         fix: "Every row needs one value per header column; quote values that contain the delimiter")

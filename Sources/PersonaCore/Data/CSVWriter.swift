@@ -33,11 +33,28 @@ public final class AtomicOutput {
         buffer.reserveCapacity(1 << 20)
     }
 
-    deinit { if !done { abandon() } }
+    /// An output that only collects bytes in memory (`takeBytes()`), for rows
+    /// formatted on one thread and written in order by another.
+    public init(memory: ()) {
+        path = ""
+        temporaryPath = ""
+        handle = nil
+        inMemory = true
+        buffer.reserveCapacity(1 << 16)
+    }
+    private var inMemory = false
+
+    /// The bytes collected by a memory output, which starts empty again.
+    public func takeBytes() -> [UInt8] {
+        defer { buffer = [] }
+        return buffer
+    }
+
+    deinit { if !done && !inMemory { abandon() } }
 
     @inline(__always) public func write(_ bytes: UnsafeBufferPointer<UInt8>) {
         buffer.append(contentsOf: bytes)
-        if buffer.count >= 1 << 20 { flushBuffer() }
+        if buffer.count >= 1 << 20 && !inMemory { flushBuffer() }
     }
 
     public func write(_ s: String) {
@@ -49,7 +66,7 @@ public final class AtomicOutput {
 
     @inline(__always) public func writeByte(_ b: UInt8) {
         buffer.append(b)
-        if buffer.count >= 1 << 20 { flushBuffer() }
+        if buffer.count >= 1 << 20 && !inMemory { flushBuffer() }
     }
 
     private func flushBuffer() {
@@ -96,6 +113,12 @@ public final class CSVWriter {
 
     public init(path: String, delimiter: UInt8 = UInt8(ascii: ",")) throws {
         output = try AtomicOutput(path: path)
+        self.delimiter = delimiter
+    }
+
+    /// A writer that collects its rows in memory (see `AtomicOutput.takeBytes`).
+    public init(memoryDelimiter delimiter: UInt8) {
+        output = AtomicOutput(memory: ())
         self.delimiter = delimiter
     }
 

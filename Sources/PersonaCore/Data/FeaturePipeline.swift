@@ -69,31 +69,52 @@ public struct ColumnSelection: Equatable, Sendable {
 }
 
 /// A pipeline bound to a file's header: where each input column sits.
-public struct BoundPipeline {
+public struct BoundPipeline: @unchecked Sendable {
     public let pipeline: FeaturePipeline
     public let file: String
     let indices: [Int]
-    let levelIndex: [[String: Int]]
     let offsets: [Int]
     public let width: Int
+    // Per pipeline column, flattened so encoding a row copies no column struct.
+    private let isCategorical: [Bool]
+    private let isBoolean: [Bool]
+    private let medians: [Double]
+    private let centers: [Double]
+    private let scales: [Double]
+    private let indicators: [Bool]
+    private let levelCounts: [Int]
+    /// Categorical columns: level bytes to level index, looked up without making a String.
+    private let levelTables: [ByteCounter]
+    private let fillIndex: [Int]
 
     public init(_ pipeline: FeaturePipeline, header: [String], file: String) throws {
         self.pipeline = pipeline
         self.file = file
-        var idx: [Int] = []
         let missing = pipeline.columns.map(\.name).filter { !header.contains($0) }
         if !missing.isEmpty {
             throw PersonaError.data(file: file, line: 1,
                                     "the model needs column\(missing.count > 1 ? "s" : "") \(missing.map { "\"\($0)\"" }.joined(separator: ", ")), missing from the header",
                                     fix: "Score a file with the same columns the model was trained on (see `persona inspect MODEL`)")
         }
-        for c in pipeline.columns { idx.append(header.firstIndex(of: c.name)!) }
-        indices = idx
-        levelIndex = pipeline.columns.map { c in
-            var d: [String: Int] = [:]
-            for (i, l) in (c.levels ?? []).enumerated() { d[l] = i }
-            return d
+        indices = pipeline.columns.map { c in header.firstIndex(of: c.name)! }
+        var tables: [ByteCounter] = []
+        var fills: [Int] = []
+        for c in pipeline.columns {
+            var t = ByteCounter()
+            for l in c.levels ?? [] { var l = l; l.withUTF8 { _ = t.add($0) } }
+            let n = c.levels?.count ?? 0
+            fills.append(c.fillValue.flatMap { v in (c.levels ?? []).firstIndex(of: v.trimmingASCIISpaces()) } ?? n)
+            tables.append(t)
         }
+        levelTables = tables
+        fillIndex = fills
+        isCategorical = pipeline.columns.map { $0.type == .categorical }
+        isBoolean = pipeline.columns.map { $0.type == .boolean }
+        medians = pipeline.columns.map { $0.median ?? 0 }
+        centers = pipeline.columns.map(\.center)
+        scales = pipeline.columns.map(\.scale)
+        indicators = pipeline.columns.map(\.missingIndicator)
+        levelCounts = pipeline.columns.map { $0.levels?.count ?? 0 }
         var offs: [Int] = []
         var w = 0
         for c in pipeline.columns {
@@ -109,39 +130,40 @@ public struct BoundPipeline {
     /// With `missingCategories`, a missing category leaves its one-hot block all zero
     /// instead of taking the most frequent level (trees route missing values themselves).
     func encode(_ rec: CSVRecord, into out: UnsafeMutablePointer<Float>, raw: Bool = false, missingCategories: Bool = false) throws {
-        for (k, c) in pipeline.columns.enumerated() {
+        for k in 0..<indices.count {
             let j = indices[k]
             let o = offsets[k]
-            switch c.type {
-            case .categorical:
-                let n = (c.levels?.count ?? 0)
+            if isCategorical[k] {
+                let n = levelCounts[k]
                 for t in 0...n { out[o + t] = 0 }
-                let isMissing = rec.withField(j) { MissingMarkers.isMissing($0) }
-                if isMissing && missingCategories { continue }
-                var key = isMissing ? (c.fillValue ?? "") : rec.string(j)
-                if key.first == " " || key.last == " " { key = key.trimmingASCIISpaces() }
-                out[o + (levelIndex[k][key] ?? n)] = 1
-            default:
-                let parsed: Double?? = rec.withField(j) { f -> Double?? in
-                    if MissingMarkers.isMissing(f) { return .some(nil) }
-                    if let v = NumberParser.parse(f) { return .some(v) }
-                    if c.type == .boolean, let b = BooleanWords.value(f) { return .some(b ? 1 : 0) }
-                    return nil
+                let slot: Int? = rec.withField(j) { f -> Int? in
+                    if MissingMarkers.isMissing(f) { return missingCategories ? nil : fillIndex[k] }
+                    var lo = 0, hi = f.count
+                    while lo < hi && (f[lo] == 32 || f[lo] == 9) { lo += 1 }
+                    while hi > lo && (f[hi - 1] == 32 || f[hi - 1] == 9) { hi -= 1 }
+                    return levelTables[k].find(UnsafeBufferPointer(rebasing: f[lo..<hi])) ?? n
                 }
-                guard let value = parsed else {
-                    throw PersonaError.data(file: file, line: rec.line, column: j + 1, columnName: c.name,
-                                            "expected a number, found \"\(rec.string(j))\"",
-                                            fix: "Fix the value, or leave the cell empty (or NA) to mark it missing")
-                }
-                if raw {
-                    out[o] = value.map { Float($0) } ?? .nan
-                    if c.missingIndicator { out[o + 1] = value == nil ? 1 : 0 }
-                } else {
-                    let r = Float(value ?? c.median ?? 0)
-                    out[o] = FeaturePipeline.scaled(r, c.center, c.scale)
-                    if c.missingIndicator { out[o + 1] = value == nil ? 1 : 0 }
-                }
+                if let slot { out[o + slot] = 1 }
+                continue
             }
+            let boolean = isBoolean[k]
+            let parsed: Double?? = rec.withField(j) { f -> Double?? in
+                if MissingMarkers.isMissing(f) { return .some(nil) }
+                if let v = NumberParser.parse(f) { return .some(v) }
+                if boolean, let b = BooleanWords.value(f) { return .some(b ? 1 : 0) }
+                return nil
+            }
+            guard let value = parsed else {
+                throw PersonaError.data(file: file, line: rec.line, column: j + 1, columnName: pipeline.columns[k].name,
+                                        "expected a number, found \"\(rec.string(j))\"",
+                                        fix: "Fix the value, or leave the cell empty (or NA) to mark it missing")
+            }
+            if raw {
+                out[o] = value.map { Float($0) } ?? .nan
+            } else {
+                out[o] = FeaturePipeline.scaled(Float(value ?? medians[k]), centers[k], scales[k])
+            }
+            if indicators[k] { out[o + 1] = value == nil ? 1 : 0 }
         }
     }
 }
