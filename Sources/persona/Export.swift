@@ -1,0 +1,69 @@
+import ArgumentParser
+import Foundation
+import PersonaCore
+
+enum ExportFormat: String, ExpressibleByArgument, CaseIterable { case onnx, sql }
+
+struct Export: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Export a model for serving: ONNX (every family) or SQL (logistic regression, trees).",
+        discussion: """
+        ONNX: one graph with the fitted feature pipeline inside, so the consumer
+        feeds raw columns by name (numbers as float [N,1] with NaN for missing,
+        categories and yes/no columns as string [N,1]). Logistic regression gives
+        `label` and `probabilities`; a tree `label` and `probabilities` (or
+        `predicted` for regression); k-means `segment` and `distance`; ALS takes
+        `user_id` [N] and gives `top_items`, `top_scores` and every item's
+        `scores`. The inputs and outputs are printed, and stored in the file's
+        metadata with the model card.
+
+        SQL: one SELECT over a table of raw columns (--table) that adds the
+        prediction columns; NULL means missing.
+        """
+    )
+
+    @Argument(help: "The model file.")
+    var model: String
+
+    @Option(help: "onnx or sql.")
+    var format: ExportFormat
+
+    @Option(help: ArgumentHelp("Where to write the export.", valueName: "file"))
+    var out: String
+
+    @Option(help: ArgumentHelp("SQL: the table that holds the raw columns.", valueName: "name"))
+    var table: String?
+
+    @Option(help: "ALS: how many items the ONNX graph ranks per user.")
+    var top: Int = 10
+
+    @OptionGroup var verbosity: Verbosity
+
+    func validate() throws {
+        if format == .sql && (table ?? "").isEmpty { throw ValidationError("--format sql needs --table NAME, the table of raw columns the SELECT reads.") }
+        if format == .onnx && table != nil { throw ValidationError("--table goes with --format sql.") }
+        if top < 1 { throw ValidationError("--top must be at least 1.") }
+    }
+
+    func run() throws {
+        verbosity.apply()
+        let loaded = try ModelStore.load(path: model)
+        let output = try AtomicOutput(path: out)
+        switch format {
+        case .onnx:
+            let (data, interface) = try ONNXExport.export(loaded, top: top)
+            data.withUnsafeBytes { output.write($0.bindMemory(to: UInt8.self)) }
+            try output.commit()
+            print("wrote \(out) (ONNX, \(data.count) bytes)")
+            print("inputs:")
+            for i in interface.inputs { print("  \(i.name): \(i.doc)") }
+            print("outputs:")
+            for o in interface.outputs { print("  \(o.name): \(o.doc)") }
+        case .sql:
+            let sql = try SQLExport.export(loaded, table: table!)
+            output.write(sql)
+            try output.commit()
+            print("wrote \(out) (SQL, one SELECT over \(table!))")
+        }
+    }
+}

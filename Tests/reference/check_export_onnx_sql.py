@@ -1,0 +1,180 @@
+"""Exported models against Persona's own predictions on the same rows.
+
+Every family's ONNX file is checked with onnx.checker, loaded in ONNX Runtime
+and fed the raw columns of a scoring file that has missing values and unseen
+categories; probabilities and distances must agree within 1e-5, labels and
+segments exactly. The SQL exports of logistic regression and trees run in
+SQLite on the same rows and must agree within 1e-6.
+"""
+import csv
+import sqlite3
+
+import numpy as np
+import onnx
+import onnxruntime as ort
+import pandas as pd
+
+from common import Persona, check, parse_args, workdir
+
+MISSING = {"", "NA", "N/A", "NaN", "null", "None", "na", "n/a", "nan", "NULL", "NONE", "none"}
+
+
+def damage(path, out, numeric, categorical, boolean, seed):
+    """Copies a CSV, blanking some numbers and making some categories missing or unseen."""
+    rng = np.random.default_rng(seed)
+    rows = list(csv.reader(open(path, newline="")))
+    header = rows[0]
+    for r in rows[1:]:
+        for c in numeric:
+            if rng.random() < 0.08:
+                r[header.index(c)] = str(rng.choice(["", "NA", "null"]))
+        for c in categorical:
+            u = rng.random()
+            if u < 0.05:
+                r[header.index(c)] = str(rng.choice(["", "NA", "None"]))
+            elif u < 0.10:
+                r[header.index(c)] = "never-seen-" + str(rng.integers(3))
+        for c in boolean:
+            if rng.random() < 0.05:
+                r[header.index(c)] = ""
+    with open(out, "w", newline="") as f:
+        csv.writer(f, lineterminator="\n").writerows(rows)
+
+
+def feeds(session, frame):
+    """The graph's inputs from a data frame read with every cell as text."""
+    out = {}
+    for i in session.get_inputs():
+        col = frame[i.name]
+        if i.type == "tensor(float)":
+            out[i.name] = pd.to_numeric(col, errors="coerce").to_numpy(np.float32).reshape(-1, 1)
+        else:
+            out[i.name] = col.to_numpy(dtype=object).reshape(-1, 1)
+    return out
+
+
+def run_onnx(path, frame):
+    onnx.checker.check_model(onnx.load(path), full_check=True)
+    s = ort.InferenceSession(path, providers=["CPUExecutionProvider"])
+    names = [o.name for o in s.get_outputs()]
+    return dict(zip(names, s.run(None, feeds(s, frame))))
+
+
+def sqlite_table(frame, numeric):
+    db = sqlite3.connect(":memory:")
+    cols = list(frame.columns)
+    db.execute("CREATE TABLE customers (" + ", ".join(f'"{c}" {"REAL" if c in numeric else "TEXT"}' for c in cols) + ")")
+    values = []
+    for _, r in frame.iterrows():
+        row = []
+        for c in cols:
+            v = r[c]
+            if c in numeric:
+                row.append(None if v in MISSING else float(v))
+            else:
+                row.append(v)
+        values.append(row)
+    db.executemany("INSERT INTO customers VALUES (" + ", ".join("?" for _ in cols) + ")", values)
+    return db
+
+
+def run_sql(db, sql_path):
+    cur = db.execute(open(sql_path).read())
+    names = [d[0] for d in cur.description]
+    return pd.DataFrame(cur.fetchall(), columns=names)
+
+
+args = parse_args()
+with workdir() as d:
+    persona = Persona(args.persona, d)
+    churn_numeric = ["tenure_months", "monthly_charges", "total_charges", "support_calls", "usage_gb", "usage_change"]
+    persona("datasets", "generate", "churn", "--rows", 4000, "--seed", 5, "--out", "train.csv")
+    persona("datasets", "generate", "churn", "--rows", 1500, "--seed", 6, "--out", "clean.csv")
+    damage(persona.path("clean.csv"), persona.path("score.csv"), churn_numeric,
+           ["contract", "plan", "region", "payment_method"], ["paperless_billing"], seed=1)
+    frame = pd.read_csv(persona.path("score.csv"), dtype=str, keep_default_na=False)
+
+    # logistic regression
+    persona("train", "logreg", "--data", "train.csv", "--target", "churned", "--l2", 0.001, "--out", "lr.persona")
+    persona("export", "lr.persona", "--format", "onnx", "--out", "lr.onnx")
+    persona("score", "lr.persona", "--data", "score.csv", "--out", "lr-scores.csv")
+    ours = pd.read_csv(persona.path("lr-scores.csv"), dtype={"predicted": str})
+    got = run_onnx(persona.path("lr.onnx"), frame)
+    diff = np.abs(got["probabilities"][:, 1] - ours["probability"].to_numpy())
+    check(diff.max() <= 1e-5, f"logreg ONNX: probabilities within {diff.max():.2g} of persona score on {len(ours)} rows with missing and unseen values")
+    check((got["label"].ravel() == ours["predicted"].to_numpy()).all(), "logreg ONNX: labels identical")
+    check(np.allclose(got["probabilities"].sum(axis=1), 1, atol=1e-6), "logreg ONNX: probabilities sum to 1")
+
+    persona("export", "lr.persona", "--format", "sql", "--table", "customers", "--out", "lr.sql")
+    db = sqlite_table(frame, churn_numeric)
+    sql = run_sql(db, persona.path("lr.sql"))
+    diff = np.abs(sql["probability"].to_numpy(dtype=float) - ours["probability"].to_numpy())
+    check(len(sql) == len(ours) and diff.max() <= 1e-6, f"logreg SQL in SQLite: probabilities within {diff.max():.2g}")
+    check((sql["predicted"].astype(str).to_numpy() == ours["predicted"].to_numpy()).all(), "logreg SQL: predicted classes identical")
+
+    # decision trees: classification and regression
+    persona("train", "tree", "--data", "train.csv", "--target", "churned", "--max-depth", 8, "--out", "tree.persona")
+    persona("export", "tree.persona", "--format", "onnx", "--out", "tree.onnx")
+    persona("score", "tree.persona", "--data", "score.csv", "--out", "tree-scores.csv")
+    ours = pd.read_csv(persona.path("tree-scores.csv"), dtype={"predicted": str})
+    got = run_onnx(persona.path("tree.onnx"), frame)
+    diff = np.abs(got["probabilities"] - ours[["probability_0", "probability_1"]].to_numpy())
+    check(diff.max() <= 1e-5, f"tree ONNX: class probabilities within {diff.max():.2g}")
+    check((got["label"].ravel() == ours["predicted"].to_numpy()).all(), "tree ONNX: labels identical")
+    persona("export", "tree.persona", "--format", "sql", "--table", "customers", "--out", "tree.sql")
+    sql = run_sql(db, persona.path("tree.sql"))
+    diff = np.abs(sql[["probability_0", "probability_1"]].to_numpy(dtype=float) - ours[["probability_0", "probability_1"]].to_numpy())
+    check(diff.max() <= 1e-6, f"tree SQL in SQLite: class probabilities within {diff.max():.2g}")
+    check((sql["predicted"].astype(str).to_numpy() == ours["predicted"].to_numpy()).all(), "tree SQL: predicted classes identical")
+
+    persona("train", "tree", "--data", "train.csv", "--target", "monthly_charges", "--task", "regression", "--exclude", "customer_id,total_charges",
+            "--max-depth", 7, "--out", "reg.persona")
+    persona("export", "reg.persona", "--format", "onnx", "--out", "reg.onnx")
+    persona("export", "reg.persona", "--format", "sql", "--table", "customers", "--out", "reg.sql")
+    persona("score", "reg.persona", "--data", "score.csv", "--out", "reg-scores.csv")
+    ours = pd.read_csv(persona.path("reg-scores.csv"))["predicted"].to_numpy()
+    got = run_onnx(persona.path("reg.onnx"), frame)["predicted"].ravel()
+    check(np.abs(got - ours).max() <= 1e-5 * np.abs(ours).max(), f"regression tree ONNX: predictions within {np.abs(got - ours).max():.2g}")
+    sql = run_sql(db, persona.path("reg.sql"))["predicted"].to_numpy(dtype=float)
+    check(np.abs(sql - ours).max() <= 1e-6 * np.abs(ours).max(), f"regression tree SQL: predictions within {np.abs(sql - ours).max():.2g}")
+
+    # k-means
+    persona("datasets", "generate", "customers", "--rows", 3000, "--seed", 7, "--out", "cust.csv")
+    persona("datasets", "generate", "customers", "--rows", 1000, "--seed", 8, "--out", "cust-clean.csv")
+    damage(persona.path("cust-clean.csv"), persona.path("cust-score.csv"),
+           ["age", "income", "orders_12m", "avg_order_value", "web_visits_30d"], ["region", "preferred_channel", "gender"],
+           ["loyalty_member"], seed=2)
+    cust = pd.read_csv(persona.path("cust-score.csv"), dtype=str, keep_default_na=False)
+    persona("train", "kmeans", "--data", "cust.csv", "--k", 5, "--seed", 3, "--out", "km.persona")
+    persona("export", "km.persona", "--format", "onnx", "--out", "km.onnx")
+    persona("score", "km.persona", "--data", "cust-score.csv", "--out", "km-scores.csv")
+    ours = pd.read_csv(persona.path("km-scores.csv"))
+    got = run_onnx(persona.path("km.onnx"), cust)
+    check((got["segment"].ravel() == ours["segment"].to_numpy()).all(), f"k-means ONNX: segments identical on {len(ours)} rows")
+    diff = np.abs(got["distance"].ravel() - ours["distance"].to_numpy())
+    check(diff.max() <= 1e-5 * max(1.0, ours["distance"].max()), f"k-means ONNX: distances within {diff.max():.2g}")
+
+    # ALS: known users and one the model never saw (the popularity fallback)
+    persona("datasets", "generate", "interactions", "--rows", 6000, "--seed", 4, "--out", "ratings.csv")
+    persona("train", "als", "--data", "ratings.csv", "--user", "user_id", "--item", "item_id", "--rating", "rating",
+            "--factors", 8, "--out", "als.persona")
+    persona("export", "als.persona", "--format", "onnx", "--top", 5, "--out", "als.onnx")
+    users = sorted(set(pd.read_csv(persona.path("ratings.csv"), dtype=str)["user_id"]))[:40] + ["nobody-like-this"]
+    pd.DataFrame({"user_id": users}).to_csv(persona.path("users.csv"), index=False)
+    persona("recommend", "als.persona", "--users", "users.csv", "--top", 5, "--out", "recs.csv")
+    recs = pd.read_csv(persona.path("recs.csv"), dtype={"user": str, "item": str})
+    onnx.checker.check_model(onnx.load(persona.path("als.onnx")), full_check=True)
+    s = ort.InferenceSession(persona.path("als.onnx"), providers=["CPUExecutionProvider"])
+    top_items, top_scores, _ = s.run(["top_items", "top_scores", "scores"], {"user_id": np.array(users, dtype=object)})
+    same_items = diff_max = 0
+    for i, u in enumerate(users):
+        r = recs[recs["user"] == u].sort_values("rank")
+        same_items += list(r["item"]) == list(top_items[i])
+        diff_max = max(diff_max, np.abs(r["score"].to_numpy() - top_scores[i]).max() / max(1.0, np.abs(r["score"]).max()))
+    check(same_items == len(users), f"ALS ONNX: the same top 5 items for {same_items} of {len(users)} users (one unknown)")
+    check(diff_max <= 1e-5, f"ALS ONNX: scores within {diff_max:.2g} (relative)")
+
+    # the model card travels with the graph
+    meta = {p.key: p.value for p in onnx.load(persona.path("lr.onnx")).metadata_props}
+    check(meta.get("persona.kind") == "logreg" and "tenure_months" in meta.get("persona.inputs", "")
+          and "probabilities" in meta.get("persona.outputs", ""), "ONNX metadata: kind, model card, inputs and outputs")
