@@ -30,7 +30,8 @@ def run_notebook(path, persona):
         os.symlink(os.path.join(ROOT, "datasets"), os.path.join(work, "datasets"))
         os.makedirs(os.path.join(work, "models"))
         env = dict(os.environ)
-        env["PATH"] = os.path.dirname(os.path.abspath(persona)) + os.pathsep + env["PATH"]
+        # persona first, then this venv's python (pandas, onnxruntime) for the Python cells
+        env["PATH"] = os.pathsep.join([os.path.dirname(os.path.abspath(persona)), os.path.dirname(sys.executable), env["PATH"]])
         script = "set -euo pipefail\n" + "\n".join(
             f"echo '--- cell {i + 1}' >&2\n{cell}" for i, cell in enumerate(cells))
         p = subprocess.run(["bash", "-c", script], cwd=work, env=env, capture_output=True, text=True, timeout=900)
