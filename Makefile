@@ -40,6 +40,7 @@ test-swift: deps
 bench: release venv
 	$(VENV)/bin/python bench/kmeans/run.py --persona .build/release/persona
 	$(VENV)/bin/python bench/logreg/run.py --persona .build/release/persona
+	$(VENV)/bin/python bench/score/run.py --persona .build/release/persona
 
 clean:
 	rm -rf .build $(VENV)

@@ -61,6 +61,14 @@ step "11. A larger generated base: 200,000 customers, generated, segmented and s
 "$P" train kmeans --data "$OUT/customers-200k.csv" --k 5 --seed 11 --out models/segments-200k.safetensors
 "$P" score models/segments-200k.safetensors --data "$OUT/customers-200k.csv" --out "$OUT/segments-200k.csv"
 
+step "12. Export for serving: ONNX for every model, SQL for the churn models"
+"$P" export models/churn.safetensors --format onnx --out "$OUT/churn.onnx"
+"$P" export models/churn-tree.safetensors --format onnx --out "$OUT/churn-tree.onnx" | head -n 1
+"$P" export models/segments.safetensors --format onnx --out "$OUT/segments.onnx" | head -n 1
+"$P" export models/recs.safetensors --format onnx --top 10 --out "$OUT/recs.onnx" | head -n 1
+"$P" export models/churn.safetensors --format sql --table customers --out "$OUT/churn.sql"
+"$P" export models/churn-tree.safetensors --format sql --table customers --out "$OUT/churn-tree.sql"
+
 step "Summary"
 SIL=$("$P" evaluate models/segments.safetensors --data "$OUT/customers-test.csv" --json | grep '"silhouette"' | tr -d ' ,' | cut -d: -f2)
 AUC=$("$P" evaluate models/churn.safetensors --data "$OUT/churn-test.csv" --json | grep '"auc"' | tr -d ' ,' | cut -d: -f2)
@@ -72,4 +80,5 @@ echo "RFM segments:     models/rfm-segments.safetensors (persona profile ... --d
 echo "recommendations:  $OUT/recommendations.csv (top 10 unseen items for every user)"
 echo "scored customers: $OUT/customer-segments.csv ($(($(wc -l < "$OUT/customer-segments.csv") - 1)) rows)"
 echo "large run:        $OUT/segments-200k.csv ($(($(wc -l < "$OUT/segments-200k.csv") - 1)) rows)"
+echo "for serving:      $OUT/{churn,churn-tree,segments,recs}.onnx and $OUT/{churn,churn-tree}.sql"
 echo "Next: see README.md and the walkthroughs in notebooks-cli/"
