@@ -30,6 +30,7 @@ demo: release
 # Swift unit and end-to-end tests, then the checks against reference libraries
 # (scikit-learn, safetensors) and every walkthrough in notebooks-cli/.
 test: venv
+	@scripts/install-chromium.sh
 	$(SWIFT) build --build-tests -j $(JOBS)
 	$(SWIFT) test --skip-build
 	$(VENV)/bin/python Tests/run_checks.py --persona .build/debug/persona

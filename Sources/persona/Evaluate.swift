@@ -9,6 +9,13 @@ struct Evaluate: ParsableCommand {
         k-means: inertia (sum of squared distances to the centres), silhouette (on a
         seeded sample), Davies-Bouldin (lower is better), Calinski-Harabasz (higher
         is better) and the segment sizes, all in the model's feature space.
+
+        --report FILE.html writes one self-contained page with the model card, the
+        metrics and the plots: ROC and precision-recall curves, gains, lift,
+        calibration and the confusion matrix (classifiers); elbow, silhouette,
+        segment profiles and a 2-D PCA projection (k-means); precision and recall
+        at k against the popularity baseline and the popularity of recommended
+        items (ALS); the tree diagram and feature importance (trees).
         """
     )
 
@@ -35,6 +42,9 @@ struct Evaluate: ParsableCommand {
     @Option(help: "Recommenders: the cut-off k of precision@k, recall@k, NDCG@k and MAP@k.")
     var k: Int = 10
 
+    @Option(help: ArgumentHelp("Also write a self-contained HTML report with the family's plots (inline SVG, opens offline).", valueName: "file.html"))
+    var report: String?
+
     @OptionGroup var verbosity: Verbosity
 
     func validate() throws {
@@ -49,6 +59,13 @@ struct Evaluate: ParsableCommand {
         options.importance = importance
         options.k = k
         let result = try loaded.evaluate(path: input.data, options: options)
+        if let report {
+            let html = try Report.html(model: loaded, modelPath: model, dataPath: input.data, evaluation: result, options: options)
+            let out = try AtomicOutput(path: report)
+            out.write(html)
+            try out.commit()
+            Console.progress("wrote \(report)")
+        }
         if json {
             try Console.json(result.metrics)
             return
