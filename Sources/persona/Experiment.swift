@@ -93,7 +93,10 @@ struct Experiment {
             throw error(path, line(sections["data"] ?? top.keys.first!), "data.train", "is required: the CSV file to train on")
         }
         let base = (path as NSString).deletingLastPathComponent
-        func resolve(_ p: String) -> String { p.hasPrefix("/") || base.isEmpty ? p : base + "/" + p }
+        func resolve(_ p: String) -> String {
+            if p == "." { return base.isEmpty ? "." : base }
+            return p.hasPrefix("/") || base.isEmpty ? p : base + "/" + p
+        }
         let stem = ((path as NSString).lastPathComponent as NSString).deletingPathExtension
         var e = Experiment(file: path, name: name ?? stem, train: resolve(try scalar(path, "data.train", trainNode.node)),
                            family: "", outputDir: "")
@@ -126,9 +129,9 @@ struct Experiment {
                 e.importance = b
             }
         }
-        e.outputDir = "runs/" + e.name
+        e.outputDir = resolve("runs/" + e.name)
         for (key, node, _) in try entries("output") {
-            if key == "dir" { e.outputDir = try scalar(path, "output.dir", node) }
+            if key == "dir" { e.outputDir = resolve(try scalar(path, "output.dir", node)) }
             else {
                 guard let b = node.bool else { throw error(path, line(node), "output.report", "expected true or false") }
                 e.report = b

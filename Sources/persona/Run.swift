@@ -182,35 +182,42 @@ struct Run: ParsableCommand {
         throw PersonaError("\(e.file): the \(e.family) evaluation gave no metric to rank the grid by")
     }
 
+    /// The run as an experiment file of its own: the parts it trained and was
+    /// evaluated on, the chosen hyperparameters, the evaluation settings.
+    /// Running it again gives the same model and metrics in the same folder.
     func writeResolved(_ e: Experiment, chosen: [(key: String, value: Experiment.Value)], train: String, test: String,
                        args: [String], ranking: [(combo: Int, score: Double, metric: String)], to path: String) throws {
-        func scalarNode(_ s: String) -> Node { Node(s) }
+        let dir = e.outputDir
+        func local(_ p: String) -> String {
+            p.hasPrefix(dir + "/") ? String(p.dropFirst(dir.count + 1)) : URL(fileURLWithPath: p).standardizedFileURL.path
+        }
         var model: [(Node, Node)] = [(Node("family"), Node(e.family))]
         let merged = (e.model.filter { m in !chosen.contains { $0.key == m.key } } + chosen).sorted { $0.key < $1.key }
-        for (k, v) in merged { model.append((Node(k.replacingOccurrences(of: "-", with: "_")), Node(v.text))) }
-        var root: [(Node, Node)] = [
-            (Node("name"), Node(e.name)),
-            (Node("data"), Node([(Node("train"), Node(train)), (Node("test"), Node(test)), (Node("delimiter"), Node(e.delimiter))])),
-        ]
-        if e.test == nil {
-            var split: [(Node, Node)] = [(Node("from"), Node(e.train)), (Node("test_fraction"), Node(String(e.testFraction))),
-                                         (Node("seed"), Node(String(e.splitSeed)))]
-            if let s = e.stratify { split.append((Node("stratify"), Node(s))) }
-            root.append((Node("split"), Node(split)))
+        for (k, v) in merged {
+            let key = Node(k.replacingOccurrences(of: "-", with: "_"))
+            model.append((key, v.isFlag ? Node(v.text, Tag(.bool)) : Node(v.text, Tag(.str), .doubleQuoted)))
         }
-        root.append((Node("model"), Node(model)))
-        root.append((Node("train_command"), Node((["persona", "train", e.family] + args).joined(separator: " "))))
         var evaluate: [(Node, Node)] = [(Node("seed"), Node(String(e.evalSeed))), (Node("k"), Node(String(e.k))),
-                                        (Node("importance"), Node(e.importance ? "true" : "false"))]
+                                        (Node("importance"), Node(e.importance ? "true" : "false")), (Node("folds"), Node(String(e.folds)))]
         if let t = e.threshold { evaluate.append((Node("threshold"), Node(String(t)))) }
-        root.append((Node("evaluate"), Node(evaluate)))
-        if !ranking.isEmpty {
-            root.append((Node("grid"), Node(e.grid.map { g in (Node(g.key.replacingOccurrences(of: "-", with: "_")), Node(g.values.map { Node($0.text) })) })))
-            root.append((Node("grid_ranked_by"), Node(ranking[0].metric)))
+        let root: [(Node, Node)] = [
+            (Node("name"), Node(e.name)),
+            (Node("data"), Node([(Node("train"), Node(local(train))), (Node("test"), Node(local(test))), (Node("delimiter"), Node(e.delimiter))])),
+            (Node("model"), Node(model)),
+            (Node("evaluate"), Node(evaluate)),
+            (Node("output"), Node([(Node("dir"), Node(".")), (Node("report"), Node(e.report ? "true" : "false"))])),
+        ]
+        var header = "# Resolved by persona \(PersonaVersion.tool) from \(e.file); `persona run` on this file repeats the run.\n"
+        if e.test == nil {
+            header += "# The parts were split from \(e.train): test_fraction \(e.testFraction), seed \(e.splitSeed)"
+                + (e.stratify.map { ", stratified by \($0)" } ?? "") + ".\n"
         }
-        let text = try Yams.serialize(node: Node(root))
+        if !ranking.isEmpty {
+            header += "# Chosen from a grid over \(e.grid.map(\.key).joined(separator: ", ")) by \(ranking[0].metric) (see grid.csv).\n"
+        }
+        header += "# Train command: persona train \(e.family) \((args).joined(separator: " "))\n"
         let out = try AtomicOutput(path: path)
-        out.write("# resolved by persona \(PersonaVersion.tool) from \(e.file)\n" + text)
+        out.write(header + (try Yams.serialize(node: Node(root))))
         try out.commit()
     }
 }
