@@ -32,7 +32,7 @@ step "7. Predict churn on the bundled churn sample"
     --train-out "$OUT/churn-train.csv" --test-out "$OUT/churn-test.csv"
 "$P" train logreg --data "$OUT/churn-train.csv" --target churned --out models/churn.safetensors
 "$P" inspect models/churn.safetensors | tail -n 34
-"$P" evaluate models/churn.safetensors --data "$OUT/churn-test.csv"
+"$P" evaluate models/churn.safetensors --data "$OUT/churn-test.csv" --report "$OUT/churn-report.html"
 "$P" score models/churn.safetensors --data datasets/churn.csv --top 20 --out "$OUT/churn-call-list.csv"
 head -5 "$OUT/churn-call-list.csv"
 
@@ -75,6 +75,7 @@ AUC=$("$P" evaluate models/churn.safetensors --data "$OUT/churn-test.csv" --json
 echo "segments:         models/segments.safetensors (k-means, 5 segments), held-out silhouette $SIL"
 echo "churn model:      models/churn.safetensors (logistic regression), held-out AUC $AUC"
 echo "call list:        $OUT/churn-call-list.csv (the 20 customers most likely to churn)"
+echo "churn report:     $OUT/churn-report.html (ROC, gains, lift, calibration; opens offline in a browser)"
 echo "churn rules:      models/churn-tree.safetensors (persona inspect models/churn-tree.safetensors --rules)"
 echo "RFM segments:     models/rfm-segments.safetensors (persona profile ... --data $OUT/rfm.csv)"
 echo "recommendations:  $OUT/recommendations.csv (top 10 unseen items for every user)"

@@ -43,7 +43,8 @@ struct Experiment {
     ]
 
     static func error(_ file: String, _ line: Int?, _ key: String, _ what: String, fix: String? = nil) -> PersonaError {
-        PersonaError("\(file)\(line.map { ", line \($0)" } ?? ""): \(key): \(what)" + (fix.map { ". \($0)" } ?? ""))
+        let stop = what.last.map { ".?!".contains($0) } ?? false
+        return PersonaError("\(file)\(line.map { ", line \($0)" } ?? ""): \(key): \(what)" + (fix.map { (stop ? " " : ". ") + $0 } ?? ""))
     }
 
     static func line(_ n: Node) -> Int? { n.mark?.line }

@@ -82,11 +82,12 @@ struct Run: ParsableCommand {
         var chosen = combos[0]
         var ranking: [(combo: Int, score: Double, metric: String)] = []
         if !e.grid.isEmpty {
-            print("grid: \(combos.count) combination\(combos.count == 1 ? "" : "s") of \(e.grid.map(\.key).joined(separator: ", "))")
+            func yamlKey(_ k: String) -> String { k.replacingOccurrences(of: "-", with: "_") }
+            print("grid: \(combos.count) combination\(combos.count == 1 ? "" : "s") of \(e.grid.map { yamlKey($0.key) }.joined(separator: ", "))")
             for (i, combo) in combos.enumerated() {
                 let (metric, score) = try gridScore(e, combo, train: train, test: testPath, scratch: dir + "/.grid-model.safetensors")
                 ranking.append((i, score, metric))
-                let desc = combo.map { "\($0.key)=\($0.value.text)" }.joined(separator: " ")
+                let desc = combo.map { "\(yamlKey($0.key))=\($0.value.text)" }.joined(separator: " ")
                 print("  \(desc): \(metric) \(formatNumber(score, digits: 5))")
             }
             try? FileManager.default.removeItem(atPath: dir + "/.grid-model.safetensors")
@@ -94,7 +95,7 @@ struct Run: ParsableCommand {
             ranking.sort { a, b in a.score != b.score ? (lowerIsBetter ? a.score < b.score : a.score > b.score) : a.combo < b.combo }
             chosen = combos[ranking[0].combo]
             let w = try CSVWriter(path: dir + "/grid.csv")
-            w.row(["rank"] + e.grid.map(\.key) + [ranking[0].metric])
+            w.row(["rank"] + e.grid.map { yamlKey($0.key) } + [ranking[0].metric])
             for (r, item) in ranking.enumerated() {
                 w.field(r + 1)
                 for g in e.grid { w.field(combos[item.combo].first { $0.key == g.key }!.value.text) }
@@ -102,7 +103,7 @@ struct Run: ParsableCommand {
                 w.endRow()
             }
             try w.commit()
-            print("best: " + chosen.map { "\($0.key)=\($0.value.text)" }.joined(separator: " ") + " (ranked table: \(dir)/grid.csv)")
+            print("best: " + chosen.map { "\(yamlKey($0.key))=\($0.value.text)" }.joined(separator: " ") + " (ranked table: \(dir)/grid.csv)")
         }
         // the final model, its metrics and report
         let modelPath = dir + "/model.safetensors"
@@ -173,7 +174,7 @@ struct Run: ParsableCommand {
                                                       folds: e.folds, seed: e.evalSeed, delimiter: try c.input.delimiterByte())
             return ("cv_auc", report.summary["auc"]?["mean"]?.double ?? .nan)
         }
-        try trainModel(e, args, lines)
+        try withStandardOutputSilenced { try trainModel(e, args, lines) }
         let model = try ModelStore.load(path: scratch)
         let m = try model.evaluate(path: test, options: evaluationOptions(e)).metrics
         for key in ["auc", "r2", "accuracy", "silhouette", "ndcg_at_k"] {
@@ -213,13 +214,27 @@ struct Run: ParsableCommand {
                 + (e.stratify.map { ", stratified by \($0)" } ?? "") + ".\n"
         }
         if !ranking.isEmpty {
-            header += "# Chosen from a grid over \(e.grid.map(\.key).joined(separator: ", ")) by \(ranking[0].metric) (see grid.csv).\n"
+            header += "# Chosen from a grid over \(e.grid.map { $0.key.replacingOccurrences(of: "-", with: "_") }.joined(separator: ", ")) by \(ranking[0].metric) (see grid.csv).\n"
         }
         header += "# Train command: persona train \(e.family) \((args).joined(separator: " "))\n"
         let out = try AtomicOutput(path: path)
         out.write(header + (try Yams.serialize(node: Node(root))))
         try out.commit()
     }
+}
+
+/// Runs `body` with standard output sent to /dev/null (the grid's own training runs).
+func withStandardOutputSilenced<T>(_ body: () throws -> T) rethrows -> T {
+    fflush(stdout)
+    let saved = dup(STDOUT_FILENO)
+    let null = open("/dev/null", O_WRONLY)
+    if saved >= 0 && null >= 0 { dup2(null, STDOUT_FILENO) }
+    defer {
+        fflush(stdout)
+        if saved >= 0 { dup2(saved, STDOUT_FILENO); close(saved) }
+        if null >= 0 { close(null) }
+    }
+    return try body()
 }
 
 struct Compare: ParsableCommand {

@@ -33,7 +33,7 @@ final class ExperimentCLITests: CLITestCase {
             _ = write("\(run).yaml", experiment.replacingOccurrences(of: "REPLACE", with: run))
             let r = try persona(["run", "\(run).yaml"], env: env)
             XCTAssertEqual(r.code, 0, r.err)
-            XCTAssertTrue(r.out.contains("grid: 2 combinations of max-depth"), r.out)
+            XCTAssertTrue(r.out.contains("grid: 2 combinations of max_depth"), r.out)
             for file in ["model.safetensors", "metrics.json", "report.html", "resolved.yaml", "grid.csv", "train.csv", "test.csv"] {
                 XCTAssertTrue(exists("runs/\(run)/\(file)"), file)
             }
@@ -48,7 +48,7 @@ final class ExperimentCLITests: CLITestCase {
         let rb = try String(contentsOfFile: dir + "/runs/b/report.html", encoding: .utf8)
         XCTAssertEqual(ra.replacingOccurrences(of: "runs/a/", with: "runs/b/"), rb)
         let grid = try String(contentsOfFile: dir + "/runs/a/grid.csv", encoding: .utf8).split(separator: "\n")
-        XCTAssertEqual(grid[0], "rank,max-depth,auc")
+        XCTAssertEqual(grid[0], "rank,max_depth,auc")
         XCTAssertEqual(grid.count, 3)
         let resolved = try String(contentsOfFile: dir + "/runs/a/resolved.yaml", encoding: .utf8)
         XCTAssertTrue(resolved.contains("family: tree") && resolved.contains("# Train command: persona train tree"), resolved)
