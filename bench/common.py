@@ -70,3 +70,22 @@ def blobs(work, rows, dim, k, seed=0):
         pd.DataFrame(X[rng.choice(rows, k, replace=False)], columns=cols).to_csv(init, index=False, float_format="%.4f")
         print(f"generated {rows} x {dim} around {k} centres in {time.time() - t:.1f} s -> {data}")
     return data, init
+
+
+def workdir(path):
+    """The benchmark's working folder: the one given, or a new temporary one."""
+    import os
+    import tempfile
+    work = path or tempfile.mkdtemp(prefix="persona-bench-")
+    os.makedirs(work, exist_ok=True)
+    return work
+
+
+def generated(persona, work, kind, rows, seed):
+    """work/KIND-ROWS-sSEED.csv from `persona datasets generate`, made once."""
+    import os
+    path = os.path.join(work, f"{kind}-{rows}-s{seed}.csv")
+    if not os.path.exists(path):
+        subprocess.run([persona, "datasets", "generate", kind, "--rows", str(rows), "--seed", str(seed), "--out", path],
+                       check=True, capture_output=True)
+    return path

@@ -15,11 +15,10 @@ import os
 import re
 import subprocess
 import sys
-import tempfile
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, ".."))
-from common import alternate, measured, median, run_python_peer  # noqa: E402
+from common import alternate, generated, measured, median, run_python_peer, workdir  # noqa: E402
 
 SKLEARN = r"""
 import json, sys, time
@@ -58,12 +57,8 @@ def main():
     ap.add_argument("--repeat", type=int, default=3)
     ap.add_argument("--workdir", default=None)
     a = ap.parse_args()
-    work = a.workdir or tempfile.mkdtemp(prefix="persona-bench-")
-    os.makedirs(work, exist_ok=True)
-    data = os.path.join(work, f"churn-{a.rows}.csv")
-    if not os.path.exists(data):
-        subprocess.run([a.persona, "datasets", "generate", "churn", "--rows", str(a.rows), "--seed", "1", "--out", data],
-                       check=True, capture_output=True)
+    work = workdir(a.workdir)
+    data = generated(a.persona, work, "churn", a.rows, 1)
     model = os.path.join(work, "churn.safetensors")
 
     def run_persona():

@@ -14,14 +14,13 @@ import argparse
 import os
 import subprocess
 import sys
-import tempfile
 
 import numpy as np
 import pandas as pd
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, ".."))
-from common import measured, median, run_python_peer  # noqa: E402
+from common import generated, measured, median, run_python_peer, workdir  # noqa: E402
 
 PEER = r"""
 import json, sys, time
@@ -57,16 +56,9 @@ def main():
     ap.add_argument("--repeat", type=int, default=3)
     ap.add_argument("--workdir", default=None)
     a = ap.parse_args()
-    work = a.workdir or tempfile.mkdtemp(prefix="persona-bench-")
-    os.makedirs(work, exist_ok=True)
-    data = os.path.join(work, f"churn-{a.rows}.csv")
-    if not os.path.exists(data):
-        subprocess.run([a.persona, "datasets", "generate", "churn", "--rows", str(a.rows), "--seed", "1", "--out", data],
-                       check=True, capture_output=True)
-    sample = os.path.join(work, "churn-train-100000.csv")
-    if not os.path.exists(sample):
-        subprocess.run([a.persona, "datasets", "generate", "churn", "--rows", "100000", "--seed", "2", "--out", sample],
-                       check=True, capture_output=True)
+    work = workdir(a.workdir)
+    data = generated(a.persona, work, "churn", a.rows, 1)
+    sample = generated(a.persona, work, "churn", 100_000, 2)
     model = os.path.join(work, "churn.safetensors")
     graph = os.path.join(work, "churn.onnx")
     subprocess.run([a.persona, "train", "logreg", "--data", sample, "--target", "churned", "--out", model, "-q"],

@@ -14,11 +14,10 @@ import os
 import re
 import subprocess
 import sys
-import tempfile
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, ".."))
-from common import alternate, measured, median, run_python_peer  # noqa: E402
+from common import alternate, generated, measured, median, run_python_peer, workdir  # noqa: E402
 
 SKLEARN = r"""
 import json, sys, time
@@ -47,12 +46,9 @@ def main():
     ap.add_argument("--repeat", type=int, default=3)
     ap.add_argument("--workdir", default=None)
     a = ap.parse_args()
-    work = a.workdir or tempfile.mkdtemp(prefix="persona-bench-")
-    os.makedirs(work, exist_ok=True)
-    data = os.path.join(work, f"churn-{a.rows}.csv")
+    work = workdir(a.workdir)
+    data = generated(a.persona, work, "churn", a.rows, 1)
     train, test = os.path.join(work, "tree-train.csv"), os.path.join(work, "tree-test.csv")
-    if not os.path.exists(data):
-        subprocess.run([a.persona, "datasets", "generate", "churn", "--rows", str(a.rows), "--seed", "1", "--out", data], check=True, capture_output=True)
     subprocess.run([a.persona, "split", "--data", data, "--test-fraction", "0.2", "--stratify", "churned", "--seed", "1",
                     "--train-out", train, "--test-out", test], check=True, capture_output=True)
     model = os.path.join(work, "tree.safetensors")

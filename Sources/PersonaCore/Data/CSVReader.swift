@@ -262,12 +262,7 @@ public final class CSVReader {
             if plainRecord(&record) {
                 line += 1
                 if record.ends.count == 1 && record.bytes.isEmpty { continue }  // blank line
-                if !header.isEmpty && record.count != header.count && !allowsRaggedRows {
-                    throw PersonaError.data(file: path, line: record.line,
-                                            "ragged row: \(record.count) field\(record.count == 1 ? "" : "s") where the header has \(header.count)",
-                                            fix: "Every row needs one value per header column; quote values that contain the delimiter")
-                }
-                recordsRead += 1
+                try accept(record)
                 return true
             }
             guard var c = nextByte() else { return false }
@@ -314,14 +309,19 @@ public final class CSVReader {
             record.ends.append(record.bytes.count)
             line += 1
             if record.ends.count == 1 && record.bytes.isEmpty && !quotedFieldSeen { continue }  // blank line
-            if !header.isEmpty && record.count != header.count && !allowsRaggedRows {
-                throw PersonaError.data(file: path, line: record.line,
-                                        "ragged row: \(record.count) field\(record.count == 1 ? "" : "s") where the header has \(header.count)",
-                                        fix: "Every row needs one value per header column; quote values that contain the delimiter")
-            }
-            recordsRead += 1
+            try accept(record)
             return true
         }
+    }
+
+    /// Counts a finished record, or stops at a ragged one (unless those are allowed).
+    private func accept(_ record: CSVRecord) throws {
+        if !header.isEmpty && record.count != header.count && !allowsRaggedRows {
+            throw PersonaError.data(file: path, line: record.line,
+                                    "ragged row: \(record.count) field\(record.count == 1 ? "" : "s") where the header has \(header.count)",
+                                    fix: "Every row needs one value per header column; quote values that contain the delimiter")
+        }
+        recordsRead += 1
     }
 
     /// Index of a header column by name.

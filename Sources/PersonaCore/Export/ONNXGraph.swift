@@ -53,33 +53,29 @@ struct ONNXGraph {
         graph.output.append(Self.valueInfo(name, type, shape, doc: doc))
     }
 
-    mutating func constant(_ hint: String, floats: [Float], shape: [Int]) -> String {
+    /// Stores a constant tensor as an initializer and returns its name.
+    private mutating func constant(_ hint: String, _ type: Element, shape: [Int], fill: (inout Onnx_TensorProto) -> Void) -> String {
         var t = Onnx_TensorProto()
-        t.name = fresh(hint); t.dataType = Element.float.rawValue; t.dims = shape.map(Int64.init); t.floatData = floats
+        t.name = fresh(hint); t.dataType = type.rawValue; t.dims = shape.map(Int64.init)
+        fill(&t)
         graph.initializer.append(t)
         return t.name
+    }
+
+    mutating func constant(_ hint: String, floats: [Float], shape: [Int]) -> String {
+        constant(hint, .float, shape: shape) { $0.floatData = floats }
     }
 
     mutating func constant(_ hint: String, doubles: [Double], shape: [Int]) -> String {
-        var t = Onnx_TensorProto()
-        t.name = fresh(hint); t.dataType = Element.double.rawValue; t.dims = shape.map(Int64.init); t.doubleData = doubles
-        graph.initializer.append(t)
-        return t.name
+        constant(hint, .double, shape: shape) { $0.doubleData = doubles }
     }
 
     mutating func constant(_ hint: String, int64s: [Int64], shape: [Int]) -> String {
-        var t = Onnx_TensorProto()
-        t.name = fresh(hint); t.dataType = Element.int64.rawValue; t.dims = shape.map(Int64.init); t.int64Data = int64s
-        graph.initializer.append(t)
-        return t.name
+        constant(hint, .int64, shape: shape) { $0.int64Data = int64s }
     }
 
     mutating func constant(_ hint: String, strings: [String], shape: [Int]) -> String {
-        var t = Onnx_TensorProto()
-        t.name = fresh(hint); t.dataType = Element.string.rawValue; t.dims = shape.map(Int64.init)
-        t.stringData = strings.map { Data($0.utf8) }
-        graph.initializer.append(t)
-        return t.name
+        constant(hint, .string, shape: shape) { $0.stringData = strings.map { Data($0.utf8) } }
     }
 
     /// Adds a node and returns its first output's name.
