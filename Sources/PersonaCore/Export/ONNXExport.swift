@@ -84,9 +84,10 @@ public enum ONNXExport {
         let pipeline = m.card.pipeline
         let raw = ONNXPipeline.build(&g, pipeline, raw: true).map { $0[0] }
         let t = m.tree
-        // Columns of the ensemble's input: numeric columns as they are, and one
-        // membership column per categorical split node.
-        var columns: [String] = []
+        // The ensemble's input: numeric columns as they are, then for each
+        // categorical column a block with one membership column per split on it.
+        var blocks: [String] = []
+        var width = 0
         var featureOf = [Int](repeating: -1, count: t.count)      // node -> ensemble input column
         var numericColumn: [Int: Int] = [:]
         var membership: [Int: [Int]] = [:]                        // pipeline column -> split nodes
@@ -96,8 +97,9 @@ public enum ONNXExport {
         }
         for (f, c) in pipeline.columns.enumerated() {
             if c.type != .categorical {
-                numericColumn[f] = columns.count
-                columns.append(raw[f])
+                numericColumn[f] = width
+                blocks.append(raw[f])
+                width += 1
                 continue
             }
             guard let nodes = membership[f] else { continue }
@@ -112,16 +114,13 @@ public enum ONNXExport {
             let sets = g.constant(c.name + "_split_sets", floats: matrix, shape: [bins, nodes.count])
             let member = g.node("MatMul", [hot, sets])
             let nan = g.constant("nan", floats: [.nan], shape: [1])
-            let withMissing = g.node("Where", [g.node("IsNaN", [raw[f]]), nan, member])
-            for (j, n) in nodes.enumerated() { featureOf[n] = columns.count + j }
-            for j in 0..<nodes.count {
-                let index = g.constant("index_\(j)", int64s: [Int64(j)], shape: [1])
-                columns.append(g.node("Gather", [withMissing, index], [ONNXGraph.attr("axis", int: 1)]))
-            }
+            blocks.append(g.node("Where", [g.node("IsNaN", [raw[f]]), nan, member]))
+            for (j, n) in nodes.enumerated() { featureOf[n] = width + j }
+            width += nodes.count
         }
         for n in 0..<t.count where t.feature[n] >= 0 && featureOf[n] < 0 { featureOf[n] = numericColumn[Int(t.feature[n])]! }
-        let x = columns.isEmpty ? g.constant("no_features", floats: [0], shape: [1, 1])
-                                : g.node("Concat", columns, [ONNXGraph.attr("axis", int: 1)])
+        // (a tree without splits on categorical-only data still needs an input with the batch's rows)
+        let x = g.node("Concat", blocks.isEmpty ? [raw[0]] : blocks, [ONNXGraph.attr("axis", int: 1)])
 
         var ids: [Int64] = [], features: [Int64] = [], modes: [String] = [], values: [Float] = []
         var trueIds: [Int64] = [], falseIds: [Int64] = [], tracksTrue: [Int64] = []
