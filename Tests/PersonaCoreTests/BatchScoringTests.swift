@@ -73,6 +73,40 @@ final class BatchScoringTests: XCTestCase {
         XCTAssertEqual(got.dropFirst().prefix(200).map { $0[1] }, want)
     }
 
+    func testLineEndingsAndByteOrderMarkGiveTheSameScores() throws {
+        let t = TempDir()
+        let m = try model(t)
+        var rows: [String] = []
+        for i in 0..<500 { rows.append("u\(i),\(Double(i % 13) / 1.3),\(["red", "green", "blue"][i % 3]),\(i % 2 == 0 ? "yes" : "no")") }
+        let body = rows.joined(separator: "\n")
+        BatchScorer.blockBytes = 4 << 20
+        let reference = t.file("lf.csv", "id,x,c,b\n" + body + "\n")
+        _ = try BatchScorer.score(model: m, input: reference, output: t.join("ref.csv"), settings: .init())
+        let want = try readAll(t.join("ref.csv"))
+        let variants = [
+            ("crlf.csv", "id,x,c,b\r\n" + rows.joined(separator: "\r\n") + "\r\n"),
+            ("cr.csv", "id,x,c,b\r" + rows.joined(separator: "\r")),
+            ("bom.csv", "\u{FEFF}id,x,c,b\n" + body),
+            ("blank-lines.csv", "id,x,c,b\n\n" + rows.joined(separator: "\n\n") + "\n\n"),
+        ]
+        for (name, text) in variants {
+            for size in [37, 256, 4 << 20] {
+                BatchScorer.blockBytes = size
+                let s = try BatchScorer.score(model: m, input: t.file(name, text), output: t.join("out.csv"), settings: .init())
+                XCTAssertEqual(s.rows, 500, "\(name), blocks of \(size) bytes")
+                XCTAssertEqual(try readAll(t.join("out.csv")), want, "\(name), blocks of \(size) bytes")
+            }
+        }
+        // line numbers in errors count the lines as written, whatever the line ending
+        BatchScorer.blockBytes = 64
+        XCTAssertThrowsPersonaError(try BatchScorer.score(model: m, input: t.file("bad-cr.csv", "id,x,c,b\r" + rows.prefix(300).joined(separator: "\r") + "\rbad,zz,red,yes\r"),
+                                                          output: t.join("o.csv"), settings: .init()),
+                                    containing: ["line 302", "\"zz\""])
+        XCTAssertThrowsPersonaError(try BatchScorer.score(model: m, input: t.file("bad-blank.csv", "id,x,c,b\n\n\nu1,1,red,yes\n\nbad,zz,red,yes\n"),
+                                                          output: t.join("o.csv"), settings: .init()),
+                                    containing: ["line 6", "\"zz\""])
+    }
+
     func testBadRowsStopTheRunNamingTheLineOrGoToTheRejectFile() throws {
         let t = TempDir()
         let m = try model(t)
