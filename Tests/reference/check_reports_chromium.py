@@ -24,6 +24,7 @@ EXPECTED = {
     "logreg": ["roc", "precision-recall", "gains", "lift", "calibration", "confusion"],
     "tree": ["roc", "precision-recall", "gains", "lift", "calibration", "confusion", "importance", "tree"],
     "tree-regression": ["predicted-actual", "importance", "tree"],
+    "tree-multiclass": ["confusion", "roc", "importance", "tree"],
     "kmeans": ["elbow", "silhouette", "projection", "profiles"],
     "als": ["precision-at-k", "recall-at-k", "popularity"],
 }
@@ -50,12 +51,14 @@ with workdir() as d:
       "--exclude", "customer_id,total_charges", "--max-depth", 4, "--out", "tree-regression.persona")
     p("datasets", "generate", "customers", "--rows", 2500, "--seed", 4, "--out", "customers.csv")
     p("train", "kmeans", "--data", "customers.csv", "--k", 4, "--seed", 4, "--out", "kmeans.persona")
+    p("train", "tree", "--data", "customers.csv", "--target", "preferred_channel", "--max-depth", 4, "--out", "tree-multiclass.persona")
     p("datasets", "generate", "interactions", "--rows", 12000, "--seed", 4, "--out", "inter.csv")
     p("split", "interactions", "--data", "inter.csv", "--by", "user", "--user", "user_id", "--test-fraction", 0.2,
       "--seed", 4, "--train-out", "inter-train.csv", "--test-out", "inter-test.csv")
     p("train", "als", "--data", "inter-train.csv", "--user", "user_id", "--item", "item_id", "--rating", "rating",
       "--implicit", "--factors", 8, "--out", "als.persona")
-    data = {"logreg": "test.csv", "tree": "test.csv", "tree-regression": "test.csv", "kmeans": "customers.csv", "als": "inter-test.csv"}
+    data = {"logreg": "test.csv", "tree": "test.csv", "tree-regression": "test.csv", "tree-multiclass": "customers.csv",
+            "kmeans": "customers.csv", "als": "inter-test.csv"}
 
     for family, figures in EXPECTED.items():
         report = p.path(f"{family}.html")

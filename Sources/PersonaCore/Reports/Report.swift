@@ -115,18 +115,7 @@ public enum Report {
     static func classifier(p: [Double], y: [Bool], positive: String, negative: String, target: String, threshold: Double) -> [Figure] {
         var figs: [Figure] = []
         let pos = y.filter { $0 }.count, n = y.count
-        let order = p.indices.sorted { p[$0] > p[$1] }
-        var roc: [(x: Double, y: Double)] = [(0, 0)], pr: [(x: Double, y: Double)] = []
-        var tp = 0, fp = 0
-        var i = 0
-        while i < n {
-            var j = i
-            while j < n && p[order[j]] == p[order[i]] { if y[order[j]] { tp += 1 } else { fp += 1 }; j += 1 }
-            roc.append((Double(fp) / Double(max(1, n - pos)), Double(tp) / Double(max(1, pos))))
-            if tp > 0 { pr.append((Double(tp) / Double(max(1, pos)), Double(tp) / Double(tp + fp))) }
-            i = j
-        }
-        roc = thin(roc); pr = thin(pr)
+        let (roc, pr) = curves(p, y)
         let auc = ClassificationMetrics.rocAUC(p, y).map { formatNumber($0, digits: 4) } ?? "n/a"
         var rocPlot = SVG.Plot(title: "ROC curve (AUC \(auc))", xLabel: "false positive rate (share of \(target) = \(negative) flagged)",
                                yLabel: "true positive rate (recall)")
@@ -171,6 +160,24 @@ public enum Report {
                            svg: SVG.confusion(title: "Confusion matrix at threshold \(formatNumber(threshold, digits: 3))",
                                               classes: [negative, positive], counts: [[c.tn, c.fp], [c.fn, c.tp]])))
         return figs
+    }
+
+    /// ROC points (false positive rate, true positive rate) and precision-recall
+    /// points (recall, precision), one per distinct score, thinned for drawing.
+    static func curves(_ p: [Double], _ y: [Bool]) -> (roc: [(x: Double, y: Double)], pr: [(x: Double, y: Double)]) {
+        let pos = y.filter { $0 }.count, n = y.count
+        let order = p.indices.sorted { p[$0] > p[$1] }
+        var roc: [(x: Double, y: Double)] = [(0, 0)], pr: [(x: Double, y: Double)] = []
+        var tp = 0, fp = 0
+        var i = 0
+        while i < n {
+            var j = i
+            while j < n && p[order[j]] == p[order[i]] { if y[order[j]] { tp += 1 } else { fp += 1 }; j += 1 }
+            roc.append((Double(fp) / Double(max(1, n - pos)), Double(tp) / Double(max(1, pos))))
+            if tp > 0 { pr.append((Double(tp) / Double(max(1, pos)), Double(tp) / Double(tp + fp))) }
+            i = j
+        }
+        return (thin(roc), thin(pr))
     }
 
     /// At most about 400 points, keeping the ends.
