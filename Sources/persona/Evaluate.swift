@@ -60,10 +60,8 @@ struct Evaluate: ParsableCommand {
         options.k = k
         let result = try loaded.evaluate(path: input.data, options: options)
         if let report {
-            let html = try Report.html(model: loaded, modelPath: model, dataPath: input.data, evaluation: result, options: options)
-            let out = try AtomicOutput(path: report)
-            out.write(html)
-            try out.commit()
+            let html = Report.html(model: loaded, modelPath: model, dataPath: input.data, evaluation: result, options: options)
+            try AtomicOutput.write(html, to: report)
             Console.progress("wrote \(report)")
         }
         if json {

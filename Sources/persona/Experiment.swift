@@ -25,7 +25,7 @@ struct Experiment {
     var splitSeed: UInt64 = 0
     var family: String
     var model: [(key: String, value: Value)] = []
-    var grid: [(key: String, values: [Value], line: Int)] = []
+    var grid: [(key: String, values: [Value])] = []
     var folds = 5
     var evalSeed: UInt64 = 0
     var threshold: Double?
@@ -73,11 +73,11 @@ struct Experiment {
                             fix: "Sections are name, data, split, model, grid, evaluate and output")
             }
         }
-        func entries(_ section: String) throws -> [(key: String, node: Node, keyLine: Int?)] {
+        func entries(_ section: String) throws -> [(key: String, node: Node)] {
             guard let node = sections[section] else { return [] }
             guard let map = node.mapping else { throw error(path, line(node), section, "expected a mapping of keys to values") }
             var seen = Set<String>()
-            var out: [(key: String, node: Node, keyLine: Int?)] = []
+            var out: [(key: String, node: Node)] = []
             for (k, v) in map {
                 guard let key = k.string else { throw error(path, line(k), section, "keys must be text") }
                 if !seen.insert(key).inserted { throw error(path, line(k), "\(section).\(key)", "appears twice") }
@@ -85,7 +85,7 @@ struct Experiment {
                     throw error(path, line(k), "\(section).\(key)", "is not a key of \(section)",
                                 fix: "Keys of \(section): \(allowed.sorted().joined(separator: ", "))")
                 }
-                out.append((key, v, line(k)))
+                out.append((key, v))
             }
             return out
         }
@@ -101,14 +101,14 @@ struct Experiment {
         let stem = ((path as NSString).lastPathComponent as NSString).deletingPathExtension
         var e = Experiment(file: path, name: name ?? stem, train: resolve(try scalar(path, "data.train", trainNode.node)),
                            family: "", outputDir: "")
-        for (key, node, _) in data {
+        for (key, node) in data {
             switch key {
             case "test": e.test = resolve(try scalar(path, "data.test", node))
             case "delimiter": e.delimiter = try scalar(path, "data.delimiter", node)
             default: break
             }
         }
-        for (key, node, _) in try entries("split") {
+        for (key, node) in try entries("split") {
             switch key {
             case "test_fraction":
                 guard let v = node.float, v > 0, v < 1 else { throw error(path, line(node), "split.test_fraction", "expected a number between 0 and 1") }
@@ -117,7 +117,7 @@ struct Experiment {
             default: e.splitSeed = try unsigned(path, "split.seed", node)
             }
         }
-        for (key, node, _) in try entries("evaluate") {
+        for (key, node) in try entries("evaluate") {
             switch key {
             case "seed": e.evalSeed = try unsigned(path, "evaluate.seed", node)
             case "threshold":
@@ -131,7 +131,7 @@ struct Experiment {
             }
         }
         e.outputDir = resolve("runs/" + e.name)
-        for (key, node, _) in try entries("output") {
+        for (key, node) in try entries("output") {
             if key == "dir" { e.outputDir = resolve(try scalar(path, "output.dir", node)) }
             else {
                 guard let b = node.bool else { throw error(path, line(node), "output.report", "expected true or false") }
@@ -170,7 +170,7 @@ struct Experiment {
                     throw error(path, line(v), "grid.\(raw)", "expected a non-empty list of values, such as [0.001, 0.01]")
                 }
                 if e.grid.contains(where: { $0.key == key }) { throw error(path, line(k), "grid.\(raw)", "appears twice") }
-                e.grid.append((key, try list.map { try value(path, "grid.\(raw)", $0) }, line(k) ?? 0))
+                e.grid.append((key, try list.map { try value(path, "grid.\(raw)", $0) }))
             }
         }
         return e
@@ -206,16 +206,23 @@ struct Experiment {
         return out
     }
 
-    /// The `persona train FAMILY` arguments for one combination (grid values override model keys).
-    func trainArguments(_ combo: [(key: String, value: Value)], data: String, out: String) -> (args: [String], lines: [String: Int]) {
-        var merged = model.filter { m in !combo.contains { $0.key == m.key } } + combo
-        merged.sort { $0.key < $1.key }
-        var args = ["--data", data, "--delimiter", delimiter]
+    /// The model keys for one combination: the grid's values over the model's, sorted by key.
+    func settings(_ combo: [(key: String, value: Value)]) -> [(key: String, value: Value)] {
+        (model.filter { m in !combo.contains { $0.key == m.key } } + combo).sorted { $0.key < $1.key }
+    }
+
+    /// A flag name as written in the file (`max-depth` -> `max_depth`).
+    static func yamlKey(_ flag: String) -> String { flag.replacingOccurrences(of: "-", with: "_") }
+
+    /// The `persona train FAMILY` arguments for one combination, ending with
+    /// `--out OUT` when given, and the line of each flag's value.
+    func trainArguments(_ combo: [(key: String, value: Value)], data: String, out: String?) -> (args: [String], lines: [String: Int]) {
+        var args = ["--data", data, "--delimiter", delimiter, "--quiet"]
         var lines: [String: Int] = [:]
-        for (key, v) in merged {
+        for (key, v) in settings(combo) {
             lines["--" + key] = v.line
             if v.isFlag { if v.text == "true" { args.append("--" + key) } } else { args += ["--" + key, v.text] }
         }
-        return (args + ["--out", out, "--quiet"], lines)
+        return (args + (out.map { ["--out", $0] } ?? []), lines)
     }
 }

@@ -48,21 +48,17 @@ struct Export: ParsableCommand {
     func run() throws {
         verbosity.apply()
         let loaded = try ModelStore.load(path: model)
-        let output = try AtomicOutput(path: out)
         switch format {
         case .onnx:
             let (data, interface) = try ONNXExport.export(loaded, top: top)
-            data.withUnsafeBytes { output.write($0.bindMemory(to: UInt8.self)) }
-            try output.commit()
+            try AtomicOutput.write(bytes: [UInt8](data), to: out)
             print("wrote \(out) (ONNX, \(data.count) bytes)")
             print("inputs:")
             for i in interface.inputs { print("  \(i.name): \(i.doc)") }
             print("outputs:")
             for o in interface.outputs { print("  \(o.name): \(o.doc)") }
         case .sql:
-            let sql = try SQLExport.export(loaded, table: table!)
-            output.write(sql)
-            try output.commit()
+            try AtomicOutput.write(try SQLExport.export(loaded, table: table!), to: out)
             print("wrote \(out) (SQL, one SELECT over \(table!))")
         }
     }

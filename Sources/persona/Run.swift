@@ -48,12 +48,7 @@ struct Run: ParsableCommand {
         // Every combination's train flags are checked before any work is done.
         for combo in e.combinations {
             let (args, lines) = e.trainArguments(combo, data: e.train, out: e.outputDir + "/model.safetensors")
-            switch e.family {
-            case "kmeans": _ = try parse(TrainKMeans.self, args, e, lines)
-            case "logreg": _ = try parse(TrainLogreg.self, args, e, lines)
-            case "tree": _ = try parse(TrainTree.self, args, e, lines)
-            default: _ = try parse(TrainALS.self, args, e, lines)
-            }
+            _ = try trainCommand(e, args, lines)
         }
         try FileManager.default.createDirectory(atPath: e.outputDir, withIntermediateDirectories: true)
         let dir = e.outputDir
@@ -82,7 +77,7 @@ struct Run: ParsableCommand {
         var chosen = combos[0]
         var ranking: [(combo: Int, score: Double, metric: String)] = []
         if !e.grid.isEmpty {
-            func yamlKey(_ k: String) -> String { k.replacingOccurrences(of: "-", with: "_") }
+            let yamlKey = Experiment.yamlKey
             print("grid: \(combos.count) combination\(combos.count == 1 ? "" : "s") of \(e.grid.map { yamlKey($0.key) }.joined(separator: ", "))")
             for (i, combo) in combos.enumerated() {
                 let (metric, score) = try gridScore(e, combo, train: train, test: testPath, scratch: dir + "/.grid-model.safetensors")
@@ -91,8 +86,8 @@ struct Run: ParsableCommand {
                 print("  \(desc): \(metric) \(formatNumber(score, digits: 5))")
             }
             try? FileManager.default.removeItem(atPath: dir + "/.grid-model.safetensors")
-            let lowerIsBetter = ["log_loss", "rmse"].contains(ranking[0].metric)
-            ranking.sort { a, b in a.score != b.score ? (lowerIsBetter ? a.score < b.score : a.score > b.score) : a.combo < b.combo }
+            // every ranking metric (CV AUC, AUC, R², accuracy, silhouette, NDCG) is higher-better
+            ranking.sort { a, b in a.score != b.score ? a.score > b.score : a.combo < b.combo }
             chosen = combos[ranking[0].combo]
             let w = try CSVWriter(path: dir + "/grid.csv")
             w.row(["rank"] + e.grid.map { yamlKey($0.key) } + [ranking[0].metric])
@@ -112,14 +107,10 @@ struct Run: ParsableCommand {
         let model = try ModelStore.load(path: modelPath)
         let options = evaluationOptions(e)
         let evaluation = try model.evaluate(path: testPath, options: options)
-        let metrics = try AtomicOutput(path: dir + "/metrics.json")
-        metrics.write(try JSONText.encode(evaluation.metrics, pretty: true) + "\n")
-        try metrics.commit()
+        try AtomicOutput.write(try JSONText.encode(evaluation.metrics, pretty: true) + "\n", to: dir + "/metrics.json")
         if e.report {
-            let html = try Report.html(model: model, modelPath: modelPath, dataPath: testPath, evaluation: evaluation, options: options)
-            let out = try AtomicOutput(path: dir + "/report.html")
-            out.write(html)
-            try out.commit()
+            let html = Report.html(model: model, modelPath: modelPath, dataPath: testPath, evaluation: evaluation, options: options)
+            try AtomicOutput.write(html, to: dir + "/report.html")
         }
         try writeResolved(e, chosen: chosen, train: train, test: testPath, args: args, ranking: ranking, to: dir + "/resolved.yaml")
         print("\(e.name): \(e.family) trained on \(train), evaluated on \(testPath)")
@@ -147,33 +138,39 @@ struct Run: ParsableCommand {
             }
             if let hit {
                 let key = String(hit.dropFirst(2))
-                throw Experiment.error(e.file, lines[hit], "model.\(key.replacingOccurrences(of: "-", with: "_"))", message,
+                throw Experiment.error(e.file, lines[hit], "model.\(Experiment.yamlKey(key))", message,
                                        fix: "Keys of model are the flags of `persona train \(e.family)` (see `persona train \(e.family) --help`)")
             }
             throw PersonaError("\(e.file): \(message)")
         }
     }
 
-    func trainModel(_ e: Experiment, _ args: [String], _ lines: [String: Int]) throws {
+    /// The family's `persona train` command, parsed from the experiment's arguments.
+    func trainCommand(_ e: Experiment, _ args: [String], _ lines: [String: Int]) throws -> any ParsableCommand {
         switch e.family {
-        case "kmeans": let c = try parse(TrainKMeans.self, args, e, lines); try c.run()
-        case "logreg": let c = try parse(TrainLogreg.self, args, e, lines); try c.run()
-        case "tree": let c = try parse(TrainTree.self, args, e, lines); try c.run()
-        default: let c = try parse(TrainALS.self, args, e, lines); try c.run()
+        case "kmeans": return try parse(TrainKMeans.self, args, e, lines)
+        case "logreg": return try parse(TrainLogreg.self, args, e, lines)
+        case "tree": return try parse(TrainTree.self, args, e, lines)
+        default: return try parse(TrainALS.self, args, e, lines)
         }
+    }
+
+    func trainModel(_ e: Experiment, _ args: [String], _ lines: [String: Int]) throws {
+        var command = try trainCommand(e, args, lines)
+        try command.run()
     }
 
     /// Cross-validated AUC for logistic regression; the test-part metric otherwise.
     func gridScore(_ e: Experiment, _ combo: [(key: String, value: Experiment.Value)], train: String, test: String,
                    scratch: String) throws -> (String, Double) {
-        var (args, lines) = e.trainArguments(combo, data: train, out: scratch)
         if e.family == "logreg" {
-            args.removeLast(3)       // --out FILE --quiet
-            let c = try parse(CVLogreg.self, args + ["--folds", String(e.folds), "--seed", String(e.evalSeed), "--quiet"], e, lines)
+            let (args, lines) = e.trainArguments(combo, data: train, out: nil)
+            let c = try parse(CVLogreg.self, args + ["--folds", String(e.folds), "--seed", String(e.evalSeed)], e, lines)
             let report = try CrossValidation.logistic(path: train, config: try c.model.config(), selection: c.featureOptions.selection,
-                                                      folds: e.folds, seed: e.evalSeed, delimiter: try c.input.delimiterByte())
+                                                      folds: c.folds, seed: c.seed, delimiter: try c.input.delimiterByte())
             return ("cv_auc", report.summary["auc"]?["mean"]?.double ?? .nan)
         }
+        let (args, lines) = e.trainArguments(combo, data: train, out: scratch)
         try withStandardOutputSilenced { try trainModel(e, args, lines) }
         let model = try ModelStore.load(path: scratch)
         let m = try model.evaluate(path: test, options: evaluationOptions(e)).metrics
@@ -193,9 +190,8 @@ struct Run: ParsableCommand {
             p.hasPrefix(dir + "/") ? String(p.dropFirst(dir.count + 1)) : URL(fileURLWithPath: p).standardizedFileURL.path
         }
         var model: [(Node, Node)] = [(Node("family"), Node(e.family))]
-        let merged = (e.model.filter { m in !chosen.contains { $0.key == m.key } } + chosen).sorted { $0.key < $1.key }
-        for (k, v) in merged {
-            let key = Node(k.replacingOccurrences(of: "-", with: "_"))
+        for (k, v) in e.settings(chosen) {
+            let key = Node(Experiment.yamlKey(k))
             model.append((key, v.isFlag ? Node(v.text, Tag(.bool)) : Node(v.text, Tag(.str), .doubleQuoted)))
         }
         var evaluate: [(Node, Node)] = [(Node("seed"), Node(String(e.evalSeed))), (Node("k"), Node(String(e.k))),
@@ -214,12 +210,10 @@ struct Run: ParsableCommand {
                 + (e.stratify.map { ", stratified by \($0)" } ?? "") + ".\n"
         }
         if !ranking.isEmpty {
-            header += "# Chosen from a grid over \(e.grid.map { $0.key.replacingOccurrences(of: "-", with: "_") }.joined(separator: ", ")) by \(ranking[0].metric) (see grid.csv).\n"
+            header += "# Chosen from a grid over \(e.grid.map { Experiment.yamlKey($0.key) }.joined(separator: ", ")) by \(ranking[0].metric) (see grid.csv).\n"
         }
         header += "# Train command: persona train \(e.family) \((args).joined(separator: " "))\n"
-        let out = try AtomicOutput(path: path)
-        out.write(header + (try Yams.serialize(node: Node(root))))
-        try out.commit()
+        try AtomicOutput.write(header + (try Yams.serialize(node: Node(root))), to: path)
     }
 }
 

@@ -13,14 +13,13 @@ import argparse
 import os
 import re
 import sys
-import tempfile
 
 import numpy as np
 import pandas as pd
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, ".."))
-from common import alternate, measured, median, run_python_peer  # noqa: E402
+from common import alternate, measured, median, run_python_peer, workdir  # noqa: E402
 
 IMPLICIT = r"""
 import json, os, sys, time
@@ -56,8 +55,7 @@ def main():
     ap.add_argument("--repeat", type=int, default=1)
     ap.add_argument("--workdir", default=None)
     a = ap.parse_args()
-    work = a.workdir or tempfile.mkdtemp(prefix="persona-bench-")
-    os.makedirs(work, exist_ok=True)
+    work = workdir(a.workdir)
     data = os.path.join(work, f"implicit-{a.users}x{a.items}x{a.interactions}.csv")
     if not os.path.exists(data):
         rng = np.random.default_rng(0)

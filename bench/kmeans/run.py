@@ -15,12 +15,11 @@ import os
 import re
 import subprocess
 import sys
-import tempfile
 
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, ".."))
-from common import alternate, blobs, measured, median, run_python_peer  # noqa: E402
+from common import alternate, blobs, measured, median, run_python_peer, workdir  # noqa: E402
 
 SKLEARN = r"""
 import json, sys, time
@@ -47,8 +46,7 @@ def main():
     ap.add_argument("--repeat", type=int, default=3, help="runs of each side, alternating; medians are reported")
     a = ap.parse_args()
 
-    work = a.workdir or tempfile.mkdtemp(prefix="persona-bench-")
-    os.makedirs(work, exist_ok=True)
+    work = workdir(a.workdir)
     data, init = blobs(work, a.rows, a.dim, a.k, a.seed)
 
     def run_persona():

@@ -84,8 +84,8 @@ public enum BatchScorer {
         }
         let scoreNames = model.score(FloatMatrix(rows: 1, cols: bound.width), options: settings.options).map(\.name)
         let names = ids.map { header[$0] } + scoreNames
-        let job = Job(model: model, bound: bound, input: input, header: header, ids: ids, names: names,
-                      settings: settings, rankIndex: model.rankingColumn.flatMap { scoreNames.firstIndex(of: $0) })
+        let job = Job(model: model, bound: bound, input: input, header: header, ids: ids, settings: settings,
+                      rankIndex: model.rankingColumn.flatMap { scoreNames.firstIndex(of: $0) }, jsonKeys: JSONLine.keys(names))
 
         let rejectsPath = settings.skipBadRows ? (settings.rejects ?? defaultRejectsPath(for: output)) : nil
         if let rejectsPath, rejectsPath == output || rejectsPath == input {
@@ -100,7 +100,7 @@ public enum BatchScorer {
                 out.write(bytes: w.output.takeBytes())
             }
             rejects?.row(["line", "reason"] + header)
-            let source = try BlockSource(path: input, offset: dataOffset, firstLine: firstLine, delimiter: settings.delimiter)
+            let source = try BlockSource(path: input, offset: dataOffset, firstLine: firstLine)
             var heap = TopRows(capacity: settings.options.top ?? 0)
             var total = 0, rejected = 0
             try Pipeline.run(source: source, job: job) { r in
@@ -120,7 +120,7 @@ public enum BatchScorer {
             if settings.options.top != nil {
                 let w = CSVWriter(memoryDelimiter: settings.delimiter)
                 for row in heap.sortedDescending() {
-                    if settings.format == .csv { w.row(row.map(\.text)) } else { JSONLine.write(row, names: names, to: w.output) }
+                    if settings.format == .csv { w.row(row.map(\.text)) } else { JSONLine.write(row, keys: job.jsonKeys, to: w.output) }
                 }
                 out.write(bytes: w.output.takeBytes())
             }
@@ -158,9 +158,10 @@ public enum BatchScorer {
         let input: String
         let header: [String]
         let ids: [Int]
-        let names: [String]
         let settings: Settings
         let rankIndex: Int?
+        /// JSON Lines: the output columns' keys, escaped once.
+        let jsonKeys: [[UInt8]]
 
         func run(_ block: Block) -> BlockResult {
             var result = BlockResult()
@@ -190,8 +191,7 @@ public enum BatchScorer {
                     guard try reader.next(into: &records[m]) else { done = true; break }
                     let problem: String?
                     if records[m].count != header.count {
-                        let n = records[m].count
-                        problem = "ragged row: \(n) field\(n == 1 ? "" : "s") where the header has \(header.count)"
+                        problem = CSVReader.raggedRow(records[m].count, header: header.count)
                         if !settings.skipBadRows {
                             throw PersonaError.data(file: input, line: records[m].line, problem!,
                                                     fix: "Every row needs one value per header column; quote values that contain the delimiter, or pass --on-error skip to set such rows aside")
@@ -206,8 +206,7 @@ public enum BatchScorer {
                             if !settings.skipBadRows {
                                 throw PersonaError(error.message + " (or pass --on-error skip to set such rows aside)")
                             }
-                            let prefix = "\(input), line \(records[m].line), "
-                            problem = error.message.hasPrefix(prefix) ? String(error.message.dropFirst(prefix.count)) : error.message
+                            problem = error.rowReason ?? error.message
                         }
                     }
                     if let problem {
@@ -243,7 +242,7 @@ public enum BatchScorer {
                     }
                 } else {
                     for r in 0..<m {
-                        JSONLine.write(record: records[r], ids: ids, columns: columns, row: r, names: names, to: out.output)
+                        JSONLine.write(record: records[r], ids: ids, columns: columns, row: r, keys: jsonKeys, to: out.output)
                     }
                 }
                 result.rows += m
@@ -276,8 +275,8 @@ enum Pipeline {
         let previous = BLAS.threads
         BLAS.setThreads(1)
         defer { BLAS.setThreads(previous) }
-        // Running at most `cores` blocks at once keeps results independent of
-        // scheduling; the reader only waits for a free slot.
+        // At most `cores` blocks are scored at once (the concurrent queue may
+        // start more threads than cores); the reader only waits for a free slot.
         let running = DispatchSemaphore(value: cores)
         group.enter()
         Thread.detachNewThread {
@@ -375,7 +374,7 @@ final class BlockSource {
     /// A record longer than this is taken for an unclosed quote.
     static let maxRecordBytes = 64 << 20
 
-    init(path: String, offset: Int, firstLine: Int, delimiter: UInt8) throws {
+    init(path: String, offset: Int, firstLine: Int) throws {
         self.path = path
         guard let f = fopen(path, "rb") else {
             throw PersonaError("\(path): cannot be opened (\(String(cString: strerror(errno))))")
@@ -464,15 +463,26 @@ final class BlockSource {
 /// Formats score rows as JSON Lines: one object per row, ids as strings,
 /// scores as numbers (null when not a number), labels as strings.
 enum JSONLine {
-    static func write(record: CSVRecord, ids: [Int], columns: [ScoreColumn], row r: Int, names: [String], to out: AtomicOutput) {
-        out.writeByte(123)
+    /// Each column's key as it opens its member: `{"id":` for the first, `,"name":` after.
+    static func keys(_ names: [String]) -> [[UInt8]] {
+        names.enumerated().map { k, name in
+            let out = AtomicOutput(memory: ())
+            out.writeByte(k == 0 ? 123 : 44)
+            var s = name
+            s.withUTF8 { string($0, out) }
+            out.writeByte(58)
+            return out.takeBytes()
+        }
+    }
+
+    static func write(record: CSVRecord, ids: [Int], columns: [ScoreColumn], row r: Int, keys: [[UInt8]], to out: AtomicOutput) {
         var k = 0
         for i in ids {
-            key(names[k], first: k == 0, out); k += 1
+            out.write(bytes: keys[k]); k += 1
             record.withField(i) { string($0, out) }
         }
         for c in columns {
-            key(names[k], first: k == 0, out); k += 1
+            out.write(bytes: keys[k]); k += 1
             if let labels = c.labels { var s = labels[r]; s.withUTF8 { string($0, out) } }
             else if c.isInteger { out.write(String(Int(c.values[r]))) }
             else { number(Float(c.values[r]), out) }
@@ -480,21 +490,13 @@ enum JSONLine {
         out.write(bytes: [125, 10])
     }
 
-    static func write(_ fields: [BatchScorer.Field], names: [String], to out: AtomicOutput) {
-        out.writeByte(123)
+    static func write(_ fields: [BatchScorer.Field], keys: [[UInt8]], to out: AtomicOutput) {
         for (k, f) in fields.enumerated() {
-            key(names[k], first: k == 0, out)
+            out.write(bytes: keys[k])
             if f.isNumber { out.write(f.text.isEmpty ? "null" : f.text) }
             else { var s = f.text; s.withUTF8 { string($0, out) } }
         }
         out.write(bytes: [125, 10])
-    }
-
-    @inline(__always) private static func key(_ name: String, first: Bool, _ out: AtomicOutput) {
-        if !first { out.writeByte(44) }
-        var s = name
-        s.withUTF8 { string($0, out) }
-        out.writeByte(58)
     }
 
     private static func number(_ v: Float, _ out: AtomicOutput) {

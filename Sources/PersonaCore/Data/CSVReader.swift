@@ -317,11 +317,14 @@ public final class CSVReader {
     /// Counts a finished record, or stops at a ragged one (unless those are allowed).
     private func accept(_ record: CSVRecord) throws {
         if !header.isEmpty && record.count != header.count && !allowsRaggedRows {
-            throw PersonaError.data(file: path, line: record.line,
-                                    "ragged row: \(record.count) field\(record.count == 1 ? "" : "s") where the header has \(header.count)",
+            throw PersonaError.data(file: path, line: record.line, Self.raggedRow(record.count, header: header.count),
                                     fix: "Every row needs one value per header column; quote values that contain the delimiter")
         }
         recordsRead += 1
+    }
+
+    static func raggedRow(_ fields: Int, header: Int) -> String {
+        "ragged row: \(fields) field\(fields == 1 ? "" : "s") where the header has \(header)"
     }
 
     /// Index of a header column by name.

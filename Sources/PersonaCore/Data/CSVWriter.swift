@@ -75,6 +75,17 @@ public final class AtomicOutput {
         buffer.removeAll(keepingCapacity: true)
     }
 
+    /// Writes a whole file at once, atomically.
+    public static func write(bytes: [UInt8], to path: String) throws {
+        let out = try AtomicOutput(path: path)
+        out.write(bytes: bytes)
+        try out.commit()
+    }
+
+    public static func write(_ text: String, to path: String) throws {
+        try write(bytes: Array(text.utf8), to: path)
+    }
+
     /// Flushes, syncs and renames the temporary file to the destination.
     public func commit() throws {
         guard let h = handle, !done else { return }

@@ -15,6 +15,13 @@ public struct PipelineColumn: Codable, Equatable, Sendable {
     /// Categorical: the value used for missing cells (the most frequent level).
     public var fillValue: String?
 
+    /// Categorical: the one-hot position a missing value takes (the fill
+    /// level's, or the unseen bucket's when there is none).
+    public var fillIndex: Int {
+        let levels = self.levels ?? []
+        return fillValue.flatMap { levels.firstIndex(of: $0.trimmingASCIISpaces()) } ?? levels.count
+    }
+
     enum CodingKeys: String, CodingKey {
         case name, type, median, center, scale, levels
         case missingIndicator = "missing_indicator"
@@ -97,17 +104,12 @@ public struct BoundPipeline: @unchecked Sendable {
                                     fix: "Score a file with the same columns the model was trained on (see `persona inspect MODEL`)")
         }
         indices = pipeline.columns.map { c in header.firstIndex(of: c.name)! }
-        var tables: [ByteCounter] = []
-        var fills: [Int] = []
-        for c in pipeline.columns {
+        levelTables = pipeline.columns.map { c in
             var t = ByteCounter()
             for l in c.levels ?? [] { var l = l; l.withUTF8 { _ = t.add($0) } }
-            let n = c.levels?.count ?? 0
-            fills.append(c.fillValue.flatMap { v in (c.levels ?? []).firstIndex(of: v.trimmingASCIISpaces()) } ?? n)
-            tables.append(t)
+            return t
         }
-        levelTables = tables
-        fillIndex = fills
+        fillIndex = pipeline.columns.map(\.fillIndex)
         isCategorical = pipeline.columns.map { $0.type == .categorical }
         isBoolean = pipeline.columns.map { $0.type == .boolean }
         medians = pipeline.columns.map { $0.median ?? 0 }
@@ -260,7 +262,7 @@ extension FeaturePipeline {
                         var levelIndex: [String: Int] = [:]
                         for (t, l) in levels.enumerated() { levelIndex[l] = t }
                         let codeToLevel = (0..<col.counter.distinct).map { levelIndex[col.counter.value($0)] ?? levels.count }
-                        let fill = c.fillValue.flatMap { levelIndex[$0] } ?? levels.count
+                        let fill = c.fillIndex
                         let codes = col.codes!
                         for i in 0..<n {
                             let code = Int(codes[i])

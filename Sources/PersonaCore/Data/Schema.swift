@@ -64,12 +64,12 @@ enum BooleanWords {
         if n == 0 || n > 5 { return nil }
         var s = ""
         for i in lo..<hi { let b = f[i]; s.unicodeScalars.append(Unicode.Scalar((b >= 65 && b <= 90) ? b | 0x20 : b)) }
-        switch s {
-        case "true", "t", "yes", "y": return true
-        case "false", "f", "no", "n": return false
-        default: return nil
-        }
+        return yes.contains(s) ? true : no.contains(s) ? false : nil
     }
+
+    /// The words read as true and as false (in any case).
+    static let yes = ["true", "t", "yes", "y"]
+    static let no = ["false", "f", "no", "n"]
     static func value(_ s: String) -> Bool? { var s = s; return s.withUTF8 { value($0) } }
 }
 

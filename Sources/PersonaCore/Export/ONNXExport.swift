@@ -16,7 +16,7 @@ public enum ONNXExport {
         switch model {
         case let m as LogisticModel: logistic(m, &g); title = "Persona logistic regression: P(\(m.target) = \(m.positive))"
         case let m as KMeansModel: kmeans(m, &g); title = "Persona k-means segmentation, k = \(m.centres.rows)"
-        case let m as TreeModel: try tree(m, &g); title = "Persona decision tree (\(m.task == .regression ? "regression" : "classification") of \(m.target))"
+        case let m as TreeModel: tree(m, &g); title = "Persona decision tree (\(m.task == .regression ? "regression" : "classification") of \(m.target))"
         case let m as ALSModel:
             guard top >= 1 else { throw PersonaError("--top must be at least 1 (got \(top))") }
             als(m, top: min(top, m.itemIds.count), &g); title = "Persona ALS recommender, \(m.userIds.count) users x \(m.itemIds.count) items"
@@ -31,19 +31,16 @@ public enum ONNXExport {
         return (try g.model(card: model.card, doc: doc), interface)
     }
 
-    static let floatType = Int64(ONNXGraph.Element.float.rawValue)
-    static let doubleType = Int64(ONNXGraph.Element.double.rawValue)
-
     /// Features, then the linear score and the logistic link in double
     /// precision, as Persona computes them.
     static func logistic(_ m: LogisticModel, _ g: inout ONNXGraph) {
-        let x = g.node("Cast", [ONNXPipeline.features(&g, m.card.pipeline)], [ONNXGraph.attr("to", int: doubleType)])
+        let x = g.cast(ONNXPipeline.features(&g, m.card.pipeline), to: .double)
         let w = g.constant("coefficients", doubles: Array(m.coefficients.dropFirst()), shape: [m.coefficients.count - 1, 1])
         let b = g.constant("intercept", doubles: [m.coefficients[0]], shape: [1])
         let p = g.node("Sigmoid", [g.node("Add", [g.node("MatMul", [x, w]), b])])
         let one = g.constant("one", doubles: [1], shape: [1])
         let both = g.node("Concat", [g.node("Sub", [one, p]), p], [ONNXGraph.attr("axis", int: 1)])
-        let probabilities = g.node("Cast", [both], [ONNXGraph.attr("to", int: floatType)])
+        let probabilities = g.cast(both, to: .float)
         let t = g.constant("threshold", doubles: [m.threshold], shape: [1])
         let positive = g.constant("positive", strings: [m.positive], shape: [1])
         let negative = g.constant("negative", strings: [m.negative], shape: [1])
@@ -80,9 +77,9 @@ public enum ONNXExport {
     /// missing); each categorical split becomes a 0/1 "in the left set" feature
     /// (NaN when missing), so every node is a `<=` test whose missing values
     /// follow the direction the split learned.
-    static func tree(_ m: TreeModel, _ g: inout ONNXGraph) throws {
+    static func tree(_ m: TreeModel, _ g: inout ONNXGraph) {
         let pipeline = m.card.pipeline
-        let raw = ONNXPipeline.build(&g, pipeline, raw: true).map { $0[0] }
+        let raw = ONNXPipeline.rawValues(&g, pipeline)
         let t = m.tree
         // The ensemble's input: numeric columns as they are, then for each
         // categorical column a block with one membership column per split on it.
@@ -106,10 +103,10 @@ public enum ONNXExport {
             let bins = (c.levels?.count ?? 0) + 1
             // bin (1...bins) one-hot, times a bins x splits 0/1 matrix
             let range = g.constant(c.name + "_bins", floats: (1...bins).map(Float.init), shape: [1, bins])
-            let hot = g.node("Cast", [g.node("Equal", [raw[f], range])], [ONNXGraph.attr("to", int: floatType)])
+            let hot = g.cast(g.node("Equal", [raw[f], range]), to: .float)
             var matrix = [Float](repeating: 0, count: bins * nodes.count)
             for (j, n) in nodes.enumerated() {
-                for b in 1...bins where (t.leftCategories[n][b >> 6] >> UInt64(b & 63)) & 1 == 1 { matrix[(b - 1) * nodes.count + j] = 1 }
+                for b in 1...bins where t.binGoesLeft(n, b) { matrix[(b - 1) * nodes.count + j] = 1 }
             }
             let sets = g.constant(c.name + "_split_sets", floats: matrix, shape: [bins, nodes.count])
             let member = g.node("MatMul", [hot, sets])

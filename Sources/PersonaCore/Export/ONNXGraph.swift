@@ -47,6 +47,11 @@ struct ONNXGraph {
         graph.input.append(Self.valueInfo(name, type, shape, doc: doc))
     }
 
+    /// `value` converted to another element type.
+    mutating func cast(_ value: String, to type: Element) -> String {
+        node("Cast", [value], [Self.attr("to", int: Int64(type.rawValue))])
+    }
+
     /// Makes `value` a graph output under `name`.
     mutating func output(_ value: String, as name: String, _ type: Element, _ shape: [Int?], doc: String) {
         if value != name { node("Identity", [value], out: name) }
@@ -172,7 +177,7 @@ enum ONNXPipeline {
 
     static let booleanSpellings: [(String, Float)] = {
         var out: [(String, Float)] = []
-        for (word, v) in [("true", Float(1)), ("t", 1), ("yes", 1), ("y", 1), ("false", 0), ("f", 0), ("no", 0), ("n", 0)] {
+        for (word, v) in BooleanWords.yes.map({ ($0, Float(1)) }) + BooleanWords.no.map({ ($0, Float(0)) }) {
             for s in [word, word.uppercased(), word.prefix(1).uppercased() + word.dropFirst()] where !out.contains(where: { $0.0 == s }) {
                 out.append((s, v))
             }
@@ -180,70 +185,62 @@ enum ONNXPipeline {
         return out + [("1", 1), ("0", 0), ("1.0", 1), ("0.0", 0)]
     }()
 
-    /// Declares the inputs and returns the feature matrix [N, width] (float).
-    /// `raw` gives the tree's view: numbers unimputed and unscaled (NaN when
-    /// missing) and, per categorical column, its bin (level index + 1, the
-    /// unseen bucket last, NaN when missing) instead of one-hot columns.
-    /// Returns each column's blocks (in raw mode, the value comes first).
-    static func build(_ g: inout ONNXGraph, _ pipeline: FeaturePipeline, raw: Bool) -> [[String]] {
-        var all: [[String]] = []
+    /// Declares a numeric or yes/no column's input and returns its value as
+    /// float [N,1]: NaN when missing, yes/no spellings as 1/0.
+    static func number(_ g: inout ONNXGraph, _ c: PipelineColumn) -> String {
+        if c.type != .boolean {
+            g.input(c.name, .float, [nil, 1], doc: inputDoc(c))
+            return c.name
+        }
+        g.input(c.name, .string, [nil, 1], doc: inputDoc(c))
+        let words = booleanSpellings
+        return g.node("LabelEncoder", [c.name], domain: ONNXGraph.mlDomain, [
+            ONNXGraph.attr("keys_strings", strings: words.map(\.0)), ONNXGraph.attr("values_floats", floats: words.map(\.1)),
+            ONNXGraph.attr("default_float", float: .nan)])
+    }
+
+    /// The tree's view of the inputs, one float [N,1] value per column:
+    /// numbers unimputed and unscaled (NaN when missing) and, for a category,
+    /// its bin (level index + 1, the unseen bucket last, NaN when missing).
+    static func rawValues(_ g: inout ONNXGraph, _ pipeline: FeaturePipeline) -> [String] {
+        pipeline.columns.map { c in
+            guard c.type == .categorical else { return number(&g, c) }
+            g.input(c.name, .string, [nil, 1], doc: inputDoc(c))
+            let levels = c.levels ?? []
+            let values = (0..<levels.count).map { Float($0 + 1) } + missingSpellings.map { _ in Float.nan }
+            return g.node("LabelEncoder", [c.name], domain: ONNXGraph.mlDomain, [
+                ONNXGraph.attr("keys_strings", strings: levels + missingSpellings), ONNXGraph.attr("values_floats", floats: values),
+                ONNXGraph.attr("default_float", float: Float(levels.count + 1))])
+        }
+    }
+
+    /// Declares the inputs and returns the encoded features [N, width] (float),
+    /// as `BoundPipeline.encode` makes them: imputed and scaled numbers with
+    /// their missing indicators, one-hot categories with the unseen bucket.
+    static func features(_ g: inout ONNXGraph, _ pipeline: FeaturePipeline) -> String {
+        var blocks: [String] = []
         for c in pipeline.columns {
-            var blocks: [String] = []
-            defer { all.append(blocks) }
-            switch c.type {
-            case .categorical:
+            if c.type == .categorical {
                 g.input(c.name, .string, [nil, 1], doc: inputDoc(c))
                 let levels = c.levels ?? []
                 let n = levels.count
-                if raw {
-                    let keys = levels + missingSpellings
-                    let values = (0..<n).map { Float($0 + 1) } + missingSpellings.map { _ in Float.nan }
-                    blocks.append(g.node("LabelEncoder", [c.name], domain: ONNXGraph.mlDomain, [
-                        ONNXGraph.attr("keys_strings", strings: keys), ONNXGraph.attr("values_floats", floats: values),
-                        ONNXGraph.attr("default_float", float: Float(n + 1))]))
-                } else {
-                    let fill = c.fillValue.flatMap { levels.firstIndex(of: $0) } ?? n
-                    let keys = levels + missingSpellings
-                    let values = (0..<n).map(Int64.init) + missingSpellings.map { _ in Int64(fill) }
-                    let index = g.node("LabelEncoder", [c.name], domain: ONNXGraph.mlDomain, [
-                        ONNXGraph.attr("keys_strings", strings: keys), ONNXGraph.attr("values_int64s", ints: values),
-                        ONNXGraph.attr("default_int64", int: Int64(n))])
-                    let range = g.constant(c.name + "_levels", int64s: (0...n).map(Int64.init), shape: [1, n + 1])
-                    let hot = g.node("Equal", [index, range])
-                    blocks.append(g.node("Cast", [hot], [ONNXGraph.attr("to", int: Int64(ONNXGraph.Element.float.rawValue))]))
-                }
-            default:
-                let value: String
-                if c.type == .boolean {
-                    g.input(c.name, .string, [nil, 1], doc: inputDoc(c))
-                    let words = booleanSpellings
-                    value = g.node("LabelEncoder", [c.name], domain: ONNXGraph.mlDomain, [
-                        ONNXGraph.attr("keys_strings", strings: words.map(\.0)), ONNXGraph.attr("values_floats", floats: words.map(\.1)),
-                        ONNXGraph.attr("default_float", float: .nan)])
-                } else {
-                    g.input(c.name, .float, [nil, 1], doc: inputDoc(c))
-                    value = c.name
-                }
-                let missing = g.node("IsNaN", [value])
-                if raw {
-                    blocks.append(value)
-                } else {
-                    let median = g.constant(c.name + "_median", floats: [Float(c.median ?? 0)], shape: [1])
-                    let filled = g.node("Where", [missing, median, value])
-                    let center = g.constant(c.name + "_center", floats: [Float(c.center)], shape: [1])
-                    let scale = g.constant(c.name + "_scale", floats: [Float(c.scale)], shape: [1])
-                    blocks.append(g.node("Div", [g.node("Sub", [filled, center]), scale]))
-                }
-                if c.missingIndicator {
-                    blocks.append(g.node("Cast", [missing], [ONNXGraph.attr("to", int: Int64(ONNXGraph.Element.float.rawValue))]))
-                }
+                let index = g.node("LabelEncoder", [c.name], domain: ONNXGraph.mlDomain, [
+                    ONNXGraph.attr("keys_strings", strings: levels + missingSpellings),
+                    ONNXGraph.attr("values_int64s", ints: (0..<n).map(Int64.init) + missingSpellings.map { _ in Int64(c.fillIndex) }),
+                    ONNXGraph.attr("default_int64", int: Int64(n))])
+                let range = g.constant(c.name + "_levels", int64s: (0...n).map(Int64.init), shape: [1, n + 1])
+                blocks.append(g.cast(g.node("Equal", [index, range]), to: .float))
+                continue
             }
+            let value = number(&g, c)
+            let missing = g.node("IsNaN", [value])
+            let median = g.constant(c.name + "_median", floats: [Float(c.median ?? 0)], shape: [1])
+            let filled = g.node("Where", [missing, median, value])
+            let center = g.constant(c.name + "_center", floats: [Float(c.center)], shape: [1])
+            let scale = g.constant(c.name + "_scale", floats: [Float(c.scale)], shape: [1])
+            blocks.append(g.node("Div", [g.node("Sub", [filled, center]), scale]))
+            if c.missingIndicator { blocks.append(g.cast(missing, to: .float)) }
         }
-        return all
-    }
-
-    static func features(_ g: inout ONNXGraph, _ pipeline: FeaturePipeline) -> String {
-        let blocks = build(&g, pipeline, raw: false).flatMap { $0 }
         return g.node("Concat", blocks, [ONNXGraph.attr("axis", int: 1)])
     }
 }

@@ -29,18 +29,16 @@ public enum SQLExport {
 
     /// A boolean column as 1, 0 or NULL.
     static func boolean(_ column: String) -> String {
-        let yes = ["true", "t", "yes", "y", "1", "1.0"].map(literal).joined(separator: ", ")
-        let no = ["false", "f", "no", "n", "0", "0.0"].map(literal).joined(separator: ", ")
+        let yes = (BooleanWords.yes + ["1", "1.0"]).map(literal).joined(separator: ", ")
+        let no = (BooleanWords.no + ["0", "0.0"]).map(literal).joined(separator: ", ")
         let v = "LOWER(\(text(column)))"
         return "(CASE WHEN \(v) IN (\(yes)) THEN 1 WHEN \(v) IN (\(no)) THEN 0 END)"
     }
 
     static func header(_ title: String, _ model: any PersonaModel, table: String) -> String {
-        var lines = ["-- \(title)", "-- Exported by persona \(PersonaVersion.tool) from a \(model.card.kind) model trained \(model.card.created).",
-                     "-- Reads the raw columns of \(identifier(table)); NULL means missing.",
-                     "-- Columns used: " + model.card.pipeline.columns.map(\.name).joined(separator: ", ")]
-        lines.append("")
-        return lines.joined(separator: "\n")
+        ["-- \(title)", "-- Exported by persona \(PersonaVersion.tool) from a \(model.card.kind) model trained \(model.card.created).",
+         "-- Reads the raw columns of \(identifier(table)); NULL means missing.",
+         "-- Columns used: " + model.card.pipeline.columns.map(\.name).joined(separator: ", "), ""].joined(separator: "\n")
     }
 
     static func logistic(_ m: LogisticModel, table: String) -> String {
@@ -52,7 +50,7 @@ public enum SQLExport {
                 let levels = c.levels ?? []
                 let weights = Array(m.coefficients[k..<(k + levels.count + 1)])
                 k += levels.count + 1
-                let fill = c.fillValue.flatMap { levels.firstIndex(of: $0) } ?? levels.count
+                let fill = c.fillIndex
                 var e = "CASE WHEN \(missingText(c.name)) THEN \(number(weights[fill]))"
                 for (i, l) in levels.enumerated() { e += " WHEN \(text(c.name)) = \(literal(l)) THEN \(number(weights[i]))" }
                 e += " ELSE \(number(weights[levels.count])) END"
@@ -93,19 +91,13 @@ public enum SQLExport {
             let missing = t.missingLeft[n] ? l : r
             if c.type == .categorical {
                 let levels = c.levels ?? []
-                let bins = levels.count + 1
-                func inLeft(_ b: Int) -> Bool { (t.leftCategories[n][b >> 6] >> UInt64(b & 63)) & 1 == 1 }
-                let leftLevels = levels.indices.filter { inLeft($0 + 1) }.map { literal(levels[$0]) }
-                let rightLevels = levels.indices.filter { !inLeft($0 + 1) }.map { literal(levels[$0]) }
-                // unseen values take the last bin; test the side that holds it with ELSE
-                let unseenLeft = inLeft(bins)
-                let test = unseenLeft ? "\(text(c.name)) IN (\(rightLevels.joined(separator: ", ")))"
-                                      : "\(text(c.name)) IN (\(leftLevels.joined(separator: ", ")))"
-                let (then, otherwise) = unseenLeft ? (r, l) : (l, r)
-                if (unseenLeft ? rightLevels : leftLevels).isEmpty {
-                    return "CASE WHEN \(missingText(c.name)) THEN \(missing)\n\(next)ELSE \(otherwise) END"
-                }
-                return "CASE WHEN \(missingText(c.name)) THEN \(missing)\n\(next)WHEN \(test) THEN \(then)\n\(next)ELSE \(otherwise) END"
+                let leftLevels = levels.indices.filter { t.binGoesLeft(n, $0 + 1) }.map { literal(levels[$0]) }
+                let rightLevels = levels.indices.filter { !t.binGoesLeft(n, $0 + 1) }.map { literal(levels[$0]) }
+                // unseen values take the last bin: list the other side's levels and send the rest with ELSE
+                let (listed, then, otherwise) = t.binGoesLeft(n, levels.count + 1) ? (rightLevels, r, l) : (leftLevels, l, r)
+                var e = "CASE WHEN \(missingText(c.name)) THEN \(missing)"
+                if !listed.isEmpty { e += "\n\(next)WHEN \(text(c.name)) IN (\(listed.joined(separator: ", "))) THEN \(then)" }
+                return e + "\n\(next)ELSE \(otherwise) END"
             }
             let v = c.type == .boolean ? boolean(c.name) : identifier(c.name)
             return "CASE WHEN \(v) IS NULL THEN \(missing)\n\(next)WHEN \(v) <= \(number(t.threshold[n])) THEN \(l)\n\(next)ELSE \(r) END"

@@ -4,6 +4,19 @@ public enum ClusteringMetrics {
     /// Mean silhouette over the rows given (a seeded sample of at most `sample` rows).
     /// A point alone in its cluster scores 0. Returns nil with fewer than 2 clusters.
     public static func silhouette(_ x: FloatMatrix, labels: [Int32], sample: Int, seed: UInt64) -> (score: Double?, rows: Int) {
+        let (rows, values) = silhouettes(x, labels: labels, sample: sample, seed: seed)
+        guard let values else { return (nil, rows.count) }
+        // summed block by block, in block order, as the values were computed
+        let total = Parallel.blocks(values.count, minBlock: 256, maxBlocks: 64)
+            .map { range in range.reduce(0.0) { $0 + values[$1] } }.reduce(0, +)
+        return (total / Double(values.count), rows.count)
+    }
+
+    /// Each sampled row's silhouette (b - a) / max(a, b), with a its mean
+    /// distance to its own cluster and b to the nearest other: the rows sampled
+    /// (at most `sample`, seeded, in order) and their values (nil with fewer
+    /// than 2 clusters among them, or as many clusters as rows).
+    static func silhouettes(_ x: FloatMatrix, labels: [Int32], sample: Int, seed: UInt64) -> (rows: [Int], values: [Double]?) {
         let n = x.rows, d = x.cols
         var idx = Array(0..<n)
         if n > sample {
@@ -13,7 +26,7 @@ public enum ClusteringMetrics {
         }
         let s = idx.count
         let present = Array(Set(idx.map { labels[$0] })).sorted()
-        if present.count < 2 || present.count >= s { return (nil, s) }
+        if present.count < 2 || present.count >= s { return (idx, nil) }
         let slot = Dictionary(uniqueKeysWithValues: present.enumerated().map { ($1, $0) })
         let lab = idx.map { slot[labels[$0]]! }
         let kk = present.count
@@ -24,7 +37,7 @@ public enum ClusteringMetrics {
         var norms = [Double](repeating: 0, count: s)
         for r in 0..<s { var t = 0.0; for j in 0..<d { t += sub[r, j] * sub[r, j] }; norms[r] = t }
         let blocks = Parallel.blocks(s, minBlock: 256, maxBlocks: 64)
-        let partial: [Double] = Parallel.map(blocks.count) { b in
+        let parts: [[Double]] = Parallel.map(blocks.count) { b in
             let range = blocks[b]
             var dots = [Double](repeating: 0, count: range.count * s)
             sub.storage.withUnsafeBufferPointer { p in
@@ -33,7 +46,7 @@ public enum ClusteringMetrics {
                                  p.baseAddress!, d, 0, dp.baseAddress!, s)
                 }
             }
-            var total = 0.0
+            var values: [Double] = []
             var sums = [Double](repeating: 0, count: kk)
             for (r, i) in range.enumerated() {
                 for c in 0..<kk { sums[c] = 0 }
@@ -42,16 +55,16 @@ public enum ClusteringMetrics {
                     sums[lab[t]] += sq > 0 ? sq.squareRoot() : 0
                 }
                 let own = lab[i]
-                if clusterSize[own] <= 1 { continue }
+                if clusterSize[own] <= 1 { values.append(0); continue }
                 let a = sums[own] / Double(clusterSize[own] - 1)
                 var bmin = Double.infinity
                 for c in 0..<kk where c != own && clusterSize[c] > 0 { bmin = min(bmin, sums[c] / Double(clusterSize[c])) }
                 let m = max(a, bmin)
-                total += m > 0 ? (bmin - a) / m : 0
+                values.append(m > 0 ? (bmin - a) / m : 0)
             }
-            return total
+            return values
         }
-        return (partial.reduce(0, +) / Double(s), s)
+        return (idx, parts.flatMap { $0 })
     }
 
     /// Centroids of the labelled rows (not the model's centres), for the two indices below.

@@ -37,30 +37,23 @@ public enum RankingMetrics {
 enum RankingEvaluation {
     struct Report { var json: JSONValue; var text: String }
 
-    static func run(model: ALSModel, test: Interactions, k: Int) -> Report {
+    /// The held-out items of each test user the model knows (items the model
+    /// never saw count as relevant too, as misses), and how many test users it does not know.
+    static func heldOut(model: ALSModel, test: Interactions) -> (users: [Int], relevant: [Set<Int>], unknown: Int) {
         let userIndex = model.userIndex, itemIndex = model.itemIndex
-        var users: [Int] = [], relevant: [Set<Int>] = []
-        var unknownUsers = 0
-        var squared = 0.0, absolute = 0.0, baseSquared = 0.0, baseAbsolute = 0.0, pairs = 0
-        let globalMean = model.seen.values.isEmpty ? 0 : model.seen.values.reduce(0.0) { $0 + Double($1) } / Double(model.seen.values.count)
+        var users: [Int] = [], relevant: [Set<Int>] = [], unknown = 0
         for tu in 0..<test.userIds.count {
-            guard let u = userIndex[test.userIds[tu]] else { unknownUsers += 1; continue }
+            guard let u = userIndex[test.userIds[tu]] else { unknown += 1; continue }
             var rel = Set<Int>()
-            for t in test.byUser.range(tu) {
-                let itemId = test.itemIds[Int(test.byUser.indices[t])]
-                // Items the model never saw can't be recommended; they still count as relevant (misses).
-                rel.insert(itemIndex[itemId] ?? -1 - t)
-                if !model.implicit, let i = itemIndex[itemId] {
-                    var p = 0.0
-                    for j in 0..<model.userFactors.cols { p += Double(model.userFactors[u, j]) * Double(model.itemFactors[i, j]) }
-                    let e = p - Double(test.byUser.values[t]), b = globalMean - Double(test.byUser.values[t])
-                    squared += e * e; absolute += abs(e); baseSquared += b * b; baseAbsolute += abs(b); pairs += 1
-                }
-            }
+            for t in test.byUser.range(tu) { rel.insert(itemIndex[test.itemIds[Int(test.byUser.indices[t])]] ?? -1 - t) }
             users.append(u); relevant.append(rel)
         }
-        var ours = RankingMetrics.Scores(), popular = RankingMetrics.Scores()
-        var recommended = Set<Int>(), popularRecommended = Set<Int>()
+        return (users, relevant, unknown)
+    }
+
+    /// Calls `body` for each user with the model's top `n` items and the most
+    /// popular `n`, both without the user's seen items, in blocks of 512 users.
+    static func forEachList(model: ALSModel, users: [Int], n: Int, _ body: (_ index: Int, _ ours: [Int], _ popular: [Int]) -> Void) {
         let block = 512
         var start = 0
         while start < users.count {
@@ -68,16 +61,37 @@ enum RankingEvaluation {
             var f = FloatMatrix(rows: ids.count, cols: model.userFactors.cols)
             for (r, u) in ids.enumerated() { for j in 0..<f.cols { f[r, j] = model.userFactors[u, j] } }
             let excludes = ids.map { model.seenItems($0) }
-            let lists = model.topItems(f, exclude: excludes, n: k)
-            for (r, list) in lists.enumerated() {
-                let items = list.map(\.0)
-                recommended.formUnion(items)
-                RankingMetrics.add(&ours, list: items, relevant: relevant[start + r], k: k)
-                let pop = model.popularItems(k, excluding: excludes[r]).map(\.0)
-                popularRecommended.formUnion(pop)
-                RankingMetrics.add(&popular, list: pop, relevant: relevant[start + r], k: k)
+            for (r, list) in model.topItems(f, exclude: excludes, n: n).enumerated() {
+                body(start + r, list.map(\.0), model.popularItems(n, excluding: excludes[r]).map(\.0))
             }
             start += block
+        }
+    }
+
+    static func run(model: ALSModel, test: Interactions, k: Int) -> Report {
+        let (users, relevant, unknownUsers) = heldOut(model: model, test: test)
+        var squared = 0.0, absolute = 0.0, baseSquared = 0.0, baseAbsolute = 0.0, pairs = 0
+        if !model.implicit {
+            let userIndex = model.userIndex, itemIndex = model.itemIndex
+            let globalMean = model.seen.values.isEmpty ? 0 : model.seen.values.reduce(0.0) { $0 + Double($1) } / Double(model.seen.values.count)
+            for tu in 0..<test.userIds.count {
+                guard let u = userIndex[test.userIds[tu]] else { continue }
+                for t in test.byUser.range(tu) {
+                    guard let i = itemIndex[test.itemIds[Int(test.byUser.indices[t])]] else { continue }
+                    var p = 0.0
+                    for j in 0..<model.userFactors.cols { p += Double(model.userFactors[u, j]) * Double(model.itemFactors[i, j]) }
+                    let e = p - Double(test.byUser.values[t]), b = globalMean - Double(test.byUser.values[t])
+                    squared += e * e; absolute += abs(e); baseSquared += b * b; baseAbsolute += abs(b); pairs += 1
+                }
+            }
+        }
+        var ours = RankingMetrics.Scores(), popular = RankingMetrics.Scores()
+        var recommended = Set<Int>(), popularRecommended = Set<Int>()
+        forEachList(model: model, users: users, n: k) { i, items, pop in
+            recommended.formUnion(items)
+            RankingMetrics.add(&ours, list: items, relevant: relevant[i], k: k)
+            popularRecommended.formUnion(pop)
+            RankingMetrics.add(&popular, list: pop, relevant: relevant[i], k: k)
         }
         ours = RankingMetrics.mean(ours); popular = RankingMetrics.mean(popular)
         let items = Double(max(1, model.itemIds.count))

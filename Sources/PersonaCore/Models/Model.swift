@@ -67,7 +67,22 @@ public struct EvaluationOptions: Sendable {
 public struct Evaluation {
     public var metrics: JSONValue
     public var text: String
+    /// The rows the metrics were computed on, kept for the HTML report so it
+    /// does not read the data file again.
+    var rows: EvaluatedRows? = nil
     public init(metrics: JSONValue, text: String) { self.metrics = metrics; self.text = text }
+}
+
+/// What each family's evaluation computed, by family.
+enum EvaluatedRows {
+    /// Logistic regression: positive-class probabilities and the actual classes.
+    case binary(p: [Double], y: [Bool])
+    /// Trees: each row's leaf and its target text.
+    case leaves([Int], labels: [String?])
+    /// k-means: the encoded rows.
+    case encoded(FloatMatrix)
+    /// ALS: the held-out interactions.
+    case interactions(Interactions)
 }
 
 /// The model families this release knows, by kind.

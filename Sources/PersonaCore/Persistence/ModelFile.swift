@@ -86,9 +86,7 @@ public enum ModelFile {
     /// Writes atomically: a temporary file beside the target, then a rename.
     public static func write(card: ModelCard, tensors: [String: Tensor], to path: String) throws {
         let bytes = try encode(card: card, tensors: tensors)
-        let out = try AtomicOutput(path: path)
-        out.write(bytes: bytes)
-        try out.commit()
+        try AtomicOutput.write(bytes: bytes, to: path)
     }
 
     public static func read(path: String) throws -> (card: ModelCard, tensors: [String: Tensor]) {

@@ -9,17 +9,17 @@ func reportSample(_ n: Int, _ size: Int, seed: UInt64) -> [Int] {
     return Array(idx.prefix(size)).sorted()
 }
 
-func rows(_ x: FloatMatrix, _ idx: [Int]) -> FloatMatrix {
-    var out = FloatMatrix(rows: idx.count, cols: x.cols)
-    for (r, i) in idx.enumerated() { for j in 0..<x.cols { out.storage[r * x.cols + j] = x.storage[i * x.cols + j] } }
-    return out
+private extension FloatMatrix {
+    /// A matrix of the given rows, in that order.
+    func selecting(rows idx: [Int]) -> FloatMatrix {
+        var out = FloatMatrix(rows: idx.count, cols: cols)
+        for (r, i) in idx.enumerated() { for j in 0..<cols { out.storage[r * cols + j] = storage[i * cols + j] } }
+        return out
+    }
 }
 
 enum TreeReport {
-    static func figures(_ m: TreeModel, dataPath: String, options: EvaluationOptions) throws -> [Report.Figure] {
-        let (x, kept) = try m.card.pipeline.transform(path: dataPath, delimiter: options.delimiter, keep: [m.target], raw: true)
-        let labels: [String?] = kept[0].map(BinaryTarget.label)
-        let l = m.leaves(x)
+    static func figures(_ m: TreeModel, leaves l: [Int], labels: [String?], options: EvaluationOptions) -> [Report.Figure] {
         var figs: [Report.Figure] = []
         if m.task == .regression {
             let sample = reportSample(l.count, 2000, seed: options.seed)
@@ -116,10 +116,9 @@ enum TreeReport {
 }
 
 enum KMeansReport {
-    static func figures(_ m: KMeansModel, dataPath: String, options: EvaluationOptions) throws -> [Report.Figure] {
-        let x = try m.card.pipeline.transform(path: dataPath, delimiter: options.delimiter).matrix
+    static func figures(_ m: KMeansModel, x: FloatMatrix, options: EvaluationOptions) -> [Report.Figure] {
         let idx = reportSample(x.rows, 3000, seed: options.seed)
-        let sample = rows(x, idx)
+        let sample = x.selecting(rows: idx)
         let labels = m.assign(sample).segments
         let k = m.centres.rows
         let names = m.segmentNames.enumerated().map { $1 ?? "segment \($0)" }
@@ -140,10 +139,9 @@ enum KMeansReport {
         figs.append(Report.Figure(id: "elbow", caption: "Inertia falls as k grows; past the bend extra segments split real groups less than they split noise.", svg: elbowPlot.render()))
 
         // silhouette plot on a smaller sample
-        let sIdx = reportSample(sample.rows, 1200, seed: options.seed &+ 1)
-        let sx = rows(sample, sIdx)
+        let (sIdx, silValues) = ClusteringMetrics.silhouettes(sample, labels: labels, sample: 1200, seed: options.seed)
         let sl = sIdx.map { labels[$0] }
-        let sil = silhouettes(sx, sl, k: k)
+        let sil = silValues ?? sl.map { _ in 0 }
         var silPlot = SVG.Plot(title: "Silhouette of each customer, by segment", xLabel: "silhouette coefficient (-1 to 1; higher = better placed)",
                                yLabel: "")
         var y = 0.0
@@ -162,7 +160,7 @@ enum KMeansReport {
         silPlot.yRange = 0...max(1, y)
         silPlot.yTickLabels = yLabels
         silPlot.legendAtBottomRight = true
-        figs.append(Report.Figure(id: "silhouette", caption: "For \(sx.rows) sampled customers: how much closer each is to its own segment than to the next one. Wide, positive shapes are well separated segments.", svg: silPlot.render()))
+        figs.append(Report.Figure(id: "silhouette", caption: "For \(sIdx.count) sampled customers: how much closer each is to its own segment than to the next one. Wide, positive shapes are well separated segments.", svg: silPlot.render()))
 
         // 2-D projection on the first two principal components
         let (axes, explained) = principalAxes(sample)
@@ -204,51 +202,23 @@ enum KMeansReport {
 
     static func shortName(_ s: String) -> String { s.count <= 26 ? s : String(s.prefix(25)) + "…" }
 
-    /// Per-row silhouette: (b - a) / max(a, b) with a the mean distance to the own segment, b to the nearest other.
-    static func silhouettes(_ x: FloatMatrix, _ labels: [Int32], k: Int) -> [Double] {
-        let n = x.rows, d = x.cols
-        var counts = [Int](repeating: 0, count: k)
-        for l in labels { counts[Int(l)] += 1 }
-        return x.storage.withUnsafeBufferPointer { p -> [Double] in
-            (0..<n).map { i in
-                var sums = [Double](repeating: 0, count: k)
-                for j in 0..<n where j != i {
-                    var s = 0.0
-                    for t in 0..<d { let v = Double(p[i * d + t]) - Double(p[j * d + t]); s += v * v }
-                    sums[Int(labels[j])] += s.squareRoot()
-                }
-                let own = Int(labels[i])
-                if counts[own] <= 1 { return 0 }
-                let a = sums[own] / Double(counts[own] - 1)
-                var b = Double.infinity
-                for c in 0..<k where c != own && counts[c] > 0 { b = min(b, sums[c] / Double(counts[c])) }
-                return b.isFinite && max(a, b) > 0 ? (b - a) / max(a, b) : 0
-            }
-        }
-    }
-
-    /// The two leading eigenvectors of the sample covariance (LAPACK syev) and their shares of the variance.
+    /// The two leading eigenvectors of the sample covariance (SYRK, then LAPACK syev) and their shares of the variance.
     static func principalAxes(_ x: FloatMatrix) -> (([Double], [Double]), (Double, Double)) {
         let n = x.rows, d = x.cols
         var mean = [Double](repeating: 0, count: d)
         for r in 0..<n { for j in 0..<d { mean[j] += Double(x.storage[r * d + j]) } }
         for j in 0..<d { mean[j] /= Double(max(1, n)) }
-        var cov = [Double](repeating: 0, count: d * d)
-        for r in 0..<n {
-            for a in 0..<d {
-                let va = Double(x.storage[r * d + a]) - mean[a]
-                if va == 0 { continue }
-                for b in a..<d { cov[a * d + b] += va * (Double(x.storage[r * d + b]) - mean[b]) }
-            }
-        }
-        for a in 0..<d { for b in a..<d { cov[a * d + b] /= Double(max(1, n - 1)); cov[b * d + a] = cov[a * d + b] } }
+        var centred = DoubleMatrix(rows: n, cols: d)
+        for r in 0..<n { for j in 0..<d { centred.storage[r * d + j] = Double(x.storage[r * d + j]) - mean[j] } }
+        var cov = DoubleMatrix(rows: d, cols: d)
+        BLAS.syrk(centred, into: &cov, alpha: 1 / Double(max(1, n - 1)))
         var w = [Double](repeating: 0, count: d)
-        let info = cov.withUnsafeMutableBufferPointer { c in w.withUnsafeMutableBufferPointer { Double._syev(d, c.baseAddress!, $0.baseAddress!) } }
+        let info = cov.storage.withUnsafeMutableBufferPointer { c in w.withUnsafeMutableBufferPointer { Double._syev(d, c.baseAddress!, $0.baseAddress!) } }
         guard info == 0, d >= 2 else {
             return (([Double](repeating: 0, count: d), [Double](repeating: 0, count: d)), (0, 0))
         }
         // eigenvalues ascending; row-major eigenvectors are the columns
-        let first = (0..<d).map { cov[$0 * d + d - 1] }, second = (0..<d).map { cov[$0 * d + d - 2] }
+        let first = (0..<d).map { cov.storage[$0 * d + d - 1] }, second = (0..<d).map { cov.storage[$0 * d + d - 2] }
         let total = max(1e-12, w.reduce(0, +))
         return ((first, second), (w[d - 1] / total, w[d - 2] / total))
     }
@@ -277,17 +247,8 @@ enum KMeansReport {
 }
 
 enum ALSReport {
-    static func figures(_ m: ALSModel, dataPath: String, options: EvaluationOptions) throws -> [Report.Figure] {
-        let test = try Interactions.read(path: dataPath, user: m.config.user, item: m.config.item, rating: m.config.rating,
-                                         duplicates: .last, delimiter: options.delimiter)
-        let userIndex = m.userIndex, itemIndex = m.itemIndex
-        var users: [Int] = [], relevant: [Set<Int>] = []
-        for tu in 0..<test.userIds.count {
-            guard let u = userIndex[test.userIds[tu]] else { continue }
-            var rel = Set<Int>()
-            for t in test.byUser.range(tu) { rel.insert(itemIndex[test.itemIds[Int(test.byUser.indices[t])]] ?? -1 - t) }
-            users.append(u); relevant.append(rel)
-        }
+    static func figures(_ m: ALSModel, test: Interactions, options: EvaluationOptions) -> [Report.Figure] {
+        let (users, relevant, _) = RankingEvaluation.heldOut(model: m, test: test)
         guard !users.isEmpty else { return [] }
         let maxK = min(20, m.itemIds.count)
         var precision = [[Double]](repeating: [Double](repeating: 0, count: maxK), count: 2)
@@ -297,26 +258,17 @@ enum ALSReport {
         for (r, i) in order.enumerated() { rank[i] = r }
         var decileShare = [[Double]](repeating: [Double](repeating: 0, count: 10), count: 2)
         let cut = min(options.k, maxK)
-        var start = 0
-        while start < users.count {
-            let ids = Array(users[start..<min(users.count, start + 512)])
-            var f = FloatMatrix(rows: ids.count, cols: m.userFactors.cols)
-            for (r, u) in ids.enumerated() { for j in 0..<f.cols { f[r, j] = m.userFactors[u, j] } }
-            let excludes = ids.map { m.seenItems($0) }
-            let lists = m.topItems(f, exclude: excludes, n: maxK)
-            for (r, list) in lists.enumerated() {
-                let rel = relevant[start + r]
-                for (s, items) in [list.map(\.0), m.popularItems(maxK, excluding: excludes[r]).map(\.0)].enumerated() {
-                    var hits = 0
-                    for k in 0..<maxK {
-                        if k < items.count && rel.contains(items[k]) { hits += 1 }
-                        precision[s][k] += Double(hits) / Double(k + 1)
-                        recall[s][k] += Double(hits) / Double(rel.count)
-                    }
-                    for i in items.prefix(cut) { decileShare[s][min(9, rank[i] * 10 / m.itemIds.count)] += 1 }
+        RankingEvaluation.forEachList(model: m, users: users, n: maxK) { u, ours, popular in
+            let rel = relevant[u]
+            for (s, items) in [ours, popular].enumerated() {
+                var hits = 0
+                for k in 0..<maxK {
+                    if k < items.count && rel.contains(items[k]) { hits += 1 }
+                    precision[s][k] += Double(hits) / Double(k + 1)
+                    recall[s][k] += Double(hits) / Double(rel.count)
                 }
+                for i in items.prefix(cut) { decileShare[s][min(9, rank[i] * 10 / m.itemIds.count)] += 1 }
             }
-            start += 512
         }
         let n = Double(users.count)
         func line(_ v: [Double]) -> [(x: Double, y: Double)] { v.enumerated().map { (Double($0.offset + 1), $0.element / n) } }

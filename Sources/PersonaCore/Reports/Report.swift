@@ -13,8 +13,8 @@ public enum Report {
     }
 
     public static func html(model: any PersonaModel, modelPath: String, dataPath: String, evaluation: Evaluation,
-                            options: EvaluationOptions) throws -> String {
-        let figures = try Self.figures(model: model, dataPath: dataPath, options: options)
+                            options: EvaluationOptions) -> String {
+        let figures = Self.figures(model: model, rows: evaluation.rows, options: options)
         let title = "\(type(of: model).title): \((modelPath as NSString).lastPathComponent) on \((dataPath as NSString).lastPathComponent)"
         var h = """
         <!DOCTYPE html>
@@ -92,20 +92,17 @@ public enum Report {
 
     // MARK: figures by family
 
-    static func figures(model: any PersonaModel, dataPath: String, options: EvaluationOptions) throws -> [Figure] {
-        switch model {
-        case let m as LogisticModel:
-            let (x, kept) = try m.card.pipeline.transform(path: dataPath, delimiter: options.delimiter, keep: [m.target])
-            let y = try BinaryTarget.match(column: m.target, labels: kept[0].map(BinaryTarget.label), positive: m.positive,
-                                           negative: m.negative, file: dataPath, delimiter: options.delimiter)
-            return classifier(p: m.probabilities(x), y: y, positive: m.positive, negative: m.negative, target: m.target,
+    static func figures(model: any PersonaModel, rows: EvaluatedRows?, options: EvaluationOptions) -> [Figure] {
+        switch (model, rows) {
+        case let (m as LogisticModel, .binary(p, y)?):
+            return classifier(p: p, y: y, positive: m.positive, negative: m.negative, target: m.target,
                               threshold: options.threshold ?? m.threshold)
-        case let m as TreeModel:
-            return try TreeReport.figures(m, dataPath: dataPath, options: options)
-        case let m as KMeansModel:
-            return try KMeansReport.figures(m, dataPath: dataPath, options: options)
-        case let m as ALSModel:
-            return try ALSReport.figures(m, dataPath: dataPath, options: options)
+        case let (m as TreeModel, .leaves(leaves, labels)?):
+            return TreeReport.figures(m, leaves: leaves, labels: labels, options: options)
+        case let (m as KMeansModel, .encoded(x)?):
+            return KMeansReport.figures(m, x: x, options: options)
+        case let (m as ALSModel, .interactions(test)?):
+            return ALSReport.figures(m, test: test, options: options)
         default:
             return []
         }

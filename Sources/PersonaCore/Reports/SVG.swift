@@ -60,9 +60,13 @@ public enum SVG {
             + "<text x=\"\(f(width / 2))\" y=\"20\" text-anchor=\"middle\" font-size=\"15\" font-weight=\"bold\">\(escape(title))</text>"
     }
 
+    /// The width a legend of these labels takes.
+    static func legendWidth(_ items: [(String, String, Bool)]) -> Double { 24 + Double(items.map(\.0.count).max() ?? 0) * 6.6 }
+
+    /// A legend box: a line sample (dashed when asked) and a label per item.
     static func legend(_ items: [(String, String, Bool)], x: Double, y: Double) -> String {
         var s = "<g class=\"legend\">"
-        let width = 24 + Double(items.map(\.0.count).max() ?? 0) * 6.6
+        let width = legendWidth(items)
         s += "<rect x=\"\(f(x - 6))\" y=\"\(f(y - 12))\" width=\"\(f(width + 12))\" height=\"\(f(Double(items.count) * 18 + 6))\" fill=\"#ffffff\" fill-opacity=\"0.85\" stroke=\"#dddddd\"/>"
         for (i, item) in items.enumerated() {
             let yy = y + Double(i) * 18
@@ -70,6 +74,12 @@ public enum SVG {
             s += "<text x=\"\(f(x + 22))\" y=\"\(f(yy))\">\(escape(item.0))</text>"
         }
         return s + "</g>"
+    }
+
+    /// The x-axis title under the plot area and the y-axis title beside it.
+    static func axisTitles(_ xLabel: String, _ yLabel: String, left: Double, top: Double, pw: Double, ph: Double, height: Double) -> String {
+        "<text x=\"\(f(left + pw / 2))\" y=\"\(f(height - 12))\" text-anchor=\"middle\">\(escape(xLabel))</text>"
+            + "<text transform=\"translate(16 \(f(top + ph / 2))) rotate(-90)\" text-anchor=\"middle\">\(escape(yLabel))</text>"
     }
 
     // MARK: x-y plots
@@ -127,8 +137,7 @@ public enum SVG {
             for (t, l) in yTicks {
                 s += "<text x=\"\(f(left - 6))\" y=\"\(f(py(t) + 4))\" text-anchor=\"end\">\(escape(l))</text>"
             }
-            s += "<text x=\"\(f(left + pw / 2))\" y=\"\(f(height - 12))\" text-anchor=\"middle\">\(escape(xLabel))</text>"
-            s += "<text transform=\"translate(16 \(f(top + ph / 2))) rotate(-90)\" text-anchor=\"middle\">\(escape(yLabel))</text>"
+            s += axisTitles(xLabel, yLabel, left: left, top: top, pw: pw, ph: ph, height: height)
             // marks, clipped to the plot area
             let clip = "clip-" + String(title.unicodeScalars.reduce(UInt32(5381)) { ($0 &* 33) ^ $1.value }, radix: 16)
             s += "<defs><clipPath id=\"\(clip)\"><rect x=\"\(f(left))\" y=\"\(f(top))\" width=\"\(f(pw))\" height=\"\(f(ph))\"/></clipPath></defs>"
@@ -157,12 +166,11 @@ public enum SVG {
                 }
             }
             s += "</g>"
-            let named = series.filter { !$0.name.isEmpty }
-            if !named.isEmpty {
-                let w = 24 + Double(named.map(\.name.count).max() ?? 0) * 6.6
-                let lx = legendAtBottomRight ? left + pw - w - 8 : left + 14
-                let ly = legendAtBottomRight ? top + ph - Double(named.count) * 18 + 4 : top + 20
-                s += legend(named.map { ($0.name, $0.color, $0.kind == .dashed) }, x: lx, y: ly)
+            let items = series.filter { !$0.name.isEmpty }.map { ($0.name, $0.color, $0.kind == .dashed) }
+            if !items.isEmpty {
+                let lx = legendAtBottomRight ? left + pw - legendWidth(items) - 8 : left + 14
+                let ly = legendAtBottomRight ? top + ph - Double(items.count) * 18 + 4 : top + 20
+                s += legend(items, x: lx, y: ly)
             }
             return s + "</svg>"
         }
@@ -212,12 +220,8 @@ public enum SVG {
                 s += "<line x1=\"\(f(left))\" y1=\"\(f(py(r.value)))\" x2=\"\(f(left + pw))\" y2=\"\(f(py(r.value)))\" stroke=\"\(muted)\" stroke-width=\"1.5\" stroke-dasharray=\"6 4\"/>"
                 items.append((r.name, muted, true))
             }
-            s += "<text x=\"\(f(left + pw / 2))\" y=\"\(f(height - 12))\" text-anchor=\"middle\">\(escape(xLabel))</text>"
-            s += "<text transform=\"translate(16 \(f(top + ph / 2))) rotate(-90)\" text-anchor=\"middle\">\(escape(yLabel))</text>"
-            if !items.isEmpty {
-                let w = 24 + Double(items.map(\.0.count).max() ?? 0) * 6.6
-                s += legend(items, x: left + pw - w - 8, y: top + 20)
-            }
+            s += axisTitles(xLabel, yLabel, left: left, top: top, pw: pw, ph: ph, height: height)
+            if !items.isEmpty { s += legend(items, x: left + pw - legendWidth(items) - 8, y: top + 20) }
             return s + "</svg>"
         }
     }

@@ -2,6 +2,10 @@
 /// The CLI prints `message` and exits with code 1; nothing here is a crash.
 public struct PersonaError: Error, CustomStringConvertible, Equatable {
     public let message: String
+    /// For a problem in a data row: the message without the file and line
+    /// (the column, what was wrong, what to do), for reject files that give
+    /// the line in a column of their own.
+    public private(set) var rowReason: String? = nil
 
     public init(_ message: String) { self.message = message }
 
@@ -13,14 +17,17 @@ public struct PersonaError: Error, CustomStringConvertible, Equatable {
                             _ what: String, fix: String? = nil) -> PersonaError {
         var place = file
         if let line { place += ", line \(line)" }
+        var cell = ""
         if let column {
-            place += ", column \(column)"
-            if let columnName { place += " (\"\(columnName)\")" }
+            cell = "column \(column)"
+            if let columnName { cell += " (\"\(columnName)\")" }
         } else if let columnName {
-            place += ", column \"\(columnName)\""
+            cell = "column \"\(columnName)\""
         }
-        var text = "\(place): \(what)"
-        if let fix { text += ". \(fix)" }
-        return PersonaError(text)
+        var body = what
+        if let fix { body += ". \(fix)" }
+        var error = PersonaError(place + (cell.isEmpty ? "" : ", " + cell) + ": " + body)
+        error.rowReason = cell.isEmpty ? body : cell + ": " + body
+        return error
     }
 }

@@ -162,7 +162,9 @@ public struct ALSModel: PersonaModel {
         let test = try Interactions.read(path: path, user: config.user, item: config.item, rating: config.rating,
                                          duplicates: .last, delimiter: options.delimiter)
         let report = RankingEvaluation.run(model: self, test: test, k: options.k)
-        return Evaluation(metrics: report.json, text: report.text)
+        var evaluation = Evaluation(metrics: report.json, text: report.text)
+        evaluation.rows = .interactions(test)
+        return evaluation
     }
 
     // MARK: training

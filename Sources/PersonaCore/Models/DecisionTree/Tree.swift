@@ -29,6 +29,12 @@ struct Tree: Equatable {
         return count - 1
     }
 
+    /// Whether category bin `bin` (level index + 1; the last bin takes unseen
+    /// levels) goes left at a categorical split.
+    @inline(__always) func binGoesLeft(_ node: Int, _ bin: Int) -> Bool {
+        (leftCategories[node][bin >> 6] >> UInt64(bin & 63)) & 1 == 1
+    }
+
     func depth(_ node: Int = 0) -> Int {
         feature[node] < 0 ? 0 : 1 + max(depth(Int(left[node])), depth(Int(right[node])))
     }
@@ -43,7 +49,7 @@ struct Tree: Equatable {
             let goLeft: Bool
             if categorical[f] {
                 let b = category(f)
-                goLeft = b == 0 ? missingLeft[node] : (leftCategories[node][b >> 6] >> UInt64(b & 63)) & 1 == 1
+                goLeft = b == 0 ? missingLeft[node] : binGoesLeft(node, b)
             } else {
                 let x = numeric(f)
                 goLeft = x.isNaN ? missingLeft[node] : x <= threshold[node]

@@ -158,7 +158,9 @@ public struct TreeModel: PersonaModel {
             text.append("permutation importance (drop in \(task == .regression ? "R²" : "accuracy") when a column is shuffled, 5 repeats):")
             for (name, mean, sd) in imp { text.append("  " + name.padding(toLength: 24, withPad: " ", startingAt: 0) + formatNumber(mean, digits: 4).leftPadded(10) + "  ± " + formatNumber(sd, digits: 2)) }
         }
-        return Evaluation(metrics: .object(metrics), text: text.joined(separator: "\n"))
+        var evaluation = Evaluation(metrics: .object(metrics), text: text.joined(separator: "\n"))
+        evaluation.rows = .leaves(l, labels: labels)
+        return evaluation
     }
 
     /// Shuffles one input column at a time (seeded) and measures the drop in score.
@@ -204,7 +206,7 @@ public struct TreeModel: PersonaModel {
         if col.type == .categorical {
             let levels = (col.levels ?? []) + ["<other>"]
             var inLeft: [String] = []
-            for (i, l) in levels.enumerated() where (tree.leftCategories[node][(i + 1) >> 6] >> UInt64((i + 1) & 63)) & 1 == 1 { inLeft.append(l) }
+            for (i, l) in levels.enumerated() where tree.binGoesLeft(node, i + 1) { inLeft.append(l) }
             text = "\(col.name) \(left ? "in" : "not in") {\(inLeft.joined(separator: ", "))}"
         } else if tree.threshold[node].isInfinite {
             text = left ? "\(col.name) is present" : "\(col.name) is missing"

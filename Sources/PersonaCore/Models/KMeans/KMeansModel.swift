@@ -76,7 +76,9 @@ public struct KMeansModel: PersonaModel {
     public func evaluate(path: String, options: EvaluationOptions) throws -> Evaluation {
         let x = try card.pipeline.transform(path: path, delimiter: options.delimiter).matrix
         let metrics = evaluate(x, options: options)
-        return Evaluation(metrics: metrics, text: Self.render(metrics, model: self))
+        var evaluation = Evaluation(metrics: metrics, text: Self.render(metrics, model: self))
+        evaluation.rows = .encoded(x)
+        return evaluation
     }
 
     /// Clustering metrics of encoded rows.

@@ -89,7 +89,9 @@ public struct LogisticModel: PersonaModel {
         let p = probabilities(x)
         var metrics = ClassificationMetrics.report(p, y, threshold: options.threshold ?? threshold)
         if case .object(var o) = metrics { o["kind"] = .string(Self.kind); metrics = .object(o) }
-        return Evaluation(metrics: metrics, text: ClassificationMetrics.render(metrics, positive: "\(target) = \(positive)"))
+        var evaluation = Evaluation(metrics: metrics, text: ClassificationMetrics.render(metrics, positive: "\(target) = \(positive)"))
+        evaluation.rows = .binary(p: p, y: y)
+        return evaluation
     }
 
     // MARK: coefficients in original units
