@@ -5,9 +5,10 @@ import Yams
 
 /// An experiment file: data, split, model family and hyperparameters,
 /// evaluation and outputs, written down so a run can be repeated exactly.
-/// Model keys are the flags of `persona train FAMILY` without the dashes
-/// (`class_weight` or `class-weight` for --class-weight); lists become
-/// comma-separated values; `true` turns a flag on.
+/// Model keys are the family's declared parameter keys (the flags of
+/// `persona train FAMILY` without the dashes: `class_weight` or `class-weight`
+/// for --class-weight), plus `features` and `exclude`; lists become
+/// comma-separated values; `true` turns a switch on.
 struct Experiment {
     struct Value {
         var text: String
@@ -24,6 +25,8 @@ struct Experiment {
     var stratify: String?
     var splitSeed: UInt64 = 0
     var family: String
+    /// The line of the model section, for keys that are missing from it.
+    var modelLine: Int?
     var model: [(key: String, value: Value)] = []
     var grid: [(key: String, values: [Value])] = []
     var folds = 5
@@ -34,7 +37,7 @@ struct Experiment {
     var outputDir: String
     var report = true
 
-    static let families = ["kmeans", "logreg", "tree", "als"]
+    static var families: [String] { ModelRegistry.kinds }
     static let sections: [String: Set<String>] = [
         "data": ["train", "test", "delimiter"],
         "split": ["test_fraction", "stratify", "seed"],
@@ -144,7 +147,7 @@ struct Experiment {
         var seen = Set<String>()
         for (k, v) in model {
             guard let raw = k.string else { throw error(path, line(k), "model", "keys must be text") }
-            let key = raw.replacingOccurrences(of: "_", with: "-")
+            let key = yamlKey(raw)
             if !seen.insert(key).inserted { throw error(path, line(k), "model.\(raw)", "appears twice") }
             if key == "family" {
                 let f = try scalar(path, "model.family", v)
@@ -159,13 +162,14 @@ struct Experiment {
             }
             e.model.append((key, try value(path, "model.\(raw)", v)))
         }
+        e.modelLine = line(modelNode)
         guard !e.family.isEmpty else { throw error(path, line(modelNode), "model.family", "is required: one of \(families.joined(separator: ", "))") }
         // grid: lists of values for model keys
         if let gridNode = sections["grid"] {
             guard let grid = gridNode.mapping else { throw error(path, line(gridNode), "grid", "expected a mapping of model keys to lists of values") }
             for (k, v) in grid {
                 guard let raw = k.string else { throw error(path, line(k), "grid", "keys must be text") }
-                let key = raw.replacingOccurrences(of: "_", with: "-")
+                let key = yamlKey(raw)
                 guard let list = v.sequence, !list.isEmpty else {
                     throw error(path, line(v), "grid.\(raw)", "expected a non-empty list of values, such as [0.001, 0.01]")
                 }
@@ -213,16 +217,4 @@ struct Experiment {
 
     /// A flag name as written in the file (`max-depth` -> `max_depth`).
     static func yamlKey(_ flag: String) -> String { flag.replacingOccurrences(of: "-", with: "_") }
-
-    /// The `persona train FAMILY` arguments for one combination, ending with
-    /// `--out OUT` when given, and the line of each flag's value.
-    func trainArguments(_ combo: [(key: String, value: Value)], data: String, out: String?) -> (args: [String], lines: [String: Int]) {
-        var args = ["--data", data, "--delimiter", delimiter, "--quiet"]
-        var lines: [String: Int] = [:]
-        for (key, v) in settings(combo) {
-            lines["--" + key] = v.line
-            if v.isFlag { if v.text == "true" { args.append("--" + key) } } else { args += ["--" + key, v.text] }
-        }
-        return (args + (out.map { ["--out", $0] } ?? []), lines)
-    }
 }

@@ -2,8 +2,6 @@ import ArgumentParser
 import Foundation
 import PersonaCore
 
-extension DuplicatePolicy: ExpressibleByArgument {}
-
 struct TrainALS: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "als",
@@ -16,60 +14,30 @@ struct TrainALS: ParsableCommand {
 
         Example:
           persona train als --data interactions.csv --user user_id --item item_id --rating rating --implicit --out models/recs.safetensors
-        """
+
+        """ + HyperparameterFlags.help(ALSConfig.self)
     )
 
     @OptionGroup var input: DataInput
-
-    @Option(help: ArgumentHelp("The user id column.", valueName: "col"))
-    var user: String
-
-    @Option(help: ArgumentHelp("The item id column.", valueName: "col"))
-    var item: String
-
-    @Option(help: ArgumentHelp("The rating or count column (implicit data without it counts each row once).", valueName: "col"))
-    var rating: String?
-
-    @Flag(help: "Implicit feedback (views, clicks, purchases) rather than ratings.")
-    var implicit = false
-
-    @Option(help: "Implicit: confidence = 1 + alpha x value.")
-    var alpha: Double = 1
-
-    @Option(help: "Latent factors per user and item.")
-    var factors: Int = 32
-
-    @Option(help: "Regularisation (explicit: times each user's or item's count).")
-    var reg: Double = 0.01
-
-    @Option(help: "Alternations of the user and item updates.")
-    var iterations: Int = 15
-
-    @Option(help: "Implicit: cg or cholesky.")
-    var solver: String = "cg"
-
-    @Option(name: .customLong("cg-steps"), help: "Implicit: conjugate-gradient steps per update.")
-    var cgSteps: Int = 3
-
-    @Option(help: "error | sum | last | mean (default: sum for implicit, error for ratings).")
-    var duplicates: DuplicatePolicy?
-
-    @Option(help: "Random seed for the starting factors.")
-    var seed: UInt64 = 0
 
     @Option(help: ArgumentHelp("Where to write the model file.", valueName: "model"))
     var out: String
 
     @OptionGroup var verbosity: Verbosity
 
+    @Argument(parsing: .allUnrecognized, help: .hidden)
+    var parameters: [String] = []
+
+    func config() throws -> ALSConfig { try HyperparameterFlags.parse(parameters) }
+
+    func validate() throws { _ = try config() }
+
     func run() throws {
         verbosity.apply()
-        var c = ALSConfig(user: user, item: item)
-        c.rating = rating; c.implicit = implicit; c.alpha = alpha; c.factors = factors; c.regularization = reg
-        c.iterations = iterations; c.solver = solver; c.cgSteps = cgSteps; c.seed = seed; c.duplicates = duplicates
+        let c = try config()
         let m = try ALSModel.train(path: input.data, config: c, delimiter: try input.delimiterByte(), progress: Console.progress)
         try ModelStore.save(m, to: out)
-        print("trained als: \(m.userIds.count) users x \(m.itemIds.count) items, \(factors) factors\(implicit ? ", implicit" : "")")
+        print("trained als: \(m.userIds.count) users x \(m.itemIds.count) items, \(c.factors) factors\(c.implicit ? ", implicit" : "")")
         print("wrote \(out)")
     }
 }

@@ -31,8 +31,9 @@ struct Run: ParsableCommand {
         The run directory gets the model (model.safetensors), its metrics on the
         test part (metrics.json), the HTML report (report.html) and the resolved
         configuration (resolved.yaml); with a grid, also grid.csv, the combinations
-        ranked (logistic regression by cross-validated AUC on the train part, the
-        other families by the test metric). Unknown keys and wrong types stop the
+        ranked: families that train on rows by k-fold cross-validation on the train
+        part (evaluate.folds; AUC, R², accuracy or silhouette), ALS by NDCG on the
+        test part. Unknown keys and wrong types stop the
         run naming the key and its line.
         """
     )
@@ -45,11 +46,57 @@ struct Run: ParsableCommand {
     func run() throws {
         verbosity.apply()
         let e = try Experiment.load(path: experiment)
-        // Every combination's train flags are checked before any work is done.
-        for combo in e.combinations {
-            let (args, lines) = e.trainArguments(combo, data: e.train, out: e.outputDir + "/model.safetensors")
-            _ = try trainCommand(e, args, lines)
+        guard let family = ModelRegistry.family(kind: e.family) else {
+            throw Experiment.error(e.file, nil, "model.family", "unknown family \"\(e.family)\"")
         }
+        try run(e, family)
+    }
+
+    /// A family's settings for one combination of the grid: its configuration,
+    /// checked against every declared constraint, and the feature columns.
+    /// Mistakes name the key and its line.
+    func settings<M: TrainableModel>(_ e: Experiment, _ combo: [(key: String, value: Experiment.Value)], _ family: M.Type) throws
+        -> (config: M.Config, selection: ColumnSelection) {
+        var config = M.Config()
+        var selection = ColumnSelection()
+        let entries = e.settings(combo)
+        var given = Set<String>()
+        for (key, v) in entries {
+            switch key {
+            case "features": selection.features = splitList(v.text)
+            case "exclude": selection.exclude = splitList(v.text)
+            default:
+                guard let p = M.Config.parameter(key) else {
+                    throw Experiment.error(e.file, v.line, "model.\(key)", "is not a setting of \(e.family)",
+                                           fix: "Keys of model: " + (["family", "features", "exclude"] + M.Config.parameters.map(\.key)).joined(separator: ", "))
+                }
+                given.insert(p.key)
+                do { try config.set(key, v.text) } catch let error as ParameterError {
+                    throw Experiment.error(e.file, v.line, "model.\(key)", error.message(.key))
+                }
+            }
+        }
+        for p in M.Config.parameters where p.isRequired && !given.contains(p.key) {
+            throw Experiment.error(e.file, e.modelLine, "model.\(p.key)", "is required for \(e.family): \(p.help)")
+        }
+        do { try config.validate() } catch let error as ParameterError {
+            throw parameterError(e, error, entries)
+        }
+        return (config, selection)
+    }
+
+    /// A refused parameter, placed at the line of the first key it names.
+    func parameterError(_ e: Experiment, _ error: ParameterError, _ entries: [(key: String, value: Experiment.Value)]) -> PersonaError {
+        let keys = error.parameters.map(\.key)
+        let hit = entries.first { entry in keys.contains { k in k == entry.key || "no_" + k == entry.key } }
+        return Experiment.error(e.file, hit?.value.line ?? e.modelLine, "model.\(hit?.key ?? keys.first ?? "")", error.message(.key))
+    }
+
+    func run<M: TrainableModel>(_ e: Experiment, _ family: M.Type) throws {
+        // Every combination is checked before any work is done.
+        let combos = e.combinations
+        let configured = try combos.map { try settings(e, $0, family) }
+        let delimiter = try parseDelimiter(e.delimiter)
         try FileManager.default.createDirectory(atPath: e.outputDir, withIntermediateDirectories: true)
         let dir = e.outputDir
         // data
@@ -57,40 +104,46 @@ struct Run: ParsableCommand {
         if test == nil {
             train = dir + "/train.csv"
             test = dir + "/test.csv"
-            var args = ["--data", e.train, "--delimiter", e.delimiter, "--test-fraction", String(e.testFraction),
-                        "--seed", String(e.splitSeed), "--train-out", train, "--test-out", test!, "--quiet"]
-            if e.family == "als" {
-                guard let user = e.model.first(where: { $0.key == "user" })?.value.text else {
-                    throw Experiment.error(e.file, nil, "model.user", "is required for als")
-                }
-                args += ["--by", "user", "--user", user]
-                let c = try parse(SplitInteractions.self, args, e, [:])
-                try c.run()
+            if let als = configured[0].config as? ALSConfig {
+                _ = try InteractionSplit.byUser(path: e.train, user: als.user, testFraction: e.testFraction, seed: e.splitSeed,
+                                                trainOut: train, testOut: test!, delimiter: delimiter)
             } else {
-                if let s = e.stratify { args += ["--stratify", s] }
-                let c = try parse(SplitRows.self, args, e, [:])
-                try c.run()
+                _ = try Splitter.split(path: e.train, testFraction: e.testFraction, stratify: e.stratify, seed: e.splitSeed,
+                                       trainOut: train, testOut: test!, delimiter: delimiter)
             }
         }
         let testPath = test!
-        let combos = e.combinations
-        var chosen = combos[0]
+        let options = evaluationOptions(e, delimiter: delimiter)
+        func fit(_ index: Int, data: String) throws -> M {
+            do {
+                return try M.train(path: data, config: configured[index].config, selection: configured[index].selection,
+                                   delimiter: delimiter, progress: nil)
+            } catch let error as ParameterError {
+                throw parameterError(e, error, e.settings(combos[index]))
+            }
+        }
+        var chosen = 0
         var ranking: [(combo: Int, score: Double, metric: String)] = []
         if !e.grid.isEmpty {
-            let yamlKey = Experiment.yamlKey
-            print("grid: \(combos.count) combination\(combos.count == 1 ? "" : "s") of \(e.grid.map { yamlKey($0.key) }.joined(separator: ", "))")
-            for (i, combo) in combos.enumerated() {
-                let (metric, score) = try gridScore(e, combo, train: train, test: testPath, scratch: dir + "/.grid-model.safetensors")
-                ranking.append((i, score, metric))
-                let desc = combo.map { "\(yamlKey($0.key))=\($0.value.text)" }.joined(separator: " ")
-                print("  \(desc): \(metric) \(formatNumber(score, digits: 5))")
+            print("grid: \(combos.count) combination\(combos.count == 1 ? "" : "s") of \(e.grid.map(\.key).joined(separator: ", "))")
+            let show: (Int, String, Double) -> Void = { i, metric, score in
+                print("  " + combos[i].map { "\($0.key)=\($0.value.text)" }.joined(separator: " ") + ": \(metric) \(formatNumber(score, digits: 5))")
             }
-            try? FileManager.default.removeItem(atPath: dir + "/.grid-model.safetensors")
-            // every ranking metric (CV AUC, AUC, R², accuracy, silhouette, NDCG) is higher-better
-            ranking.sort { a, b in a.score != b.score ? a.score > b.score : a.combo < b.combo }
-            chosen = combos[ranking[0].combo]
+            let result: GridSearch.Result
+            do {
+                if let rows = family as? any RowModel.Type {
+                    result = try gridByCrossValidation(rows, e, configured, train: train, delimiter: delimiter, options: options, show: show)
+                } else {
+                    result = try GridSearch.heldOut(M.self, train: train, test: testPath, configurations: configured.map { ($0.config, $0.selection) },
+                                                    delimiter: delimiter, options: options, progress: show)
+                }
+            } catch let error as ParameterError {
+                throw parameterError(e, error, e.settings(combos[0]))
+            }
+            ranking = result.order.map { ($0, result.scores[$0], result.metric) }
+            chosen = result.order[0]
             let w = try CSVWriter(path: dir + "/grid.csv")
-            w.row(["rank"] + e.grid.map { yamlKey($0.key) } + [ranking[0].metric])
+            w.row(["rank"] + e.grid.map(\.key) + [result.metric])
             for (r, item) in ranking.enumerated() {
                 w.field(r + 1)
                 for g in e.grid { w.field(combos[item.combo].first { $0.key == g.key }!.value.text) }
@@ -98,101 +151,69 @@ struct Run: ParsableCommand {
                 w.endRow()
             }
             try w.commit()
-            print("best: " + chosen.map { "\(yamlKey($0.key))=\($0.value.text)" }.joined(separator: " ") + " (ranked table: \(dir)/grid.csv)")
+            print("best: " + combos[chosen].map { "\($0.key)=\($0.value.text)" }.joined(separator: " ") + " (ranked table: \(dir)/grid.csv)")
         }
         // the final model, its metrics and report
         let modelPath = dir + "/model.safetensors"
-        let (args, lines) = e.trainArguments(chosen, data: train, out: modelPath)
-        try trainModel(e, args, lines)
+        try ModelStore.save(try fit(chosen, data: train), to: modelPath)
         let model = try ModelStore.load(path: modelPath)
-        let options = evaluationOptions(e)
         let evaluation = try model.evaluate(path: testPath, options: options)
         try AtomicOutput.write(try JSONText.encode(evaluation.metrics, pretty: true) + "\n", to: dir + "/metrics.json")
         if e.report {
             let html = Report.html(model: model, modelPath: modelPath, dataPath: testPath, evaluation: evaluation, options: options)
             try AtomicOutput.write(html, to: dir + "/report.html")
         }
-        try writeResolved(e, chosen: chosen, train: train, test: testPath, args: args, ranking: ranking, to: dir + "/resolved.yaml")
+        let command = trainCommand(e, combos[chosen], family, train: train, out: modelPath)
+        try writeResolved(e, chosen: combos[chosen], train: train, test: testPath, command: command, ranking: ranking, to: dir + "/resolved.yaml")
         print("\(e.name): \(e.family) trained on \(train), evaluated on \(testPath)")
         print(evaluation.text)
         print("wrote \(dir)/model.safetensors, metrics.json\(e.report ? ", report.html" : ""), resolved.yaml\(e.grid.isEmpty ? "" : ", grid.csv")")
     }
 
-    func evaluationOptions(_ e: Experiment) -> EvaluationOptions {
-        var o = EvaluationOptions(seed: e.evalSeed, threshold: e.threshold, delimiter: (try? parseDelimiter(e.delimiter)) ?? UInt8(ascii: ","))
+    /// Ranks the grid of a row family by cross-validation on the train part, read once.
+    func gridByCrossValidation<R: RowModel, C: Hyperparameters>(_ family: R.Type, _ e: Experiment, _ configured: [(config: C, selection: ColumnSelection)],
+                                                                train: String, delimiter: UInt8, options: EvaluationOptions,
+                                                                show: @escaping (Int, String, Double) -> Void) throws -> GridSearch.Result {
+        let configurations = configured.map { ($0.config as! R.Config, $0.selection) }
+        return try GridSearch.crossValidated(R.self, data: try TrainingSet.read(path: train, delimiter: delimiter), configurations: configurations,
+                                             folds: e.folds, seed: e.evalSeed, options: options, progress: show)
+    }
+
+    func evaluationOptions(_ e: Experiment, delimiter: UInt8) -> EvaluationOptions {
+        var o = EvaluationOptions(seed: e.evalSeed, threshold: e.threshold, delimiter: delimiter)
         o.k = e.k
         o.importance = e.importance
         return o
     }
 
-    /// Parses a command's arguments; an error names the experiment key and line that produced it.
-    func parse<C: ParsableCommand>(_ type: C.Type, _ args: [String], _ e: Experiment, _ lines: [String: Int]) throws -> C {
-        do {
-            return try C.parse(args)
-        } catch {
-            let message = C.message(for: error)
-            let hit = lines.keys.sorted { $0.count > $1.count }.first { option in
-                guard let r = message.range(of: option) else { return false }
-                let after = message[r.upperBound...].first
-                return after.map { !($0.isLetter || $0.isNumber || $0 == "-") } ?? true
+    /// The `persona train` command that makes the same model, for the record.
+    func trainCommand<M: TrainableModel>(_ e: Experiment, _ combo: [(key: String, value: Experiment.Value)], _ family: M.Type,
+                                         train: String, out: String) -> String {
+        var args = ["persona", "train", e.family, "--data", train]
+        if e.delimiter != "," { args += ["--delimiter", e.delimiter] }
+        for (key, v) in e.settings(combo) {
+            let flag = "--" + key.replacingOccurrences(of: "_", with: "-")
+            if M.Config.parameter(key)?.isSwitch == true {
+                args.append(v.text == "true" ? flag : flag + "=false")
+            } else {
+                args += [flag, v.text]
             }
-            if let hit {
-                let key = String(hit.dropFirst(2))
-                throw Experiment.error(e.file, lines[hit], "model.\(Experiment.yamlKey(key))", message,
-                                       fix: "Keys of model are the flags of `persona train \(e.family)` (see `persona train \(e.family) --help`)")
-            }
-            throw PersonaError("\(e.file): \(message)")
         }
-    }
-
-    /// The family's `persona train` command, parsed from the experiment's arguments.
-    func trainCommand(_ e: Experiment, _ args: [String], _ lines: [String: Int]) throws -> any ParsableCommand {
-        switch e.family {
-        case "kmeans": return try parse(TrainKMeans.self, args, e, lines)
-        case "logreg": return try parse(TrainLogreg.self, args, e, lines)
-        case "tree": return try parse(TrainTree.self, args, e, lines)
-        default: return try parse(TrainALS.self, args, e, lines)
-        }
-    }
-
-    func trainModel(_ e: Experiment, _ args: [String], _ lines: [String: Int]) throws {
-        var command = try trainCommand(e, args, lines)
-        try command.run()
-    }
-
-    /// Cross-validated AUC for logistic regression; the test-part metric otherwise.
-    func gridScore(_ e: Experiment, _ combo: [(key: String, value: Experiment.Value)], train: String, test: String,
-                   scratch: String) throws -> (String, Double) {
-        if e.family == "logreg" {
-            let (args, lines) = e.trainArguments(combo, data: train, out: nil)
-            let c = try parse(CVLogreg.self, args + ["--folds", String(e.folds), "--seed", String(e.evalSeed)], e, lines)
-            let report = try CrossValidation.logistic(path: train, config: try c.model.config(), selection: c.featureOptions.selection,
-                                                      folds: c.folds, seed: c.seed, delimiter: try c.input.delimiterByte())
-            return ("cv_auc", report.summary["auc"]?["mean"]?.double ?? .nan)
-        }
-        let (args, lines) = e.trainArguments(combo, data: train, out: scratch)
-        try withStandardOutputSilenced { try trainModel(e, args, lines) }
-        let model = try ModelStore.load(path: scratch)
-        let m = try model.evaluate(path: test, options: evaluationOptions(e)).metrics
-        for key in ["auc", "r2", "accuracy", "silhouette", "ndcg_at_k"] {
-            if let v = m[key]?.double { return (key, v) }
-        }
-        throw PersonaError("\(e.file): the \(e.family) evaluation gave no metric to rank the grid by")
+        return (args + ["--out", out]).map(shellQuoted).joined(separator: " ")
     }
 
     /// The run as an experiment file of its own: the parts it trained and was
     /// evaluated on, the chosen hyperparameters, the evaluation settings.
     /// Running it again gives the same model and metrics in the same folder.
     func writeResolved(_ e: Experiment, chosen: [(key: String, value: Experiment.Value)], train: String, test: String,
-                       args: [String], ranking: [(combo: Int, score: Double, metric: String)], to path: String) throws {
+                       command: String, ranking: [(combo: Int, score: Double, metric: String)], to path: String) throws {
         let dir = e.outputDir
         func local(_ p: String) -> String {
             p.hasPrefix(dir + "/") ? String(p.dropFirst(dir.count + 1)) : URL(fileURLWithPath: p).standardizedFileURL.path
         }
         var model: [(Node, Node)] = [(Node("family"), Node(e.family))]
         for (k, v) in e.settings(chosen) {
-            let key = Node(Experiment.yamlKey(k))
-            model.append((key, v.isFlag ? Node(v.text, Tag(.bool)) : Node(v.text, Tag(.str), .doubleQuoted)))
+            model.append((Node(k), v.isFlag ? Node(v.text, Tag(.bool)) : Node(v.text, Tag(.str), .doubleQuoted)))
         }
         var evaluate: [(Node, Node)] = [(Node("seed"), Node(String(e.evalSeed))), (Node("k"), Node(String(e.k))),
                                         (Node("importance"), Node(e.importance ? "true" : "false")), (Node("folds"), Node(String(e.folds)))]
@@ -210,25 +231,18 @@ struct Run: ParsableCommand {
                 + (e.stratify.map { ", stratified by \($0)" } ?? "") + ".\n"
         }
         if !ranking.isEmpty {
-            header += "# Chosen from a grid over \(e.grid.map { Experiment.yamlKey($0.key) }.joined(separator: ", ")) by \(ranking[0].metric) (see grid.csv).\n"
+            header += "# Chosen from a grid over \(e.grid.map(\.key).joined(separator: ", ")) by \(ranking[0].metric) (see grid.csv).\n"
         }
-        header += "# Train command: persona train \(e.family) \((args).joined(separator: " "))\n"
+        header += "# Train command: \(command)\n"
         try AtomicOutput.write(header + (try Yams.serialize(node: Node(root))), to: path)
     }
 }
 
-/// Runs `body` with standard output sent to /dev/null (the grid's own training runs).
-func withStandardOutputSilenced<T>(_ body: () throws -> T) rethrows -> T {
-    fflush(stdout)
-    let saved = dup(STDOUT_FILENO)
-    let null = open("/dev/null", O_WRONLY)
-    if saved >= 0 && null >= 0 { dup2(null, STDOUT_FILENO) }
-    defer {
-        fflush(stdout)
-        if saved >= 0 { dup2(saved, STDOUT_FILENO); close(saved) }
-        if null >= 0 { close(null) }
-    }
-    return try body()
+/// A word for a POSIX shell: as it is when safe, else in single quotes.
+func shellQuoted(_ s: String) -> String {
+    let safe = Set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_./=:,+@%")
+    if !s.isEmpty && s.allSatisfy({ safe.contains($0) }) { return s }
+    return "'" + s.replacingOccurrences(of: "'", with: "'\\''") + "'"
 }
 
 struct Compare: ParsableCommand {
@@ -256,9 +270,6 @@ struct Compare: ParsableCommand {
     func validate() throws {
         if models.count < 2 { throw ValidationError("Name at least two model files to compare.") }
     }
-
-    static let lowerIsBetter: Set<String> = ["log_loss", "brier", "rmse", "mae", "inertia", "davies_bouldin", "baseline_rmse", "baseline_mae"]
-    static let neutral: Set<String> = ["rows", "users", "k", "threshold", "unknown_users", "positives", "interactions"]
 
     func run() throws {
         verbosity.apply()
@@ -291,8 +302,8 @@ struct Compare: ParsableCommand {
             let values = results.map { $0[key] }
             let present = values.compactMap { $0 }.filter(\.isFinite)
             var best: Double? = nil
-            if present.count >= 2 && !Self.neutral.contains(key) && Set(present).count > 1 {
-                best = Self.lowerIsBetter.contains(key) ? present.min() : present.max()
+            if present.count >= 2, Set(present).count > 1, let direction = MetricDirection.of(key) {
+                best = direction == .lowerIsBetter ? present.min() : present.max()
             }
             var line = key.padding(toLength: 22, withPad: " ", startingAt: 0)
             for v in values {

@@ -2,53 +2,6 @@ import ArgumentParser
 import Foundation
 import PersonaCore
 
-extension TreeTask: ExpressibleByArgument {}
-extension TreeCriterion: ExpressibleByArgument {}
-
-struct TreeOptions: ParsableArguments {
-    @Option(help: ArgumentHelp("The column to predict.", valueName: "col"))
-    var target: String
-
-    @Option(help: "classification (two or more classes) or regression (a number).")
-    var task: TreeTask = .classification
-
-    @Option(help: "gini or entropy (classification), mse (regression).")
-    var criterion: TreeCriterion?
-
-    @Option(name: .customLong("max-depth"), help: "Deepest level of splits (default: no limit).")
-    var maxDepth: Int?
-
-    @Option(name: .customLong("min-samples-split"), help: "Fewest rows a node needs to be split.")
-    var minSamplesSplit: Int = 2
-
-    @Option(name: .customLong("min-samples-leaf"), help: "Fewest rows in a leaf.")
-    var minSamplesLeaf: Int = 1
-
-    @Option(name: .customLong("min-impurity-decrease"), help: "Smallest weighted impurity decrease worth a split.")
-    var minImpurityDecrease: Double = 0
-
-    @Option(name: .customLong("max-leaf-nodes"), help: "Grow best-first to at most this many leaves.")
-    var maxLeafNodes: Int?
-
-    @Option(name: .customLong("class-weight"), help: ArgumentHelp("`balanced`, or NEG:POS for two classes.", valueName: "balanced|N:P"))
-    var classWeight: String?
-
-    @Option(name: .customLong("ccp-alpha"), help: "Minimal cost-complexity pruning: collapse splits worth less than this (see `persona tune tree`).")
-    var ccpAlpha: Double = 0
-
-    @Option(name: .customLong("max-bins"), help: "Quantile bins per numeric column (2-255).")
-    var maxBins: Int = 255
-
-    func config() throws -> TreeConfig {
-        var c = TreeConfig(target: target)
-        c.task = task; c.criterion = criterion; c.maxDepth = maxDepth
-        c.minSamplesSplit = minSamplesSplit; c.minSamplesLeaf = minSamplesLeaf; c.minImpurityDecrease = minImpurityDecrease
-        c.maxLeafNodes = maxLeafNodes; c.ccpAlpha = ccpAlpha; c.maxBins = maxBins
-        c.classWeight = try classWeight.map { try ClassWeight(argument: $0) } ?? .none
-        return c
-    }
-}
-
 struct TrainTree: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "tree",
@@ -61,21 +14,28 @@ struct TrainTree: ParsableCommand {
 
         Example:
           persona train tree --data churn.csv --target churned --max-depth 4 --out models/churn-tree.safetensors
-        """
+
+        """ + HyperparameterFlags.help(TreeConfig.self)
     )
 
     @OptionGroup var input: DataInput
     @OptionGroup var featureOptions: FeatureOptions
-    @OptionGroup var tree: TreeOptions
 
     @Option(help: ArgumentHelp("Where to write the model file.", valueName: "model"))
     var out: String
 
     @OptionGroup var verbosity: Verbosity
 
+    @Argument(parsing: .allUnrecognized, help: .hidden)
+    var parameters: [String] = []
+
+    func config() throws -> TreeConfig { try HyperparameterFlags.parse(parameters) }
+
+    func validate() throws { _ = try config() }
+
     func run() throws {
         verbosity.apply()
-        let m = try TreeModel.train(path: input.data, config: try tree.config(), selection: featureOptions.selection,
+        let m = try TreeModel.train(path: input.data, config: try config(), selection: featureOptions.selection,
                                     delimiter: try input.delimiterByte(), progress: Console.progress)
         try ModelStore.save(m, to: out)
         let t = m.card.trainingMetrics
@@ -90,12 +50,12 @@ struct TuneTree: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "tree",
         abstract: "List the cost-complexity pruning path: for each alpha, the leaves left and the held-out score.",
-        discussion: "Grows a tree on a seeded part of the data and scores each pruned tree on the rest.\n\nExample:\n  persona tune tree --data churn.csv --target churned --max-depth 8"
+        discussion: "Grows a tree on a seeded part of the data and scores each pruned tree on the rest.\n\nExample:\n  persona tune tree --data churn.csv --target churned --max-depth 8\n"
+            + HyperparameterFlags.help(TreeConfig.self)
     )
 
     @OptionGroup var input: DataInput
     @OptionGroup var featureOptions: FeatureOptions
-    @OptionGroup var tree: TreeOptions
 
     @Option(name: .customLong("test-fraction"), help: "Share of rows held out for scoring.")
     var testFraction: Double = 0.25
@@ -108,9 +68,19 @@ struct TuneTree: ParsableCommand {
 
     @OptionGroup var verbosity: Verbosity
 
+    @Argument(parsing: .allUnrecognized, help: .hidden)
+    var parameters: [String] = []
+
+    func config() throws -> TreeConfig { try HyperparameterFlags.parse(parameters) }
+
+    func validate() throws {
+        _ = try config()
+        if !(testFraction > 0 && testFraction < 1) { throw ValidationError("--test-fraction must be between 0 and 1.") }
+    }
+
     func run() throws {
         verbosity.apply()
-        let r = try TreeModel.pruningPath(path: input.data, config: try tree.config(), selection: featureOptions.selection,
+        let r = try TreeModel.pruningPath(path: input.data, config: try config(), selection: featureOptions.selection,
                                           testFraction: testFraction, seed: seed, delimiter: try input.delimiterByte())
         if json {
             try Console.json(.object([

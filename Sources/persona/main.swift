@@ -10,6 +10,11 @@ do {
 } catch let error as PersonaError {
     Console.error(error.message)
     exit(1)
+} catch let error as ParameterError {
+    // A value that the data shows cannot work (k above the number of rows):
+    // named as the flag the user typed.
+    Console.error(error.message(.flag))
+    exit(1)
 } catch let error as ExitCode {
     exit(error.rawValue)
 } catch {

@@ -39,7 +39,7 @@ final class ALSCLITests: CLITestCase {
         func train(_ data: String, _ extra: String...) throws -> Result {
             try persona(["train", "als", "--data", data, "--user", "user_id", "--item", "item_id", "--out", "m.safetensors"] + extra)
         }
-        expectDataError(try train("i.csv", "--rating", "rating", "--factors", "0"), ["--factors must be at least 1"], noFile: "m.safetensors")
+        expectUsageError(try train("i.csv", "--rating", "rating", "--factors", "0"), ["--factors must be at least 1"], noFile: "m.safetensors")
         expectDataError(try train(write("neg.csv", "user_id,item_id,rating\na,x,-2\n"), "--rating", "rating", "--implicit"),
                         ["neg.csv", "line 2", "negative"], noFile: "m.safetensors")
         expectDataError(try train(write("nan.csv", "user_id,item_id,rating\na,x,five\n"), "--rating", "rating"),

@@ -57,6 +57,14 @@ class CLITestCase: XCTestCase {
         if let noFile { XCTAssertFalse(exists(noFile), "\(noFile) must not be written", file: file, line: line) }
     }
 
+    /// A usage error (exit code 2) whose message holds every fragment.
+    func expectUsageError(_ r: Result, _ fragments: [String], noFile: String? = nil, file: StaticString = #filePath, line: UInt = #line) {
+        XCTAssertEqual(r.code, 2, "exit code; stderr: \(r.err)", file: file, line: line)
+        for f in fragments { XCTAssertTrue(r.err.contains(f), "stderr \"\(r.err)\" lacks \"\(f)\"", file: file, line: line) }
+        XCTAssertFalse(r.err.contains("Fatal error") || r.err.contains("Stack dump"), file: file, line: line)
+        if let noFile { XCTAssertFalse(exists(noFile), "\(noFile) must not be written", file: file, line: line) }
+    }
+
 }
 
 final class CLITests: CLITestCase {
@@ -116,7 +124,7 @@ final class CLITests: CLITestCase {
         expectDataError(try train(write("allmissing.csv", "a,b\n1,\n2,NA\n3,\n")), ["allmissing.csv", "\"b\"", "every value is missing", "--exclude b"], noFile: "m.safetensors")
         expectDataError(try train("c.csv", "--features", "age,shoe_size"), ["c.csv", "shoe_size", "no such column"], noFile: "m.safetensors")
         expectDataError(try persona("train", "kmeans", "--data", "c.csv", "--k", "51", "--out", "m.safetensors"), ["--k 51 is larger than the number of rows (50)"], noFile: "m.safetensors")
-        expectDataError(try persona("train", "kmeans", "--data", "c.csv", "--k", "0", "--out", "m.safetensors"), ["--k must be at least 1"], noFile: "m.safetensors")
+        expectUsageError(try persona("train", "kmeans", "--data", "c.csv", "--k", "0", "--out", "m.safetensors"), ["--k must be at least 1"], noFile: "m.safetensors")
 
         XCTAssertEqual(try train("c.csv").code, 0)
         let rows = try String(contentsOfFile: dir + "/c.csv", encoding: .utf8).split(separator: "\n").map(String.init)

@@ -48,7 +48,7 @@ final class ExperimentCLITests: CLITestCase {
         let rb = try String(contentsOfFile: dir + "/runs/b/report.html", encoding: .utf8)
         XCTAssertEqual(ra.replacingOccurrences(of: "runs/a/", with: "runs/b/"), rb)
         let grid = try String(contentsOfFile: dir + "/runs/a/grid.csv", encoding: .utf8).split(separator: "\n")
-        XCTAssertEqual(grid[0], "rank,max_depth,auc")
+        XCTAssertEqual(grid[0], "rank,max_depth,cv_auc", "row families are ranked by cross-validation on the train part")
         XCTAssertEqual(grid.count, 3)
         let resolved = try String(contentsOfFile: dir + "/runs/a/resolved.yaml", encoding: .utf8)
         XCTAssertTrue(resolved.contains("family: tree") && resolved.contains("# Train command: persona train tree"), resolved)
@@ -76,7 +76,7 @@ final class ExperimentCLITests: CLITestCase {
         XCTAssertEqual(try persona("datasets", "generate", "churn", "--rows", "300", "--out", "churn.csv").code, 0)
         let cases: [(String, [String])] = [
             ("data:\n  train: churn.csv\nmodel:\n  family: logreg\n  target: churned\n  l2: plenty\n", ["line 6", "model.l2", "plenty"]),
-            ("data:\n  train: churn.csv\nmodel:\n  family: logreg\n  target: churned\n  learning_rate: 0.1\n", ["line 6", "model.learning_rate", "--learning-rate"]),
+            ("data:\n  train: churn.csv\nmodel:\n  family: logreg\n  target: churned\n  learning_rate: 0.1\n", ["line 6", "model.learning_rate", "Keys of model", "max_iter"]),
             ("data:\n  train: churn.csv\n  tset: t.csv\nmodel:\n  family: logreg\n", ["line 3", "data.tset", "Keys of data"]),
             ("data:\n  train: churn.csv\nsplit:\n  test_fraction: 1.5\nmodel:\n  family: logreg\n", ["line 4", "split.test_fraction"]),
             ("data:\n  train: churn.csv\nmodel:\n  family: forest\n", ["line 4", "model.family", "kmeans, logreg, tree, als"]),

@@ -33,9 +33,9 @@ final class TreeCLITests: CLITestCase {
         _ = write("text.csv", "x,y\n1,low\n2,high\n3,low\n")
         expectDataError(try persona("train", "tree", "--data", "text.csv", "--target", "y", "--task", "regression", "--out", "t.safetensors"),
                         ["text.csv", "line 2", "must be numeric", "\"low\""], noFile: "t.safetensors")
-        expectDataError(try persona("train", "tree", "--data", "text.csv", "--target", "y", "--max-depth", "0", "--out", "t.safetensors"),
+        expectUsageError(try persona("train", "tree", "--data", "text.csv", "--target", "y", "--max-depth", "0", "--out", "t.safetensors"),
                         ["--max-depth must be at least 1"], noFile: "t.safetensors")
-        expectDataError(try persona("train", "tree", "--data", "text.csv", "--target", "y", "--criterion", "mse", "--out", "t.safetensors"),
+        expectUsageError(try persona("train", "tree", "--data", "text.csv", "--target", "y", "--criterion", "mse", "--out", "t.safetensors"),
                         ["--criterion mse"], noFile: "t.safetensors")
         XCTAssertEqual(try persona("train", "kmeans", "--data", "text.csv", "--k", "2", "--features", "x", "--out", "k.safetensors").code, 0)
         expectDataError(try persona("inspect", "k.safetensors", "--rules"), ["kmeans model has no rules"])

@@ -42,7 +42,7 @@ final class ALSTests: XCTestCase {
         var ci = ALSConfig(user: "u", item: "i"); ci.implicit = true; ci.alpha = 2; ci.regularization = 0.1; ci.cgSteps = 10
         var a = FloatMatrix(rows: 1, cols: 2), b = a
         ALSSolver.update(&a, fixed: y, rows: data, config: ci)
-        ci.solver = "cholesky"
+        ci.solver = .cholesky
         ALSSolver.update(&b, fixed: y, rows: data, config: ci)
         XCTAssertEqual(a.storage, b.storage, accuracy: 1e-4)
     }

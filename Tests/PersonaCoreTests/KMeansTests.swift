@@ -60,11 +60,11 @@ final class KMeansTests: XCTestCase {
 
     func testConfigValidation() {
         var c = KMeansConfig(k: 0)
-        XCTAssertThrowsPersonaError(try c.validate(), containing: ["--k must be at least 1"])
+        XCTAssertThrowsParameterError(try c.validate(), naming: "k", containing: ["k must be at least 1"])
         c.k = 10
-        XCTAssertThrowsPersonaError(try c.validate(rows: 4), containing: ["--k 10 is larger than the number of rows (4)"])
+        XCTAssertThrowsParameterError(try c.validate(rows: 4), naming: "k", containing: ["k 10 is larger than the number of rows (4)"])
         c.k = 2; c.maxIterations = 0
-        XCTAssertThrowsPersonaError(try c.validate(), containing: ["--max-iter"])
+        XCTAssertThrowsParameterError(try c.validate(), naming: "max_iter", containing: ["maxIterations must be at least 1"])
     }
 
     func testClusteringMetricsOnHandComputedCase() {

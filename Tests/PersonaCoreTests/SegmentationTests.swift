@@ -98,8 +98,8 @@ final class SegmentationTests: XCTestCase {
             try Generators.generate(kind, rows: 10000, seed: 9, to: path)
             var c = KMeansConfig(k: k); c.seed = 2; c.restarts = 3
             let full = try KMeansModel.train(path: path, config: c, selection: ColumnSelection())
-            let mini = try MiniBatchKMeans.train(path: path, config: c, selection: ColumnSelection(), batchSize: 1024, passes: 5,
-                                                 delimiter: UInt8(ascii: ","), progress: nil)
+            var mc = c; mc.algorithm = .minibatch; mc.batchSize = 1024; mc.passes = 5
+            let mini = try KMeansModel.train(path: path, config: mc, selection: ColumnSelection())
             let a = full.card.trainingMetrics["inertia"]!.double!, b = mini.card.trainingMetrics["inertia"]!.double!
             XCTAssertLessThanOrEqual(b, a * 1.02, "\(kind): mini-batch \(b) vs Lloyd \(a)")
             XCTAssertEqual(mini.clusterSizes.reduce(0, +), 10000)

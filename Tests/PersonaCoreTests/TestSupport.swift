@@ -45,3 +45,20 @@ func XCTAssertThrowsPersonaError(_ expression: @autoclosure () throws -> Any, co
         XCTFail("expected a PersonaError, got \(error)", file: file, line: line)
     }
 }
+
+/// Expects a refused hyperparameter; the message is checked as a library caller
+/// sees it (property names).
+func XCTAssertThrowsParameterError(_ expression: @autoclosure () throws -> Any, naming key: String, containing fragments: [String],
+                                   file: StaticString = #filePath, line: UInt = #line) {
+    do {
+        _ = try expression()
+        XCTFail("expected an error naming \(key)", file: file, line: line)
+    } catch let e as ParameterError {
+        XCTAssertTrue(e.parameters.contains { $0.key == key }, "\(e) names \(e.parameters.map(\.key)), not \(key)", file: file, line: line)
+        for f in fragments where !e.description.contains(f) {
+            XCTFail("error \"\(e.description)\" does not contain \"\(f)\"", file: file, line: line)
+        }
+    } catch {
+        XCTFail("expected a ParameterError, got \(error)", file: file, line: line)
+    }
+}

@@ -75,7 +75,7 @@ final class TreeTests: XCTestCase {
     func testBadInput() {
         XCTAssertThrowsPersonaError(try train("x,y\n1,a\n2,a\n"), containing: ["single class"])
         XCTAssertThrowsPersonaError(try train("x,y\n1,a\n2,b\n") { $0.task = .regression }, containing: ["numeric", "\"a\""])
-        XCTAssertThrowsPersonaError(try train("x,y\n1,a\n2,b\n") { $0.maxDepth = 0 }, containing: ["--max-depth"])
+        XCTAssertThrowsParameterError(try train("x,y\n1,a\n2,b\n") { $0.maxDepth = 0 }, naming: "max_depth", containing: ["maxDepth must be at least 1"])
         XCTAssertThrowsPersonaError(try train("x,y\n1,a\n2,\n3,b\n"), containing: ["missing in 1 of 3 rows", "line 3"])
     }
 }

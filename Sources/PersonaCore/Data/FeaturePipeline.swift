@@ -239,9 +239,17 @@ extension FeaturePipeline {
         return (profile, pipeline, matrix, extracted)
     }
 
+    /// Chooses the feature columns of a training set, fits the pipeline on its
+    /// rows and returns their encoded matrix.
+    public static func fit(_ data: TrainingSet, selection: ColumnSelection, reserved: [String] = [],
+                           standardize: Bool = true) throws -> (pipeline: FeaturePipeline, matrix: FloatMatrix) {
+        try fit(path: data.file, profile: data.profile, store: data.store, selection: selection, reserved: reserved,
+                standardize: standardize, delimiter: data.delimiter, fileRows: data.fileRows)
+    }
+
     static func fit(path: String, profile: DataProfile, store: ColumnStore?, selection: ColumnSelection,
                     reserved: [String], standardize: Bool,
-                    delimiter: UInt8) throws -> (pipeline: FeaturePipeline, matrix: FloatMatrix) {
+                    delimiter: UInt8, fileRows: [Int]? = nil) throws -> (pipeline: FeaturePipeline, matrix: FloatMatrix) {
         let columns = try unfittedColumns(path: path, profile: profile, selection: selection, reserved: reserved)
         var pipeline = FeaturePipeline(columns: columns, standardize: standardize)
         let width = pipeline.width
@@ -288,9 +296,11 @@ extension FeaturePipeline {
         let reader = try CSVReader(path: path, delimiter: delimiter)
         let bound = try BoundPipeline(pipeline, header: reader.header, file: path)
         var rec = CSVRecord()
-        var row = 0
+        var row = 0, fileRow = 0
         try m.storage.withUnsafeMutableBufferPointer { out in
-            while try reader.next(into: &rec) {
+            while row < n, try reader.next(into: &rec) {
+                defer { fileRow += 1 }
+                if let fileRows, fileRows[row] != fileRow { continue }     // a row outside the subset
                 try bound.encode(rec, into: out.baseAddress! + row * width, raw: true)
                 row += 1
             }
@@ -454,5 +464,14 @@ public enum Statistics {
             if k <= j { hi = j } else if k >= i { lo = i } else { break }
         }
         return a[k]
+    }
+}
+
+extension ColumnSelection {
+    /// A model cannot use its target as a feature.
+    func checkTarget(_ target: String, parameter: ParameterName) throws {
+        if let f = features, f.contains(target) {
+            throw ParameterError(parameter, "\"\(target)\" is also among the features; a model cannot use its target as a feature")
+        }
     }
 }

@@ -1,3 +1,5 @@
+import Foundation
+
 /// One column of `persona score` output for a batch of rows.
 public struct ScoreColumn {
     public var name: String
@@ -85,13 +87,59 @@ enum EvaluatedRows {
     case interactions(Interactions)
 }
 
+/// A family trained from a data file, with hyperparameters declared once
+/// (`Config.parameters`).
+public protocol TrainableModel: PersonaModel {
+    associatedtype Config: Hyperparameters
+    /// Reads the data file and fits a model. `selection` chooses the feature
+    /// columns of families that read row data; the others ignore it.
+    static func train(path: String, config: Config, selection: ColumnSelection,
+                      delimiter: UInt8, progress: ProgressHandler?) throws -> Self
+    /// The settings the model was trained with, decoded once at load.
+    var config: Config { get }
+}
+
+/// A family trained on rows of feature columns: the data is read once into a
+/// training set, outside `fit`, so cross-validation, grids and tuning fit on
+/// index sets of rows in memory.
+public protocol RowModel: TrainableModel {
+    /// Fits a model on the rows of `data`.
+    static func fit(_ data: TrainingSet, config: Config, selection: ColumnSelection, progress: ProgressHandler?) throws -> Self
+    /// Metrics on rows in memory, the same as `evaluate(path:)` on a file of those rows.
+    func evaluate(_ data: TrainingSet, options: EvaluationOptions) throws -> Evaluation
+    /// Settles choices the configuration leaves to the data (such as which class
+    /// is positive) on the whole set, so every fold of a cross-validation makes the
+    /// same choice; and returns the stratum of each row (its class), if folds
+    /// should keep the classes' shares.
+    static func prepareFolds(_ data: TrainingSet, config: Config) throws -> (config: Config, strata: [Int]?)
+}
+
+extension RowModel {
+    /// Reads the file into a training set, then fits.
+    public static func train(path: String, config: Config, selection: ColumnSelection,
+                             delimiter: UInt8 = UInt8(ascii: ","), progress: ProgressHandler? = nil) throws -> Self {
+        try config.validate()
+        let start = Date()
+        let data = try TrainingSet.read(path: path, delimiter: delimiter)
+        progress?("read \(data.rows) rows, \(data.profile.columns.count) columns in \(String(format: "%.3f", Date().timeIntervalSince(start))) s")
+        return try fit(data, config: config, selection: selection, progress: progress)
+    }
+
+    public static func prepareFolds(_ data: TrainingSet, config: Config) throws -> (config: Config, strata: [Int]?) { (config, nil) }
+}
+
 /// The model families this release knows, by kind.
 public enum ModelRegistry {
-    public static let families: [any PersonaModel.Type] = [KMeansModel.self, LogisticModel.self, TreeModel.self, ALSModel.self]
+    public static let families: [any TrainableModel.Type] = [KMeansModel.self, LogisticModel.self, TreeModel.self, ALSModel.self]
 
-    public static func family(kind: String) -> (any PersonaModel.Type)? {
+    public static func family(kind: String) -> (any TrainableModel.Type)? {
         families.first { $0.kind == kind }
     }
+
+    public static var kinds: [String] { families.map { $0.kind } }
+
+    /// The families that train on rows of feature columns (cross-validation, grids).
+    public static var rowFamilies: [any RowModel.Type] { families.compactMap { $0 as? any RowModel.Type } }
 }
 
 public enum ModelStore {

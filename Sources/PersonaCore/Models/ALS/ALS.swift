@@ -6,40 +6,49 @@ import Darwin
 import Foundation
 
 /// Hyperparameters of alternating least squares.
-public struct ALSConfig: Codable, Equatable, Sendable {
-    public var user: String
-    public var item: String
+public struct ALSConfig: Hyperparameters {
+    public var user = ""
+    public var item = ""
     public var rating: String?
     public var implicit: Bool = false
     public var alpha: Double = 1
     public var factors: Int = 32
     public var regularization: Double = 0.01
     public var iterations: Int = 15
-    public var solver: String = "cg"            // implicit: cg or cholesky
+    public var solver: ALSLinearSolver = .cg               // implicit: cg or cholesky
     public var cgSteps: Int = 3
     public var seed: UInt64 = 0
     public var duplicates: DuplicatePolicy? = nil
 
-    enum CodingKeys: String, CodingKey {
-        case user, item, rating, implicit, alpha, factors, iterations, solver, seed, duplicates
-        case regularization = "reg"
-        case cgSteps = "cg_steps"
-    }
-
+    public init() {}
     public init(user: String, item: String) { self.user = user; self.item = item }
 
-    public func validate() throws {
-        if factors < 1 { throw PersonaError("--factors must be at least 1 (got \(factors))") }
-        if iterations < 1 { throw PersonaError("--iterations must be at least 1 (got \(iterations))") }
-        if !(regularization >= 0) { throw PersonaError("--reg must be >= 0 (got \(regularization))") }
-        if !(alpha >= 0) { throw PersonaError("--alpha must be >= 0 (got \(alpha))") }
-        if solver != "cg" && solver != "cholesky" { throw PersonaError("--solver must be cg or cholesky (got \(solver))") }
-        if cgSteps < 1 { throw PersonaError("--cg-steps must be at least 1") }
-        if !implicit && rating == nil { throw PersonaError("explicit ALS needs --rating COL (or pass --implicit for counts)") }
+    public static let parameters: [Parameter<ALSConfig>] = [
+        .text(\.user, "user", key: "user", required: true, help: "The user id column."),
+        .text(\.item, "item", key: "item", required: true, help: "The item id column."),
+        .text(\.rating, "rating", key: "rating", absent: "each row counts once (implicit data only)", help: "The rating or count column."),
+        .flag(\.implicit, "implicit", key: "implicit", help: "Implicit feedback (views, clicks, purchases) rather than ratings."),
+        .real(\.alpha, "alpha", key: "alpha", range: .nonNegative, help: "Implicit: confidence = 1 + alpha x value."),
+        .integer(\.factors, "factors", key: "factors", min: 1, help: "Latent factors per user and item."),
+        .real(\.regularization, "regularization", key: "reg", range: .nonNegative, help: "Regularisation (explicit: times each user's or item's count)."),
+        .integer(\.iterations, "iterations", key: "iterations", min: 1, help: "Alternations of the user and item updates."),
+        .choice(\.solver, "solver", key: "solver", help: "Implicit: conjugate gradient (cg) or exact (cholesky)."),
+        .integer(\.cgSteps, "cgSteps", key: "cg_steps", min: 1, help: "Implicit: conjugate-gradient steps per update."),
+        .seed(\.seed, help: "Random seed for the starting factors."),
+        .choice(\.duplicates, "duplicates", key: "duplicates", absent: "sum for implicit, error for ratings", help: "What to do with repeated (user, item) rows."),
+    ]
+
+    public func combinationError() -> ParameterError? {
+        if !implicit && rating == nil {
+            return ParameterError(Self.names("rating", "implicit")) { "explicit ALS needs \($0[0]) COL (or turn on \($0[1]) for counts)" }
+        }
+        return nil
     }
 
     var resolvedDuplicates: DuplicatePolicy { duplicates ?? (implicit ? .sum : .error) }
 }
+
+public enum ALSLinearSolver: String, Sendable, CaseIterable { case cg, cholesky }
 
 /// Alternating least squares on Float32 factors. Each half-step fixes one side
 /// and solves every row of the other independently, in parallel blocks.
@@ -108,7 +117,7 @@ enum ALSSolver {
                             for j in 0..<k { xu[j] = rhs[j] }
                             continue
                         }
-                        if config.solver == "cholesky" {
+                        if config.solver == .cholesky {
                             for t in 0..<(k * k) { a[t] = gram.storage[t] }
                             for i in 0..<k { a[i * k + i] += reg; rhs[i] = 0 }
                             for t in range {

@@ -2,7 +2,7 @@ import Foundation
 
 /// A fitted ALS recommender: user and item factors, the id maps, each user's
 /// seen items, and item popularity, so serving needs nothing else.
-public struct ALSModel: PersonaModel {
+public struct ALSModel: TrainableModel {
     public static let kind = "als"
     public static let title = "ALS recommender (collaborative filtering)"
 
@@ -17,7 +17,7 @@ public struct ALSModel: PersonaModel {
     var userIndex: [String: Int] { Dictionary(uniqueKeysWithValues: userIds.enumerated().map { ($1, $0) }) }
     var itemIndex: [String: Int] { Dictionary(uniqueKeysWithValues: itemIds.enumerated().map { ($1, $0) }) }
     /// The settings it was trained with (read once from the card).
-    let config: ALSConfig
+    public let config: ALSConfig
     public var implicit: Bool { config.implicit }
 
     init(card: ModelCard, config: ALSConfig, userFactors: FloatMatrix, itemFactors: FloatMatrix, userIds: [String], itemIds: [String],
@@ -60,9 +60,7 @@ public struct ALSModel: PersonaModel {
         guard let indptr = t["seen_indptr"]?.int64s, indptr.count == uf.shape[0] + 1, let items = t["seen_items"]?.int64s,
               let values = t["seen_values"]?.floats, values.count == items.count, indptr.last.map({ Int($0) == items.count }) == true,
               items.allSatisfy({ $0 >= 0 && $0 < itf.shape[0] }), let pop = t["item_popularity"]?.int64s, pop.count == itf.shape[0] else { throw bad("seen items") }
-        guard let config = try? JSONDecoder().decode(ALSConfig.self, from: JSONEncoder().encode(card.hyperparameters)) else {
-            throw bad("the card's ALS settings")
-        }
+        let config = try ALSConfig(card: card.hyperparameters, file: path)
         self.card = card
         self.config = config
         userFactors = FloatMatrix(rows: uf.shape[0], cols: uf.shape[1], storage: u)
@@ -169,6 +167,12 @@ public struct ALSModel: PersonaModel {
 
     // MARK: training
 
+    /// Interactions carry no feature columns: `selection` is not used.
+    public static func train(path: String, config: ALSConfig, selection: ColumnSelection,
+                             delimiter: UInt8, progress: ProgressHandler?) throws -> ALSModel {
+        try train(path: path, config: config, delimiter: delimiter, progress: progress)
+    }
+
     public static func train(path: String, config: ALSConfig, delimiter: UInt8 = UInt8(ascii: ","),
                              progress: ProgressHandler? = nil) throws -> ALSModel {
         try config.validate()
@@ -194,7 +198,7 @@ public struct ALSModel: PersonaModel {
         var popularity = [Int64](repeating: 0, count: data.itemIds.count)
         for i in 0..<data.itemIds.count { popularity[i] = Int64(data.byItem.range(i).count) }
         let card = ModelCard(kind: kind, pipeline: FeaturePipeline(columns: [], standardize: false),
-                             hyperparameters: try JSONValue(encoding: config),
+                             hyperparameters: config.card,
                              trainingMetrics: .object(["loss": .array(losses.map { .number($0) }), "interactions": .number(Double(data.count))]),
                              trainingData: DataFingerprintInfo(file: (path as NSString).lastPathComponent, rows: data.count, columns: 0,
                                                                hash: data.fingerprint))

@@ -47,19 +47,13 @@ struct TreeData {
         return UInt8(1 + lo)
     }
 
-    /// Reads a file once (through the profiler's kept values) into bins, and
-    /// returns the target column's labels alongside.
-    static func build(path: String, selection: ColumnSelection, target: String, maxBins: Int,
-                      delimiter: UInt8) throws -> (data: TreeData, pipeline: FeaturePipeline, profile: DataProfile, target: [String?]) {
-        let (profile, storeOrNil) = try Profiler.profileKeepingValues(path: path, delimiter: delimiter, keep: true)
-        guard let store = storeOrNil else { throw PersonaError("\(path): could not be read") }
-        guard let ti = profile.columns.firstIndex(where: { $0.name == target }) else {
-            throw PersonaError.data(file: path, line: 1, columnName: target, "the target column is not in the header",
-                                    fix: "Columns are: \(profile.columns.map(\.name).joined(separator: ", "))")
-        }
-        if let f = selection.features, f.contains(target) {
-            throw PersonaError("--features names the target \"\(target)\"; a model cannot use its target as a feature")
-        }
+    /// Cuts a training set's columns into bins, and returns the target column's
+    /// labels alongside.
+    static func build(_ set: TrainingSet, selection: ColumnSelection, target: String,
+                      maxBins: Int) throws -> (data: TreeData, pipeline: FeaturePipeline, target: [String?]) {
+        let profile = set.profile, store = set.store, path = set.file
+        let labels = try set.labels(of: target)
+        try selection.checkTarget(target, parameter: TreeConfig.names("target")[0])
         let columns = try FeaturePipeline.unfittedColumns(path: path, profile: profile, selection: selection, reserved: [target])
         let pipeline = FeaturePipeline(columns: columns, standardize: false)
         let n = profile.rows
@@ -92,8 +86,6 @@ struct TreeData {
                 features.append(Feature(name: c.name, categorical: false, cuts: cuts, levels: []))
             }
         }
-        // The target's labels (numbers written without a fraction when whole).
-        let labels = try store.columns[ti].labels() ?? BinaryTarget.labels(of: target, path: path, delimiter: delimiter)
-        return (TreeData(features: features, bins: bins, rows: n), pipeline, profile, labels)
+        return (TreeData(features: features, bins: bins, rows: n), pipeline, labels)
     }
 }

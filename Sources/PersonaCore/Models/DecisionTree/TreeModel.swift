@@ -3,14 +3,15 @@ import Foundation
 /// A fitted CART tree (classification or regression) over the raw columns of
 /// its pipeline: numbers compared with thresholds in original units, categories
 /// split by sets of levels, and missing values sent the way each split learned.
-public struct TreeModel: PersonaModel {
+public struct TreeModel: RowModel {
     public static let kind = "tree"
     public static let title = "decision tree (CART)"
 
     public var card: ModelCard
+    public let config: TreeConfig
     var tree: Tree
 
-    public var task: TreeTask { card.hyperparameters["task"]?.string == "regression" ? .regression : .classification }
+    public var task: TreeTask { config.task }
     public var classes: [String] { card.details["classes"]?.array?.compactMap(\.string) ?? [] }
     public var target: String { card.details["target"]?.string ?? "" }
     var categorical: [Bool] { card.pipeline.columns.map { $0.type == .categorical } }
@@ -18,7 +19,7 @@ public struct TreeModel: PersonaModel {
     public var leaves: Int { tree.leaves }
     public var depth: Int { tree.depth() }
 
-    init(card: ModelCard, tree: Tree) { self.card = card; self.tree = tree }
+    init(card: ModelCard, config: TreeConfig, tree: Tree) { self.card = card; self.config = config; self.tree = tree }
 
     public init(card: ModelCard, tensors t: [String: Tensor], path: String) throws {
         func ints(_ name: String) throws -> [Int64] {
@@ -33,7 +34,8 @@ public struct TreeModel: PersonaModel {
         let cats = try ints("left_categories"), threshold = try doubles("threshold"), value = try doubles("value")
         let samples = try doubles("samples"), weight = try doubles("weight"), impurity = try doubles("impurity"), gain = try doubles("gain")
         let n = feature.count
-        let width = card.hyperparameters["task"]?.string == "regression" ? 1 : (card.details["classes"]?.array?.count ?? 0)
+        let config = try TreeConfig(card: card.hyperparameters, file: path)
+        let width = config.task == .regression ? 1 : (card.details["classes"]?.array?.count ?? 0)
         guard n > 0, [left.count, right.count, missing.count, threshold.count, samples.count, weight.count, impurity.count, gain.count].allSatisfy({ $0 == n }),
               cats.count == 4 * n, width > 0, value.count == n * width else {
             throw PersonaError("\(path): corrupted tree model (node arrays of different lengths)")
@@ -49,6 +51,7 @@ public struct TreeModel: PersonaModel {
             tree.leftCategories[i] = (0..<4).map { UInt64(bitPattern: cats[4 * i + $0]) }
         }
         self.card = card
+        self.config = config
         self.tree = tree
     }
 
@@ -111,7 +114,18 @@ public struct TreeModel: PersonaModel {
 
     public func evaluate(path: String, options: EvaluationOptions) throws -> Evaluation {
         let (x, kept) = try card.pipeline.transform(path: path, delimiter: options.delimiter, keep: [target], raw: true)
-        let labels: [String?] = kept[0].map(BinaryTarget.label)
+        return try evaluate(x, labels: kept[0].map(BinaryTarget.label), file: path, lineOf: { $0 + 2 }, options: options)
+    }
+
+    public func evaluate(_ data: TrainingSet, options: EvaluationOptions) throws -> Evaluation {
+        let (x, labels) = try card.pipeline.transform(data, keep: [target], raw: true)
+        return try evaluate(x, labels: labels[0], file: data.file, lineOf: { data.fileRow($0) + 2 }, options: options)
+    }
+
+    /// Metrics of raw encoded rows and their target labels; `lineOf` gives the
+    /// file line of a row, for messages.
+    func evaluate(_ x: FloatMatrix, labels: [String?], file path: String, lineOf: (Int) -> Int,
+                  options: EvaluationOptions) throws -> Evaluation {
         var metrics: [String: JSONValue] = ["kind": .string(Self.kind), "rows": .number(Double(x.rows))]
         var text: [String] = []
         let l = leaves(x)
@@ -119,7 +133,7 @@ public struct TreeModel: PersonaModel {
             var y: [Double] = []
             for (i, s) in labels.enumerated() {
                 guard let s, let v = NumberParser.parse(s) else {
-                    throw PersonaError.data(file: path, line: i + 2, columnName: target, "the regression target must be a number, found \"\(s ?? "")\"",
+                    throw PersonaError.data(file: path, line: lineOf(i), columnName: target, "the regression target must be a number, found \"\(s ?? "")\"",
                                             fix: "Evaluate on rows with a numeric target")
                 }
                 y.append(v)

@@ -14,10 +14,10 @@ extension TreeModel {
 
     /// Reads the file and checks the target: two or more classes for
     /// classification, numbers for regression.
-    static func prepare(path: String, config: TreeConfig, selection: ColumnSelection, delimiter: UInt8) throws -> Prepared {
+    static func prepare(_ set: TrainingSet, config: TreeConfig, selection: ColumnSelection) throws -> Prepared {
         try config.validate()
-        let (data, pipeline, profile, labels) = try TreeData.build(path: path, selection: selection, target: config.target,
-                                                                   maxBins: config.maxBins, delimiter: delimiter)
+        let (data, pipeline, labels) = try TreeData.build(set, selection: selection, target: config.target, maxBins: config.maxBins)
+        let profile = set.profile, path = set.file, delimiter = set.delimiter
         let missing = labels.indices.filter { labels[$0] == nil }
         if !missing.isEmpty {
             let lines = TargetLines.lines(of: config.target, path: path, delimiter: delimiter, limit: 5)
@@ -75,11 +75,11 @@ extension TreeModel {
     static func makeModel(_ p: Prepared, _ config: TreeConfig, tree: Tree, path: String) throws -> TreeModel {
         var details: [String: JSONValue] = ["target": .string(config.target), "classes": .array(p.classes.map { .string($0) })]
         if let pos = p.positive { details["positive"] = .string(pos) }
-        let card = ModelCard(kind: kind, pipeline: p.pipeline, hyperparameters: try JSONValue(encoding: config), trainingMetrics: .null,
+        let card = ModelCard(kind: kind, pipeline: p.pipeline, hyperparameters: config.card, trainingMetrics: .null,
                              trainingData: DataFingerprintInfo(file: (path as NSString).lastPathComponent, rows: p.profile.rows,
                                                                columns: p.profile.columns.count, hash: p.profile.fingerprint),
                              details: .object(details))
-        var model = TreeModel(card: card, tree: tree)
+        var model = TreeModel(card: card, config: config, tree: tree)
         // Training metrics from the leaves each training row reached.
         var metrics: [String: JSONValue] = ["leaves": .number(Double(tree.leaves)), "depth": .number(Double(tree.depth()))]
         let leaves = model.binLeaves(p.data)
@@ -107,16 +107,25 @@ extension TreeModel {
         }
     }
 
-    public static func train(path: String, config: TreeConfig, selection: ColumnSelection,
-                             delimiter: UInt8 = UInt8(ascii: ","), progress: ProgressHandler? = nil) throws -> TreeModel {
+    /// Classes found in the whole set, so every fold of a cross-validation knows them all.
+    public static func prepareFolds(_ data: TrainingSet, config: TreeConfig) throws -> (config: TreeConfig, strata: [Int]?) {
+        guard config.task == .classification else { return (config, nil) }
+        let labels = try data.labels(of: config.target)
+        let classes = Array(Set(labels.compactMap { $0 })).sorted()
+        let index = Dictionary(uniqueKeysWithValues: classes.enumerated().map { ($1, $0) })
+        return (config, labels.map { $0.flatMap { index[$0] } ?? classes.count })
+    }
+
+    public static func fit(_ set: TrainingSet, config: TreeConfig, selection: ColumnSelection,
+                           progress: ProgressHandler? = nil) throws -> TreeModel {
         let start = Date()
-        let p = try prepare(path: path, config: config, selection: selection, delimiter: delimiter)
-        progress?("read \(p.data.rows) rows, \(p.data.features.count) columns into bins in \(String(format: "%.3f", Date().timeIntervalSince(start))) s")
+        let p = try prepare(set, config: config, selection: selection)
+        progress?("\(p.data.features.count) columns into bins in \(String(format: "%.3f", Date().timeIntervalSince(start))) s")
         let fitStart = Date()
         var tree = builder(p, config).grow()
         if config.ccpAlpha > 0 { tree = Pruning.prune(tree, alpha: config.ccpAlpha) }
         progress?("grew the tree in \(String(format: "%.3f", Date().timeIntervalSince(fitStart))) s: depth \(tree.depth()), \(tree.leaves) leaves")
-        return try makeModel(p, config, tree: tree, path: path)
+        return try makeModel(p, config, tree: tree, path: set.file)
     }
 
     public struct PruningStep { public var alpha: Double; public var leaves: Int; public var score: Double }
@@ -125,8 +134,8 @@ extension TreeModel {
     /// cost-complexity pruning path on the held-out part.
     public static func pruningPath(path: String, config: TreeConfig, selection: ColumnSelection, testFraction: Double, seed: UInt64,
                                    delimiter: UInt8 = UInt8(ascii: ",")) throws -> (steps: [PruningStep], best: Int, metric: String) {
-        guard testFraction > 0 && testFraction < 1 else { throw PersonaError("--test-fraction must be between 0 and 1 (got \(testFraction))") }
-        let p = try prepare(path: path, config: config, selection: selection, delimiter: delimiter)
+        guard testFraction > 0 && testFraction < 1 else { throw PersonaError("the test fraction must be between 0 and 1 (got \(testFraction))") }
+        let p = try prepare(try TrainingSet.read(path: path, delimiter: delimiter), config: config, selection: selection)
         var rng = PersonaRandom(seed: seed)
         var rows = Array(0..<p.data.rows)
         rng.shuffle(&rows)

@@ -1,5 +1,5 @@
 /// How k-means chooses its starting centres.
-public enum KMeansInit: Codable, Equatable, Sendable {
+public enum KMeansInit: Equatable, Sendable {
     /// Greedy k-means++ (D² sampling with 2 + ln k local trials per centre, as scikit-learn does).
     case kmeansPlusPlus
     /// k distinct rows drawn uniformly.
@@ -23,22 +23,19 @@ public enum KMeansInit: Codable, Equatable, Sendable {
         }
     }
 
-    public init(from decoder: Decoder) throws {
-        let s = try decoder.singleValueContainer().decode(String.self)
-        self = s.hasPrefix("file:") ? .file(String(s.dropFirst(5))) : KMeansInit(argument: s)
+    /// The card's form: a file of centres is recorded by its name only, since
+    /// a path would tie the model to one machine.
+    var cardText: String {
+        if case .file(let p) = self { return "file:" + (p.split(separator: "/").last.map(String.init) ?? p) }
+        return name
     }
 
-    public func encode(to encoder: Encoder) throws {
-        var c = encoder.singleValueContainer()
-        // A file path in the card would tie the model to one machine; record only its name.
-        if case .file(let p) = self { try c.encode("file:" + (p.split(separator: "/").last.map(String.init) ?? p)) }
-        else { try c.encode(name) }
-    }
+    init(cardText s: String) { self = s.hasPrefix("file:") ? .file(String(s.dropFirst(5))) : KMeansInit(argument: s) }
 }
 
 /// How the centres are found: auto, lloyd and hamerly give the same result;
 /// minibatch approximates it while streaming the file.
-public enum KMeansAlgorithm: String, Codable, Sendable, CaseIterable {
+public enum KMeansAlgorithm: String, Sendable, CaseIterable {
     /// Hamerly when k >= 8 (where skipping distance computations pays), else Lloyd.
     case auto
     /// Every distance, every iteration: one SGEMM per block of rows.
@@ -50,8 +47,8 @@ public enum KMeansAlgorithm: String, Codable, Sendable, CaseIterable {
 }
 
 /// Hyperparameters of k-means, stored exactly as given and validated once.
-public struct KMeansConfig: Codable, Equatable, Sendable {
-    public var k: Int
+public struct KMeansConfig: Hyperparameters {
+    public var k: Int = 0
     public var initialization: KMeansInit = .kmeansPlusPlus
     public var maxIterations: Int = 300
     /// Convergence tolerance on the total squared centre shift, relative to the
@@ -61,25 +58,43 @@ public struct KMeansConfig: Codable, Equatable, Sendable {
     public var seed: UInt64 = 0
     public var standardize: Bool = true
     public var algorithm: KMeansAlgorithm = .auto
+    /// Mini-batch only: rows per batch, and passes over the data.
+    public var batchSize: Int = 4096
+    public var passes: Int = 5
 
-    enum CodingKeys: String, CodingKey {
-        case k, seed, standardize, algorithm
-        case initialization = "init"
-        case maxIterations = "max_iter"
-        case tolerance = "tol"
-        case restarts = "n_init"
-    }
-
+    public init() {}
     public init(k: Int) { self.k = k }
 
-    /// Checks every hyperparameter against its allowed range before any work.
-    public func validate(rows: Int? = nil) throws {
-        if k < 1 { throw PersonaError("--k must be at least 1 (got \(k))") }
-        if let rows, k > rows {
-            throw PersonaError("--k \(k) is larger than the number of rows (\(rows)); choose k between 1 and \(rows)")
+    static func isMiniBatch(_ c: KMeansConfig) -> Bool { c.algorithm == .minibatch }
+
+    public static let parameters: [Parameter<KMeansConfig>] = [
+        .integer(\.k, "k", key: "k", min: 1, required: true, help: "Number of segments (1 to the number of rows)."),
+        .custom(\.initialization, "initialization", key: "init", valueName: "kmeans++|random|FILE",
+                help: "Starting centres: kmeans++, random, or a CSV file of centres with the feature columns in original units.",
+                parse: { $0.isEmpty ? nil : KMeansInit(argument: $0) }, expected: "kmeans++, random or a file name",
+                format: { $0.name }, cardText: { $0.cardText }, parseCard: { KMeansInit(cardText: $0) }),
+        .integer(\.maxIterations, "maxIterations", key: "max_iter", min: 1, help: "Most Lloyd iterations per run."),
+        .real(\.tolerance, "tolerance", key: "tol", range: .nonNegative, help: "Stop when the total squared centre shift falls to tol x the mean feature variance."),
+        .integer(\.restarts, "restarts", key: "n_init", min: 1, help: "Runs from different seeds; the lowest inertia wins."),
+        .seed(\.seed, help: "Random seed: the same data, options and seed give the same model file."),
+        .flag(\.standardize, "standardize", key: "standardize", negatingAliases: ["no_scale"], help: "Standardise numeric features (--no-scale: leave them in their units)."),
+        .choice(\.algorithm, "algorithm", key: "algorithm", help: "auto (Hamerly from k = 8), lloyd or hamerly: the same result, found faster or slower; minibatch: streams the file in passes, for data larger than memory."),
+        .integer(\.batchSize, "batchSize", key: "batch_size", min: 1, help: "With algorithm minibatch: rows per batch.", appliesWhen: isMiniBatch),
+        .integer(\.passes, "passes", key: "passes", min: 1, help: "With algorithm minibatch: passes over the file (stops early when the centres settle).", appliesWhen: isMiniBatch),
+    ]
+
+    public func combinationError() -> ParameterError? {
+        if algorithm == .minibatch, case .file = initialization {
+            return ParameterError(Self.names("algorithm", "init")) { "\($0[0]) minibatch starts from k-means++ on a sample; \($0[1]) FILE is for the other algorithms" }
         }
-        if maxIterations < 1 { throw PersonaError("--max-iter must be at least 1 (got \(maxIterations))") }
-        if !(tolerance >= 0) || !tolerance.isFinite { throw PersonaError("--tol must be a number >= 0 (got \(tolerance))") }
-        if restarts < 1 { throw PersonaError("--n-init must be at least 1 (got \(restarts))") }
+        return nil
+    }
+
+    /// Checks every hyperparameter, and k against the number of rows.
+    public func validate(rows: Int) throws {
+        try validate()
+        if k > rows {
+            throw ParameterError(Self.parameter("k")!.name, "\(k) is larger than the number of rows (\(rows)); choose k between 1 and \(rows)")
+        }
     }
 }

@@ -2,11 +2,12 @@ import Foundation
 
 /// A fitted k-means segmentation: the centres live in the pipeline's encoded
 /// space; `segment` for a row is its nearest centre.
-public struct KMeansModel: PersonaModel {
+public struct KMeansModel: RowModel {
     public static let kind = "kmeans"
     public static let title = "k-means segmentation"
 
     public var card: ModelCard
+    public let config: KMeansConfig
     public var centres: FloatMatrix
     public var clusterSizes: [Int]
 
@@ -31,8 +32,9 @@ public struct KMeansModel: PersonaModel {
         card.details = .object(details)
     }
 
-    public init(card: ModelCard, centres: FloatMatrix, clusterSizes: [Int]) {
+    public init(card: ModelCard, config: KMeansConfig, centres: FloatMatrix, clusterSizes: [Int]) {
         self.card = card
+        self.config = config
         self.centres = centres
         self.clusterSizes = clusterSizes
     }
@@ -46,6 +48,7 @@ public struct KMeansModel: PersonaModel {
             throw PersonaError("\(path): corrupted k-means model (centroids have \(t.shape[1]) features, the pipeline makes \(card.pipeline.width))")
         }
         self.card = card
+        self.config = try KMeansConfig(card: card.hyperparameters, file: path)
         self.centres = FloatMatrix(rows: t.shape[0], cols: t.shape[1], storage: values)
         self.clusterSizes = sizes.map { Int($0) }
     }
@@ -74,7 +77,14 @@ public struct KMeansModel: PersonaModel {
     }
 
     public func evaluate(path: String, options: EvaluationOptions) throws -> Evaluation {
-        let x = try card.pipeline.transform(path: path, delimiter: options.delimiter).matrix
+        try evaluate(encoded: card.pipeline.transform(path: path, delimiter: options.delimiter).matrix, options: options)
+    }
+
+    public func evaluate(_ data: TrainingSet, options: EvaluationOptions) throws -> Evaluation {
+        try evaluate(encoded: card.pipeline.transform(data).matrix, options: options)
+    }
+
+    func evaluate(encoded x: FloatMatrix, options: EvaluationOptions) throws -> Evaluation {
         let metrics = evaluate(x, options: options)
         var evaluation = Evaluation(metrics: metrics, text: Self.render(metrics, model: self))
         evaluation.rows = .encoded(x)
@@ -163,15 +173,30 @@ public struct KMeansModel: PersonaModel {
         return lines.joined(separator: "\n")
     }
 
-    /// Trains on a CSV file: profile, fit the pipeline, run k-means, build the card.
+    /// Trains on a CSV file: read it into memory and fit, or with the mini-batch
+    /// algorithm stream it in passes.
     public static func train(path: String, config: KMeansConfig, selection: ColumnSelection,
                              delimiter: UInt8 = UInt8(ascii: ","), progress: ProgressHandler? = nil) throws -> KMeansModel {
+        if config.algorithm == .minibatch {
+            return try MiniBatchKMeans.train(path: path, config: config, selection: selection, delimiter: delimiter, progress: progress)
+        }
         try config.validate()
+        let start = Date()
+        let data = try TrainingSet.read(path: path, delimiter: delimiter)
+        progress?("read \(data.rows) rows, \(data.profile.columns.count) columns in \(String(format: "%.3f", Date().timeIntervalSince(start))) s")
+        return try fit(data, config: config, selection: selection, progress: progress)
+    }
+
+    /// Fits the pipeline on the rows, runs k-means, builds the card. (The
+    /// mini-batch algorithm is for files larger than memory; on rows already in
+    /// memory it is Lloyd's.)
+    public static func fit(_ data: TrainingSet, config: KMeansConfig, selection: ColumnSelection,
+                           progress: ProgressHandler? = nil) throws -> KMeansModel {
+        try config.validate(rows: data.rows)
         let readStart = Date()
-        let (profile, pipeline, x) = try FeaturePipeline.profileAndFit(
-            path: path, selection: selection, standardize: config.standardize, delimiter: delimiter,
-            check: { try config.validate(rows: $0.rows) })
-        progress?("read \(x.rows) rows, \(pipeline.columns.count) columns -> \(x.cols) features in \(String(format: "%.3f", Date().timeIntervalSince(readStart))) s")
+        let (pipeline, x) = try FeaturePipeline.fit(data, selection: selection, standardize: config.standardize)
+        let profile = data.profile, path = data.file, delimiter = data.delimiter
+        progress?("\(pipeline.columns.count) columns -> \(x.cols) features in \(String(format: "%.3f", Date().timeIntervalSince(readStart))) s")
         var start: FloatMatrix? = nil
         if case .file(let initPath) = config.initialization {
             let (m, _) = try pipeline.transform(path: initPath, delimiter: delimiter)
@@ -186,7 +211,7 @@ public struct KMeansModel: PersonaModel {
         progress?("fitted k-means in \(String(format: "%.3f", Date().timeIntervalSince(fitStart))) s")
         let card = ModelCard(
             kind: kind, pipeline: pipeline,
-            hyperparameters: try JSONValue(encoding: config),
+            hyperparameters: config.card,
             trainingMetrics: .object([
                 "inertia": .number(result.inertia),
                 "iterations": .number(Double(result.iterations)),
@@ -195,6 +220,6 @@ public struct KMeansModel: PersonaModel {
             ]),
             trainingData: DataFingerprintInfo(file: (path as NSString).lastPathComponent, rows: profile.rows,
                                               columns: profile.columns.count, hash: profile.fingerprint))
-        return KMeansModel(card: card, centres: result.centres, clusterSizes: result.sizes)
+        return KMeansModel(card: card, config: config, centres: result.centres, clusterSizes: result.sizes)
     }
 }

@@ -105,10 +105,9 @@ public enum MiniBatchKMeans {
         }
     }
 
-    public static func train(path: String, config: KMeansConfig, selection: ColumnSelection, batchSize: Int, passes: Int,
+    public static func train(path: String, config: KMeansConfig, selection: ColumnSelection,
                              delimiter: UInt8, progress: ProgressHandler?) throws -> KMeansModel {
-        guard batchSize >= 1 else { throw PersonaError("--batch-size must be at least 1 (got \(batchSize))") }
-        guard passes >= 1 else { throw PersonaError("--passes must be at least 1 (got \(passes))") }
+        let (batchSize, passes) = (config.batchSize, config.passes)
         let start = Date()
         let profile = try Profiler.profile(path: path, delimiter: delimiter)
         try config.validate(rows: profile.rows)
@@ -171,14 +170,12 @@ public enum MiniBatchKMeans {
             progress?("refinement pass \(step + 1)/\(Self.refinementPasses): inertia \(formatNumber(inertia))")
         }
         progress?("fitted mini-batch k-means in \(String(format: "%.3f", Date().timeIntervalSince(start))) s")
-        var hyper = try JSONValue(encoding: config)
-        if case .object(var o) = hyper { o["batch_size"] = .number(Double(batchSize)); o["passes"] = .number(Double(passes)); hyper = .object(o) }
-        let card = ModelCard(kind: KMeansModel.kind, pipeline: pipeline, hyperparameters: hyper,
+        let card = ModelCard(kind: KMeansModel.kind, pipeline: pipeline, hyperparameters: config.card,
                              trainingMetrics: .object(["inertia": .number(inertia), "iterations": .number(Double(done)),
                                                        "converged": .bool(converged), "cluster_sizes": .array(sizes.map { .number(Double($0)) })]),
                              trainingData: DataFingerprintInfo(file: (path as NSString).lastPathComponent, rows: profile.rows,
                                                                columns: profile.columns.count, hash: profile.fingerprint))
-        return KMeansModel(card: card, centres: centres, clusterSizes: sizes)
+        return KMeansModel(card: card, config: config, centres: centres, clusterSizes: sizes)
     }
 }
 

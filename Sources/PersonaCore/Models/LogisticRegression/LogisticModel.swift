@@ -3,11 +3,12 @@ import Foundation
 /// A fitted binary logistic regression (churn model): coefficients on the
 /// pipeline's encoded features, the classes, and what is needed to report
 /// standard errors and risk deciles.
-public struct LogisticModel: PersonaModel {
+public struct LogisticModel: RowModel {
     public static let kind = "logreg"
     public static let title = "logistic regression (binary classifier)"
 
     public var card: ModelCard
+    public let config: LogisticConfig
     /// Intercept first, then one per encoded feature.
     public var coefficients: [Double]
     /// Covariance of the coefficients (unpenalised fits only), (d+1) x (d+1).
@@ -18,10 +19,10 @@ public struct LogisticModel: PersonaModel {
     public var positive: String { card.details["positive"]?.string ?? "1" }
     public var negative: String { card.details["negative"]?.string ?? "0" }
     public var target: String { card.details["target"]?.string ?? "" }
-    public var threshold: Double { card.hyperparameters["threshold"]?.double ?? 0.5 }
+    public var threshold: Double { config.threshold }
 
-    public init(card: ModelCard, coefficients: [Double], covariance: DoubleMatrix?, riskCutPoints: [Double]) {
-        self.card = card; self.coefficients = coefficients; self.covariance = covariance; self.riskCutPoints = riskCutPoints
+    public init(card: ModelCard, config: LogisticConfig, coefficients: [Double], covariance: DoubleMatrix?, riskCutPoints: [Double]) {
+        self.card = card; self.config = config; self.coefficients = coefficients; self.covariance = covariance; self.riskCutPoints = riskCutPoints
     }
 
     public init(card: ModelCard, tensors: [String: Tensor], path: String) throws {
@@ -30,6 +31,7 @@ public struct LogisticModel: PersonaModel {
             throw PersonaError("\(path): corrupted logistic regression model (coefficients or risk_cut_points missing or of the wrong size)")
         }
         self.card = card
+        self.config = try LogisticConfig(card: card.hyperparameters, file: path)
         self.coefficients = beta
         self.riskCutPoints = cuts
         if let cov = tensors["covariance"]?.doubles {
@@ -83,7 +85,15 @@ public struct LogisticModel: PersonaModel {
 
     public func evaluate(path: String, options: EvaluationOptions) throws -> Evaluation {
         let (x, kept) = try card.pipeline.transform(path: path, delimiter: options.delimiter, keep: [target])
-        let labels: [String?] = kept[0].map(BinaryTarget.label)
+        return try evaluate(x, labels: kept[0].map(BinaryTarget.label), file: path, options: options)
+    }
+
+    public func evaluate(_ data: TrainingSet, options: EvaluationOptions) throws -> Evaluation {
+        let (x, labels) = try card.pipeline.transform(data, keep: [target])
+        return try evaluate(x, labels: labels[0], file: data.file, options: options)
+    }
+
+    func evaluate(_ x: FloatMatrix, labels: [String?], file path: String, options: EvaluationOptions) throws -> Evaluation {
         let y = try BinaryTarget.match(column: target, labels: labels, positive: positive, negative: negative,
                                        file: path, delimiter: options.delimiter)
         let p = probabilities(x)
@@ -182,19 +192,25 @@ public struct LogisticModel: PersonaModel {
 
     // MARK: training
 
-    public static func train(path: String, config: LogisticConfig, selection: ColumnSelection,
-                             delimiter: UInt8 = UInt8(ascii: ","), progress: ProgressHandler? = nil) throws -> LogisticModel {
+    public static func prepareFolds(_ data: TrainingSet, config: LogisticConfig) throws -> (config: LogisticConfig, strata: [Int]?) {
+        let target = try BinaryTarget.make(column: config.target, labels: try data.labels(of: config.target), positive: config.positive,
+                                           file: data.file, delimiter: data.delimiter)
+        var settled = config
+        settled.positive = target.positive
+        return (settled, target.values.map { $0 ? 0 : 1 })
+    }
+
+    public static func fit(_ data: TrainingSet, config: LogisticConfig, selection: ColumnSelection,
+                           progress: ProgressHandler? = nil) throws -> LogisticModel {
         try config.validate()
-        if let f = selection.features, f.contains(config.target) {
-            throw PersonaError("--features names the target \"\(config.target)\"; a model cannot use its target as a feature")
-        }
+        try selection.checkTarget(config.target, parameter: LogisticConfig.names("target")[0])
         let start = Date()
-        let (profile, pipeline, x, extracted) = try FeaturePipeline.profileAndFit(
-            path: path, selection: selection, reserved: [config.target], standardize: config.standardize,
-            delimiter: delimiter, extract: config.target)
-        let target = try BinaryTarget.make(column: config.target, labels: extracted!, positive: config.positive,
-                                           file: path, delimiter: delimiter)
-        progress?("read \(x.rows) rows, \(pipeline.columns.count) columns -> \(x.cols) features in \(String(format: "%.3f", Date().timeIntervalSince(start))) s; \(target.positives) positive (\(target.column) = \(target.positive))")
+        let extracted = try data.labels(of: config.target)
+        let (pipeline, x) = try FeaturePipeline.fit(data, selection: selection, reserved: [config.target], standardize: config.standardize)
+        let profile = data.profile, path = data.file
+        let target = try BinaryTarget.make(column: config.target, labels: extracted, positive: config.positive,
+                                           file: data.file, delimiter: data.delimiter)
+        progress?("\(pipeline.columns.count) columns -> \(x.cols) features in \(String(format: "%.3f", Date().timeIntervalSince(start))) s; \(target.positives) positive (\(target.column) = \(target.positive))")
         for c in pipeline.columns where c.type != .categorical && c.scale == 1 && config.standardize {
             if let p = profile.column(c.name), p.std == 0 || p.min == p.max {
                 progress?("warning: column \"\(c.name)\" is constant; it gets no coefficient")
@@ -229,11 +245,11 @@ public struct LogisticModel: PersonaModel {
         var model = LogisticModel(card: ModelCard(kind: kind, pipeline: pipeline, hyperparameters: .null, trainingMetrics: .null,
                                                   trainingData: DataFingerprintInfo(file: (path as NSString).lastPathComponent, rows: profile.rows,
                                                                                     columns: profile.columns.count, hash: profile.fingerprint)),
-                                  coefficients: fit.beta, covariance: covariance, riskCutPoints: [])
+                                  config: config, coefficients: fit.beta, covariance: covariance, riskCutPoints: [])
         let p = model.probabilities(x)
         let sorted = p.sorted(by: >)
         model.riskCutPoints = (1...9).map { sorted[min(sorted.count - 1, sorted.count * $0 / 10)] }
-        model.card.hyperparameters = try JSONValue(encoding: config)
+        model.card.hyperparameters = config.card
         model.card.trainingMetrics = .object([
             "log_loss": .number(ClassificationMetrics.logLoss(p, target.values)),
             "auc": ClassificationMetrics.rocAUC(p, target.values).map { .number($0) } ?? .null,
