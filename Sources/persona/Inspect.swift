@@ -24,7 +24,7 @@ struct Inspect: ParsableCommand {
         let loaded = try ModelStore.load(path: model)
         let card = loaded.card
         if rules {
-            guard let text = loaded.rules() else {
+            guard let text = (loaded as? any RuleExplaining)?.rules() else {
                 throw PersonaError("\(model): a \(card.kind) model has no rules; --rules is for decision trees")
             }
             print(text)
@@ -46,7 +46,7 @@ struct Inspect: ParsableCommand {
             switch c.type {
             case .categorical:
                 let levels = c.levels ?? []
-                print("  \(c.name): categorical, \(levels.count) levels + <other>; " + (loaded.readsRawValues ? "split by level sets" : "one-hot; missing -> \(c.fillValue ?? "")"))
+                print("  \(c.name): categorical, \(levels.count) levels + <other>; " + ((loaded as? any RowScoring)?.readsRawValues == true ? "split by level sets" : "one-hot; missing -> \(c.fillValue ?? "")"))
             default:
                 var text = "  \(c.name): \(c.type.rawValue); " + (c.median.map { "missing -> median \(formatNumber($0))" } ?? "missing values routed by the model")
                 if c.missingIndicator { text += " (+ indicator)" }

@@ -104,13 +104,8 @@ struct Run: ParsableCommand {
         if test == nil {
             train = dir + "/train.csv"
             test = dir + "/test.csv"
-            if let als = configured[0].config as? ALSConfig {
-                _ = try InteractionSplit.byUser(path: e.train, user: als.user, testFraction: e.testFraction, seed: e.splitSeed,
-                                                trainOut: train, testOut: test!, delimiter: delimiter)
-            } else {
-                _ = try Splitter.split(path: e.train, testFraction: e.testFraction, stratify: e.stratify, seed: e.splitSeed,
-                                       trainOut: train, testOut: test!, delimiter: delimiter)
-            }
+            try M.holdOut(path: e.train, config: configured[0].config, testFraction: e.testFraction, stratify: e.stratify,
+                          seed: e.splitSeed, trainOut: train, testOut: test!, delimiter: delimiter)
         }
         let testPath = test!
         let options = evaluationOptions(e, delimiter: delimiter)

@@ -60,8 +60,8 @@ struct Score: ParsableCommand {
     func run() throws {
         verbosity.apply()
         let loaded = try ModelStore.load(path: model)
-        if loaded is ALSModel {
-            throw PersonaError("\(model): is an ALS recommender, which scores users against items; use `persona recommend \(model) --all-users --top N --out FILE`")
+        if loaded is any Recommending {
+            throw PersonaError("\(model): is a \(loaded.card.kind) recommender, which scores users against items; use `persona recommend \(model) --all-users --top N --out FILE`")
         }
         let start = Date()
         let ids = id.isEmpty ? nil : id.flatMap(splitList)

@@ -52,7 +52,7 @@ final class TreeTests: XCTestCase {
         let m = try train(text)
         XCTAssertEqual(m.leaves, 2, "one split groups {north, east} against {south, west}")
         XCTAssertEqual(m.card.trainingMetrics["accuracy"]?.double, 1)
-        XCTAssertTrue(m.rules()!.contains("city in {"))
+        XCTAssertTrue(m.rules().contains("city in {"))
     }
 
     func testControlsAndPruning() throws {

@@ -58,7 +58,10 @@ public enum BatchScorer {
                   settings: Settings(idColumns: idColumns, options: options, delimiter: delimiter))
     }
 
-    public static func score(model: any PersonaModel, input: String, output: String, settings: Settings) throws -> Summary {
+    public static func score(model loaded: any PersonaModel, input: String, output: String, settings: Settings) throws -> Summary {
+        guard let model = loaded as? any RowScoring else {
+            throw PersonaError("a \(loaded.card.kind) model does not score rows")
+        }
         let headerReader = try CSVReader(path: input, delimiter: settings.delimiter)
         let header = headerReader.header
         let dataOffset = headerReader.dataOffset
@@ -103,7 +106,7 @@ public enum BatchScorer {
             let source = try BlockSource(path: input, offset: dataOffset, firstLine: firstLine)
             var heap = TopRows(capacity: settings.options.top ?? 0)
             var total = 0, rejected = 0
-            try Pipeline.run(source: source, job: job) { r in
+            try BlockScheduler.run(source: source, job: job) { r in
                 out.write(bytes: r.output)
                 if let rejects { rejects.output.write(bytes: r.rejects) }
                 for kept in r.top { heap.insert(score: kept.score, sequence: total + kept.sequence, fields: kept.fields) }
@@ -141,7 +144,7 @@ public enum BatchScorer {
         var rejects: [UInt8] = []
         var rows = 0
         var rejected = 0
-        var top: [(score: Double, sequence: Int, fields: [Field])] = []
+        var top: [TopRows.Item] = []
         var error: Error? = nil
     }
 
@@ -153,7 +156,7 @@ public enum BatchScorer {
 
     /// Everything a block needs, shared read-only by the worker threads.
     struct Job: @unchecked Sendable {
-        let model: any PersonaModel
+        let model: any RowScoring
         let bound: BoundPipeline
         let input: String
         let header: [String]
@@ -261,309 +264,27 @@ public enum BatchScorer {
     }
 }
 
-/// Reads blocks on one thread, scores them on every core, and hands the
-/// results to `consume` on the calling thread in file order. At most a few
-/// blocks per core are in flight, so memory stays bounded. The first error in
-/// file order stops the run (later blocks are dropped unread).
-enum Pipeline {
-    static func run(source: BlockSource, job: BatchScorer.Job, consume: (BatchScorer.BlockResult) throws -> Void) throws {
-        let cores = max(1, Parallel.cores)
-        let slots = DispatchSemaphore(value: 2 * cores + 1)
-        let state = PipelineState()
-        let group = DispatchGroup()
-        let workers = DispatchQueue(label: "persona.score", attributes: .concurrent)
-        let previous = BLAS.threads
-        BLAS.setThreads(1)
-        defer { BLAS.setThreads(previous) }
-        // At most `cores` blocks are scored at once (the concurrent queue may
-        // start more threads than cores); the reader only waits for a free slot.
-        let running = DispatchSemaphore(value: cores)
-        group.enter()
-        Thread.detachNewThread {
-            defer { group.leave() }
-            var sequence = 0
-            while true {
-                slots.wait()
-                if state.isCancelled { break }
-                let block: Block?
-                do { block = try source.next() } catch {
-                    state.finish(blocks: sequence, error: error)
-                    return
-                }
-                guard let block else { break }
-                let s = sequence
-                sequence += 1
-                group.enter()
-                workers.async {
-                    running.wait()
-                    let result = state.isCancelled ? BatchScorer.BlockResult() : job.run(block)
-                    running.signal()
-                    state.store(s, result)
-                    group.leave()
-                }
-            }
-            state.finish(blocks: sequence, error: nil)
-        }
-        defer {
-            state.cancel()
-            for _ in 0..<(2 * cores + 1) { slots.signal() }
-            group.wait()
-        }
-        var next = 0
-        while let result = try state.take(next) {
-            slots.signal()
-            if let error = result.error { throw error }
-            try consume(result)
-            next += 1
-        }
-    }
-}
-
-/// What the reader, the workers and the consumer share, under one lock.
-final class PipelineState: @unchecked Sendable {
-    private let condition = NSCondition()
-    private var results: [Int: BatchScorer.BlockResult] = [:]
-    private var blocks: Int? = nil
-    private var readError: Error? = nil
-    private var cancelled = false
-
-    var isCancelled: Bool { condition.lock(); defer { condition.unlock() }; return cancelled }
-
-    func cancel() { condition.lock(); cancelled = true; condition.broadcast(); condition.unlock() }
-
-    func store(_ sequence: Int, _ result: BatchScorer.BlockResult) {
-        condition.lock(); results[sequence] = result; condition.broadcast(); condition.unlock()
-    }
-
-    func finish(blocks n: Int, error: Error?) {
-        condition.lock(); blocks = n; readError = error; condition.broadcast(); condition.unlock()
-    }
-
-    /// The result of block `sequence` once it is ready; nil after the last block.
-    func take(_ sequence: Int) throws -> BatchScorer.BlockResult? {
-        condition.lock()
-        defer { condition.unlock() }
-        while true {
-            if let r = results.removeValue(forKey: sequence) { return r }
-            if let blocks, sequence >= blocks {
-                if let readError { throw readError }
-                return nil
-            }
-            condition.wait()
-        }
-    }
-}
-
-/// A run of whole records cut from the input, and the line it starts on.
-struct Block {
-    var bytes: [UInt8]
-    var firstLine: Int
-}
-
-/// Cuts a CSV file, from the first data row on, into blocks of whole records.
-/// A block ends after a line break outside quotes, so quoted fields with line
-/// breaks stay whole; the line each block starts on is counted the way
-/// `CSVReader` counts lines, so errors name the right line.
-final class BlockSource {
-    let path: String
-    private let file: UnsafeMutablePointer<FILE>
-    private var pending: [UInt8] = []
-    private var line: Int
-    private var atEOF = false
-    private var quoteLine = 0
-    /// A record longer than this is taken for an unclosed quote.
-    static let maxRecordBytes = 64 << 20
-
-    init(path: String, offset: Int, firstLine: Int) throws {
-        self.path = path
-        guard let f = fopen(path, "rb") else {
-            throw PersonaError("\(path): cannot be opened (\(String(cString: strerror(errno))))")
-        }
-        file = f
-        fseeko(f, off_t(offset), SEEK_SET)
-        line = firstLine
-    }
-
-    deinit { fclose(file) }
-
-    func next() throws -> Block? {
-        while true {
-            if !atEOF {
-                let want = BatchScorer.blockBytes
-                let old = pending.count
-                pending.reserveCapacity(old + want)
-                pending.append(contentsOf: repeatElement(0, count: want))
-                let n = pending.withUnsafeMutableBytes { fread($0.baseAddress! + old, 1, want, file) }
-                pending.removeLast(want - n)
-                if n < want { atEOF = true }
-            }
-            if pending.isEmpty { return nil }
-            if atEOF {
-                let block = Block(bytes: pending, firstLine: line)
-                pending = []
-                return block
-            }
-            if let (cut, lines) = boundary() {
-                let block = Block(bytes: Array(pending[0..<cut]), firstLine: line)
-                pending.removeFirst(cut)
-                line += lines
-                return block
-            }
-            if pending.count > Self.maxRecordBytes {
-                throw PersonaError.data(file: path, line: quoteLine > 0 ? quoteLine : line,
-                                        "a record runs on for more than \(Self.maxRecordBytes >> 20) MB: a quoted field is most likely never closed",
-                                        fix: "Close the quote with \" and write a quote inside a quoted field as \"\"")
-            }
-        }
-    }
-
-    /// The end of the last whole record in `pending` (just after its line
-    /// break) and the lines up to there, or nil when no record ends in it.
-    private func boundary() -> (Int, Int)? {
-        pending.withUnsafeBufferPointer { p -> (Int, Int)? in
-            let n = p.count
-            let base = p.baseAddress!
-            let hasQuote = memchr(base, 34, n) != nil
-            let hasCR = memchr(base, 13, n) != nil
-            if !hasQuote && !hasCR {
-                var last = n - 1
-                while last >= 0 && p[last] != 10 { last -= 1 }
-                if last < 0 { return nil }
-                let cut = last + 1
-                var lines = 0
-                for i in 0..<cut { lines &+= p[i] == 10 ? 1 : 0 }
-                return (cut, lines)
-            }
-            // The general case: follow quotes; count line feeds everywhere and
-            // lone carriage returns outside quotes, as the reader does.
-            var inQuote = false
-            var lines = 0
-            var cut = -1, linesAtCut = 0
-            var i = 0
-            while i < n {
-                let b = p[i]
-                if b == 34 {
-                    inQuote.toggle()
-                    if inQuote { quoteLine = line + lines }
-                } else if b == 10 {
-                    lines += 1
-                    if !inQuote { cut = i + 1; linesAtCut = lines }
-                } else if b == 13 && !inQuote {
-                    if i + 1 == n { break }                        // CR LF may be split across reads
-                    if p[i + 1] != 10 { lines += 1; cut = i + 1; linesAtCut = lines }
-                }
-                i += 1
-            }
-            if !inQuote { quoteLine = 0 }
-            return cut > 0 ? (cut, linesAtCut) : nil
-        }
-    }
-}
-
-/// Formats score rows as JSON Lines: one object per row, ids as strings,
-/// scores as numbers (null when not a number), labels as strings.
-enum JSONLine {
-    /// Each column's key as it opens its member: `{"id":` for the first, `,"name":` after.
-    static func keys(_ names: [String]) -> [[UInt8]] {
-        names.enumerated().map { k, name in
-            let out = AtomicOutput(memory: ())
-            out.writeByte(k == 0 ? 123 : 44)
-            var s = name
-            s.withUTF8 { string($0, out) }
-            out.writeByte(58)
-            return out.takeBytes()
-        }
-    }
-
-    static func write(record: CSVRecord, ids: [Int], columns: [ScoreColumn], row r: Int, keys: [[UInt8]], to out: AtomicOutput) {
-        var k = 0
-        for i in ids {
-            out.write(bytes: keys[k]); k += 1
-            record.withField(i) { string($0, out) }
-        }
-        for c in columns {
-            out.write(bytes: keys[k]); k += 1
-            if let labels = c.labels { var s = labels[r]; s.withUTF8 { string($0, out) } }
-            else if c.isInteger { out.write(String(Int(c.values[r]))) }
-            else { number(Float(c.values[r]), out) }
-        }
-        out.write(bytes: [125, 10])
-    }
-
-    static func write(_ fields: [BatchScorer.Field], keys: [[UInt8]], to out: AtomicOutput) {
-        for (k, f) in fields.enumerated() {
-            out.write(bytes: keys[k])
-            if f.isNumber { out.write(f.text.isEmpty ? "null" : f.text) }
-            else { var s = f.text; s.withUTF8 { string($0, out) } }
-        }
-        out.write(bytes: [125, 10])
-    }
-
-    private static func number(_ v: Float, _ out: AtomicOutput) {
-        out.write(v.isFinite ? v.description : "null")
-    }
-
-    private static let hex: [UInt8] = Array("0123456789abcdef".utf8)
-
-    static func string(_ bytes: UnsafeBufferPointer<UInt8>, _ out: AtomicOutput) {
-        out.writeByte(34)
-        var plain = true
-        for b in bytes where b < 32 || b == 34 || b == 92 { plain = false; break }
-        if plain {
-            out.write(bytes)
-        } else {
-            for b in bytes {
-                switch b {
-                case 34: out.write(bytes: [92, 34])
-                case 92: out.write(bytes: [92, 92])
-                case 10: out.write(bytes: [92, 110])
-                case 13: out.write(bytes: [92, 114])
-                case 9: out.write(bytes: [92, 116])
-                case 0..<32: out.write(bytes: [92, 117, 48, 48, hex[Int(b >> 4)], hex[Int(b & 15)]])
-                default: out.writeByte(b)
-                }
-            }
-        }
-        out.writeByte(34)
-    }
-}
-
-/// The N highest-scoring rows seen so far: a min-heap whose root is the row
-/// to drop next (lowest score; among equal scores, the later row).
+/// The N highest-scoring rows seen so far (lowest score dropped first; among
+/// equal scores, the later row).
 struct TopRows {
-    typealias Item = (score: Double, sequence: Int, fields: [BatchScorer.Field])
-    let capacity: Int
-    private(set) var kept: [Item] = []
-
-    init(capacity: Int) { self.capacity = capacity }
-
-    private func worse(_ a: Int, _ b: Int) -> Bool {
-        kept[a].score != kept[b].score ? kept[a].score < kept[b].score : kept[a].sequence > kept[b].sequence
+    struct Item: Ranked {
+        var score: Double, sequence: Int, fields: [BatchScorer.Field]
+        static func ranksBelow(_ a: Item, _ b: Item) -> Bool { a.score != b.score ? a.score < b.score : a.sequence > b.sequence }
     }
+    private var heap: BoundedHeap<Item>
 
-    func wants(_ score: Double) -> Bool { kept.count < capacity || score > kept[0].score }
+    init(capacity: Int) { heap = BoundedHeap(capacity: capacity) }
+
+    /// Whether a row with this score would be kept (checked before its fields are formatted).
+    func wants(_ score: Double) -> Bool { heap.wants(Item(score: score, sequence: .max, fields: [])) }
 
     mutating func insert(score: Double, sequence: Int, fields: [BatchScorer.Field]) {
-        if kept.count < capacity {
-            kept.append((score, sequence, fields))
-            var i = kept.count - 1
-            while i > 0 { let p = (i - 1) / 2; if worse(i, p) { kept.swapAt(i, p); i = p } else { break } }
-        } else if score > kept[0].score {
-            kept[0] = (score, sequence, fields)
-            var i = 0
-            while true {
-                let l = 2 * i + 1, r = l + 1
-                var m = i
-                if l < kept.count && worse(l, m) { m = l }
-                if r < kept.count && worse(r, m) { m = r }
-                if m == i { break }
-                kept.swapAt(i, m); i = m
-            }
-        }
+        heap.insert(Item(score: score, sequence: sequence, fields: fields))
     }
 
+    /// The kept rows, in no particular order.
+    var kept: [Item] { heap.items }
+
     /// Kept rows, highest score first, ties in input order.
-    func sortedDescending() -> [[BatchScorer.Field]] {
-        kept.sorted { $0.score != $1.score ? $0.score > $1.score : $0.sequence < $1.sequence }.map(\.fields)
-    }
+    func sortedDescending() -> [[BatchScorer.Field]] { heap.bestFirst().map(\.fields) }
 }

@@ -11,9 +11,12 @@ public struct ScoreColumn {
     }
 }
 
-/// What every trained model can do. A family adds one folder with a config,
-/// a `fit`, and a type conforming to this; the model file, `inspect`, `score`,
-/// `evaluate` and the conformance tests work through this protocol.
+/// What every trained model is: a kind, a card, tensors, an evaluation and a
+/// summary. The model file, `inspect` and `evaluate` work through this protocol.
+/// What a model can do beyond that is declared as capabilities (`RowScoring`,
+/// `RuleExplaining`, `Recommending`, and in Export and Reports `ONNXExportable`,
+/// `SQLExportable`, `ReportFigures`), each conformance in the family's folder;
+/// commands dispatch on the capability, never on a concrete type.
 public protocol PersonaModel {
     static var kind: String { get }
     /// A sentence for `--help` and error messages ("k-means segmentation").
@@ -21,27 +24,40 @@ public protocol PersonaModel {
     var card: ModelCard { get }
     init(card: ModelCard, tensors: [String: Tensor], path: String) throws
     func tensors() -> [String: Tensor]
-    /// Predictions for a batch of pipeline-encoded rows.
-    func score(_ batch: FloatMatrix, options: ScoreOptions) -> [ScoreColumn]
     /// Metrics on a data file (read through the model's pipeline), as JSON
     /// with the metric keys of the CLI contract, and as text for a terminal.
     func evaluate(path: String, options: EvaluationOptions) throws -> Evaluation
     /// A human-readable account of what was learned, for `inspect`.
     func summary() -> String
+}
+
+/// Scores rows: `persona score`, `--top`, batch scoring on every core.
+public protocol RowScoring: PersonaModel {
+    /// Predictions for a batch of pipeline-encoded rows.
+    func score(_ batch: FloatMatrix, options: ScoreOptions) -> [ScoreColumn]
     /// The score column that `score --top N` ranks by (nil: the model has none).
     var rankingColumn: String? { get }
     /// True when the model reads raw values (missing numbers as NaN, missing
     /// categories as an all-zero block) rather than the imputed, scaled features.
     var readsRawValues: Bool { get }
-    /// If-then rules in original units, for `inspect --rules` (nil: not a rule model).
-    func rules() -> String?
 }
 
-extension PersonaModel {
+extension RowScoring {
     public var rankingColumn: String? { nil }
     public var readsRawValues: Bool { false }
-    public func rules() -> String? { nil }
     public func score(_ batch: FloatMatrix) -> [ScoreColumn] { score(batch, options: ScoreOptions()) }
+}
+
+/// Explains itself as if-then rules in original units (`inspect --rules`).
+public protocol RuleExplaining: PersonaModel {
+    func rules() -> String
+}
+
+/// Recommends items to users (`persona recommend`, `persona similar`) rather
+/// than scoring rows.
+public protocol Recommending: PersonaModel {
+    var userIds: [String] { get }
+    var itemIds: [String] { get }
 }
 
 public struct ScoreOptions: Sendable {
@@ -97,6 +113,19 @@ public protocol TrainableModel: PersonaModel {
                       delimiter: UInt8, progress: ProgressHandler?) throws -> Self
     /// The settings the model was trained with, decoded once at load.
     var config: Config { get }
+    /// Splits a data file into the parts this family trains and is tested on:
+    /// seeded rows (stratified by a column) by default; a recommender holds out
+    /// part of each user's interactions instead.
+    static func holdOut(path: String, config: Config, testFraction: Double, stratify: String?, seed: UInt64,
+                        trainOut: String, testOut: String, delimiter: UInt8) throws
+}
+
+extension TrainableModel {
+    public static func holdOut(path: String, config: Config, testFraction: Double, stratify: String?, seed: UInt64,
+                               trainOut: String, testOut: String, delimiter: UInt8) throws {
+        _ = try Splitter.split(path: path, testFraction: testFraction, stratify: stratify, seed: seed,
+                               trainOut: trainOut, testOut: testOut, delimiter: delimiter)
+    }
 }
 
 /// A family trained on rows of feature columns: the data is read once into a

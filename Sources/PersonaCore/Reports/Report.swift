@@ -93,19 +93,7 @@ public enum Report {
     // MARK: figures by family
 
     static func figures(model: any PersonaModel, rows: EvaluatedRows?, options: EvaluationOptions) -> [Figure] {
-        switch (model, rows) {
-        case let (m as LogisticModel, .binary(p, y)?):
-            return classifier(p: p, y: y, positive: m.positive, negative: m.negative, target: m.target,
-                              threshold: options.threshold ?? m.threshold)
-        case let (m as TreeModel, .leaves(leaves, labels)?):
-            return TreeReport.figures(m, leaves: leaves, labels: labels, options: options)
-        case let (m as KMeansModel, .encoded(x)?):
-            return KMeansReport.figures(m, x: x, options: options)
-        case let (m as ALSModel, .interactions(test)?):
-            return ALSReport.figures(m, test: test, options: options)
-        default:
-            return []
-        }
+        (model as? any ReportFigures)?.reportFigures(rows, options: options) ?? []
     }
 
     /// ROC, precision-recall, gains, lift, calibration and the confusion matrix of a binary classifier.
@@ -183,4 +171,10 @@ public enum Report {
         let step = Double(pts.count - 1) / 399
         return (0..<400).map { pts[Int((Double($0) * step).rounded())] }
     }
+}
+
+/// A model whose report draws figures of its own from the rows its evaluation
+/// read. Each family conforms in its own folder.
+protocol ReportFigures: PersonaModel {
+    func reportFigures(_ rows: EvaluatedRows?, options: EvaluationOptions) -> [Report.Figure]
 }

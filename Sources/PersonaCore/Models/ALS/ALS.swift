@@ -84,6 +84,50 @@ enum ALSSolver {
 
     static func confidence(_ r: Float, _ config: ALSConfig) -> Float { 1 + Float(config.alpha) * r }
 
+    /// One row's normal equations A x = b, for the exact solves of training and
+    /// for fold-in alike. Explicit: A = Σ yᵢyᵢᵀ + λ n I and b = Σ rᵢ yᵢ over the n
+    /// rated items. Implicit: A = YᵀY + λ I + Σ (cᵢ − 1) yᵢyᵢᵀ and b = Σ cᵢ yᵢ, with
+    /// `gram` = YᵀY. The upper triangle is accumulated, then mirrored, so A is
+    /// exactly symmetric for the Cholesky solve.
+    @inline(__always)
+    static func normalEquations(count n: Int, item: (Int) -> Int, value: (Int) -> Float, factors y: UnsafePointer<Float>, k: Int,
+                                gram: UnsafePointer<Float>?, config: ALSConfig,
+                                a: UnsafeMutablePointer<Float>, b: UnsafeMutablePointer<Float>) {
+        let reg = Float(config.regularization)
+        if config.implicit {
+            for t in 0..<(k * k) { a[t] = gram![t] }
+            for i in 0..<k { a[i * k + i] += reg; b[i] = 0 }
+            for t in 0..<n {
+                let yi = y + item(t) * k
+                let c = confidence(value(t), config)
+                for i in 0..<k { b[i] += c * yi[i]; for j in i..<k { a[i * k + j] += (c - 1) * yi[i] * yi[j] } }
+            }
+        } else {
+            for t in 0..<(k * k) { a[t] = 0 }
+            for j in 0..<k { b[j] = 0 }
+            for t in 0..<n {
+                let yi = y + item(t) * k
+                let v = value(t)
+                for i in 0..<k { b[i] += v * yi[i]; for j in i..<k { a[i * k + j] += yi[i] * yi[j] } }
+            }
+            let lambda = reg * Float(n)
+            for i in 0..<k { a[i * k + i] += lambda }
+        }
+        for i in 0..<k { for j in 0..<i { a[i * k + j] = a[j * k + i] } }
+    }
+
+    /// Builds and solves one row's normal equations; x is left at zero when the system is singular.
+    static func solveRow(count n: Int, item: (Int) -> Int, value: (Int) -> Float, factors y: UnsafePointer<Float>, k: Int,
+                         gram: UnsafePointer<Float>?, config: ALSConfig, a: inout [Float], b: inout [Float]) {
+        a.withUnsafeMutableBufferPointer { ap in
+            b.withUnsafeMutableBufferPointer { bp in
+                normalEquations(count: n, item: item, value: value, factors: y, k: k, gram: gram, config: config,
+                                a: ap.baseAddress!, b: bp.baseAddress!)
+            }
+        }
+        solve(&a, &b, k)
+    }
+
     /// One half-step: recompute every row of `x` from the fixed `y`.
     static func update(_ x: inout FloatMatrix, fixed y: FloatMatrix, rows data: SparseRows, config: ALSConfig) {
         let k = y.cols
@@ -101,32 +145,14 @@ enum ALSSolver {
                     for u in blocks[b] {
                         let xu = box.value.baseAddress! + u * k
                         let range = data.range(u)
-                        if !config.implicit {
-                            // Explicit: exact least squares over the rated items.
-                            if range.isEmpty { for j in 0..<k { xu[j] = 0 }; continue }
-                            for t in 0..<(k * k) { a[t] = 0 }
-                            for j in 0..<k { rhs[j] = 0 }
-                            for t in range {
-                                let yi = yp.baseAddress! + Int(data.indices[t]) * k
-                                let v = data.values[t]
-                                for i in 0..<k { rhs[i] += v * yi[i]; for j in i..<k { a[i * k + j] += yi[i] * yi[j] } }
+                        if !config.implicit || config.solver == .cholesky {
+                            // Explicit ratings, or implicit solved exactly: the row's normal equations.
+                            if !config.implicit && range.isEmpty { for j in 0..<k { xu[j] = 0 }; continue }
+                            let first = range.lowerBound
+                            gram.storage.withUnsafeBufferPointer { gb in
+                                solveRow(count: range.count, item: { Int(data.indices[first + $0]) }, value: { data.values[first + $0] },
+                                         factors: yp.baseAddress!, k: k, gram: gb.baseAddress!, config: config, a: &a, b: &rhs)
                             }
-                            let lambda = reg * Float(range.count)
-                            for i in 0..<k { a[i * k + i] += lambda; for j in 0..<i { a[i * k + j] = a[j * k + i] } }
-                            solve(&a, &rhs, k)
-                            for j in 0..<k { xu[j] = rhs[j] }
-                            continue
-                        }
-                        if config.solver == .cholesky {
-                            for t in 0..<(k * k) { a[t] = gram.storage[t] }
-                            for i in 0..<k { a[i * k + i] += reg; rhs[i] = 0 }
-                            for t in range {
-                                let yi = yp.baseAddress! + Int(data.indices[t]) * k
-                                let c = confidence(data.values[t], config)
-                                for i in 0..<k { rhs[i] += c * yi[i]; for j in i..<k { a[i * k + j] += (c - 1) * yi[i] * yi[j] } }
-                            }
-                            for i in 0..<k { for j in 0..<i { a[i * k + j] = a[j * k + i] } }
-                            solve(&a, &rhs, k)
                             for j in 0..<k { xu[j] = rhs[j] }
                             continue
                         }

@@ -2,7 +2,7 @@ import Foundation
 
 /// A fitted ALS recommender: user and item factors, the id maps, each user's
 /// seen items, and item popularity, so serving needs nothing else.
-public struct ALSModel: TrainableModel {
+public struct ALSModel: TrainableModel, Recommending {
     public static let kind = "als"
     public static let title = "ALS recommender (collaborative filtering)"
 
@@ -124,24 +124,15 @@ public struct ALSModel: TrainableModel {
     func foldIn(_ history: [(item: Int, value: Float)], gram: FloatMatrix?) -> [Float] {
         let k = itemFactors.cols
         var a = [Float](repeating: 0, count: k * k), b = [Float](repeating: 0, count: k)
-        if config.implicit {
-            a = (gram ?? itemGram()).storage
-            for i in 0..<k { a[i * k + i] += Float(config.regularization) }
-        } else {
-            for i in 0..<k { a[i * k + i] += Float(config.regularization) * Float(history.count) }
+        let g = config.implicit ? (gram ?? itemGram()).storage : []
+        itemFactors.storage.withUnsafeBufferPointer { yp in
+            g.withUnsafeBufferPointer { gp in
+                ALSSolver.solveRow(count: history.count, item: { history[$0].item }, value: { history[$0].value },
+                                   factors: yp.baseAddress!, k: k, gram: gp.baseAddress, config: config, a: &a, b: &b)
+            }
         }
-        for (item, v) in history {
-            let y = itemFactors.row(item).map { $0 }
-            let c = config.implicit ? ALSSolver.confidence(v, config) : 1
-            let weight = config.implicit ? c - 1 : 1
-            let target = config.implicit ? c : v
-            for i in 0..<k { b[i] += target * y[i]; for j in 0..<k { a[i * k + j] += weight * y[i] * y[j] } }
-        }
-        ALSSolver.solve(&a, &b, k)
         return b
     }
-
-    public func score(_ batch: FloatMatrix, options: ScoreOptions) -> [ScoreColumn] { [] }
 
     public func summary() -> String {
         let m = card.trainingMetrics
@@ -166,6 +157,13 @@ public struct ALSModel: TrainableModel {
     }
 
     // MARK: training
+
+    /// A share of each user's interactions is held out (users with one keep it).
+    public static func holdOut(path: String, config: ALSConfig, testFraction: Double, stratify: String?, seed: UInt64,
+                               trainOut: String, testOut: String, delimiter: UInt8) throws {
+        _ = try InteractionSplit.byUser(path: path, user: config.user, testFraction: testFraction, seed: seed,
+                                        trainOut: trainOut, testOut: testOut, delimiter: delimiter)
+    }
 
     /// Interactions carry no feature columns: `selection` is not used.
     public static func train(path: String, config: ALSConfig, selection: ColumnSelection,
@@ -204,40 +202,5 @@ public struct ALSModel: TrainableModel {
                                                                hash: data.fingerprint))
         return ALSModel(card: card, config: config, userFactors: x, itemFactors: y, userIds: data.userIds, itemIds: data.itemIds,
                         seen: data.byUser, popularity: popularity)
-    }
-}
-
-/// The k largest values of one row of scores, best first (ties by index), by a
-/// bounded min-heap: O(items · log k), never a full sort.
-enum TopK {
-    static func largest(_ scores: [Float], from start: Int, count: Int, k: Int, excluding: Set<Int>) -> [(Int, Float)] {
-        scores.withUnsafeBufferPointer { largest($0, from: start, count: count, k: k, excluding: excluding) }
-    }
-
-    static func largest(_ scores: UnsafeBufferPointer<Float>, from start: Int, count: Int, k: Int, excluding: Set<Int> = []) -> [(Int, Float)] {
-        var heap: [(Int, Float)] = []
-        heap.reserveCapacity(k)
-        func worse(_ a: (Int, Float), _ b: (Int, Float)) -> Bool { a.1 != b.1 ? a.1 < b.1 : a.0 > b.0 }
-        for i in 0..<count {
-            let s = scores[start + i]
-            if s.isNaN || s == -.infinity || (!excluding.isEmpty && excluding.contains(i)) { continue }
-            if heap.count < k {
-                heap.append((i, s))
-                var c = heap.count - 1
-                while c > 0 { let p = (c - 1) / 2; if worse(heap[c], heap[p]) { heap.swapAt(c, p); c = p } else { break } }
-            } else if k > 0 && worse(heap[0], (i, s)) {
-                heap[0] = (i, s)
-                var c = 0
-                while true {
-                    let l = 2 * c + 1, r = l + 1
-                    var m = c
-                    if l < heap.count && worse(heap[l], heap[m]) { m = l }
-                    if r < heap.count && worse(heap[r], heap[m]) { m = r }
-                    if m == c { break }
-                    heap.swapAt(c, m); c = m
-                }
-            }
-        }
-        return heap.sorted { worse($1, $0) }
     }
 }

@@ -3,23 +3,41 @@ import Foundation
 /// A fitted CART tree (classification or regression) over the raw columns of
 /// its pipeline: numbers compared with thresholds in original units, categories
 /// split by sets of levels, and missing values sent the way each split learned.
-public struct TreeModel: RowModel {
+public struct TreeModel: RowModel, RowScoring, RuleExplaining {
     public static let kind = "tree"
     public static let title = "decision tree (CART)"
 
-    public var card: ModelCard
+    public var card: ModelCard { didSet { facts = Facts(card, config) } }
     public let config: TreeConfig
     var tree: Tree
 
     public var task: TreeTask { config.task }
-    public var classes: [String] { card.details["classes"]?.array?.compactMap(\.string) ?? [] }
-    public var target: String { card.details["target"]?.string ?? "" }
+    /// The classes and target, read from the card once (and again whenever the card changes), never per row.
+    struct Facts {
+        var classes: [String], target: String, positiveIndex: Int?
+        init(_ card: ModelCard, _ config: TreeConfig) {
+            classes = card.details["classes"]?.array?.compactMap(\.string) ?? []
+            target = card.details["target"]?.string ?? ""
+            if config.task == .classification, classes.count == 2 {
+                positiveIndex = card.details["positive"]?.string.flatMap { [classes] p in classes.firstIndex(of: p) } ?? 1
+            } else {
+                positiveIndex = nil
+            }
+        }
+    }
+    private var facts: Facts
+    public var classes: [String] { facts.classes }
+    public var target: String { facts.target }
+    /// The positive class of a two-class tree (the card's, else the second).
+    public var positiveIndex: Int? { facts.positiveIndex }
     var categorical: [Bool] { card.pipeline.columns.map { $0.type == .categorical } }
     public var readsRawValues: Bool { true }
     public var leaves: Int { tree.leaves }
     public var depth: Int { tree.depth() }
 
-    init(card: ModelCard, config: TreeConfig, tree: Tree) { self.card = card; self.config = config; self.tree = tree }
+    init(card: ModelCard, config: TreeConfig, tree: Tree) {
+        self.card = card; self.config = config; self.tree = tree; self.facts = Facts(card, config)
+    }
 
     public init(card: ModelCard, tensors t: [String: Tensor], path: String) throws {
         func ints(_ name: String) throws -> [Int64] {
@@ -53,6 +71,7 @@ public struct TreeModel: RowModel {
         self.card = card
         self.config = config
         self.tree = tree
+        self.facts = Facts(card, config)
     }
 
     public func tensors() -> [String: Tensor] {
@@ -85,12 +104,6 @@ public struct TreeModel: RowModel {
                                  return 0
                              }, categorical: cat)
         }
-    }
-
-    public var positiveIndex: Int? {
-        guard task == .classification, classes.count == 2 else { return nil }
-        if let p = card.details["positive"]?.string, let i = classes.firstIndex(of: p) { return i }
-        return 1
     }
 
     public var rankingColumn: String? { positiveIndex.map { "probability_" + classes[$0] } }
@@ -240,7 +253,7 @@ public struct TreeModel: RowModel {
         return "\(target) = \(classes[c]) (\(dist); \(rows))"
     }
 
-    public func rules() -> String? {
+    public func rules() -> String {
         var lines: [String] = []
         func walk(_ n: Int, _ indent: String) {
             if tree.feature[n] < 0 { lines.append(indent + "→ " + leafText(n)); return }

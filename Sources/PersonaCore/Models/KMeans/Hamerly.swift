@@ -167,28 +167,13 @@ enum Hamerly {
                 sums = a.sums; counts = a.counts
                 for i in 0..<n where a.labels[i] != before[i] { labels[i] = a.labels[i]; upper[i] = 0; lower[i] = 0 }
             }
-            let a = (sums: sums, counts: counts)
-            var updated = FloatMatrix(rows: k, cols: d)
-            var shift = 0.0
-            for c in 0..<k {
-                var move = 0.0
-                for j in 0..<d {
-                    let v = a.counts[c] > 0 ? Float(a.sums[c * d + j] / Double(a.counts[c])) : centres[c, j]
-                    let delta = Double(v - centres[c, j])
-                    move += delta * delta
-                    updated[c, j] = v
-                }
-                shift += move
-                moves[c] = move.squareRoot()
-            }
-            centres = updated
+            let shift: Double
+            (shift, moves) = KMeans.moveCentres(&centres, sums: sums, counts: counts)
             if let previousLabels, previousLabels == labels { converged = true; break }
             if shift <= tol { converged = true; break }
             previousLabels = labels
         }
-        let final = KMeansKernels.assign(x, centres: centres, accumulate: false)
-        return KMeansResult(centres: centres, labels: final.labels, inertia: final.inertia, iterations: iterations,
-                            converged: converged, sizes: final.counts)
+        return KMeans.finish(x, centres: centres, iterations: iterations, converged: converged)
     }
 
     /// Per-segment coordinate sums (Double) and sizes, summed over fixed blocks in order.

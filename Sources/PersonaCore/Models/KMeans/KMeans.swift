@@ -112,7 +112,7 @@ public enum KMeans {
     public static func lloyd(_ x: FloatMatrix, start: FloatMatrix, maxIterations: Int, tol: Double,
                              rowNorms: [Float]? = nil) -> KMeansResult {
         let norms = rowNorms ?? KMeansKernels.squaredNorms(x)
-        let k = start.rows, d = x.cols
+        let k = start.rows
         var centres = start
         var previousLabels: [Int32]? = nil
         var converged = false
@@ -121,23 +121,38 @@ public enum KMeans {
             iterations = it
             var a = KMeansKernels.assign(x, centres: centres, exact: false, rowNorms: norms)
             relocateEmpty(x, &a, k: k)
-            var updated = FloatMatrix(rows: k, cols: d)
-            var shift = 0.0
-            for c in 0..<k {
-                for j in 0..<d {
-                    let v = a.counts[c] > 0 ? Float(a.sums[c * d + j] / Double(a.counts[c])) : centres[c, j]
-                    let delta = Double(v - centres[c, j])
-                    shift += delta * delta
-                    updated[c, j] = v
-                }
-            }
-            centres = updated
+            let shift = moveCentres(&centres, sums: a.sums, counts: a.counts).shift
             // Strict convergence: no row changed segment, so the centres are final.
             if let previousLabels, previousLabels == a.labels { converged = true; break }
             if shift <= tol { converged = true; break }
             previousLabels = a.labels
         }
-        // Labels consistent with the final centres, and exact distances for the inertia.
+        return finish(x, centres: centres, iterations: iterations, converged: converged)
+    }
+
+    /// The update step of Lloyd and Hamerly alike: each centre moves to the mean
+    /// of its rows (from Double sums); a centre without rows stays. Returns the
+    /// total squared shift and each centre's distance moved.
+    static func moveCentres(_ centres: inout FloatMatrix, sums: [Double], counts: [Int]) -> (shift: Double, moves: [Double]) {
+        let k = centres.rows, d = centres.cols
+        var moves = [Double](repeating: 0, count: k)
+        var shift = 0.0
+        for c in 0..<k where counts[c] > 0 {
+            var move = 0.0
+            for j in 0..<d {
+                let v = Float(sums[c * d + j] / Double(counts[c]))
+                let delta = Double(v - centres[c, j])
+                move += delta * delta
+                centres[c, j] = v
+            }
+            shift += move
+            moves[c] = move.squareRoot()
+        }
+        return (shift, moves)
+    }
+
+    /// Labels consistent with the final centres, and exact distances for the inertia.
+    static func finish(_ x: FloatMatrix, centres: FloatMatrix, iterations: Int, converged: Bool) -> KMeansResult {
         let final = KMeansKernels.assign(x, centres: centres, accumulate: false)
         return KMeansResult(centres: centres, labels: final.labels, inertia: final.inertia, iterations: iterations,
                             converged: converged, sizes: final.counts)

@@ -2,19 +2,22 @@ import Foundation
 
 /// A fitted k-means segmentation: the centres live in the pipeline's encoded
 /// space; `segment` for a row is its nearest centre.
-public struct KMeansModel: RowModel {
+public struct KMeansModel: RowModel, RowScoring {
     public static let kind = "kmeans"
     public static let title = "k-means segmentation"
 
-    public var card: ModelCard
+    public var card: ModelCard { didSet { segmentNames = Self.segmentNames(card, k: k) } }
     public let config: KMeansConfig
     public var centres: FloatMatrix
     public var clusterSizes: [Int]
 
     public var k: Int { centres.rows }
 
-    /// Names given with `persona label`, by segment (nil where none).
-    public var segmentNames: [String?] {
+    /// Names given with `persona label`, by segment (nil where none): read from
+    /// the card once (and again whenever the card changes), never per row.
+    public private(set) var segmentNames: [String?] = []
+
+    static func segmentNames(_ card: ModelCard, k: Int) -> [String?] {
         let names = card.details["segment_names"]?.object ?? [:]
         return (0..<k).map { names[String($0)]?.string }
     }
@@ -37,6 +40,7 @@ public struct KMeansModel: RowModel {
         self.config = config
         self.centres = centres
         self.clusterSizes = clusterSizes
+        self.segmentNames = Self.segmentNames(card, k: centres.rows)
     }
 
     public init(card: ModelCard, tensors: [String: Tensor], path: String) throws {
@@ -51,6 +55,7 @@ public struct KMeansModel: RowModel {
         self.config = try KMeansConfig(card: card.hyperparameters, file: path)
         self.centres = FloatMatrix(rows: t.shape[0], cols: t.shape[1], storage: values)
         self.clusterSizes = sizes.map { Int($0) }
+        self.segmentNames = Self.segmentNames(card, k: t.shape[0])
     }
 
     public func tensors() -> [String: Tensor] {

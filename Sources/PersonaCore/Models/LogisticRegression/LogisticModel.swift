@@ -3,11 +3,11 @@ import Foundation
 /// A fitted binary logistic regression (churn model): coefficients on the
 /// pipeline's encoded features, the classes, and what is needed to report
 /// standard errors and risk deciles.
-public struct LogisticModel: RowModel {
+public struct LogisticModel: RowModel, RowScoring {
     public static let kind = "logreg"
     public static let title = "logistic regression (binary classifier)"
 
-    public var card: ModelCard
+    public var card: ModelCard { didSet { facts = Facts(card) } }
     public let config: LogisticConfig
     /// Intercept first, then one per encoded feature.
     public var coefficients: [Double]
@@ -16,13 +16,24 @@ public struct LogisticModel: RowModel {
     /// Training probabilities at the 10%, 20%, ... 90% marks from the top (9 values, descending).
     public var riskCutPoints: [Double]
 
-    public var positive: String { card.details["positive"]?.string ?? "1" }
-    public var negative: String { card.details["negative"]?.string ?? "0" }
-    public var target: String { card.details["target"]?.string ?? "" }
+    /// What training found out about the target, read from the card once (and
+    /// again whenever the card changes), never per row.
+    struct Facts {
+        var positive: String, negative: String, target: String
+        init(_ card: ModelCard) {
+            positive = card.details["positive"]?.string ?? "1"
+            negative = card.details["negative"]?.string ?? "0"
+            target = card.details["target"]?.string ?? ""
+        }
+    }
+    private var facts: Facts
+    public var positive: String { facts.positive }
+    public var negative: String { facts.negative }
+    public var target: String { facts.target }
     public var threshold: Double { config.threshold }
 
     public init(card: ModelCard, config: LogisticConfig, coefficients: [Double], covariance: DoubleMatrix?, riskCutPoints: [Double]) {
-        self.card = card; self.config = config; self.coefficients = coefficients; self.covariance = covariance; self.riskCutPoints = riskCutPoints
+        self.card = card; self.facts = Facts(card); self.config = config; self.coefficients = coefficients; self.covariance = covariance; self.riskCutPoints = riskCutPoints
     }
 
     public init(card: ModelCard, tensors: [String: Tensor], path: String) throws {
@@ -31,6 +42,7 @@ public struct LogisticModel: RowModel {
             throw PersonaError("\(path): corrupted logistic regression model (coefficients or risk_cut_points missing or of the wrong size)")
         }
         self.card = card
+        self.facts = Facts(card)
         self.config = try LogisticConfig(card: card.hyperparameters, file: path)
         self.coefficients = beta
         self.riskCutPoints = cuts

@@ -2,6 +2,12 @@ import ArgumentParser
 import Foundation
 import PersonaCore
 
+/// The ALS recommender at the command line: train, recommend, similar items.
+enum ALSCommands: FamilyCommands {
+    static let train: ParsableCommand.Type = TrainALS.self
+    static let others: [ParsableCommand.Type] = [Recommend.self, Similar.self]
+}
+
 struct TrainALS: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "als",

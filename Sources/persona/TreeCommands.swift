@@ -2,6 +2,12 @@ import ArgumentParser
 import Foundation
 import PersonaCore
 
+/// Decision trees at the command line: train, and the pruning path.
+enum TreeCommands: FamilyCommands {
+    static let train: ParsableCommand.Type = TrainTree.self
+    static let tune: ParsableCommand.Type? = TuneTree.self
+}
+
 struct TrainTree: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "tree",

@@ -2,6 +2,11 @@ import ArgumentParser
 import Foundation
 import PersonaCore
 
+/// Logistic regression at the command line.
+enum LogregCommands: FamilyCommands {
+    static let train: ParsableCommand.Type = TrainLogreg.self
+}
+
 struct TrainLogreg: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "logreg",
