@@ -41,7 +41,7 @@ struct TrainALS: ParsableCommand {
     func run() throws {
         verbosity.apply()
         let c = try config()
-        let m = try ALSModel.train(path: input.data, config: c, delimiter: try input.delimiterByte(), progress: Console.progress)
+        let m = try ALSModel.train(path: try input.path(), config: c, delimiter: try input.delimiterByte(), progress: Console.progress)
         try ModelStore.save(m, to: out)
         print("trained als: \(m.userIds.count) users x \(m.itemIds.count) items, \(c.factors) factors\(c.implicit ? ", implicit" : "")")
         print("wrote \(out)")
@@ -97,9 +97,10 @@ struct Recommend: ParsableCommand {
     func run() throws {
         verbosity.apply()
         let m = try ModelStore.load(path: model, as: ALSModel.self, forCommand: "persona recommend")
-        let who: Recommender.Users = user.map { .one($0) } ?? users.map { .file($0) } ?? .all
-        let s = try Recommender.run(model: m, users: who, top: top, excludeSeen: excludeSeen, history: history, output: out) { print($0) }
-        if let out { print("wrote \(out): \(s.rows) recommendations for \(s.users) users") }
+        let who: Recommender.Users = try user.map { .one($0) } ?? users.map { .file(try Inputs.resolve($0)) } ?? .all
+        let s = try Recommender.run(model: m, users: who, top: top, excludeSeen: excludeSeen, history: try history.map(Inputs.resolve),
+                                    output: out) { print($0) }
+        if let out { Console.wrote("wrote \(out): \(s.rows) recommendations for \(s.users) users", dataOnStandardOutput: out == "-") }
         if s.coldStart > 0 { Console.warn("\(s.coldStart) user(s) unknown to the model and without history got the most popular items (source=popular)") }
     }
 }

@@ -83,7 +83,7 @@ struct CrossValidate<M: RowModel>: ParsableCommand {
         verbosity.apply()
         let (seed, config) = try settings()
         let start = Date()
-        let data = try TrainingSet.read(path: input.data, delimiter: try input.delimiterByte())
+        let data = try TrainingSet.read(path: try input.path(), delimiter: try input.delimiterByte())
         Console.progress("read \(data.rows) rows in \(String(format: "%.3f", Date().timeIntervalSince(start))) s")
         var options = EvaluationOptions(seed: seed, delimiter: try input.delimiterByte())
         options.silhouetteSample = 5000

@@ -46,7 +46,7 @@ struct Datasets: ParsableCommand {
             let start = Date()
             try Generators.generate(kind, rows: rows, seed: seed, to: out)
             Console.progress("generated \(kind.rawValue) in \(String(format: "%.2f", Date().timeIntervalSince(start))) s")
-            print("wrote \(out) (\(kind.rawValue))")
+            Console.wrote("wrote \(out) (\(kind.rawValue))", dataOnStandardOutput: out == "-")
         }
     }
 }

@@ -12,7 +12,7 @@ struct Describe: ParsableCommand {
         """
     )
 
-    @Argument(help: "The CSV file to profile.")
+    @Argument(help: "The CSV file to profile (gzip or zstd too), or - for standard input.")
     var file: String
 
     @Option(help: ArgumentHelp("Field delimiter: one character, or `tab`.", valueName: "char"))
@@ -25,7 +25,7 @@ struct Describe: ParsableCommand {
 
     func run() throws {
         verbosity.apply()
-        let profile = try Profiler.profile(path: file, delimiter: try parseDelimiter(delimiter))
+        let profile = try Profiler.profile(path: try Inputs.resolve(file), delimiter: try parseDelimiter(delimiter))
         if json {
             print(try JSONText.encode(profile, pretty: true))
             return

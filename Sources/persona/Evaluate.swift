@@ -58,9 +58,9 @@ struct Evaluate: ParsableCommand {
         var options = EvaluationOptions(seed: seed, silhouetteSample: silhouetteSample, threshold: threshold, delimiter: try input.delimiterByte())
         options.importance = importance
         options.k = k
-        let result = try loaded.evaluate(path: input.data, options: options)
+        let result = try loaded.evaluate(path: try input.path(), options: options)
         if let report {
-            let html = Report.html(model: loaded, modelPath: model, dataPath: input.data, evaluation: result, options: options)
+            let html = Report.html(model: loaded, modelPath: model, dataPath: try input.path(), evaluation: result, options: options)
             try AtomicOutput.write(html, to: report)
             Console.progress("wrote \(report)")
         }

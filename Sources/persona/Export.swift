@@ -52,14 +52,14 @@ struct Export: ParsableCommand {
         case .onnx:
             let (data, interface) = try ONNXExport.export(loaded, top: top)
             try AtomicOutput.write(bytes: [UInt8](data), to: out)
-            print("wrote \(out) (ONNX, \(data.count) bytes)")
+            Console.wrote("wrote \(out) (ONNX, \(data.count) bytes)", dataOnStandardOutput: out == "-")
             print("inputs:")
             for i in interface.inputs { print("  \(i.name): \(i.doc)") }
             print("outputs:")
             for o in interface.outputs { print("  \(o.name): \(o.doc)") }
         case .sql:
             try AtomicOutput.write(try SQLExport.export(loaded, table: table!), to: out)
-            print("wrote \(out) (SQL, one SELECT over \(table!))")
+            Console.wrote("wrote \(out) (SQL, one SELECT over \(table!))", dataOnStandardOutput: out == "-")
         }
     }
 }

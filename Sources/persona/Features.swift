@@ -80,8 +80,8 @@ struct FeaturesRFM: ParsableCommand {
         o.skipBadRows = onError == .skip
         o.rejects = rejects
         o.delimiter = try input.delimiterByte()
-        let s = try RFM.compute(path: input.data, options: o, output: out, progress: Console.progress)
-        print("wrote \(out): \(s.customers) customers from \(s.transactions) transactions, as of \(Timestamps.format(s.asOf))")
+        let s = try RFM.compute(path: try input.path(), options: o, output: out, progress: Console.progress)
+        Console.wrote("wrote \(out): \(s.customers) customers from \(s.transactions) transactions, as of \(Timestamps.format(s.asOf))", dataOnStandardOutput: out == "-")
         if s.skipped > 0 {
             print("skipped \(s.skipped) bad row\(s.skipped == 1 ? "" : "s")" + (rejects.map { " (written to \($0))" } ?? ""))
         }

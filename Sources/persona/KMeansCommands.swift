@@ -42,7 +42,7 @@ struct TrainKMeans: ParsableCommand {
     func run() throws {
         verbosity.apply()
         let start = Date()
-        let model = try KMeansModel.train(path: input.data, config: try config(), selection: featureOptions.selection,
+        let model = try KMeansModel.train(path: try input.path(), config: try config(), selection: featureOptions.selection,
                                           delimiter: try input.delimiterByte(), progress: Console.progress)
         try ModelStore.save(model, to: out)
         let m = model.card.trainingMetrics
@@ -113,7 +113,7 @@ struct TuneKMeans: ParsableCommand {
         let values = try ks()
         var base = KMeansConfig(k: values.last!)
         base.seed = seed; base.restarts = nInit; base.standardize = !noScale
-        let (_, pipeline, x) = try FeaturePipeline.profileAndFit(path: input.data, selection: featureOptions.selection,
+        let (_, pipeline, x) = try FeaturePipeline.profileAndFit(path: try input.path(), selection: featureOptions.selection,
                                                                  standardize: !noScale, delimiter: try input.delimiterByte(),
                                                                  check: { try base.validate(rows: $0.rows) })
         let report = try KMeansTuning.run(x: x, ks: values, base: base, silhouetteSample: silhouetteSample, progress: Console.progress)
@@ -156,7 +156,7 @@ struct Profile: ParsableCommand {
     func run() throws {
         verbosity.apply()
         let m = try ModelStore.load(path: model, as: KMeansModel.self, forCommand: "persona profile")
-        let profiles = try SegmentProfiles.compute(model: m, path: input.data, delimiter: try input.delimiterByte())
+        let profiles = try SegmentProfiles.compute(model: m, path: try input.path(), delimiter: try input.delimiterByte())
         if let csv { try profiles.writeCSV(to: csv) }
         if json { try Console.json(profiles.json); return }
         print("\(model) on \(input.data): \(profiles.rows) rows in \(m.k) segments\n")

@@ -40,7 +40,7 @@ struct TrainLogreg: ParsableCommand {
     func run() throws {
         verbosity.apply()
         let start = Date()
-        let m = try LogisticModel.train(path: input.data, config: try config(), selection: featureOptions.selection,
+        let m = try LogisticModel.train(path: try input.path(), config: try config(), selection: featureOptions.selection,
                                         delimiter: try input.delimiterByte(), progress: Console.progress)
         try ModelStore.save(m, to: out)
         let t = m.card.trainingMetrics

@@ -17,6 +17,15 @@ enum Console {
         if quiet { return }
         FileHandle.standardError.write(Data((message + "\n").utf8))
     }
+    /// A result line about a written output: on stdout, or on stderr when the
+    /// data itself went to standard output (`--out -`), which then carries the data alone.
+    static func wrote(_ message: String, dataOnStandardOutput: Bool) {
+        if dataOnStandardOutput {
+            if !quiet { FileHandle.standardError.write(Data((message + "\n").utf8)) }
+        } else {
+            print(message)
+        }
+    }
     static func json(_ value: JSONValue) throws {
         print(try JSONText.encode(value, pretty: true))
     }
@@ -30,8 +39,12 @@ struct Verbosity: ParsableArguments {
 }
 
 struct DataInput: ParsableArguments {
-    @Option(name: .long, help: ArgumentHelp("The CSV file to read (with a header line).", valueName: "file"))
+    @Option(name: .long, help: ArgumentHelp("The data to read: a CSV file with a header line (gzip or zstd compressed too), or - for standard input.", valueName: "file"))
     var data: String
+
+    /// The data as a file every reader can open and read twice (standard input,
+    /// pipes and compressed files are read once into a temporary copy).
+    func path() throws -> String { try Inputs.resolve(data) }
 
     @Option(name: .long, help: ArgumentHelp("Field delimiter: one character, or `tab`.", valueName: "char"))
     var delimiter: String = ","

@@ -100,7 +100,7 @@ struct Run: ParsableCommand {
         try FileManager.default.createDirectory(atPath: e.outputDir, withIntermediateDirectories: true)
         let dir = e.outputDir
         // data
-        var train = e.train, test = e.test
+        var train = try Inputs.resolve(e.train), test = try e.test.map(Inputs.resolve)
         if test == nil {
             train = dir + "/train.csv"
             test = dir + "/test.csv"
@@ -274,7 +274,7 @@ struct Compare: ParsableCommand {
         var all: [String: JSONValue] = [:]
         for path in models {
             let m = try ModelStore.load(path: path)
-            let metrics = try m.evaluate(path: input.data, options: options).metrics
+            let metrics = try m.evaluate(path: try input.path(), options: options).metrics
             all[path] = metrics
             var flat: [String: Double] = [:]
             if case .object(let o) = metrics {

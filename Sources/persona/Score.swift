@@ -55,6 +55,9 @@ struct Score: ParsableCommand {
         if let t = threshold, !(t > 0 && t < 1) { throw ValidationError("--threshold must be between 0 and 1.") }
         if let n = top, n < 1 { throw ValidationError("--top must be at least 1.") }
         if rejects != nil && onError != .skip { throw ValidationError("--rejects goes with --on-error skip.") }
+        if out == "-" && onError == .skip && rejects == nil {
+            throw ValidationError("With --out - (standard output), --on-error skip needs --rejects FILE for the rows set aside.")
+        }
     }
 
     func run() throws {
@@ -68,11 +71,11 @@ struct Score: ParsableCommand {
         let settings = BatchScorer.Settings(idColumns: ids, options: ScoreOptions(threshold: threshold, top: top),
                                             delimiter: try input.delimiterByte(), format: format,
                                             skipBadRows: onError == .skip, rejects: rejects)
-        let summary = try BatchScorer.score(model: loaded, input: input.data, output: out, settings: settings)
+        let summary = try BatchScorer.score(model: loaded, input: try input.path(), output: out, settings: settings)
         let seconds = Date().timeIntervalSince(start)
-        print("scored \(summary.rows) rows -> \(out) (\(summary.columns.joined(separator: ",")))")
+        Console.wrote("scored \(summary.rows) rows -> \(out) (\(summary.columns.joined(separator: ",")))", dataOnStandardOutput: out == "-")
         if let path = summary.rejectsPath {
-            print("skipped \(summary.rejected) bad row\(summary.rejected == 1 ? "" : "s") -> \(path)")
+            Console.wrote("skipped \(summary.rejected) bad row\(summary.rejected == 1 ? "" : "s") -> \(path)", dataOnStandardOutput: out == "-")
         }
         Console.progress(String(format: "%.2f s, %.0f rows/s", seconds, Double(summary.rows) / max(seconds, 1e-9)))
     }

@@ -46,7 +46,7 @@ struct SplitRows: ParsableCommand {
 
     func run() throws {
         verbosity.apply()
-        let s = try Splitter.split(path: input.data, testFraction: parts.testFraction, stratify: stratify, seed: parts.seed,
+        let s = try Splitter.split(path: try input.path(), testFraction: parts.testFraction, stratify: stratify, seed: parts.seed,
                                    trainOut: parts.trainOut, testOut: parts.testOut, delimiter: try input.delimiterByte())
         print("wrote \(parts.trainOut) (\(s.train) rows) and \(parts.testOut) (\(s.test) rows)")
     }
@@ -76,7 +76,7 @@ struct SplitInteractions: ParsableCommand {
 
     func run() throws {
         verbosity.apply()
-        let s = try InteractionSplit.byUser(path: input.data, user: user, testFraction: parts.testFraction, seed: parts.seed,
+        let s = try InteractionSplit.byUser(path: try input.path(), user: user, testFraction: parts.testFraction, seed: parts.seed,
                                             trainOut: parts.trainOut, testOut: parts.testOut, delimiter: try input.delimiterByte())
         print("wrote \(parts.trainOut) (\(s.train) rows) and \(parts.testOut) (\(s.test) rows)")
     }

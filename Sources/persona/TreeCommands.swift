@@ -41,7 +41,7 @@ struct TrainTree: ParsableCommand {
 
     func run() throws {
         verbosity.apply()
-        let m = try TreeModel.train(path: input.data, config: try config(), selection: featureOptions.selection,
+        let m = try TreeModel.train(path: try input.path(), config: try config(), selection: featureOptions.selection,
                                     delimiter: try input.delimiterByte(), progress: Console.progress)
         try ModelStore.save(m, to: out)
         let t = m.card.trainingMetrics
@@ -86,7 +86,7 @@ struct TuneTree: ParsableCommand {
 
     func run() throws {
         verbosity.apply()
-        let r = try TreeModel.pruningPath(path: input.data, config: try config(), selection: featureOptions.selection,
+        let r = try TreeModel.pruningPath(path: try input.path(), config: try config(), selection: featureOptions.selection,
                                           testFraction: testFraction, seed: seed, delimiter: try input.delimiterByte())
         if json {
             try Console.json(.object([

@@ -4,16 +4,27 @@ import PersonaCore
 
 // Exit codes: 0 success, 1 bad data or model (a PersonaError, with a message
 // naming the file, line and column), 2 usage error. Never a stack trace.
+// Temporary copies of piped or compressed inputs go when the process ends,
+// however it ends (Ctrl-C and termination included).
+atexit { Inputs.removeTemporaries() }
+for sig in [SIGINT, SIGTERM, SIGHUP, SIGPIPE] {
+    signal(sig) { s in
+        Inputs.removeTemporaries()
+        AtomicOutput.removeTemporaries()
+        _exit(128 + s)
+    }
+}
+
 do {
     var command = try Persona.parseAsRoot()
     try command.run()
 } catch let error as PersonaError {
-    Console.error(error.message)
+    Console.error(Inputs.displayText(error.message))
     exit(1)
 } catch let error as ParameterError {
     // A value that the data shows cannot work (k above the number of rows):
     // named as the flag the user typed.
-    Console.error(error.message(.flag))
+    Console.error(Inputs.displayText(error.message(.flag)))
     exit(1)
 } catch let error as ExitCode {
     exit(error.rawValue)

@@ -121,4 +121,21 @@ final class ParameterTests: XCTestCase {
         XCTAssertTrue(LogisticConfig.helpText.contains("--max-iter N"))
         XCTAssertTrue(LogisticConfig.helpText.contains("(default: 1000)"))
     }
+
+    func testValuesTheDataRefusesNameTheParameter() throws {
+        let t = TempDir()
+        let data = t.file("d.csv", "x,y\n1,a\n2,b\n3,a\n4,b\n")
+        var k = KMeansConfig(k: 3); k.initialization = .file(t.file("init.csv", "x,y\n1,a\n4,b\n"))
+        XCTAssertThrowsParameterError(try KMeansModel.train(path: data, config: k, selection: ColumnSelection()), naming: "k",
+                                      containing: ["k is 3", "holds 2 starting centres"])
+        var l = LogisticConfig(target: "y"); l.positive = "c"
+        XCTAssertThrowsParameterError(try LogisticModel.train(path: data, config: l, selection: ColumnSelection()), naming: "positive",
+                                      containing: ["d.csv", "positive \"c\" is not a class"])
+        XCTAssertThrowsParameterError(try KMeansModel.train(path: data, config: KMeansConfig(k: 9), selection: ColumnSelection()), naming: "k",
+                                      containing: ["larger than the number of rows (4)"])
+        var tree = TreeConfig(target: "x"); tree.classWeight = .explicit(negative: 1, positive: 2)
+        let three = t.file("three.csv", "x,y\n1,a\n2,b\n3,c\n")
+        XCTAssertThrowsParameterError(try TreeModel.train(path: three, config: { var c = tree; c.target = "y"; return c }(), selection: ColumnSelection()),
+                                      naming: "class_weight", containing: ["NEG:POS is for two classes"])
+    }
 }

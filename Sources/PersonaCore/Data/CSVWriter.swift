@@ -3,25 +3,93 @@ import Glibc
 #elseif canImport(Darwin)
 import Darwin
 #endif
+import CZlib
+import CZstd
+import Foundation
 
 /// A file written under a temporary name beside its destination and renamed into
 /// place by `commit()`. Until then the destination is untouched, so a failed run
 /// never leaves half an output behind. Dropping it without committing deletes
 /// the temporary file.
+///
+/// Only regular files are replaced: a symbolic link is followed and its target
+/// replaced (the link stays); `-` is standard output, and a pipe, a FIFO or a
+/// character device (`/dev/stdout`, `/dev/null`) is written into directly, as
+/// a stream. An output that is the same file as an input of the command is
+/// refused before anything is written. A path ending in `.gz` or `.zst` is
+/// compressed (gzip, zstd). Nothing else is created, renamed or removed.
 public final class AtomicOutput {
     public let path: String
     public let temporaryPath: String
+    /// True when the output is a stream (standard output, a pipe, a device): written directly, never renamed.
+    public let isStream: Bool
+    /// Where the finished file goes (a symbolic link's target).
+    private let destination: String
     private var handle: UnsafeMutablePointer<FILE>?
     private var buffer: [UInt8] = []
     private var done = false
+    private var compressor: Compressor?
+
+    /// Temporary files being written, removed by `removeTemporaries()` if the
+    /// process is interrupted before they are committed.
+    nonisolated(unsafe) private static var pending = Set<String>()
+    private static let pendingLock = NSLock()
+
+    /// Removes every uncommitted temporary file (on Ctrl-C or termination).
+    public static func removeTemporaries() {
+        pendingLock.lock(); defer { pendingLock.unlock() }
+        for p in pending { unlink(p) }
+        pending = []
+    }
+
+    private static func track(_ path: String, _ add: Bool) {
+        pendingLock.lock(); defer { pendingLock.unlock() }
+        if add { pending.insert(path) } else { pending.remove(path) }
+    }
+
+    /// True when `path` names standard output.
+    public static func isStandardOutput(_ path: String) -> Bool { path == "-" }
 
     public init(path: String) throws {
         self.path = path
-        let slash = path.lastIndex(of: "/")
-        let dir = slash.map { String(path[..<$0]) } ?? "."
-        let base = slash.map { String(path[path.index(after: $0)...]) } ?? path
-        if base.isEmpty { throw PersonaError("\(path): the output path names a directory, not a file") }
+        if path == "-" {
+            guard let h = fdopen(dup(1), "wb") else { throw PersonaError("standard output cannot be written (\(String(cString: strerror(errno))))") }
+            handle = h; isStream = true; temporaryPath = ""; destination = path
+            buffer.reserveCapacity(1 << 20)
+            return
+        }
+        var target = path
         var st = stat()
+        if lstat(path, &st) == 0 && (st.st_mode & S_IFMT) == S_IFLNK {
+            // Follow the link (through any chain) to the file it names; replace that file.
+            guard let real = realpath(path, nil) else {
+                throw PersonaError("\(path): is a symbolic link to a folder that does not exist. Fix the link or write elsewhere")
+            }
+            target = String(cString: real)
+            free(real)
+        }
+        if stat(target, &st) == 0 {
+            if let input = Inputs.input(sameAs: st) {
+                throw PersonaError("\(path): is also an input of this command (\(input)); writing it would destroy the input. Write the output to another file")
+            }
+            let kind = st.st_mode & S_IFMT
+            if kind == S_IFDIR { throw PersonaError("\(path): is a folder; name a file to write") }
+            if kind == S_IFIFO || kind == S_IFCHR || kind == S_IFSOCK {
+                guard let h = fopen(target, "wb") else {
+                    throw PersonaError("\(path): cannot be written (\(String(cString: strerror(errno))))")
+                }
+                handle = h; isStream = true; temporaryPath = ""; destination = target
+                compressor = Compression(suffixOf: path).map { Compressor($0) }
+                buffer.reserveCapacity(1 << 20)
+                return
+            }
+        }
+        isStream = false
+        destination = target
+        let slash = target.lastIndex(of: "/")
+        let dir = slash.map { String(target[..<$0]) } ?? "."
+        let base = slash.map { String(target[target.index(after: $0)...]) } ?? target
+        if base.isEmpty { throw PersonaError("\(path): the output path names a directory, not a file") }
         if !dir.isEmpty, stat(dir, &st) != 0 || (st.st_mode & S_IFMT) != S_IFDIR {
             throw PersonaError("\(path): the folder \(dir) does not exist. Create it first")
         }
@@ -30,6 +98,8 @@ public final class AtomicOutput {
             throw PersonaError("\(path): cannot write here (\(String(cString: strerror(errno))))")
         }
         handle = h
+        Self.track(temporaryPath, true)
+        compressor = Compression(suffixOf: path).map { Compressor($0) }
         buffer.reserveCapacity(1 << 20)
     }
 
@@ -38,6 +108,8 @@ public final class AtomicOutput {
     public init(memory: ()) {
         path = ""
         temporaryPath = ""
+        destination = ""
+        isStream = false
         handle = nil
         inMemory = true
         buffer.reserveCapacity(1 << 16)
@@ -69,9 +141,13 @@ public final class AtomicOutput {
         if buffer.count >= 1 << 20 && !inMemory { flushBuffer() }
     }
 
-    private func flushBuffer() {
-        guard let handle, !buffer.isEmpty else { return }
-        _ = buffer.withUnsafeBufferPointer { fwrite($0.baseAddress, 1, $0.count, handle) }
+    private func flushBuffer(final: Bool = false) {
+        guard let handle else { return }
+        if compressor != nil {
+            buffer.withUnsafeBufferPointer { compressor!.compress($0, final: final, to: handle) }
+        } else if !buffer.isEmpty {
+            _ = buffer.withUnsafeBufferPointer { fwrite($0.baseAddress, 1, $0.count, handle) }
+        }
         buffer.removeAll(keepingCapacity: true)
     }
 
@@ -86,19 +162,26 @@ public final class AtomicOutput {
         try write(bytes: Array(text.utf8), to: path)
     }
 
-    /// Flushes, syncs and renames the temporary file to the destination.
+    /// Flushes, syncs and renames the temporary file to the destination (a
+    /// stream is flushed and closed).
     public func commit() throws {
         guard let h = handle, !done else { return }
-        flushBuffer()
-        let failed = fflush(h) != 0 || ferror(h) != 0
+        flushBuffer(final: true)
+        let failed = fflush(h) != 0 || ferror(h) != 0 || compressor?.failed == true
+        if isStream {
+            fclose(h); handle = nil; done = true
+            if failed { throw PersonaError("\(path): writing failed (\(String(cString: strerror(errno))))") }
+            return
+        }
         fsync(fileno(h))
         fclose(h)
         handle = nil
+        defer { Self.track(temporaryPath, false) }
         if failed {
             unlink(temporaryPath); done = true
             throw PersonaError("\(path): writing failed (\(String(cString: strerror(errno)))); nothing was written")
         }
-        if rename(temporaryPath, path) != 0 {
+        if rename(temporaryPath, destination) != 0 {
             let why = String(cString: strerror(errno))
             unlink(temporaryPath); done = true
             throw PersonaError("\(path): could not move the finished file into place (\(why))")
@@ -108,8 +191,14 @@ public final class AtomicOutput {
 
     /// Deletes the temporary file; the destination is left as it was.
     public func abandon() {
+        if isStream {
+            // A stream cannot be taken back; what was written stays written.
+            if let h = handle { fflush(h); fclose(h); handle = nil }
+            done = true
+            return
+        }
         if let h = handle { fclose(h); handle = nil }
-        if !done { unlink(temporaryPath) }
+        if !done && !temporaryPath.isEmpty { unlink(temporaryPath); Self.track(temporaryPath, false) }
         done = true
     }
 }
@@ -230,4 +319,69 @@ public final class CSVWriter {
 
     public func commit() throws { try output.commit() }
     public func abandon() { output.abandon() }
+}
+
+/// Streaming gzip or zstd compression of an output.
+struct Compressor {
+    let kind: Compression
+    private var z: UnsafeMutablePointer<z_stream>?
+    private var zstd: OpaquePointer?
+    private var out = [UInt8](repeating: 0, count: 1 << 18)
+    private(set) var failed = false
+
+    init(_ kind: Compression) {
+        self.kind = kind
+        switch kind {
+        case .gzip:
+            z = .allocate(capacity: 1)
+            z!.initialize(to: z_stream())
+            // 15 + 16: a gzip header and trailer; level 6, as gzip's default
+            if deflateInit2_(z, 6, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY, ZLIB_VERSION, Int32(MemoryLayout<z_stream>.size)) != Z_OK { failed = true }
+        case .zstd:
+            zstd = ZSTD_createCStream()
+            if zstd == nil || ZSTD_isError(ZSTD_initCStream(zstd, 3)) != 0 { failed = true }
+        }
+    }
+
+    mutating func compress(_ input: UnsafeBufferPointer<UInt8>, final: Bool, to file: UnsafeMutablePointer<FILE>) {
+        if failed { return }
+        switch kind {
+        case .gzip:
+            guard let z else { return }
+            z.pointee.next_in = UnsafeMutablePointer(mutating: input.baseAddress)
+            z.pointee.avail_in = uInt(input.count)
+            while true {
+                var produced = 0
+                let status: Int32 = out.withUnsafeMutableBufferPointer { o in
+                    z.pointee.next_out = o.baseAddress
+                    z.pointee.avail_out = uInt(o.count)
+                    let s = deflate(z, final ? Z_FINISH : Z_NO_FLUSH)
+                    produced = o.count - Int(z.pointee.avail_out)
+                    return s
+                }
+                if produced > 0 { out.withUnsafeBufferPointer { _ = fwrite($0.baseAddress, 1, produced, file) } }
+                if status == Z_STREAM_END { deflateEnd(z); z.deallocate(); self.z = nil; return }
+                if status != Z_OK && status != Z_BUF_ERROR { failed = true; return }
+                if !final && z.pointee.avail_in == 0 && z.pointee.avail_out > 0 { return }
+            }
+        case .zstd:
+            guard let zstd else { return }
+            var inBuffer = ZSTD_inBuffer(src: input.baseAddress, size: input.count, pos: 0)
+            while true {
+                var produced = 0
+                let remaining: Int = out.withUnsafeMutableBufferPointer { o in
+                    var outBuffer = ZSTD_outBuffer(dst: o.baseAddress, size: o.count, pos: 0)
+                    let r = ZSTD_compressStream2(zstd, &outBuffer, &inBuffer, final ? ZSTD_e_end : ZSTD_e_continue)
+                    produced = outBuffer.pos
+                    return r
+                }
+                if ZSTD_isError(remaining) != 0 { failed = true; return }
+                if produced > 0 { out.withUnsafeBufferPointer { _ = fwrite($0.baseAddress, 1, produced, file) } }
+                if final ? remaining == 0 : inBuffer.pos == inBuffer.size {
+                    if final { ZSTD_freeCStream(zstd); self.zstd = nil }
+                    return
+                }
+            }
+        }
+    }
 }

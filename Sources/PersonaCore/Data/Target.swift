@@ -38,8 +38,9 @@ public struct BinaryTarget: Equatable {
         var pos: String
         if let positive {
             guard positive == a || positive == b else {
-                throw PersonaError.data(file: file, columnName: column, "--positive \"\(positive)\" is not a class of the target (it has \"\(a)\" and \"\(b)\")",
-                                        fix: "Pass one of the two")
+                throw ParameterError([ParameterName(property: "positive", key: "positive")]) {
+                    "\(file), column \"\(column)\": \($0[0]) \"\(positive)\" is not a class of the target (it has \"\(a)\" and \"\(b)\"). Give one of the two"
+                }
             }
             pos = positive
         } else if let x = NumberParser.parse(a), let y = NumberParser.parse(b), Set([x, y]) == Set([0.0, 1.0]) {

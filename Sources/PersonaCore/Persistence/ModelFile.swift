@@ -85,6 +85,9 @@ public enum ModelFile {
 
     /// Writes atomically: a temporary file beside the target, then a rename.
     public static func write(card: ModelCard, tensors: [String: Tensor], to path: String) throws {
+        if path == "-" {
+            throw PersonaError("a model file needs a path: `-` (standard output) is for data, not models. Name a file such as models/m.safetensors")
+        }
         let bytes = try encode(card: card, tensors: tensors)
         try AtomicOutput.write(bytes: bytes, to: path)
     }

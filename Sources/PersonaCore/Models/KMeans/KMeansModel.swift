@@ -204,10 +204,12 @@ public struct KMeansModel: RowModel, RowScoring {
         progress?("\(pipeline.columns.count) columns -> \(x.cols) features in \(String(format: "%.3f", Date().timeIntervalSince(readStart))) s")
         var start: FloatMatrix? = nil
         if case .file(let initPath) = config.initialization {
-            let (m, _) = try pipeline.transform(path: initPath, delimiter: delimiter)
+            let (m, _) = try pipeline.transform(path: try Inputs.resolve(initPath), delimiter: delimiter)
             if m.rows != config.k {
-                throw PersonaError.data(file: initPath, "holds \(m.rows) starting centres but --k is \(config.k)",
-                                        fix: "Give one row per centre, or set --k \(m.rows)")
+                let (rows, k) = (m.rows, config.k)
+                throw ParameterError(KMeansConfig.names("k", "init")) {
+                    "\($0[0]) is \(k) but \($0[1]) \(initPath) holds \(rows) starting centres. Give one row per centre, or set \($0[0]) \(rows)"
+                }
             }
             start = m
         }

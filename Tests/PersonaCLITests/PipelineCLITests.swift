@@ -1,0 +1,135 @@
+import Foundation
+import XCTest
+import PersonaCore
+
+/// Persona in a pipeline: standard input and output, pipes and FIFOs,
+/// compressed files, and outputs that never destroy anything.
+final class PipelineCLITests: CLITestCase {
+    /// Runs a bash script in the test folder with `persona` on the PATH.
+    @discardableResult
+    func sh(_ script: String) throws -> Result {
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: "/bin/bash")
+        p.arguments = ["-c", "set -o pipefail\n" + script]
+        p.currentDirectoryURL = URL(fileURLWithPath: dir)
+        var env = ProcessInfo.processInfo.environment
+        env["PATH"] = (Self.binary as NSString).deletingLastPathComponent + ":" + (env["PATH"] ?? "/usr/bin:/bin")
+        env["SOURCE_DATE_EPOCH"] = "1700000000"
+        p.environment = env
+        let out = Pipe(), err = Pipe()
+        p.standardOutput = out; p.standardError = err
+        try p.run()
+        let o = out.fileHandleForReading.readDataToEndOfFile()
+        let e = err.fileHandleForReading.readDataToEndOfFile()
+        p.waitUntilExit()
+        return Result(code: p.terminationStatus, out: String(decoding: o, as: UTF8.self), err: String(decoding: e, as: UTF8.self))
+    }
+
+    func read(_ name: String) -> String { (try? String(contentsOfFile: dir + "/" + name, encoding: .utf8)) ?? "<missing>" }
+
+    func churnModel() throws {
+        let r = try sh("""
+        persona datasets generate churn --rows 3000 --seed 4 --out churn.csv -q
+        persona train logreg --data churn.csv --target churned --l2 1e-3 --out m.safetensors -q
+        persona score m.safetensors --data churn.csv --out expected.csv -q
+        """)
+        XCTAssertEqual(r.code, 0, r.err)
+    }
+
+    func testStandardInputAndPipesReadAsTheFile() throws {
+        try churnModel()
+        var r = try sh("cat churn.csv | persona score m.safetensors --data - --out piped.csv")
+        XCTAssertEqual(r.code, 0, r.err)
+        XCTAssertEqual(read("piped.csv"), read("expected.csv"))
+        // Commands that read twice (profile, then fit) work from a pipe too, and give the same model.
+        r = try sh("""
+        cat churn.csv | persona train logreg --data /dev/stdin --target churned --l2 1e-3 --out from-pipe.safetensors -q
+        persona score from-pipe.safetensors --data churn.csv --out from-pipe.csv -q
+        cat churn.csv | persona describe - > described.txt
+        persona cv tree --data - --target churned --max-depth 3 --folds 3 --json -q < churn.csv > cv.json
+        """)
+        XCTAssertEqual(r.code, 0, r.err)
+        XCTAssertEqual(read("from-pipe.csv"), read("expected.csv"))
+        XCTAssertTrue(read("described.txt").contains("3000 rows"), read("described.txt"))
+        XCTAssertTrue(read("cv.json").contains("\"family\" : \"tree\""))
+        // A FIFO as input.
+        r = try sh("mkfifo in.fifo; (cat churn.csv > in.fifo &); persona score m.safetensors --data in.fifo --out fifo.csv -q")
+        XCTAssertEqual(r.code, 0, r.err)
+        XCTAssertEqual(read("fifo.csv"), read("expected.csv"))
+        // An empty pipe is named as standard input, not as a temporary file.
+        r = try sh("printf '' | persona score m.safetensors --data - --out never.csv")
+        expectDataError(r, ["standard input", "empty"], noFile: "never.csv")
+        XCTAssertFalse(r.err.contains("persona-input"), r.err)
+    }
+
+    func testStandardOutputCarriesTheDataAlone() throws {
+        try churnModel()
+        let r = try sh("persona score m.safetensors --data churn.csv --out - | cat > stdout.csv")
+        XCTAssertEqual(r.code, 0, r.err)
+        XCTAssertEqual(read("stdout.csv"), read("expected.csv"), "the summary goes to stderr, the data alone to stdout")
+        XCTAssertTrue(r.err.contains("scored 3000 rows -> -"), r.err)
+        // /dev/stdout is written into, never replaced (even as root).
+        let dev = try sh("persona score m.safetensors --data churn.csv --out /dev/stdout -q > devout.csv; test -L /dev/stdout || test -c /dev/stdout")
+        XCTAssertEqual(dev.code, 0, dev.err)
+        XCTAssertEqual(read("devout.csv"), read("expected.csv"))
+        // A model needs a real path.
+        expectDataError(try sh("persona train logreg --data churn.csv --target churned --out -"), ["model file needs a path"])
+    }
+
+    func testOutputsNeverDestroyAnything() throws {
+        try churnModel()
+        // A symbolic link: its target is replaced, the link stays a link.
+        var r = try sh("echo old > target.csv; ln -s target.csv link.csv; persona score m.safetensors --data churn.csv --out link.csv -q; test -L link.csv")
+        XCTAssertEqual(r.code, 0, r.err)
+        XCTAssertEqual(read("target.csv"), read("expected.csv"))
+        // Output onto the input: refused before anything is written, the input intact.
+        let before = read("churn.csv")
+        expectDataError(try sh("persona score m.safetensors --data churn.csv --out churn.csv"), ["churn.csv", "also an input"])
+        XCTAssertEqual(read("churn.csv"), before)
+        // ... also through a link to the input, or a second name (hard link).
+        r = try sh("ln -s churn.csv alias.csv; ln churn.csv hard.csv; persona score m.safetensors --data churn.csv --out alias.csv")
+        expectDataError(r, ["alias.csv", "also an input"])
+        expectDataError(try sh("persona score m.safetensors --data churn.csv --out hard.csv"), ["hard.csv", "also an input"])
+        XCTAssertEqual(read("churn.csv"), before)
+        let leftovers = try FileManager.default.contentsOfDirectory(atPath: dir).filter { $0.contains(".tmp-") }
+        XCTAssertEqual(leftovers, [], "no temporary file left behind")
+        // A FIFO as output is streamed into.
+        r = try sh("mkfifo out.fifo; (cat out.fifo > from-fifo.csv &) ; persona score m.safetensors --data churn.csv --out out.fifo -q; sleep 0.2")
+        XCTAssertEqual(r.code, 0, r.err)
+        XCTAssertEqual(read("from-fifo.csv"), read("expected.csv"))
+        var isFifo = stat()
+        XCTAssertEqual(lstat(dir + "/out.fifo", &isFifo), 0)
+        XCTAssertEqual(isFifo.st_mode & S_IFMT, S_IFIFO, "the FIFO is still a FIFO")
+    }
+
+    func testCompressedFilesInAndOut() throws {
+        try churnModel()
+        var r = try sh("""
+        gzip -c churn.csv > churn.csv.gz
+        cp churn.csv.gz disguised.csv
+        persona datasets generate churn --rows 3000 --seed 4 --out churn.csv.zst -q
+        persona score m.safetensors --data churn.csv.gz --out gz.csv -q
+        persona score m.safetensors --data disguised.csv --out disguised-scores.csv -q
+        persona score m.safetensors --data churn.csv.zst --out zst.csv -q
+        cat churn.csv.gz | persona score m.safetensors --data - --out piped-gz.csv -q
+        persona score m.safetensors --data churn.csv --out scores.csv.gz -q
+        gzip -dc scores.csv.gz > unzipped.csv
+        persona score m.safetensors --data churn.csv --out scores.csv.zst -q
+        persona train logreg --data churn.csv.zst --target churned --l2 1e-3 --out zm.safetensors -q
+        persona score zm.safetensors --data churn.csv --out zm.csv -q
+        """)
+        XCTAssertEqual(r.code, 0, r.err)
+        for name in ["gz.csv", "disguised-scores.csv", "zst.csv", "piped-gz.csv", "unzipped.csv", "zm.csv"] {
+            XCTAssertEqual(read(name), read("expected.csv"), name)
+        }
+        // gzip output is a real gzip file; zstd output reads back through Persona.
+        r = try sh("persona describe scores.csv.zst")
+        XCTAssertEqual(r.code, 0, r.err)
+        XCTAssertTrue(r.out.contains("3000 rows"), r.out)
+        // A truncated compressed file is named, not half-read.
+        r = try sh("head -c 2000 churn.csv.gz > cut.csv.gz; persona score m.safetensors --data cut.csv.gz --out never.csv")
+        expectDataError(r, ["cut.csv.gz", "truncated"], noFile: "never.csv")
+        r = try sh("printf '\\x1f\\x8bnot really gzip' > fake.csv.gz; persona describe fake.csv.gz")
+        expectDataError(r, ["fake.csv.gz", "not valid gzip"])
+    }
+}
