@@ -5,7 +5,7 @@ PYTHON ?= python3
 VENV := .venv
 JOBS ?= 2
 
-.PHONY: all deps venv build release demo test test-swift test-reference test-notebooks bench clean
+.PHONY: all deps venv build release demo test test-swift test-reference test-notebooks bench fuzz clean
 
 all: release
 
@@ -43,5 +43,17 @@ bench: release venv
 	$(VENV)/bin/python bench/logreg/run.py --persona .build/release/persona
 	$(VENV)/bin/python bench/score/run.py --persona .build/release/persona
 
+# libFuzzer on every reader of untrusted bytes (CSV, Parquet, gzip/zstd framing,
+# model files), FUZZ_SECONDS each, from the seed corpus under Tests/Fuzz/corpus.
+# Crashes land in fuzz-out/; each one found becomes a test.
+FUZZ_SECONDS ?= 600
+FUZZ_TARGETS := FuzzCSV FuzzParquet FuzzDecompress FuzzModelFile
+fuzz: deps
+	@for t in $(FUZZ_TARGETS); do \
+	  PERSONA_FUZZ=1 $(SWIFT) build --scratch-path .build-fuzz -j $(JOBS) --product $$t \
+	    -Xswiftc -sanitize=fuzzer,address -Xswiftc -parse-as-library || exit 1; \
+	done
+	@scripts/fuzz.sh .build-fuzz/debug $(FUZZ_SECONDS) $(FUZZ_TARGETS)
+
 clean:
-	rm -rf .build $(VENV)
+	rm -rf .build .build-fuzz $(VENV)

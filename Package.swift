@@ -1,4 +1,5 @@
 // swift-tools-version:5.10
+import Foundation
 import PackageDescription
 
 let package = Package(
@@ -21,9 +22,10 @@ let package = Package(
         ),
         .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
         .systemLibrary(name: "CZstd", pkgConfig: "libzstd", providers: [.apt(["libzstd-dev"])]),
+        .systemLibrary(name: "CSnappy", pkgConfig: "snappy", providers: [.apt(["libsnappy-dev"])]),
         .target(
             name: "PersonaCore",
-            dependencies: ["COpenBLAS", "CZlib", "CZstd", .product(name: "SwiftProtobuf", package: "swift-protobuf")],
+            dependencies: ["COpenBLAS", "CZlib", "CZstd", "CSnappy", .product(name: "SwiftProtobuf", package: "swift-protobuf")],
             swiftSettings: [.unsafeFlags(["-Ounchecked"], .when(configuration: .release))]
         ),
         .executableTarget(
@@ -45,3 +47,12 @@ let package = Package(
         ),
     ]
 )
+
+// libFuzzer targets, built only for `make fuzz` (PERSONA_FUZZ=1, with
+// -sanitize=fuzzer,address and -parse-as-library): each defines
+// LLVMFuzzerTestOneInput over one reader that takes untrusted bytes.
+if ProcessInfo.processInfo.environment["PERSONA_FUZZ"] != nil {
+    for name in ["FuzzCSV", "FuzzParquet", "FuzzDecompress", "FuzzModelFile"] {
+        package.targets.append(.executableTarget(name: name, dependencies: ["PersonaCore"], path: "Fuzz/" + name))
+    }
+}

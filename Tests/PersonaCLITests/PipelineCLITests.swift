@@ -132,4 +132,26 @@ final class PipelineCLITests: CLITestCase {
         r = try sh("printf '\\x1f\\x8bnot really gzip' > fake.csv.gz; persona describe fake.csv.gz")
         expectDataError(r, ["fake.csv.gz", "not valid gzip"])
     }
+
+    func testParquetWrittenByPersonaReadsBackAsTheSameData() throws {
+        try churnModel()
+        let r = try sh("""
+        persona split rows --data churn.csv --test-fraction 0.3 --seed 2 --train-out train.parquet --test-out test.csv -q
+        persona split rows --data churn.csv --test-fraction 0.3 --seed 2 --train-out train.csv --test-out test2.csv -q
+        persona train tree --data train.parquet --target churned --max-depth 4 --out p.safetensors -q
+        persona train tree --data train.csv --target churned --max-depth 4 --out c.safetensors -q
+        persona score p.safetensors --data test.csv --out p.csv -q
+        persona score c.safetensors --data test.csv --out c.csv -q
+        persona score m.safetensors --data churn.csv --out scores.parquet -q
+        persona describe scores.parquet
+        mkdir parts && cp train.parquet parts/part-0.parquet && cp train.parquet parts/part-1.parquet && touch parts/_SUCCESS
+        persona describe parts
+        """)
+        XCTAssertEqual(r.code, 0, r.err)
+        XCTAssertEqual(read("p.csv"), read("c.csv"), "a model trained on Persona's Parquet scores as the one trained on the CSV")
+        XCTAssertTrue(r.out.contains("scores.parquet: 3000 rows, 4 columns"), r.out)
+        XCTAssertTrue(r.out.contains("parts: 4200 rows"), "a folder of parts is one data set: \(r.out)")
+        let fifo = try sh("mkfifo out.parquet; persona score m.safetensors --data churn.csv --out out.parquet")
+        expectDataError(fifo, ["out.parquet", "regular file"])
+    }
 }

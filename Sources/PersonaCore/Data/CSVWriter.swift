@@ -29,6 +29,8 @@ public final class AtomicOutput {
     private var buffer: [UInt8] = []
     private var done = false
     private var compressor: Compressor?
+    /// The CSV written so far becomes Parquet at commit (the path ends in `.parquet`).
+    private var parquet = false
 
     /// Temporary files being written, removed by `removeTemporaries()` if the
     /// process is interrupted before they are committed.
@@ -75,6 +77,9 @@ public final class AtomicOutput {
             let kind = st.st_mode & S_IFMT
             if kind == S_IFDIR { throw PersonaError("\(path): is a folder; name a file to write") }
             if kind == S_IFIFO || kind == S_IFCHR || kind == S_IFSOCK {
+                if path.lowercased().hasSuffix(".parquet") {
+                    throw PersonaError("\(path): Parquet is written whole, at the end, so it needs a regular file; write CSV to a stream")
+                }
                 guard let h = fopen(target, "wb") else {
                     throw PersonaError("\(path): cannot be written (\(String(cString: strerror(errno))))")
                 }
@@ -99,7 +104,8 @@ public final class AtomicOutput {
         }
         handle = h
         Self.track(temporaryPath, true)
-        compressor = Compression(suffixOf: path).map { Compressor($0) }
+        parquet = path.lowercased().hasSuffix(".parquet")
+        compressor = parquet ? nil : Compression(suffixOf: path).map { Compressor($0) }
         buffer.reserveCapacity(1 << 20)
     }
 
@@ -181,9 +187,31 @@ public final class AtomicOutput {
             unlink(temporaryPath); done = true
             throw PersonaError("\(path): writing failed (\(String(cString: strerror(errno)))); nothing was written")
         }
-        if rename(temporaryPath, destination) != 0 {
+        var finished = temporaryPath
+        if parquet {
+            // The CSV just written, as Parquet, in a second temporary file beside it.
+            finished = temporaryPath + ".parquet"
+            Self.track(finished, true)
+            defer { Self.track(finished, false); unlink(temporaryPath) }
+            guard let out = fopen(finished, "wb") else {
+                done = true
+                throw PersonaError("\(path): cannot write here (\(String(cString: strerror(errno))))")
+            }
+            do {
+                defer { fclose(out) }
+                try ParquetWriter.convert(csv: temporaryPath, to: out, display: path)
+                if fflush(out) != 0 || ferror(out) != 0 {
+                    throw PersonaError("\(path): writing failed (\(String(cString: strerror(errno)))); nothing was written")
+                }
+                fsync(fileno(out))
+            } catch {
+                unlink(finished); done = true
+                throw error
+            }
+        }
+        if rename(finished, destination) != 0 {
             let why = String(cString: strerror(errno))
-            unlink(temporaryPath); done = true
+            unlink(finished); done = true
             throw PersonaError("\(path): could not move the finished file into place (\(why))")
         }
         done = true

@@ -41,25 +41,80 @@ public enum Inputs {
         if path == "-" {
             var st = stat()
             if fstat(0, &st) == 0 { remember(st, name: "standard input") }
-            return try spool(fd: 0, display: "standard input", base: "stdin.csv")
+            return try parquetIfSo(try spool(fd: 0, display: "standard input", base: "stdin.csv"), display: "standard input")
         }
         var st = stat()
         // A path that cannot be read is left to the reader, whose message says why.
         guard stat(path, &st) == 0 else { return path }
         remember(st, name: path)
         let kind = st.st_mode & S_IFMT
-        if kind == S_IFDIR { return path }
+        let name = (path as NSString).lastPathComponent
+        if kind == S_IFDIR {
+            // A folder of Parquet part files (as Spark and DuckDB write) is one data set.
+            let parts = ParquetReader.parts(of: path)
+            guard !parts.isEmpty, parts.contains(where: isParquet) else { return path }
+            for p in parts { var s = stat(); if stat(p, &s) == 0 { remember(s, name: p) } }
+            return try convertParquet(parts.filter(isParquet), display: path, base: name + ".csv")
+        }
         let fd = open(path, O_RDONLY)
         guard fd >= 0 else { return path }
         defer { close(fd) }
         if kind == S_IFREG {
+            if ParquetFile.isParquet(fd: fd) { return try convertParquet([path], display: path, base: name + ".csv") }
             var magic = [UInt8](repeating: 0, count: 4)
             let n = read(fd, &magic, 4)
             guard n >= 2, Compression(magic: Array(magic.prefix(max(0, n)))) != nil else { return path }
             lseek(fd, 0, SEEK_SET)
         }
-        let name = (path as NSString).lastPathComponent
-        return try spool(fd: fd, display: path, base: Compression.stripSuffix(name))
+        let copy = try spool(fd: fd, display: path, base: Compression.stripSuffix(name))
+        return try parquetIfSo(copy, display: path)
+    }
+
+    private static func isParquet(_ path: String) -> Bool {
+        let fd = open(path, O_RDONLY)
+        guard fd >= 0 else { return false }
+        defer { close(fd) }
+        return ParquetFile.isParquet(fd: fd)
+    }
+
+    /// A spooled stream that turned out to be Parquet, as CSV.
+    private static func parquetIfSo(_ copy: String, display: String) throws -> String {
+        guard isParquet(copy) else { return copy }
+        return try convertParquet([copy], display: display, base: (copy as NSString).lastPathComponent + ".csv")
+    }
+
+    /// Parquet files (parts of one data set) as one temporary CSV file.
+    private static func convertParquet(_ paths: [String], display: String, base: String) throws -> String {
+        let target = try temporaryFile(base: base, display: display)
+        guard let out = fopen(target, "wb") else {
+            throw PersonaError("\(display): cannot write a temporary copy in \(folder!) (\(String(cString: strerror(errno))))")
+        }
+        var ok = false
+        defer { fclose(out); if !ok { unlink(target) } }
+        try ParquetReader.convert(paths, display: display, to: out)
+        if fflush(out) != 0 || ferror(out) != 0 {
+            throw PersonaError("\(display): writing its temporary copy failed (\(String(cString: strerror(errno)))); set TMPDIR to a folder with more space")
+        }
+        ok = true
+        return target
+    }
+
+    /// A new temporary file's path in this process's folder, registered for removal.
+    private static func temporaryFile(base: String, display: String) throws -> String {
+        if folder == nil {
+            let template = (FileManager.default.temporaryDirectory.path as NSString).appendingPathComponent("persona-input-XXXXXX")
+            var bytes = Array(template.utf8CString)
+            guard let made = mkdtemp(&bytes) else {
+                throw PersonaError("\(display): cannot make a temporary folder to read it into (\(String(cString: strerror(errno)))); set TMPDIR to a writable folder")
+            }
+            folder = String(cString: made)
+        }
+        let name = base.isEmpty ? "input.csv" : base
+        var target = folder! + "/" + name
+        var suffix = 1
+        while temporaries.contains(where: { $0.path == target }) { suffix += 1; target = folder! + "/\(suffix)-" + name }
+        temporaries.append((target, display))
+        return target
     }
 
     /// Records an input's identity (device and inode).
@@ -96,21 +151,10 @@ public enum Inputs {
 
     /// Streams `fd` into a temporary file, decompressing gzip or zstd.
     private static func spool(fd: Int32, display: String, base: String) throws -> String {
-        if folder == nil {
-            let template = (FileManager.default.temporaryDirectory.path as NSString).appendingPathComponent("persona-input-XXXXXX")
-            var bytes = Array(template.utf8CString)
-            guard let made = mkdtemp(&bytes) else {
-                throw PersonaError("\(display): cannot make a temporary folder to read it into (\(String(cString: strerror(errno)))); set TMPDIR to a writable folder")
-            }
-            folder = String(cString: made)
-        }
-        var target = folder! + "/" + (base.isEmpty ? "input.csv" : base)
-        var suffix = 1
-        while temporaries.contains(where: { $0.path == target }) { suffix += 1; target = folder! + "/\(suffix)-" + base }
+        let target = try temporaryFile(base: base, display: display)
         guard let out = fopen(target, "wb") else {
             throw PersonaError("\(display): cannot write a temporary copy in \(folder!) (\(String(cString: strerror(errno))))")
         }
-        temporaries.append((target, display))
         var ok = false
         defer {
             fclose(out)

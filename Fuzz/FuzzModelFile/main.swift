@@ -1,0 +1,17 @@
+import Foundation
+import PersonaCore
+
+/// libFuzzer entry: arbitrary bytes as a model file, decoded and loaded by its kind.
+@_cdecl("LLVMFuzzerTestOneInput")
+public func fuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> Int32 {
+    let bytes = Array(UnsafeBufferPointer(start: data, count: size))
+    guard let (card, tensors) = try? ModelFile.decode(bytes, path: "fuzz.safetensors"),
+          let family = ModelRegistry.family(kind: card.kind) else { return 0 }
+    if let model = try? family.init(card: card, tensors: tensors, path: "fuzz.safetensors") {
+        _ = model.summary()
+        if let scorer = model as? any RowScoring {
+            _ = scorer.score(FloatMatrix(rows: 2, cols: card.pipeline.width))
+        }
+    }
+    return 0
+}
