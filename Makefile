@@ -39,9 +39,11 @@ test-swift: deps
 	$(SWIFT) test -j $(JOBS)
 
 bench: release venv
+	$(VENV)/bin/python -m pip install -q --disable-pip-version-check -r bench/requirements.txt
 	$(VENV)/bin/python bench/kmeans/run.py --persona .build/release/persona
 	$(VENV)/bin/python bench/logreg/run.py --persona .build/release/persona
 	$(VENV)/bin/python bench/score/run.py --persona .build/release/persona
+	$(VENV)/bin/python bench/gbdt/run.py --persona .build/release/persona
 
 # libFuzzer on every reader of untrusted bytes (CSV, Parquet, gzip/zstd framing,
 # model files), FUZZ_SECONDS each, from the seed corpus under Tests/Fuzz/corpus.

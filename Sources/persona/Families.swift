@@ -19,5 +19,6 @@ let familyCommands: [any FamilyCommands.Type] = [
     KMeansCommands.self,
     LogregCommands.self,
     TreeCommands.self,
+    GBDTCommands.self,
     ALSCommands.self,
 ]

@@ -17,7 +17,7 @@ struct Run: ParsableCommand {
           stratify: churned
           seed: 7
         model:
-          family: logreg               # kmeans | logreg | tree | als
+          family: logreg               # kmeans | logreg | tree | gbdt | als
           target: churned              # every flag of `persona train FAMILY`, without dashes
           class_weight: balanced
         grid:                          # optional: every combination is tried

@@ -79,7 +79,7 @@ final class ExperimentCLITests: CLITestCase {
             ("data:\n  train: churn.csv\nmodel:\n  family: logreg\n  target: churned\n  learning_rate: 0.1\n", ["line 6", "model.learning_rate", "Keys of model", "max_iter"]),
             ("data:\n  train: churn.csv\n  tset: t.csv\nmodel:\n  family: logreg\n", ["line 3", "data.tset", "Keys of data"]),
             ("data:\n  train: churn.csv\nsplit:\n  test_fraction: 1.5\nmodel:\n  family: logreg\n", ["line 4", "split.test_fraction"]),
-            ("data:\n  train: churn.csv\nmodel:\n  family: forest\n", ["line 4", "model.family", "kmeans, logreg, tree, als"]),
+            ("data:\n  train: churn.csv\nmodel:\n  family: forest\n", ["line 4", "model.family", "kmeans, logreg, tree, gbdt, als"]),
             ("data:\n  train: churn.csv\nmodel:\n  family: tree\n  target: churned\ngrid:\n  max_depth: 3\n", ["line 7", "grid.max_depth", "list"]),
             ("data:\n  train: churn.csv\nmodels:\n  family: tree\n", ["line 3", "models", "not a section"]),
         ]

@@ -37,6 +37,15 @@ struct TreeSubject: ConformanceSubject {
     }
 }
 
+struct GBDTSubject: ConformanceSubject {
+    static let family: any PersonaModel.Type = GBDTModel.self
+    static let sample = DatasetKind.churn
+    static func train(path: String, seed: UInt64) throws -> any PersonaModel {
+        var c = GBDTConfig(target: "churned"); c.trees = 30; c.seed = seed; c.subsample = 0.9
+        return try GBDTModel.train(path: path, config: c, selection: ColumnSelection())
+    }
+}
+
 struct ALSSubject: ConformanceSubject {
     static let family: any PersonaModel.Type = ALSModel.self
     static let sample = DatasetKind.interactions
@@ -69,6 +78,15 @@ final class LogisticConformanceTests: XCTestCase, ConformanceChecks {
 
 final class TreeConformanceTests: XCTestCase, ConformanceChecks {
     typealias Subject = TreeSubject
+    func testRoundTripIsExact() throws { try checkRoundTrip(Subject.self) }
+    func testSameSeedGivesTheSameBytes() throws { try checkReproducible(Subject.self) }
+    func testPipelineIsAppliedAtScoring() throws { try checkPipelineAppliedAtScoring(Subject.self) }
+    func testBadInputGivesTheDocumentedErrors() throws { try checkBadInput(Subject.self) }
+    func testGoldenFilesOfEveryFormatVersionLoadAndScoreTheSame() throws { try checkGoldenFiles(Subject.self) }
+}
+
+final class GBDTConformanceTests: XCTestCase, ConformanceChecks {
+    typealias Subject = GBDTSubject
     func testRoundTripIsExact() throws { try checkRoundTrip(Subject.self) }
     func testSameSeedGivesTheSameBytes() throws { try checkReproducible(Subject.self) }
     func testPipelineIsAppliedAtScoring() throws { try checkPipelineAppliedAtScoring(Subject.self) }

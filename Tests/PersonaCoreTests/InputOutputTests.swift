@@ -77,4 +77,18 @@ final class InputOutputTests: XCTestCase {
                                                                         trainingData: DataFingerprintInfo(file: "f", rows: 0, columns: 0, hash: "")),
                                                         tensors: [:], to: "-"), containing: ["model file needs a path"])
     }
+
+    /// Inputs the fuzzers found (Tests/PersonaCoreTests/Golden/fuzz): each is
+    /// refused with a message, never a crash or a leak.
+    func testInputsTheFuzzersFoundAreRefusedCleanly() throws {
+        guard let dir = Bundle.module.url(forResource: "Golden", withExtension: nil)?.path else { return XCTFail("no Golden folder") }
+        let t = TempDir()
+        // A page announcing a negative number of values crashed the Parquet reader.
+        let parquet = t.bytes("crash.parquet", Array(try Data(contentsOf: URL(fileURLWithPath: dir + "/fuzz/parquet-range-crash.parquet"))))
+        XCTAssertThrowsPersonaError(try Inputs.resolve(parquet), containing: ["crash.parquet"])
+        // Invalid gzip data leaked the decoder (the fuzz target puts the gzip magic before the rest).
+        let raw = Array(try Data(contentsOf: URL(fileURLWithPath: dir + "/fuzz/decompress-leak.bin")))
+        let gz = t.bytes("leak.csv.gz", [0x1F, 0x8B] + raw.dropFirst())
+        XCTAssertThrowsPersonaError(try Inputs.resolve(gz), containing: ["leak.csv.gz"])
+    }
 }

@@ -349,8 +349,9 @@ public final class CSVWriter {
     public func abandon() { output.abandon() }
 }
 
-/// Streaming gzip or zstd compression of an output.
-struct Compressor {
+/// Streaming gzip or zstd compression of an output. A class, so the encoder's
+/// memory is freed however writing ends.
+final class Compressor {
     let kind: Compression
     private var z: UnsafeMutablePointer<z_stream>?
     private var zstd: OpaquePointer?
@@ -371,7 +372,12 @@ struct Compressor {
         }
     }
 
-    mutating func compress(_ input: UnsafeBufferPointer<UInt8>, final: Bool, to file: UnsafeMutablePointer<FILE>) {
+    deinit {
+        if let z { deflateEnd(z); z.deallocate() }
+        if let zstd { ZSTD_freeCStream(zstd) }
+    }
+
+    func compress(_ input: UnsafeBufferPointer<UInt8>, final: Bool, to file: UnsafeMutablePointer<FILE>) {
         if failed { return }
         switch kind {
         case .gzip:

@@ -176,9 +176,8 @@ public enum Inputs {
                 first = false
                 if let c = Compression(magic: Array(chunk.prefix(4))) { decoder = try Decompressor(c, display: display) }
             }
-            if var d = decoder {
+            if let d = decoder {
                 try d.feed(chunk, into: &sink)
-                decoder = d
             } else {
                 try sink.write(chunk)
             }
@@ -246,7 +245,8 @@ struct SpoolSink {
 }
 
 /// Streaming gzip (one or more members) or zstd (one or more frames) decoding.
-struct Decompressor {
+/// A class, so the decoder's memory is freed however decoding ends.
+final class Decompressor {
     let kind: Compression
     let display: String
     private var z: UnsafeMutablePointer<z_stream>?
@@ -271,7 +271,12 @@ struct Decompressor {
         }
     }
 
-    mutating func feed(_ input: UnsafeBufferPointer<UInt8>, into sink: inout SpoolSink) throws {
+    deinit {
+        if let z { inflateEnd(z); z.deallocate() }
+        if let zstd { ZSTD_freeDStream(zstd) }
+    }
+
+    func feed(_ input: UnsafeBufferPointer<UInt8>, into sink: inout SpoolSink) throws {
         sink.compressedIn += input.count
         switch kind {
         case .gzip: try feedGzip(input, &sink)
@@ -279,7 +284,7 @@ struct Decompressor {
         }
     }
 
-    private mutating func feedGzip(_ input: UnsafeBufferPointer<UInt8>, _ sink: inout SpoolSink) throws {
+    private func feedGzip(_ input: UnsafeBufferPointer<UInt8>, _ sink: inout SpoolSink) throws {
         guard let z else { return }
         z.pointee.next_in = UnsafeMutablePointer(mutating: input.baseAddress)
         z.pointee.avail_in = uInt(input.count)
@@ -306,7 +311,7 @@ struct Decompressor {
         }
     }
 
-    private mutating func feedZstd(_ input: UnsafeBufferPointer<UInt8>, _ sink: inout SpoolSink) throws {
+    private func feedZstd(_ input: UnsafeBufferPointer<UInt8>, _ sink: inout SpoolSink) throws {
         var inBuffer = ZSTD_inBuffer(src: input.baseAddress, size: input.count, pos: 0)
         while inBuffer.pos < inBuffer.size {
             var produced = 0
@@ -324,13 +329,8 @@ struct Decompressor {
         }
     }
 
-    /// Checks that the stream ended where a member or frame ends (not truncated), and frees the decoder.
-    mutating func finish() throws {
-        defer {
-            if let z { inflateEnd(z); z.deallocate() }
-            if let zstd { ZSTD_freeDStream(zstd) }
-            z = nil; zstd = nil
-        }
+    /// Checks that the stream ended where a member or frame ends (not truncated).
+    func finish() throws {
         if !ended {
             throw PersonaError("\(display): the \(kind == .gzip ? "gzip" : "zstd") data ends early (the file is truncated); check the file")
         }

@@ -159,7 +159,7 @@ extension RowModel {
 
 /// The model families this release knows, by kind.
 public enum ModelRegistry {
-    public static let families: [any TrainableModel.Type] = [KMeansModel.self, LogisticModel.self, TreeModel.self, ALSModel.self]
+    public static let families: [any TrainableModel.Type] = [KMeansModel.self, LogisticModel.self, TreeModel.self, GBDTModel.self, ALSModel.self]
 
     public static func family(kind: String) -> (any TrainableModel.Type)? {
         families.first { $0.kind == kind }

@@ -138,6 +138,7 @@ struct ColumnDecoder {
             case 2:
                 let page = try decompress(payload, size: Int(uncompressed))
                 let n = Int(header[7]?[1]?.int ?? 0)
+                guard n >= 0, n <= page.count * 8 + 1 else { throw fail("a dictionary page announces \(n) values in \(page.count) bytes; the file is damaged") }
                 var values = Cells()
                 try page.withUnsafeBufferPointer { p in
                     var offset = 0
@@ -146,6 +147,7 @@ struct ColumnDecoder {
                 dictionary = values
             case 0:
                 guard let h = header[5], let n = h[1]?.int, let encoding = h[2]?.int else { throw fail("a data page has no header") }
+                try checkCount(n)
                 let page = try decompress(payload, size: Int(uncompressed))
                 try page.withUnsafeBufferPointer { p in
                     var offset = 0
@@ -163,6 +165,7 @@ struct ColumnDecoder {
                 guard let h = header[8], let n = h[1]?.int, let encoding = h[4]?.int,
                       let defLength = h[5]?.int, let repLength = h[6]?.int,
                       defLength >= 0, repLength >= 0, defLength + repLength <= compressed else { throw fail("a v2 data page has no usable header") }
+                try checkCount(n)
                 let levelBytes = Int(defLength + repLength)
                 let defined = column.optional
                     ? try levels(UnsafeBufferPointer(rebasing: payload[Int(repLength)..<levelBytes]), count: Int(n)) : nil
@@ -179,6 +182,11 @@ struct ColumnDecoder {
         }
         if cells.ends.count != rows { throw fail("holds \(cells.ends.count) values for \(rows) rows; the file is damaged") }
         return cells
+    }
+
+    /// A data page's value count must fit the rows still to come.
+    func checkCount(_ n: Int64, done: Int = -1) throws {
+        guard n >= 0, n <= Int64(rows) else { throw fail("a page announces \(n) values for a row group of \(rows) rows; the file is damaged") }
     }
 
     /// Uncompresses a page.
@@ -239,6 +247,9 @@ struct ColumnDecoder {
     /// The values of one data page, with nulls where `defined` says so.
     func values(_ p: UnsafeBufferPointer<UInt8>, _ offset: inout Int, count: Int, defined: [Bool]?, encoding: Int64,
                 dictionary: Cells?, into cells: inout Cells) throws {
+        guard count >= 0, count <= rows - cells.ends.count else {
+            throw fail("a page holds \(count) values where \(rows - cells.ends.count) rows remain; the file is damaged")
+        }
         let present = defined.map { $0.filter { $0 }.count } ?? count
         var decoded = Cells()
         decoded.ends.reserveCapacity(present)
@@ -287,6 +298,7 @@ struct ColumnDecoder {
     /// PLAIN-encoded values, formatted as text.
     func plain(_ p: UnsafeBufferPointer<UInt8>, _ offset: inout Int, count: Int, into out: inout Cells) throws {
         func need(_ n: Int) throws { guard n >= 0, p.count - offset >= n else { throw fail("a page ends before its values do") } }
+        guard count >= 0 else { throw fail("a page announces a negative number of values") }
         func le(_ at: Int, _ n: Int) -> UInt64 { var v: UInt64 = 0; for i in 0..<n { v |= UInt64(p[at + i]) << (8 * UInt64(i)) }; return v }
         switch column.physical {
         case .boolean:

@@ -1,0 +1,182 @@
+import Foundation
+
+extension GBDTModel {
+    /// Classifiers keep each class's share in every fold, and the positive class
+    /// is chosen once on the whole set.
+    public static func prepareFolds(_ data: TrainingSet, config: GBDTConfig) throws -> (config: GBDTConfig, strata: [Int]?) {
+        guard config.task == .classification else { return (config, nil) }
+        let target = try BinaryTarget.make(column: config.target, labels: try data.labels(of: config.target), positive: config.positive,
+                                           file: data.file, delimiter: data.delimiter)
+        var settled = config
+        settled.positive = target.positive
+        return (settled, target.values.map { $0 ? 0 : 1 })
+    }
+
+    /// Boosts trees on the rows of `set`: gradients of the log loss (or squared
+    /// error), one leaf-wise tree per round, each leaf's value shrunk by the
+    /// learning rate; with early stopping a stratified, seeded tenth of the rows
+    /// is held out and the model is cut at the round where its loss was lowest.
+    public static func fit(_ set: TrainingSet, config: GBDTConfig, selection: ColumnSelection,
+                           progress: ProgressHandler? = nil) throws -> GBDTModel {
+        try config.validate()
+        let start = Date()
+        let (data, pipeline, labels) = try TreeData.build(set, selection: selection, target: config.target, maxBins: config.maxBins)
+        let n = data.rows
+        var y = [Double](repeating: 0, count: n)
+        var details: [String: JSONValue] = ["target": .string(config.target)]
+        var weights = [Double](repeating: 1, count: n)
+        if config.task == .classification {
+            let distinct = Set(labels.compactMap { $0 })
+            if distinct.count > 2 {
+                throw PersonaError.data(file: set.file, columnName: config.target,
+                                        "has \(distinct.count) classes; gradient boosting in this release predicts two",
+                                        fix: "Use persona train tree for several classes, or --task regression for a number")
+            }
+            let target = try BinaryTarget.make(column: config.target, labels: labels, positive: config.positive, file: set.file, delimiter: set.delimiter)
+            y = target.values.map { $0 ? 1 : 0 }
+            let w = try config.classWeight.weights(counts: [n - target.positives, target.positives], positive: 1)
+            weights = target.values.map { $0 ? w[1] : w[0] }
+            details["positive"] = .string(target.positive); details["negative"] = .string(target.negative)
+        } else {
+            for (i, l) in labels.enumerated() {
+                guard let l, let v = NumberParser.parse(l) else {
+                    throw PersonaError.data(file: set.file, line: set.fileRow(i) + 2, columnName: config.target,
+                                            l == nil ? "the target is missing" : "a regression target must be numeric, found \"\(l!)\"",
+                                            fix: "Drop or fill those rows, or use --task classification")
+                }
+                y[i] = v
+            }
+        }
+        progress?("\(data.features.count) columns into bins in \(String(format: "%.3f", Date().timeIntervalSince(start))) s")
+
+        // Training and validation rows.
+        var isValidation = [Bool](repeating: false, count: n)
+        if config.earlyStoppingRounds > 0 {
+            var rng = PersonaRandom(seed: config.seed, stream: 0x7A11D)
+            let groups = config.task == .classification ? [1.0, 0.0].map { c in (0..<n).filter { y[$0] == c } } : [Array(0..<n)]
+            for var g in groups {
+                rng.shuffle(&g)
+                let take = Int((Double(g.count) * config.validationFraction).rounded())
+                for i in g.prefix(take) { isValidation[i] = true }
+            }
+        }
+        let trainRows = (0..<n).filter { !isValidation[$0] }.map { Int32($0) }
+        let validRows = (0..<n).filter { isValidation[$0] }
+        guard trainRows.count >= 2 * config.minSamplesLeaf || trainRows.count >= 2 else {
+            throw PersonaError.data(file: set.file, "has too few rows (\(n)) to grow trees", fix: "Add rows, or lower --min-samples-leaf")
+        }
+        let classification = config.task == .classification
+
+        // The starting score: the log odds of the (weighted) base rate, or the mean.
+        var sw = 0.0, swy = 0.0
+        for r in trainRows { sw += weights[Int(r)]; swy += weights[Int(r)] * y[Int(r)] }
+        var initScore = swy / max(sw, 1e-300)
+        if classification {
+            let p = min(max(initScore, 1e-12), 1 - 1e-12)
+            initScore = log(p / (1 - p))
+        }
+        var raw = [Double](repeating: initScore, count: n)
+        var gradients = [Double](repeating: 0, count: n), hessians = gradients
+        let grower = TreeGrower(data: data, config: config)
+        var trees: [Tree] = []
+        var trainLoss: [Double] = [], validLoss: [Double] = []
+        var best = 0, bestLoss = Double.infinity
+        func loss(_ rows: [Int]) -> Double {
+            var total = 0.0
+            for i in rows {
+                if classification {
+                    let p = min(max(sigmoid(raw[i]), 1e-15), 1 - 1e-15)
+                    total -= y[i] == 1 ? log(p) : log(1 - p)
+                } else {
+                    total += (raw[i] - y[i]) * (raw[i] - y[i])
+                }
+            }
+            return total / Double(max(1, rows.count))
+        }
+        let allFeatures = Array(0..<data.features.count)
+        let fitStart = Date()
+        for round in 0..<config.trees {
+            for r in trainRows {
+                let i = Int(r)
+                if classification {
+                    let p = sigmoid(raw[i])
+                    gradients[i] = weights[i] * (p - y[i]); hessians[i] = weights[i] * max(p * (1 - p), 1e-16)
+                } else {
+                    gradients[i] = weights[i] * (raw[i] - y[i]); hessians[i] = weights[i]
+                }
+            }
+            var rng = PersonaRandom(seed: config.seed, stream: UInt64(round) + 1)
+            let rows = config.subsample < 1 ? trainRows.filter { _ in rng.uniform() < config.subsample } : trainRows
+            var features = allFeatures
+            if config.colsample < 1 {
+                rng.shuffle(&features)
+                features = Array(features.prefix(max(1, Int((Double(features.count) * config.colsample).rounded())))).sorted()
+            }
+            let tree = grower.grow(rows: rows.isEmpty ? trainRows : rows, gradients: gradients, hessians: hessians, features: features)
+            trees.append(tree)
+            let cat = data.features.map(\.categorical)
+            for i in 0..<n { raw[i] += tree.value[binnedLeaf(tree, data, i, cat)][0] }
+            trainLoss.append(loss(trainRows.map { Int($0) }))
+            if !validRows.isEmpty {
+                let v = loss(validRows)
+                validLoss.append(v)
+                if v < bestLoss - 1e-12 * abs(bestLoss) || round == 0 { bestLoss = v; best = round }
+                if round - best >= config.earlyStoppingRounds {
+                    progress?("early stopping at round \(round + 1): validation loss last improved at round \(best + 1) (\(formatNumber(bestLoss, digits: 6)))")
+                    break
+                }
+            } else {
+                best = round
+            }
+            if (round + 1) % 50 == 0 {
+                progress?("round \(round + 1): training loss \(formatNumber(trainLoss.last!, digits: 6))" + (validLoss.last.map { ", validation \(formatNumber($0, digits: 6))" } ?? ""))
+            }
+        }
+        let rounds = trees.count
+        trees = Array(trees.prefix(best + 1))
+        progress?("boosted \(rounds) rounds in \(String(format: "%.3f", Date().timeIntervalSince(fitStart))) s; keeping \(trees.count) trees")
+
+        let card = ModelCard(kind: kind, pipeline: pipeline, hyperparameters: config.card, trainingMetrics: .null,
+                             trainingData: DataFingerprintInfo(file: (set.file as NSString).lastPathComponent, rows: set.profile.rows,
+                                                               columns: set.profile.columns.count, hash: set.profile.fingerprint),
+                             details: .object(details))
+        var model = GBDTModel(card: card, config: config, trees: trees, initScore: initScore, riskCutPoints: [])
+        // Scores of the kept trees on every row, for the training metrics and risk deciles.
+        var final = [Double](repeating: initScore, count: n)
+        let cat = data.features.map(\.categorical)
+        for t in trees { for i in 0..<n { final[i] += t.value[binnedLeaf(t, data, i, cat)][0] } }
+        var metrics: [String: JSONValue] = [
+            "rounds": .number(Double(rounds)), "trees": .number(Double(trees.count)),
+            "training_loss": .array(trainLoss.map { .number($0) }),
+        ]
+        if !validLoss.isEmpty {
+            metrics["validation_loss"] = .array(validLoss.map { .number($0) })
+            metrics["best_iteration"] = .number(Double(best + 1))
+            metrics["validation_rows"] = .number(Double(validRows.count))
+        }
+        if classification {
+            let p = final.map(sigmoid)
+            let sorted = trainRows.map { p[Int($0)] }.sorted(by: >)
+            model.riskCutPoints = (1...9).map { sorted[min(sorted.count - 1, sorted.count * $0 / 10)] }
+            let truth = trainRows.map { y[Int($0)] == 1 }
+            metrics["auc"] = ClassificationMetrics.rocAUC(trainRows.map { p[Int($0)] }, truth).map { .number($0) } ?? .null
+            if !validRows.isEmpty {
+                metrics["validation_auc"] = ClassificationMetrics.rocAUC(validRows.map { p[$0] }, validRows.map { y[$0] == 1 }).map { .number($0) } ?? .null
+            }
+        } else {
+            let r = RegressionMetrics.compute(trainRows.map { final[Int($0)] }, trainRows.map { y[Int($0)] })
+            metrics["rmse"] = .number(r.rmse); metrics["r2"] = .number(r.r2)
+        }
+        model.card.trainingMetrics = .object(metrics)
+        return model
+    }
+
+    /// The leaf a training row reaches, from its bins (a numeric bin stands for its upper edge).
+    @inline(__always)
+    static func binnedLeaf(_ tree: Tree, _ data: TreeData, _ i: Int, _ categorical: [Bool]) -> Int {
+        tree.leaf(numeric: { f in
+            let b = Int(data.bins[f][i])
+            return b == 0 ? .nan : (b - 1 < data.features[f].cuts.count ? data.features[f].cuts[b - 1] : .infinity)
+        }, category: { Int(data.bins[$0][i]) }, categorical: categorical)
+    }
+}

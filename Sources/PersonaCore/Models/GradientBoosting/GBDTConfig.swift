@@ -1,0 +1,79 @@
+public enum GBDTTask: String, Sendable, CaseIterable { case classification, regression }
+
+/// Hyperparameters of gradient-boosted trees (histogram boosting, leaf-wise
+/// growth). The defaults are LightGBM's where they exist, with early stopping
+/// on a tenth of the rows so that a user who passes only the data and the
+/// target gets an honest number of trees.
+public struct GBDTConfig: Hyperparameters {
+    public var target = ""
+    public var positive: String?
+    public var task: GBDTTask = .classification
+    public var trees = 1000
+    public var learningRate = 0.1
+    public var numLeaves = 31
+    public var maxDepth: Int? = nil
+    public var minSamplesLeaf = 20
+    public var minHessian = 1e-3
+    public var l2 = 0.0
+    public var l1 = 0.0
+    public var subsample = 1.0
+    public var colsample = 1.0
+    public var classWeight: ClassWeight = .none
+    public var seed: UInt64 = 0
+    public var earlyStoppingRounds = 20
+    public var validationFraction = 0.1
+    public var maxBins = 255
+    /// Categorical splits: a level needs this many rows to be ordered on its own
+    /// (rarer ones go with the unseen levels), its statistic is smoothed by this
+    /// much hessian, at most this many levels go one way, and such splits pay
+    /// this extra L2 penalty (LightGBM's min_data_per_group, cat_smooth,
+    /// max_cat_threshold, cat_l2).
+    public var minCategoryRows = 100
+    public var categorySmoothing = 10.0
+    public var maxCategoryLevels = 32
+    public var categoryL2 = 10.0
+
+    public init() {}
+    public init(target: String) { self.target = target }
+
+    public static let parameters: [Parameter<GBDTConfig>] = [
+        .text(\.target, "target", key: "target", required: true, help: "The column to predict."),
+        .text(\.positive, "positive", key: "positive", absent: "1, yes or true", help: "Which target value is the positive class.", valueName: "value"),
+        .choice(\.task, "task", key: "task", help: "classification (two classes) or regression (a number)."),
+        .integer(\.trees, "trees", key: "trees", min: 1, help: "Most boosting rounds (early stopping usually ends sooner)."),
+        .real(\.learningRate, "learningRate", key: "learning_rate", range: RealRange(lower: 0, lowerInclusive: false, upper: 1, upperInclusive: true),
+              help: "Shrinkage of each tree's contribution."),
+        .integer(\.numLeaves, "numLeaves", key: "num_leaves", min: 2, max: 4096, help: "Leaves per tree, grown best first."),
+        .integer(\.maxDepth, "maxDepth", key: "max_depth", min: 1, absent: "no limit", help: "Deepest level of splits."),
+        .integer(\.minSamplesLeaf, "minSamplesLeaf", key: "min_samples_leaf", min: 1, help: "Fewest rows in a leaf."),
+        .real(\.minHessian, "minHessian", key: "min_hessian", range: .nonNegative, help: "Smallest sum of hessians in a leaf."),
+        .real(\.l2, "l2", key: "l2", range: .nonNegative, help: "L2 penalty on leaf values."),
+        .real(\.l1, "l1", key: "l1", range: .nonNegative, help: "L1 penalty on leaf values."),
+        .real(\.subsample, "subsample", key: "subsample", range: .fraction, help: "Share of rows each tree sees (seeded)."),
+        .real(\.colsample, "colsample", key: "colsample", range: .fraction, help: "Share of columns each tree may split on (seeded)."),
+        .classWeight(\.classWeight, help: "Weight the classes: balanced, or NEG:POS such as 1:3."),
+        .seed(\.seed, help: "Random seed for the validation rows, row and column sampling."),
+        .integer(\.earlyStoppingRounds, "earlyStoppingRounds", key: "early_stopping_rounds", min: 0,
+                 help: "Stop when the validation loss has not improved for this many rounds and keep the best; 0 keeps every tree and holds no rows out."),
+        .real(\.validationFraction, "validationFraction", key: "validation_fraction", range: .openUnit,
+              help: "Share of rows held out (stratified, seeded) for early stopping."),
+        .integer(\.maxBins, "maxBins", key: "max_bins", min: 2, max: 255, help: "Quantile bins per numeric column."),
+        .integer(\.minCategoryRows, "minCategoryRows", key: "min_category_rows", min: 1,
+                 help: "Rows a category level needs to be split on by itself; rarer levels go with unseen ones."),
+        .real(\.categorySmoothing, "categorySmoothing", key: "category_smoothing", range: .nonNegative,
+              help: "Hessian added to each level's statistic before levels are ordered."),
+        .integer(\.maxCategoryLevels, "maxCategoryLevels", key: "max_category_levels", min: 1,
+                 help: "Most levels sent one way by a categorical split."),
+        .real(\.categoryL2, "categoryL2", key: "category_l2", range: .nonNegative, help: "Extra L2 penalty on categorical splits."),
+    ]
+
+    public func combinationError() -> ParameterError? {
+        if task == .regression, classWeight != .none {
+            return ParameterError(Self.names("class_weight", "task")) { "\($0[0]) is for classification, not \($0[1]) regression" }
+        }
+        if task == .regression, positive != nil {
+            return ParameterError(Self.names("positive", "task")) { "\($0[0]) is for classification, not \($0[1]) regression" }
+        }
+        return nil
+    }
+}

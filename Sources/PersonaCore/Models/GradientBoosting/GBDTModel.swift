@@ -1,0 +1,203 @@
+import Foundation
+
+/// Gradient-boosted trees for churn (binary log loss) and for numbers (squared
+/// error): the raw score is `initScore` plus every tree's leaf value; a
+/// classifier's probability is its logistic. Trees split the pipeline's raw
+/// columns as the decision tree does: numbers against thresholds in original
+/// units, categories by sets of levels, missing values the way each split learned.
+///
+/// Unseen and rare categories: a level that had fewer than `min_category_rows`
+/// training rows, or none, goes to the right-hand side of every categorical
+/// split (with the "other" levels), the same in `score`, ONNX and SQL.
+/// A missing value goes the way its split learned.
+public struct GBDTModel: RowModel, RowScoring {
+    public static let kind = "gbdt"
+    public static let title = "gradient-boosted trees"
+
+    public var card: ModelCard { didSet { facts = Facts(card) } }
+    public let config: GBDTConfig
+    var trees: [Tree]
+    var initScore: Double
+    /// Training probabilities at the 10%, ..., 90% marks from the top (classifiers).
+    var riskCutPoints: [Double]
+
+    struct Facts {
+        var positive: String, negative: String, target: String
+        init(_ card: ModelCard) {
+            positive = card.details["positive"]?.string ?? "1"
+            negative = card.details["negative"]?.string ?? "0"
+            target = card.details["target"]?.string ?? ""
+        }
+    }
+    private var facts: Facts
+    public var positive: String { facts.positive }
+    public var negative: String { facts.negative }
+    public var target: String { facts.target }
+    public var task: GBDTTask { config.task }
+    public var readsRawValues: Bool { true }
+    public var treeCount: Int { trees.count }
+
+    init(card: ModelCard, config: GBDTConfig, trees: [Tree], initScore: Double, riskCutPoints: [Double]) {
+        self.card = card; self.config = config; self.trees = trees; self.initScore = initScore
+        self.riskCutPoints = riskCutPoints; self.facts = Facts(card)
+    }
+
+    // MARK: the model file
+
+    public init(card: ModelCard, tensors t: [String: Tensor], path: String) throws {
+        func bad(_ what: String) -> PersonaError { PersonaError("\(path): corrupted gradient-boosted model (\(what))") }
+        guard let offsets = t["tree_offsets"]?.int64s, let feature = t["feature"]?.int64s, let left = t["left"]?.int64s,
+              let right = t["right"]?.int64s, let missing = t["missing_left"]?.int64s, let cats = t["left_categories"]?.int64s,
+              let threshold = t["threshold"]?.doubles, let value = t["value"]?.doubles, let gain = t["gain"]?.doubles,
+              let initial = t["init_score"]?.doubles,
+              initial.count == 1, let cuts = t["risk_cut_points"]?.doubles else { throw bad("a tensor is missing") }
+        let n = feature.count
+        guard [left.count, right.count, missing.count, threshold.count, value.count, gain.count].allSatisfy({ $0 == n }), cats.count == 4 * n,
+              offsets.first == 0, offsets.last.map(Int.init) == n, zip(offsets, offsets.dropFirst()).allSatisfy({ $0 < $1 }) else {
+            throw bad("node arrays of different lengths")
+        }
+        let columns = card.pipeline.columns.count
+        var trees: [Tree] = []
+        for k in 0..<(offsets.count - 1) {
+            let start = Int(offsets[k]), end = Int(offsets[k + 1])
+            var tree = Tree()
+            for i in start..<end {
+                let size = end - start
+                guard feature[i] < columns, left[i] < size, right[i] < size else { throw bad("tree \(k) points outside itself") }
+                _ = tree.addLeaf(value: [value[i]], samples: 0, weight: 0, impurity: 0)
+                let j = i - start
+                tree.feature[j] = Int32(feature[i]); tree.left[j] = Int32(left[i]); tree.right[j] = Int32(right[i])
+                tree.missingLeft[j] = missing[i] != 0; tree.threshold[j] = threshold[i]; tree.gain[j] = gain[i]
+                tree.leftCategories[j] = (0..<4).map { UInt64(bitPattern: cats[4 * i + $0]) }
+            }
+            trees.append(tree)
+        }
+        self.init(card: card, config: try GBDTConfig(card: card.hyperparameters, file: path), trees: trees,
+                  initScore: initial[0], riskCutPoints: cuts)
+    }
+
+    public func tensors() -> [String: Tensor] {
+        var offsets: [Int64] = [0]
+        var feature: [Int64] = [], left: [Int64] = [], right: [Int64] = [], missing: [Int64] = [], cats: [Int64] = []
+        var threshold: [Double] = [], value: [Double] = [], gain: [Double] = []
+        for t in trees {
+            feature += t.feature.map(Int64.init); left += t.left.map(Int64.init); right += t.right.map(Int64.init)
+            missing += t.missingLeft.map { $0 ? 1 : 0 }; cats += t.leftCategories.flatMap { $0.map { Int64(bitPattern: $0) } }
+            threshold += t.threshold; value += t.value.map { $0[0] }; gain += t.gain
+            offsets.append(Int64(feature.count))
+        }
+        let n = feature.count
+        return [
+            "tree_offsets": Tensor(offsets, shape: [offsets.count]),
+            "feature": Tensor(feature, shape: [n]), "left": Tensor(left, shape: [n]), "right": Tensor(right, shape: [n]),
+            "missing_left": Tensor(missing, shape: [n]), "left_categories": Tensor(cats, shape: [n, 4]),
+            "threshold": Tensor(threshold, shape: [n]), "value": Tensor(value, shape: [n]), "gain": Tensor(gain, shape: [n]),
+            "init_score": Tensor([initScore], shape: [1]), "risk_cut_points": Tensor(riskCutPoints, shape: [riskCutPoints.count]),
+        ]
+    }
+
+    // MARK: predictions
+
+    var categorical: [Bool] { card.pipeline.columns.map { $0.type == .categorical } }
+
+    /// Raw scores (log odds, or the predicted number) of raw-encoded rows.
+    func rawScores(_ x: FloatMatrix) -> [Double] {
+        let offsets = card.pipeline.columnOffsets
+        let levels = card.pipeline.columns.map { ($0.levels?.count ?? 0) + 1 }
+        let cat = categorical
+        var out = [Double](repeating: initScore, count: x.rows)
+        x.storage.withUnsafeBufferPointer { xp in
+            for i in 0..<x.rows {
+                let row = i * x.cols
+                var s = initScore
+                for t in trees {
+                    let leaf = t.leaf(numeric: { Double(xp[row + offsets[$0]]) },
+                                      category: { f in
+                                          for b in 0..<levels[f] where xp[row + offsets[f] + b] == 1 { return b + 1 }
+                                          return 0
+                                      }, categorical: cat)
+                    s += t.value[leaf][0]
+                }
+                out[i] = s
+            }
+        }
+        return out
+    }
+
+    static func sigmoid(_ t: Double) -> Double { t >= 0 ? 1 / (1 + exp(-t)) : exp(t) / (1 + exp(t)) }
+
+    public var rankingColumn: String? { task == .classification ? "probability" : nil }
+
+    func riskDecile(_ p: Double) -> Int {
+        var decile = 1
+        for c in riskCutPoints where p < c { decile += 1 }
+        return decile
+    }
+
+    public func score(_ batch: FloatMatrix, options: ScoreOptions) -> [ScoreColumn] {
+        let raw = rawScores(batch)
+        if task == .regression { return [ScoreColumn(name: "prediction", values: raw)] }
+        let p = raw.map(Self.sigmoid)
+        let t = options.threshold ?? 0.5
+        return [ScoreColumn(name: "probability", values: p),
+                ScoreColumn(name: "predicted", values: p.map { $0 >= t ? 1 : 0 }, labels: p.map { $0 >= t ? positive : negative }),
+                ScoreColumn(name: "risk_decile", values: p.map { Double(riskDecile($0)) }, isInteger: true)]
+    }
+
+    // MARK: evaluation
+
+    public func evaluate(path: String, options: EvaluationOptions) throws -> Evaluation {
+        let (x, kept) = try card.pipeline.transform(path: path, delimiter: options.delimiter, keep: [target], raw: true)
+        return try evaluate(x, labels: kept[0].map(BinaryTarget.label), file: path, options: options)
+    }
+
+    public func evaluate(_ data: TrainingSet, options: EvaluationOptions) throws -> Evaluation {
+        let (x, labels) = try card.pipeline.transform(data, keep: [target], raw: true)
+        return try evaluate(x, labels: labels[0], file: data.file, options: options)
+    }
+
+    func evaluate(_ x: FloatMatrix, labels: [String?], file: String, options: EvaluationOptions) throws -> Evaluation {
+        let raw = rawScores(x)
+        if task == .regression {
+            var y: [Double] = []
+            for (i, s) in labels.enumerated() {
+                guard let s, let v = NumberParser.parse(s) else {
+                    throw PersonaError.data(file: file, line: i + 2, columnName: target, "the regression target must be a number, found \"\(s ?? "")\"",
+                                            fix: "Evaluate on rows with a numeric target")
+                }
+                y.append(v)
+            }
+            let r = RegressionMetrics.compute(raw, y)
+            let metrics: JSONValue = .object(["kind": .string(Self.kind), "rows": .number(Double(x.rows)),
+                                              "rmse": .number(r.rmse), "mae": .number(r.mae), "r2": .number(r.r2)])
+            return Evaluation(metrics: metrics, text: "\(x.rows) rows: RMSE \(formatNumber(r.rmse, digits: 5)), MAE \(formatNumber(r.mae, digits: 5)), R² \(formatNumber(r.r2, digits: 5))")
+        }
+        let y = try BinaryTarget.match(column: target, labels: labels, positive: positive, negative: negative, file: file, delimiter: options.delimiter)
+        let p = raw.map(Self.sigmoid)
+        var metrics = ClassificationMetrics.report(p, y, threshold: options.threshold ?? 0.5)
+        if case .object(var o) = metrics { o["kind"] = .string(Self.kind); metrics = .object(o) }
+        var evaluation = Evaluation(metrics: metrics, text: ClassificationMetrics.render(metrics, positive: "\(target) = \(positive)"))
+        evaluation.rows = .binary(p: p, y: y)
+        return evaluation
+    }
+
+    public func summary() -> String {
+        let m = card.trainingMetrics
+        var lines = ["\(trees.count) trees (\(task.rawValue)) of up to \(config.numLeaves) leaves, learning rate \(formatNumber(config.learningRate))"]
+        if task == .classification { lines.append("predicts P(\(target) = \(positive)) against \(negative)") }
+        if let best = m["best_iteration"]?.int {
+            lines.append("early stopping: best round \(best) of \(m["rounds"]?.int ?? 0), validation loss \(formatNumber(m["validation_loss"]?.array?.last?.double ?? .nan, digits: 5)) at the end")
+        }
+        // Split gain by column: what the trees leaned on.
+        var gain = [Double](repeating: 0, count: card.pipeline.columns.count)
+        for t in trees { for n in 0..<t.count where t.feature[n] >= 0 { gain[Int(t.feature[n])] += t.gain[n] } }
+        let total = max(gain.reduce(0, +), 1e-300)
+        let top = gain.indices.sorted { gain[$0] > gain[$1] }.prefix(10).filter { gain[$0] > 0 }
+        if !top.isEmpty {
+            lines.append("")
+            lines.append("importance (share of split gain):")
+            for f in top { lines.append("  " + card.pipeline.columns[f].name.padding(toLength: 24, withPad: " ", startingAt: 0) + formatNumber(100 * gain[f] / total, digits: 3) + "%") }
+        }
+        return lines.joined(separator: "\n")
+    }
+}
