@@ -127,6 +127,17 @@ with workdir() as d:
     check(diff.max() <= 1e-6, f"tree SQL in SQLite: class probabilities within {diff.max():.2g}")
     check((sql["predicted"].astype(str).to_numpy() == ours["predicted"].to_numpy()).all(), "tree SQL: predicted classes identical")
 
+    # gradient-boosted trees (SQL)
+    persona("train", "gbdt", "--data", "train.csv", "--target", "churned", "--trees", 40, "--early-stopping-rounds", 0,
+            "--min-category-rows", 20, "--out", "gbdt.persona")
+    persona("score", "gbdt.persona", "--data", "score.csv", "--out", "gbdt-scores.csv")
+    ours = pd.read_csv(persona.path("gbdt-scores.csv"), dtype={"predicted": str})
+    persona("export", "gbdt.persona", "--format", "sql", "--table", "customers", "--out", "gbdt.sql")
+    sql = run_sql(db, persona.path("gbdt.sql"))
+    diff = np.abs(sql["probability"].to_numpy(dtype=float) - ours["probability"].to_numpy())
+    check(diff.max() <= 1e-6, f"gbdt SQL in SQLite: probabilities within {diff.max():.2g} on rows with missing and unseen values")
+    check((sql["predicted"].astype(str).to_numpy() == ours["predicted"].to_numpy()).all(), "gbdt SQL: predicted classes identical")
+
     persona("train", "tree", "--data", "train.csv", "--target", "monthly_charges", "--task", "regression", "--exclude", "customer_id,total_charges",
             "--max-depth", 7, "--out", "reg.persona")
     persona("export", "reg.persona", "--format", "onnx", "--out", "reg.onnx")

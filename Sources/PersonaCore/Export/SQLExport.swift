@@ -18,6 +18,18 @@ public enum SQLExport {
         return "\(v)"
     }
 
+    /// `value <= threshold` as Persona decides it: on the value rounded to
+    /// Float32 first. The database holds the double, so the comparison moves to
+    /// the double halfway between the largest float at or below the threshold
+    /// and the next float up (ties round to the even float, as IEEE does).
+    static func atMost(_ value: String, _ threshold: Double) -> String {
+        guard threshold.isFinite else { return threshold > 0 ? "1 = 1" : "0 = 1" }
+        var f = Float(threshold)
+        if Double(f) > threshold { f = f.nextDown }
+        let halfway = (Double(f) + Double(f.nextUp)) / 2
+        return "\(value) \(f.significandBitPattern & 1 == 0 ? "<=" : "<") \(number(halfway))"
+    }
+
     static func text(_ column: String) -> String { "TRIM(CAST(\(identifier(column)) AS VARCHAR))" }
 
     static func missingText(_ column: String) -> String {

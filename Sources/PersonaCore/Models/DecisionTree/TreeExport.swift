@@ -140,7 +140,7 @@ extension TreeModel: SQLExportable {
                 return e + "\n\(next)ELSE \(otherwise) END"
             }
             let v = c.type == .boolean ? SQL.boolean(c.name) : SQL.identifier(c.name)
-            return "CASE WHEN \(v) IS NULL THEN \(missing)\n\(next)WHEN \(v) <= \(SQL.number(t.threshold[n])) THEN \(l)\n\(next)ELSE \(r) END"
+            return "CASE WHEN \(v) IS NULL THEN \(missing)\n\(next)WHEN \(SQL.atMost(v, t.threshold[n])) THEN \(l)\n\(next)ELSE \(r) END"
         }
         let leaves = (0..<t.count).filter { t.feature[$0] < 0 }
         var outputs: [String] = []
