@@ -6,7 +6,7 @@ enum ExportFormat: String, ExpressibleByArgument, CaseIterable { case onnx, sql 
 
 struct Export: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Export a model for serving: ONNX (every family) or SQL (logistic regression, trees).",
+        abstract: "Export a model for serving: ONNX (every family but boosted trees) or SQL (logistic regression, trees, boosted trees).",
         discussion: """
         ONNX: one graph with the fitted feature pipeline inside, so the consumer
         feeds raw columns by name (numbers as float [N,1] with NaN for missing,

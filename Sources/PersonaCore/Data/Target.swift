@@ -1,5 +1,16 @@
 /// A binary target read from a data file: which label is the positive class,
 /// and each row's class.
+/// What a binary classifier's card says of its target (positive and negative
+/// class, column), read once and kept as typed properties.
+struct BinaryTargetFacts {
+    var positive: String, negative: String, target: String
+    init(_ card: ModelCard) {
+        positive = card.details["positive"]?.string ?? "1"
+        negative = card.details["negative"]?.string ?? "0"
+        target = card.details["target"]?.string ?? ""
+    }
+}
+
 public struct BinaryTarget: Equatable {
     public var column: String
     public var positive: String
@@ -88,6 +99,13 @@ public struct BinaryTarget: Equatable {
         var rec = CSVRecord()
         while try reader.next(into: &rec) { out.append(label(rec.string(j))) }
         return out
+    }
+
+    /// The classes of a training set's target column as strata for folds (the
+    /// positive class first), with the positive class settled on the whole set.
+    static func strata(_ data: TrainingSet, column: String, positive: String?) throws -> (positive: String, strata: [Int]) {
+        let target = try make(column: column, labels: try data.labels(of: column), positive: positive, file: data.file, delimiter: data.delimiter)
+        return (target.positive, target.values.map { $0 ? 0 : 1 })
     }
 
     /// A target cell as a class label: nil when missing, whole numbers without a

@@ -12,7 +12,8 @@ public enum ONNXExport {
     /// - Parameter top: ALS only, the number of items the graph ranks per user.
     public static func export(_ model: any PersonaModel, top: Int = 10) throws -> (data: Data, interface: Interface) {
         guard let exportable = model as? any ONNXExportable else {
-            throw PersonaError("ONNX export does not know the model kind \(model.card.kind)")
+            throw PersonaError("a \(model.card.kind) model has no ONNX export in this release"
+                               + (model is any SQLExportable ? "; export it as SQL with --format sql" : ""))
         }
         var g = ONNXGraph(name: "persona_" + model.card.kind)
         try exportable.buildONNX(&g, top: top)

@@ -392,17 +392,8 @@ struct ColumnDecoder {
     }
 
     static func appendDate(days: Int64, to out: inout [UInt8]) {
-        // Civil date from days since 1970-01-01 (Howard Hinnant's algorithm).
-        let z = days + 719_468
-        let era = (z >= 0 ? z : z - 146_096) / 146_097
-        let doe = z - era * 146_097
-        let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365
-        let doy = doe - (365 * yoe + yoe / 4 - yoe / 100)
-        let mp = (5 * doy + 2) / 153
-        let d = doy - (153 * mp + 2) / 5 + 1
-        let m = mp < 10 ? mp + 3 : mp - 9
-        let y = yoe + era * 400 + (m <= 2 ? 1 : 0)
-        out.append(contentsOf: Array(String(format: "%04lld-%02lld-%02lld", y, m, d).utf8))
+        let (y, m, d) = civilFromDays(Int(clamping: days))
+        out.append(contentsOf: Array(String(format: "%04ld-%02ld-%02ld", y, m, d).utf8))
     }
 
     static func appendTimestamp(seconds: Int64, fraction: Int64, digits: Int, to out: inout [UInt8]) {

@@ -5,11 +5,10 @@ extension GBDTModel {
     /// is chosen once on the whole set.
     public static func prepareFolds(_ data: TrainingSet, config: GBDTConfig) throws -> (config: GBDTConfig, strata: [Int]?) {
         guard config.task == .classification else { return (config, nil) }
-        let target = try BinaryTarget.make(column: config.target, labels: try data.labels(of: config.target), positive: config.positive,
-                                           file: data.file, delimiter: data.delimiter)
+        let (positive, strata) = try BinaryTarget.strata(data, column: config.target, positive: config.positive)
         var settled = config
-        settled.positive = target.positive
-        return (settled, target.values.map { $0 ? 0 : 1 })
+        settled.positive = positive
+        return (settled, strata)
     }
 
     /// Boosts trees on the rows of `set`: gradients of the log loss (or squared
@@ -81,6 +80,7 @@ extension GBDTModel {
         var trees: [Tree] = []
         var trainLoss: [Double] = [], validLoss: [Double] = []
         var best = 0, bestLoss = Double.infinity
+        var bestRaw = raw       // every row's score with the trees kept so far
         func loss(_ rows: [Int]) -> Double {
             var total = 0.0
             for i in rows {
@@ -94,6 +94,7 @@ extension GBDTModel {
             return total / Double(max(1, rows.count))
         }
         let allFeatures = Array(0..<data.features.count)
+        let categorical = data.features.map(\.categorical)
         let fitStart = Date()
         for round in 0..<config.trees {
             for r in trainRows {
@@ -112,21 +113,31 @@ extension GBDTModel {
                 rng.shuffle(&features)
                 features = Array(features.prefix(max(1, Int((Double(features.count) * config.colsample).rounded())))).sorted()
             }
-            let tree = grower.grow(rows: rows.isEmpty ? trainRows : rows, gradients: gradients, hessians: hessians, features: features)
+            let grown = rows.isEmpty ? trainRows : rows
+            let (tree, leafRows) = grower.grow(rows: grown, gradients: gradients, hessians: hessians, features: features)
             trees.append(tree)
-            let cat = data.features.map(\.categorical)
-            for i in 0..<n { raw[i] += tree.value[binnedLeaf(tree, data, i, cat)][0] }
+            // Rows the tree was grown on are in its leaves already; only the others walk it.
+            if grown.count < n {
+                var covered = [Bool](repeating: false, count: n)
+                for r in grown { covered[Int(r)] = true }
+                for i in 0..<n where !covered[i] { raw[i] += tree.value[binnedLeaf(tree, data, i, categorical)][0] }
+            }
+            for (node, members) in leafRows {
+                let v = tree.value[node][0]
+                for r in members { raw[Int(r)] += v }
+            }
             trainLoss.append(loss(trainRows.map { Int($0) }))
             if !validRows.isEmpty {
                 let v = loss(validRows)
                 validLoss.append(v)
-                if v < bestLoss - 1e-12 * abs(bestLoss) || round == 0 { bestLoss = v; best = round }
+                if v < bestLoss - 1e-12 * abs(bestLoss) || round == 0 { bestLoss = v; best = round; bestRaw = raw }
                 if round - best >= config.earlyStoppingRounds {
                     progress?("early stopping at round \(round + 1): validation loss last improved at round \(best + 1) (\(formatNumber(bestLoss, digits: 6)))")
                     break
                 }
             } else {
                 best = round
+                bestRaw = raw
             }
             if (round + 1) % 50 == 0 {
                 progress?("round \(round + 1): training loss \(formatNumber(trainLoss.last!, digits: 6))" + (validLoss.last.map { ", validation \(formatNumber($0, digits: 6))" } ?? ""))
@@ -142,9 +153,7 @@ extension GBDTModel {
                              details: .object(details))
         var model = GBDTModel(card: card, config: config, trees: trees, initScore: initScore, riskCutPoints: [])
         // Scores of the kept trees on every row, for the training metrics and risk deciles.
-        var final = [Double](repeating: initScore, count: n)
-        let cat = data.features.map(\.categorical)
-        for t in trees { for i in 0..<n { final[i] += t.value[binnedLeaf(t, data, i, cat)][0] } }
+        let final = bestRaw
         var metrics: [String: JSONValue] = [
             "rounds": .number(Double(rounds)), "trees": .number(Double(trees.count)),
             "training_loss": .array(trainLoss.map { .number($0) }),

@@ -14,22 +14,16 @@ public struct GBDTModel: RowModel, RowScoring {
     public static let kind = "gbdt"
     public static let title = "gradient-boosted trees"
 
-    public var card: ModelCard { didSet { facts = Facts(card) } }
+    public var card: ModelCard { didSet { facts = BinaryTargetFacts(card) } }
     public let config: GBDTConfig
     var trees: [Tree]
     var initScore: Double
     /// Training probabilities at the 10%, ..., 90% marks from the top (classifiers).
     var riskCutPoints: [Double]
 
-    struct Facts {
-        var positive: String, negative: String, target: String
-        init(_ card: ModelCard) {
-            positive = card.details["positive"]?.string ?? "1"
-            negative = card.details["negative"]?.string ?? "0"
-            target = card.details["target"]?.string ?? ""
-        }
-    }
-    private var facts: Facts
+    /// What training found out about the target, read from the card once (and
+    /// again whenever the card changes), never per row.
+    private var facts: BinaryTargetFacts
     public var positive: String { facts.positive }
     public var negative: String { facts.negative }
     public var target: String { facts.target }
@@ -39,7 +33,7 @@ public struct GBDTModel: RowModel, RowScoring {
 
     init(card: ModelCard, config: GBDTConfig, trees: [Tree], initScore: Double, riskCutPoints: [Double]) {
         self.card = card; self.config = config; self.trees = trees; self.initScore = initScore
-        self.riskCutPoints = riskCutPoints; self.facts = Facts(card)
+        self.riskCutPoints = riskCutPoints; self.facts = BinaryTargetFacts(card)
     }
 
     // MARK: the model file

@@ -51,6 +51,11 @@ struct TreeGrower {
     func leafValue(_ g: Double, _ h: Double) -> Double { -threshold(g) / (h + config.l2) * config.learningRate }
 
     func histogram(_ rows: [Int32], gradients: [Double], hessians: [Double], features: [Int]) -> [Double] {
+        // The leaf's gradients and hessians gathered once, in row order, so each
+        // feature's pass reads them contiguously (LightGBM's ordered gradients);
+        // the sums per bin run in the same row order as before, to the bit.
+        var g = [Double](repeating: 0, count: rows.count), h = g
+        for (k, r) in rows.enumerated() { g[k] = gradients[Int(r)]; h[k] = hessians[Int(r)] }
         var hist = [Double](repeating: 0, count: totalBins * 3)
         hist.withUnsafeMutableBufferPointer { hp in
             let box = UnsafeSendableBox(hp)
@@ -58,12 +63,13 @@ struct TreeGrower {
                 let f = features[t]
                 let base = box.value.baseAddress! + offsets[f] * 3
                 data.bins[f].withUnsafeBufferPointer { bins in
-                    gradients.withUnsafeBufferPointer { g in
-                        hessians.withUnsafeBufferPointer { h in
-                            for r in rows {
-                                let i = Int(r)
-                                let p = base + Int(bins[i]) * 3
-                                p[0] += g[i]; p[1] += h[i]; p[2] += 1
+                    g.withUnsafeBufferPointer { gp in
+                        h.withUnsafeBufferPointer { hp in
+                            rows.withUnsafeBufferPointer { rp in
+                                for k in 0..<rp.count {
+                                    let p = base + Int(bins[Int(rp[k])]) * 3
+                                    p[0] += gp[k]; p[1] += hp[k]; p[2] += 1
+                                }
                             }
                         }
                     }
@@ -139,8 +145,9 @@ struct TreeGrower {
     }
 
     /// Grows a tree on `rows` (ascending) with the given gradients; returns it
-    /// with each leaf's value, and the leaf of every row it was grown on.
-    func grow(rows: [Int32], gradients: [Double], hessians: [Double], features: [Int]) -> Tree {
+    /// with each leaf's value, and each leaf's rows (so the caller updates those
+    /// rows' scores without walking the tree).
+    func grow(rows: [Int32], gradients: [Double], hessians: [Double], features: [Int]) -> (tree: Tree, leafRows: [(node: Int, rows: [Int32])]) {
         var tree = Tree()
         var gSum = 0.0, hSum = 0.0
         for r in rows { gSum += gradients[Int(r)]; hSum += hessians[Int(r)] }
@@ -192,6 +199,6 @@ struct TreeGrower {
             leaves[pick] = leftLeaf
             leaves.append(rightLeaf)
         }
-        return tree
+        return (tree, leaves.map { ($0.node, $0.rows) })
     }
 }

@@ -7,7 +7,7 @@ public struct LogisticModel: RowModel, RowScoring {
     public static let kind = "logreg"
     public static let title = "logistic regression (binary classifier)"
 
-    public var card: ModelCard { didSet { facts = Facts(card) } }
+    public var card: ModelCard { didSet { facts = BinaryTargetFacts(card) } }
     public let config: LogisticConfig
     /// Intercept first, then one per encoded feature.
     public var coefficients: [Double]
@@ -18,22 +18,14 @@ public struct LogisticModel: RowModel, RowScoring {
 
     /// What training found out about the target, read from the card once (and
     /// again whenever the card changes), never per row.
-    struct Facts {
-        var positive: String, negative: String, target: String
-        init(_ card: ModelCard) {
-            positive = card.details["positive"]?.string ?? "1"
-            negative = card.details["negative"]?.string ?? "0"
-            target = card.details["target"]?.string ?? ""
-        }
-    }
-    private var facts: Facts
+    private var facts: BinaryTargetFacts
     public var positive: String { facts.positive }
     public var negative: String { facts.negative }
     public var target: String { facts.target }
     public var threshold: Double { config.threshold }
 
     public init(card: ModelCard, config: LogisticConfig, coefficients: [Double], covariance: DoubleMatrix?, riskCutPoints: [Double]) {
-        self.card = card; self.facts = Facts(card); self.config = config; self.coefficients = coefficients; self.covariance = covariance; self.riskCutPoints = riskCutPoints
+        self.card = card; self.facts = BinaryTargetFacts(card); self.config = config; self.coefficients = coefficients; self.covariance = covariance; self.riskCutPoints = riskCutPoints
     }
 
     public init(card: ModelCard, tensors: [String: Tensor], path: String) throws {
@@ -42,7 +34,7 @@ public struct LogisticModel: RowModel, RowScoring {
             throw PersonaError("\(path): corrupted logistic regression model (coefficients or risk_cut_points missing or of the wrong size)")
         }
         self.card = card
-        self.facts = Facts(card)
+        self.facts = BinaryTargetFacts(card)
         self.config = try LogisticConfig(card: card.hyperparameters, file: path)
         self.coefficients = beta
         self.riskCutPoints = cuts
@@ -205,11 +197,10 @@ public struct LogisticModel: RowModel, RowScoring {
     // MARK: training
 
     public static func prepareFolds(_ data: TrainingSet, config: LogisticConfig) throws -> (config: LogisticConfig, strata: [Int]?) {
-        let target = try BinaryTarget.make(column: config.target, labels: try data.labels(of: config.target), positive: config.positive,
-                                           file: data.file, delimiter: data.delimiter)
+        let (positive, strata) = try BinaryTarget.strata(data, column: config.target, positive: config.positive)
         var settled = config
-        settled.positive = target.positive
-        return (settled, target.values.map { $0 ? 0 : 1 })
+        settled.positive = positive
+        return (settled, strata)
     }
 
     public static func fit(_ data: TrainingSet, config: LogisticConfig, selection: ColumnSelection,
