@@ -192,6 +192,11 @@ struct ColumnDecoder {
     /// Uncompresses a page.
     func decompress(_ input: UnsafeBufferPointer<UInt8>, size: Int) throws -> [UInt8] {
         guard size >= 0 else { throw fail("a page announces a negative size") }
+        // Nothing is allocated for a size the page cannot hold: a stored page is its
+        // own size, and a compressed one expands at most a few thousand-fold.
+        guard chunk.codec == 0 ? size == input.count : size <= max(input.count, 256) * 4096 else {
+            throw fail("a page announces \(size) bytes from \(input.count) stored; the file is damaged")
+        }
         switch chunk.codec {
         case 0:
             return Array(input)
