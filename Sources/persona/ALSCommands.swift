@@ -8,7 +8,9 @@ enum ALSCommands: FamilyCommands {
     static let others: [ParsableCommand.Type] = [Recommend.self, Similar.self]
 }
 
-struct TrainALS: ParsableCommand {
+struct TrainALS: TakesHyperparameters {
+    typealias Config = ALSConfig
+
     static let configuration = CommandConfiguration(
         commandName: "als",
         abstract: "Learn user and item factors by alternating least squares, for recommendations.",
@@ -26,25 +28,18 @@ struct TrainALS: ParsableCommand {
 
     @OptionGroup var input: DataInput
 
-    @Option(help: ArgumentHelp("Where to write the model file.", valueName: "model"))
-    var out: String
-
-    @OptionGroup var verbosity: Verbosity
+    @OptionGroup var output: ModelOutput
 
     @Argument(parsing: .allUnrecognized, help: .hidden)
     var parameters: [String] = []
 
-    func config() throws -> ALSConfig { try HyperparameterFlags.parse(parameters) }
-
-    func validate() throws { _ = try config() }
-
     func run() throws {
-        verbosity.apply()
+        output.verbosity.apply()
         let c = try config()
         let m = try ALSModel.train(path: try input.path(), config: c, delimiter: try input.delimiterByte(), progress: Console.progress)
-        try ModelStore.save(m, to: out)
+        try ModelStore.save(m, to: output.out)
         print("trained als: \(m.userIds.count) users x \(m.itemIds.count) items, \(c.factors) factors\(c.implicit ? ", implicit" : "")")
-        print("wrote \(out)")
+        print("wrote \(output.out)")
     }
 }
 

@@ -7,7 +7,9 @@ enum GBDTCommands: FamilyCommands {
     static let train: ParsableCommand.Type = TrainGBDT.self
 }
 
-struct TrainGBDT: ParsableCommand {
+struct TrainGBDT: TakesHyperparameters {
+    typealias Config = GBDTConfig
+
     static let configuration = CommandConfiguration(
         commandName: "gbdt",
         abstract: "Predict churn (or a number) with gradient-boosted trees: histogram boosting, leaf-wise, with early stopping.",
@@ -28,24 +30,17 @@ struct TrainGBDT: ParsableCommand {
     @OptionGroup var input: DataInput
     @OptionGroup var featureOptions: FeatureOptions
 
-    @Option(help: ArgumentHelp("Where to write the model file.", valueName: "model"))
-    var out: String
-
-    @OptionGroup var verbosity: Verbosity
+    @OptionGroup var output: ModelOutput
 
     @Argument(parsing: .allUnrecognized, help: .hidden)
     var parameters: [String] = []
 
-    func config() throws -> GBDTConfig { try HyperparameterFlags.parse(parameters) }
-
-    func validate() throws { _ = try config() }
-
     func run() throws {
-        verbosity.apply()
+        output.verbosity.apply()
         let start = Date()
         let m = try GBDTModel.train(path: try input.path(), config: try config(), selection: featureOptions.selection,
                                     delimiter: try input.delimiterByte(), progress: Console.progress)
-        try ModelStore.save(m, to: out)
+        try ModelStore.save(m, to: output.out)
         let t = m.card.trainingMetrics
         var line = "trained gbdt: \(m.treeCount) trees, \(m.card.trainingData.rows) rows, \(m.card.pipeline.columns.count) columns"
         if let best = t["best_iteration"]?.int { line += "; best round \(best) of \(t["rounds"]?.int ?? 0)" }
@@ -53,7 +48,7 @@ struct TrainGBDT: ParsableCommand {
         if let auc = t["validation_auc"]?.double { print("validation AUC \(formatNumber(auc, digits: 5)), training AUC \(formatNumber(t["auc"]?.double ?? .nan, digits: 5))") }
         else if let auc = t["auc"]?.double { print("training AUC \(formatNumber(auc, digits: 5))") }
         if let r2 = t["r2"]?.double { print("training R² \(formatNumber(r2, digits: 5))") }
-        print("wrote \(out)")
+        print("wrote \(output.out)")
         Console.progress(String(format: "done in %.2f s", Date().timeIntervalSince(start)))
     }
 }

@@ -58,3 +58,23 @@ enum HyperparameterFlags {
         "\nModel options:\n" + Config.helpText
     }
 }
+
+/// Where a `persona train FAMILY` command writes its model, and how much it says.
+struct ModelOutput: ParsableArguments {
+    @Option(help: ArgumentHelp("Where to write the model file.", valueName: "model"))
+    var out: String
+
+    @OptionGroup var verbosity: Verbosity
+}
+
+/// A command that takes a family's hyperparameters as flags: it collects the
+/// flags it does not declare itself, and they are checked before it runs.
+protocol TakesHyperparameters: ParsableCommand {
+    associatedtype Config: Hyperparameters
+    var parameters: [String] { get }
+}
+
+extension TakesHyperparameters {
+    func config() throws -> Config { try HyperparameterFlags.parse(parameters) }
+    func validate() throws { _ = try config() }
+}

@@ -9,7 +9,9 @@ enum KMeansCommands: FamilyCommands {
     static let others: [ParsableCommand.Type] = [Profile.self, Label.self]
 }
 
-struct TrainKMeans: ParsableCommand {
+struct TrainKMeans: TakesHyperparameters {
+    typealias Config = KMeansConfig
+
     static let configuration = CommandConfiguration(
         commandName: "kmeans",
         abstract: "Segment customers with k-means.",
@@ -27,29 +29,22 @@ struct TrainKMeans: ParsableCommand {
     @OptionGroup var input: DataInput
     @OptionGroup var featureOptions: FeatureOptions
 
-    @Option(help: ArgumentHelp("Where to write the model file.", valueName: "model"))
-    var out: String
-
-    @OptionGroup var verbosity: Verbosity
+    @OptionGroup var output: ModelOutput
 
     @Argument(parsing: .allUnrecognized, help: .hidden)
     var parameters: [String] = []
 
-    func config() throws -> KMeansConfig { try HyperparameterFlags.parse(parameters) }
-
-    func validate() throws { _ = try config() }
-
     func run() throws {
-        verbosity.apply()
+        output.verbosity.apply()
         let start = Date()
         let model = try KMeansModel.train(path: try input.path(), config: try config(), selection: featureOptions.selection,
                                           delimiter: try input.delimiterByte(), progress: Console.progress)
-        try ModelStore.save(model, to: out)
+        try ModelStore.save(model, to: output.out)
         let m = model.card.trainingMetrics
         print("trained kmeans: k=\(model.k), \(model.card.trainingData.rows) rows, \(model.card.pipeline.width) features")
         print("inertia \(formatNumber(m["inertia"]?.double ?? .nan)) after \(m["iterations"]?.int ?? 0) iterations\(m["converged"] == .bool(true) ? "" : " (not converged)")")
         print("segment sizes: " + model.clusterSizes.map(String.init).joined(separator: ", "))
-        print("wrote \(out)")
+        print("wrote \(output.out)")
         Console.progress(String(format: "done in %.2f s", Date().timeIntervalSince(start)))
     }
 }

@@ -7,7 +7,9 @@ enum LogregCommands: FamilyCommands {
     static let train: ParsableCommand.Type = TrainLogreg.self
 }
 
-struct TrainLogreg: ParsableCommand {
+struct TrainLogreg: TakesHyperparameters {
+    typealias Config = LogisticConfig
+
     static let configuration = CommandConfiguration(
         commandName: "logreg",
         abstract: "Predict a two-class outcome (churn) with logistic regression.",
@@ -25,28 +27,21 @@ struct TrainLogreg: ParsableCommand {
     @OptionGroup var input: DataInput
     @OptionGroup var featureOptions: FeatureOptions
 
-    @Option(help: ArgumentHelp("Where to write the model file.", valueName: "model"))
-    var out: String
-
-    @OptionGroup var verbosity: Verbosity
+    @OptionGroup var output: ModelOutput
 
     @Argument(parsing: .allUnrecognized, help: .hidden)
     var parameters: [String] = []
 
-    func config() throws -> LogisticConfig { try HyperparameterFlags.parse(parameters) }
-
-    func validate() throws { _ = try config() }
-
     func run() throws {
-        verbosity.apply()
+        output.verbosity.apply()
         let start = Date()
         let m = try LogisticModel.train(path: try input.path(), config: try config(), selection: featureOptions.selection,
                                         delimiter: try input.delimiterByte(), progress: Console.progress)
-        try ModelStore.save(m, to: out)
+        try ModelStore.save(m, to: output.out)
         let t = m.card.trainingMetrics
         print("trained logreg: P(\(m.target) = \(m.positive)), \(m.card.trainingData.rows) rows, \(m.card.pipeline.width) features")
         print("training log loss \(formatNumber(t["log_loss"]?.double ?? .nan, digits: 5)), AUC \(formatNumber(t["auc"]?.double ?? .nan, digits: 5)); \(t["iterations"]?.int ?? 0) iterations\(t["converged"] == .bool(true) ? "" : " (not converged)")")
-        print("wrote \(out)")
+        print("wrote \(output.out)")
         Console.progress(String(format: "done in %.2f s", Date().timeIntervalSince(start)))
     }
 }

@@ -8,7 +8,9 @@ enum TreeCommands: FamilyCommands {
     static let tune: ParsableCommand.Type? = TuneTree.self
 }
 
-struct TrainTree: ParsableCommand {
+struct TrainTree: TakesHyperparameters {
+    typealias Config = TreeConfig
+
     static let configuration = CommandConfiguration(
         commandName: "tree",
         abstract: "Explain behaviour with a decision tree (CART) whose rules a marketer can read.",
@@ -27,32 +29,27 @@ struct TrainTree: ParsableCommand {
     @OptionGroup var input: DataInput
     @OptionGroup var featureOptions: FeatureOptions
 
-    @Option(help: ArgumentHelp("Where to write the model file.", valueName: "model"))
-    var out: String
-
-    @OptionGroup var verbosity: Verbosity
+    @OptionGroup var output: ModelOutput
 
     @Argument(parsing: .allUnrecognized, help: .hidden)
     var parameters: [String] = []
 
-    func config() throws -> TreeConfig { try HyperparameterFlags.parse(parameters) }
-
-    func validate() throws { _ = try config() }
-
     func run() throws {
-        verbosity.apply()
+        output.verbosity.apply()
         let m = try TreeModel.train(path: try input.path(), config: try config(), selection: featureOptions.selection,
                                     delimiter: try input.delimiterByte(), progress: Console.progress)
-        try ModelStore.save(m, to: out)
+        try ModelStore.save(m, to: output.out)
         let t = m.card.trainingMetrics
         let score = t["accuracy"].map { "training accuracy \(formatNumber($0.double ?? .nan, digits: 4))" }
             ?? "training R² \(formatNumber(t["r2"]?.double ?? .nan, digits: 4))"
         print("trained tree: \(m.task.rawValue), depth \(m.depth), \(m.leaves) leaves; \(score)")
-        print("wrote \(out)")
+        print("wrote \(output.out)")
     }
 }
 
-struct TuneTree: ParsableCommand {
+struct TuneTree: TakesHyperparameters {
+    typealias Config = TreeConfig
+
     static let configuration = CommandConfiguration(
         commandName: "tree",
         abstract: "List the cost-complexity pruning path: for each alpha, the leaves left and the held-out score.",
@@ -76,8 +73,6 @@ struct TuneTree: ParsableCommand {
 
     @Argument(parsing: .allUnrecognized, help: .hidden)
     var parameters: [String] = []
-
-    func config() throws -> TreeConfig { try HyperparameterFlags.parse(parameters) }
 
     func validate() throws {
         _ = try config()

@@ -61,6 +61,7 @@ extension GBDTModel {
         }
         let trainRows = (0..<n).filter { !isValidation[$0] }.map { Int32($0) }
         let validRows = (0..<n).filter { isValidation[$0] }
+        let trainIndices = trainRows.map(Int.init)
         guard trainRows.count >= 2 * config.minSamplesLeaf || trainRows.count >= 2 else {
             throw PersonaError.data(file: set.file, "has too few rows (\(n)) to grow trees", fix: "Add rows, or lower --min-samples-leaf")
         }
@@ -126,7 +127,7 @@ extension GBDTModel {
                 let v = tree.value[node][0]
                 for r in members { raw[Int(r)] += v }
             }
-            trainLoss.append(loss(trainRows.map { Int($0) }))
+            trainLoss.append(loss(trainIndices))
             if !validRows.isEmpty {
                 let v = loss(validRows)
                 validLoss.append(v)

@@ -52,7 +52,7 @@ extension GBDTModel: SQLExportable {
         }
         return SQL.header("Persona gradient-boosted trees: P(\(target) = \(positive)) as probability, and the predicted class", self, table: table) + """
         SELECT *,
-          CASE WHEN probability >= 0.5 THEN \(SQL.literal(positive)) ELSE \(SQL.literal(negative)) END AS predicted
+          CASE WHEN probability >= \(SQL.number(threshold)) THEN \(SQL.literal(positive)) ELSE \(SQL.literal(negative)) END AS predicted
         FROM (
           SELECT *, 1.0 / (1.0 + EXP(-(
               \(sum)

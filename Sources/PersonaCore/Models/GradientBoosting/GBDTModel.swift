@@ -28,6 +28,8 @@ public struct GBDTModel: RowModel, RowScoring {
     public var negative: String { facts.negative }
     public var target: String { facts.target }
     public var task: GBDTTask { config.task }
+    /// The probability from which a customer is predicted positive.
+    public var threshold: Double { 0.5 }
     public var readsRawValues: Bool { true }
     public var treeCount: Int { trees.count }
 
@@ -132,7 +134,7 @@ public struct GBDTModel: RowModel, RowScoring {
         let raw = rawScores(batch)
         if task == .regression { return [ScoreColumn(name: "prediction", values: raw)] }
         let p = raw.map(Self.sigmoid)
-        let t = options.threshold ?? 0.5
+        let t = options.threshold ?? threshold
         return [ScoreColumn(name: "probability", values: p),
                 ScoreColumn(name: "predicted", values: p.map { $0 >= t ? 1 : 0 }, labels: p.map { $0 >= t ? positive : negative }),
                 ScoreColumn(name: "risk_decile", values: p.map { Double(riskDecile($0)) }, isInteger: true)]
@@ -168,7 +170,7 @@ public struct GBDTModel: RowModel, RowScoring {
         }
         let y = try BinaryTarget.match(column: target, labels: labels, positive: positive, negative: negative, file: file, delimiter: options.delimiter)
         let p = raw.map(Self.sigmoid)
-        var metrics = ClassificationMetrics.report(p, y, threshold: options.threshold ?? 0.5)
+        var metrics = ClassificationMetrics.report(p, y, threshold: options.threshold ?? threshold)
         if case .object(var o) = metrics { o["kind"] = .string(Self.kind); metrics = .object(o) }
         var evaluation = Evaluation(metrics: metrics, text: ClassificationMetrics.render(metrics, positive: "\(target) = \(positive)"))
         evaluation.rows = .binary(p: p, y: y)

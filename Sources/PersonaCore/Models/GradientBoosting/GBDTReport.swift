@@ -4,6 +4,6 @@ import Foundation
 extension GBDTModel: ReportFigures {
     func reportFigures(_ rows: EvaluatedRows?, options: EvaluationOptions) -> [Report.Figure] {
         guard case .binary(let p, let y)? = rows else { return [] }
-        return Report.classifier(p: p, y: y, positive: positive, negative: negative, target: target, threshold: options.threshold ?? 0.5)
+        return Report.classifier(p: p, y: y, positive: positive, negative: negative, target: target, threshold: options.threshold ?? threshold)
     }
 }

@@ -85,7 +85,7 @@ struct TreeGrower {
         if n < 2 * config.minSamplesLeaf { return nil }
         if let d = config.maxDepth, depth >= d { return nil }
         let search = { (t: Int) -> Split? in
-            hist.withUnsafeBufferPointer { hp in self.bestSplit(feature: features[t], hp.baseAddress! + self.offsets[features[t]] * 3, g: g, h: h) }
+            hist.withUnsafeBufferPointer { hp in self.bestSplit(feature: features[t], hp.baseAddress! + self.offsets[features[t]] * 3, g: g, h: h, n: Double(n)) }
         }
         let candidates: [Split?] = n < 10_000 ? features.indices.map(search) : Parallel.map(features.count, search)
         var best: Split? = nil
@@ -93,7 +93,7 @@ struct TreeGrower {
         return best
     }
 
-    private func bestSplit(feature f: Int, _ hist: UnsafePointer<Double>, g: Double, h: Double) -> Split? {
+    private func bestSplit(feature f: Int, _ hist: UnsafePointer<Double>, g: Double, h: Double, n totalRows: Double) -> Split? {
         let feat = data.features[f]
         let nb = feat.bins
         let minLeaf = Double(config.minSamplesLeaf)
@@ -101,8 +101,6 @@ struct TreeGrower {
         var best: Split? = nil
         let l2 = feat.categorical ? config.l2 + config.categoryL2 : config.l2
         let parent = score(g, h, l2)
-        var totalRows = 0.0
-        for b in 0..<nb { totalRows += hist[b * 3 + 2] }
         func consider(_ lg: Double, _ lh: Double, _ ln: Double, lastLeftBin: Int, categories: [UInt64], missingLeft: Bool) {
             let rg = g - lg, rh = h - lh, rn = totalRows - ln
             guard ln >= minLeaf, rn >= minLeaf, lh >= config.minHessian, rh >= config.minHessian else { return }
