@@ -18,12 +18,15 @@ struct Datasets: ParsableCommand {
             churn         subscription customers with a churned 0/1 label (15-30% churners)
             interactions  user_id,item_id,rating with power-law popularity and low-rank taste
             transactions  customer_id,timestamp,amount,category purchase log
+            campaign      a randomised campaign: customer features, pre_revenue, group (control,
+                          offer_a, offer_b in equal shares), converted, revenue, and true_uplift
+                          (offer_a's known effect on each customer's conversion probability)
 
             The same kind, --rows and --seed always give the same file.
             """
         )
 
-        @Argument(help: "customers | churn | interactions | transactions")
+        @Argument(help: "customers | churn | interactions | transactions | campaign")
         var kind: DatasetKind
 
         @Option(help: "Number of data rows.")

@@ -9,7 +9,7 @@ import Darwin
 /// model should find (latent segments, a known churn model, low-rank taste),
 /// which is what the tests and benchmarks check against.
 public enum DatasetKind: String, CaseIterable, Sendable {
-    case customers, churn, interactions, transactions
+    case customers, churn, interactions, transactions, campaign
 }
 
 public enum Generators {
@@ -22,6 +22,7 @@ public enum Generators {
             case .churn: churn(rows: rows, seed: seed, w)
             case .interactions: interactions(rows: rows, seed: seed, w)
             case .transactions: transactions(rows: rows, seed: seed, w)
+            case .campaign: campaign(rows: rows, seed: seed, w)
             }
             try w.commit()
         } catch {
@@ -154,6 +155,74 @@ public enum Generators {
             w.field(paperless ? "yes" : "no")
             w.field(senior ? 1 : 0)
             w.field(churned ? 1 : 0)
+            w.endRow()
+        }
+    }
+
+    // MARK: campaign
+
+    static let campaignArms = ["control", "offer_a", "offer_b"]
+
+    /// The known campaign model, on the log-odds of converting in the campaign
+    /// window. `arm` 0 is control, 1 offer_a, 2 offer_b. offer_a's effect is
+    /// heterogeneous: strong for new and young customers and for those who open
+    /// emails, harmful for premium customers (who dislike discount offers);
+    /// offer_b lifts everyone a little.
+    public static func campaignLogit(age: Double, tenure: Double, plan: Int, visits: Double, emailOptIn: Bool,
+                                     preRevenue: Double, arm: Int) -> Double {
+        var z = -2.6
+        z += 0.35 * log1p(preRevenue / 40)
+        z += 0.04 * min(visits, 20)
+        z += [0, 0.15, 0.3][plan]
+        z += emailOptIn ? 0.2 : 0
+        switch arm {
+        case 1:
+            z += -0.15 + (tenure < 12 ? 0.9 : 0) + (age < 35 ? 0.45 : 0) + (emailOptIn ? 0.35 : 0) + (plan == 2 ? -0.7 : 0)
+        case 2:
+            z += 0.18
+        default:
+            break
+        }
+        return z
+    }
+
+    static func campaign(rows: Int, seed: UInt64, _ w: CSVWriter) {
+        var rng = PersonaRandom(seed: seed)
+        w.row(["customer_id", "age", "tenure_months", "region", "plan", "visits_30d", "email_opt_in", "pre_revenue",
+               "group", "converted", "revenue", "true_uplift"])
+        let planCum = cumulativeWeights([0.45, 0.35, 0.2])
+        let regionCum = cumulativeWeights([0.22, 0.24, 0.2, 0.19, 0.15])
+        let idPrefix = Array("C".utf8)
+        func sigmoid(_ z: Double) -> Double { 1 / (1 + exp(-z)) }
+        for i in 0..<rows {
+            let age = min(85, max(18, rng.normal(mean: 41, sd: 13).rounded()))
+            let tenure = min(120, max(1, rng.exponential(mean: 26).rounded(.up)))
+            let plan = rng.pick(cumulative: planCum)
+            let region = rng.pick(cumulative: regionCum)
+            let visits = Double(rng.poisson(2 + 3 * Double(plan) + (age < 35 ? 3 : 0)))
+            let optIn = rng.bernoulli(0.55)
+            // Pre-period revenue: zero for a third, otherwise log-normal, higher on better plans.
+            let pre = rng.bernoulli(0.33) ? 0 : exp(rng.normal(mean: 3.2 + 0.4 * Double(plan) + 0.01 * min(tenure, 60), sd: 0.8))
+            let arm = rng.below(3)
+            let pArm = sigmoid(campaignLogit(age: age, tenure: tenure, plan: plan, visits: visits, emailOptIn: optIn, preRevenue: pre, arm: arm))
+            let converted = rng.uniform() < pArm
+            // Spend in the window: the customer's usual level, more on a conversion.
+            let usual = 0.35 * pre * exp(rng.normal(mean: 0, sd: 0.35))
+            let revenue = usual + (converted ? (25 + 0.2 * pre) * exp(rng.normal(mean: 0, sd: 0.4)) : 0)
+            let p0 = sigmoid(campaignLogit(age: age, tenure: tenure, plan: plan, visits: visits, emailOptIn: optIn, preRevenue: pre, arm: 0))
+            let p1 = sigmoid(campaignLogit(age: age, tenure: tenure, plan: plan, visits: visits, emailOptIn: optIn, preRevenue: pre, arm: 1))
+            w.field(prefix: idPrefix, number: i + 1, width: 7)
+            w.field(Int(age))
+            w.field(Int(tenure))
+            w.field(regions[region])
+            w.field(plans[plan])
+            w.field(Int(visits))
+            w.field(optIn ? "yes" : "no")
+            w.field(pre, decimals: 2)
+            w.field(campaignArms[arm])
+            w.field(converted ? 1 : 0)
+            w.field(revenue, decimals: 2)
+            w.field(p1 - p0, decimals: 6)
             w.endRow()
         }
     }

@@ -16,7 +16,17 @@ public enum Report {
                             options: EvaluationOptions) -> String {
         let figures = Self.figures(model: model, rows: evaluation.rows, options: options)
         let title = "\(type(of: model).title): \((modelPath as NSString).lastPathComponent) on \((dataPath as NSString).lastPathComponent)"
-        var h = """
+        var h = page(title: title, heading: type(of: model).title, subtitle: "model <code>\(SVG.escape(modelPath))</code> evaluated on <code>\(SVG.escape(dataPath))</code> by persona \(SVG.escape(PersonaVersion.tool))")
+        h += "<h2>Model card</h2>\n" + cardTable(model.card)
+        h += "<h2>Metrics</h2>\n" + metricsTable(evaluation.metrics)
+        h += "<h2>Plots</h2>\n" + grid(figures)
+        h += "<h2>As printed by <code>persona evaluate</code></h2>\n<pre>\(SVG.escape(evaluation.text))</pre>\n</body></html>\n"
+        return h
+    }
+
+    /// The start of a report page: the shared style, a heading and a line under it (HTML).
+    public static func page(title: String, heading: String, subtitle: String) -> String {
+        """
         <!DOCTYPE html>
         <html lang="en"><head><meta charset="utf-8">
         <meta name="viewport" content="width=device-width, initial-scale=1">
@@ -35,18 +45,17 @@ public enum Report {
         figcaption { font-size: 13px; color: #555; max-width: 560px; margin-top: 6px; }
         pre { background: #f6f6f6; padding: 12px; overflow-x: auto; font-size: 12px; }
         </style></head><body>
-        <h1>\(SVG.escape(type(of: model).title))</h1>
-        <p class="sub">model <code>\(SVG.escape(modelPath))</code> evaluated on <code>\(SVG.escape(dataPath))</code> by persona \(SVG.escape(PersonaVersion.tool))</p>
+        <h1>\(SVG.escape(heading))</h1>
+        <p class="sub">\(subtitle)</p>
 
         """
-        h += "<h2>Model card</h2>\n" + cardTable(model.card)
-        h += "<h2>Metrics</h2>\n" + metricsTable(evaluation.metrics)
-        h += "<h2>Plots</h2>\n<div class=\"grid\">\n"
-        for f in figures {
-            h += "<figure id=\"\(f.id)\"\(f.wide ? " class=\"wide\"" : "")>\(f.svg)<figcaption>\(SVG.escape(f.caption))</figcaption></figure>\n"
-        }
-        h += "</div>\n<h2>As printed by <code>persona evaluate</code></h2>\n<pre>\(SVG.escape(evaluation.text))</pre>\n</body></html>\n"
-        return h
+    }
+
+    /// Figures in a wrapping grid (HTML).
+    public static func grid(_ figures: [Figure]) -> String {
+        "<div class=\"grid\">\n" + figures.map { f in
+            "<figure id=\"\(f.id)\"\(f.wide ? " class=\"wide\"" : "")>\(f.svg)<figcaption>\(SVG.escape(f.caption))</figcaption></figure>\n"
+        }.joined() + "</div>\n"
     }
 
     static func cardTable(_ c: ModelCard) -> String {

@@ -277,3 +277,38 @@ public enum SVG {
         return s + "</svg>"
     }
 }
+
+extension SVG {
+    /// Estimates with their intervals, one row each (a forest plot), around a dashed reference line.
+    public static func intervals(title: String, xLabel: String, rows: [(label: String, estimate: Double, low: Double, high: Double, color: String)],
+                                 reference: Double = 0) -> String {
+        let labelWidth = min(280, 24 + Double(rows.map(\.label.count).max() ?? 4) * 6.6)
+        let width = 620.0, top = 36.0, rowH = 26.0, bottom = 50.0
+        let height = top + Double(max(1, rows.count)) * rowH + bottom
+        let pw = width - labelWidth - 30
+        let values = rows.flatMap { [$0.low, $0.high, $0.estimate] }.filter(\.isFinite) + [reference]
+        var lo = values.min() ?? -1, hi = values.max() ?? 1
+        let pad = max((hi - lo) * 0.08, 1e-9)
+        lo -= pad; hi += pad
+        func px(_ v: Double) -> Double { labelWidth + (v - lo) / (hi - lo) * pw }
+        let bottomY = top + Double(rows.count) * rowH
+        var s = open(width, height, title: title)
+        for t in ticks(lo, hi) {
+            s += "<line x1=\"\(f(px(t)))\" y1=\"\(f(top))\" x2=\"\(f(px(t)))\" y2=\"\(f(bottomY))\" stroke=\"#e5e5e5\"/>"
+            s += "<text x=\"\(f(px(t)))\" y=\"\(f(bottomY + 16))\" text-anchor=\"middle\">\(escape(label(t)))</text>"
+        }
+        s += "<line x1=\"\(f(px(reference)))\" y1=\"\(f(top))\" x2=\"\(f(px(reference)))\" y2=\"\(f(bottomY))\" stroke=\"#333333\" stroke-dasharray=\"6 4\"/>"
+        for (i, r) in rows.enumerated() {
+            let y = top + Double(i) * rowH + rowH / 2
+            s += "<text x=\"\(f(labelWidth - 8))\" y=\"\(f(y + 4))\" text-anchor=\"end\">\(escape(r.label))</text>"
+            guard r.estimate.isFinite else { continue }
+            s += "<g class=\"series\"><title>\(escape("\(r.label): \(label(r.estimate)) [\(label(r.low)), \(label(r.high))]"))</title>"
+            if r.low.isFinite && r.high.isFinite {
+                s += "<line x1=\"\(f(px(r.low)))\" y1=\"\(f(y))\" x2=\"\(f(px(r.high)))\" y2=\"\(f(y))\" stroke=\"\(r.color)\" stroke-width=\"2.5\"/>"
+            }
+            s += "<circle cx=\"\(f(px(r.estimate)))\" cy=\"\(f(y))\" r=\"4.5\" fill=\"\(r.color)\"/></g>"
+        }
+        s += "<text x=\"\(f(labelWidth + pw / 2))\" y=\"\(f(height - 10))\" text-anchor=\"middle\">\(escape(xLabel))</text>"
+        return s + "</svg>"
+    }
+}
