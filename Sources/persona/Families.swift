@@ -21,4 +21,5 @@ let familyCommands: [any FamilyCommands.Type] = [
     TreeCommands.self,
     GBDTCommands.self,
     ALSCommands.self,
+    UpliftCommands.self,
 ]

@@ -20,6 +20,14 @@ struct Score: ParsableCommand {
         `probability` (of the positive class), `predicted` (the class at the
         threshold) and `risk_decile` (1 = the riskiest tenth of the training
         customers); --top N keeps the N riskiest rows, riskiest first.
+
+        An uplift model writes `uplift_<treatment>` per treatment, `best_treatment`
+        (control when no treatment is expected to help) and `best_uplift`.
+        --budget N keeps the N customers with the largest uplift, largest first.
+        --cost C --margin M (per customer treated, per response) add
+        `expected_profit` = M x uplift - C of the best treatment, choose the
+        treatment by it, and keep only customers worth treating, most profitable
+        first (at most --budget of them).
         """
     )
 
@@ -49,9 +57,23 @@ struct Score: ParsableCommand {
     @Option(help: "Classifiers: keep only the N riskiest rows, riskiest first.")
     var top: Int?
 
+    @Option(help: "Uplift models: keep the N customers with the largest expected uplift (or profit), largest first.")
+    var budget: Int?
+
+    @Option(help: "Uplift models: the cost of treating one customer (with --margin).")
+    var cost: Double?
+
+    @Option(help: "Uplift models: the value of one response (with --cost).")
+    var margin: Double?
+
     @OptionGroup var verbosity: Verbosity
 
     func validate() throws {
+        if let n = budget, n < 1 { throw ValidationError("--budget must be at least 1.") }
+        if budget != nil && top != nil { throw ValidationError("--budget and --top both cap the rows; give one.") }
+        if (cost == nil) != (margin == nil) { throw ValidationError("--cost and --margin go together: expected profit is margin x uplift - cost.") }
+        if let m = margin, !(m > 0 && m.isFinite) { throw ValidationError("--margin must be a positive number.") }
+        if let c = cost, !(c >= 0 && c.isFinite) { throw ValidationError("--cost must be zero or more.") }
         if let t = threshold, !(t > 0 && t < 1) { throw ValidationError("--threshold must be between 0 and 1.") }
         if let n = top, n < 1 { throw ValidationError("--top must be at least 1.") }
         if rejects != nil && onError != .skip { throw ValidationError("--rejects goes with --on-error skip.") }
@@ -66,9 +88,19 @@ struct Score: ParsableCommand {
         if loaded is any Recommending {
             throw PersonaError("\(model): is a \(loaded.card.kind) recommender, which scores users against items; use `persona recommend \(model) --all-users --top N --out FILE`")
         }
+        if (budget != nil || cost != nil) && !(loaded is any UpliftScoring) {
+            throw ValidationError("--budget, --cost and --margin rank customers by uplift; \(model) is a \(loaded.card.kind) model (train one with `persona train uplift`)")
+        }
         let start = Date()
         let ids = id.isEmpty ? nil : id.flatMap(splitList)
-        let settings = BatchScorer.Settings(idColumns: ids, options: ScoreOptions(threshold: threshold, top: top),
+        var options = ScoreOptions(threshold: threshold, top: top ?? budget)
+        if let cost, let margin {
+            options.cost = cost
+            options.margin = margin
+            options.minimumRanking = cost / margin
+            if options.top == nil { options.top = Int.max }
+        }
+        let settings = BatchScorer.Settings(idColumns: ids, options: options,
                                             delimiter: try input.delimiterByte(), format: format,
                                             skipBadRows: onError == .skip, rejects: rejects)
         let summary = try BatchScorer.score(model: loaded, input: try input.path(), output: out, settings: settings)

@@ -228,6 +228,7 @@ public enum BatchScorer {
                 if top != nil, let rankIndex {
                     for r in 0..<m {
                         let score = columns[rankIndex].values[r]
+                        if let floor = settings.options.minimumRanking, !(score > floor) { continue }
                         guard top!.wants(score) else { continue }
                         var fields = ids.map { Field(text: records[r].string($0), isNumber: false) }
                         for c in columns { fields.append(Self.field(c, r)) }

@@ -243,8 +243,12 @@ extension FeaturePipeline {
     /// rows and returns their encoded matrix.
     public static func fit(_ data: TrainingSet, selection: ColumnSelection, reserved: [String] = [],
                            standardize: Bool = true) throws -> (pipeline: FeaturePipeline, matrix: FloatMatrix) {
-        try fit(path: data.file, profile: data.profile, store: data.store, selection: selection, reserved: reserved,
-                standardize: standardize, delimiter: data.delimiter, fileRows: data.fileRows)
+        if let whole = data.pipelineBasis?.set {
+            let (pipeline, _) = try fit(whole, selection: selection, reserved: reserved, standardize: standardize)
+            return (pipeline, try pipeline.transform(data).matrix)
+        }
+        return try fit(path: data.file, profile: data.profile, store: data.store, selection: selection, reserved: reserved,
+                       standardize: standardize, delimiter: data.delimiter, fileRows: data.fileRows)
     }
 
     static func fit(path: String, profile: DataProfile, store: ColumnStore?, selection: ColumnSelection,

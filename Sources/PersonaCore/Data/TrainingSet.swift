@@ -16,12 +16,25 @@ public struct TrainingSet {
     var store: ColumnStore
     /// For a subset, the row of the file each row is (ascending); nil for the whole file.
     let fileRows: [Int]?
+    /// For a subset made by `subset(_:pipelineFromWhole:)`: the whole set, whose
+    /// rows the feature pipeline is fitted on (levels, medians, scales), so that
+    /// models fitted on different parts of it read rows through one pipeline.
+    let pipelineBasis: PipelineBasis?
+
+    final class PipelineBasis {
+        let set: TrainingSet
+        init(_ set: TrainingSet) { self.set = set }
+    }
+
+    /// The profile the feature pipeline is built from.
+    var pipelineProfile: DataProfile { pipelineBasis?.set.profile ?? profile }
 
     public var rows: Int { store.rows }
     public var columnNames: [String] { profile.columns.map(\.name) }
 
-    init(file: String, delimiter: UInt8, profile: DataProfile, store: ColumnStore, fileRows: [Int]?) {
+    init(file: String, delimiter: UInt8, profile: DataProfile, store: ColumnStore, fileRows: [Int]?, pipelineBasis: PipelineBasis? = nil) {
         self.file = file; self.delimiter = delimiter; self.profile = profile; self.store = store; self.fileRows = fileRows
+        self.pipelineBasis = pipelineBasis
     }
 
     /// Reads and profiles a CSV file in one pass.
@@ -55,6 +68,17 @@ public struct TrainingSet {
     func fileRow(_ i: Int) -> Int { fileRows?[i] ?? i }
 
     /// The rows at `indices` (ascending, each below `rows`) as a set of their own.
+    /// With `pipelineFromWhole`, a model fitted on the subset takes its feature
+    /// pipeline from all rows of this set (the models of an uplift learner, one per
+    /// arm, then read a row the same way); otherwise from the subset's rows alone.
+    public func subset(_ indices: [Int], pipelineFromWhole: Bool) -> TrainingSet {
+        let sub = subset(indices)
+        guard pipelineFromWhole else { return sub }
+        return TrainingSet(file: sub.file, delimiter: sub.delimiter, profile: sub.profile, store: sub.store, fileRows: sub.fileRows,
+                           pipelineBasis: pipelineBasis ?? PipelineBasis(self))
+    }
+
+    /// The rows at `indices` (ascending, each below `rows`) as a set of their own.
     public func subset(_ indices: [Int]) -> TrainingSet {
         precondition(zip(indices, indices.dropFirst()).allSatisfy { $0 < $1 }, "subset rows must be ascending")
         var columns: [ColumnStore.Column] = []
@@ -68,6 +92,25 @@ public struct TrainingSet {
         let p = DataProfile(file: profile.file, rows: indices.count, columns: profiles, fingerprint: profile.fingerprint)
         return TrainingSet(file: file, delimiter: delimiter, profile: p, store: ColumnStore(rows: indices.count, columns: columns),
                            fileRows: fileRows.map { rows in indices.map { rows[$0] } } ?? indices)
+    }
+
+    /// The same rows with a column's values replaced by 0/1 labels (an uplift
+    /// learner's transformed outcome): the column becomes a boolean column whose
+    /// labels are "1" and "0".
+    public func replacing(column name: String, with values: [Bool]) throws -> TrainingSet {
+        precondition(values.count == rows)
+        let j = try columnIndex(name)
+        var store = self.store
+        var column = ColumnStore.Column(floats: values.map { $0 ? 1 : 0 }, codes: nil, counter: ByteCounter())
+        var like = profile.columns[j]
+        like.type = .boolean
+        like.mean = 0
+        like.topValues = []
+        var columns = profile.columns
+        columns[j] = Self.profile(of: &column, like: like)
+        store.columns[j] = column
+        let p = DataProfile(file: profile.file, rows: rows, columns: columns, fingerprint: profile.fingerprint)
+        return TrainingSet(file: file, delimiter: delimiter, profile: p, store: store, fileRows: fileRows, pipelineBasis: pipelineBasis)
     }
 
     /// A column's statistics over a subset's values, its type kept from the whole data.

@@ -13,7 +13,8 @@ public enum MetricDirection: Sendable {
     }
 
     static let higher: Set<String> = ["auc", "pr_auc", "accuracy", "precision", "recall", "f1", "silhouette", "calinski_harabasz",
-                                      "r2", "precision_at_k", "recall_at_k", "ndcg_at_k", "map_at_k", "coverage"]
+                                      "r2", "precision_at_k", "recall_at_k", "ndcg_at_k", "map_at_k", "coverage",
+                                      "qini_auc", "uplift_auc", "uplift_at_k"]
     static let lower: Set<String> = ["log_loss", "brier", "rmse", "mae", "inertia", "davies_bouldin", "baseline_rmse", "baseline_mae"]
 
     /// Whether `a` is better than `b` for this direction.
@@ -21,7 +22,7 @@ public enum MetricDirection: Sendable {
 
     /// The metric that ranks models of a family in a grid or a cross-validation,
     /// in order of preference: the first present in an evaluation wins.
-    public static let rankingPreference = ["auc", "r2", "accuracy", "silhouette", "ndcg_at_k"]
+    public static let rankingPreference = ["auc", "r2", "accuracy", "silhouette", "ndcg_at_k", "qini_auc"]
 
     /// The ranking metric present in `metrics`, with its value.
     public static func rankingMetric(in metrics: JSONValue) -> (key: String, value: Double)? {

@@ -48,6 +48,13 @@ extension RowScoring {
     public func score(_ batch: FloatMatrix) -> [ScoreColumn] { score(batch, options: ScoreOptions()) }
 }
 
+/// Scores the change a treatment makes (`uplift_<treatment>`, `best_treatment`,
+/// `best_uplift`), so `score` can rank customers by expected incremental profit
+/// (`--budget`, `--cost`, `--margin`).
+public protocol UpliftScoring: RowScoring {
+    var treatments: [String] { get }
+}
+
 /// Explains itself as if-then rules in original units (`inspect --rules`).
 public protocol RuleExplaining: PersonaModel {
     func rules() -> String
@@ -65,6 +72,11 @@ public struct ScoreOptions: Sendable {
     public var threshold: Double?
     /// Keep only the N rows ranked highest by the model's ranking column (riskiest first).
     public var top: Int?
+    /// Uplift: the cost of treating a customer and the margin of a response, for `expected_profit`.
+    public var cost: Double?
+    public var margin: Double?
+    /// Keep only rows whose ranking score is above this (uplift: profitable customers).
+    public var minimumRanking: Double?
     public init(threshold: Double? = nil, top: Int? = nil) { self.threshold = threshold; self.top = top }
 }
 
@@ -101,6 +113,8 @@ enum EvaluatedRows {
     case encoded(FloatMatrix)
     /// ALS: the held-out interactions.
     case interactions(Interactions)
+    /// Uplift: per treatment, its and control's rows: outcome, predicted uplift, treated or not.
+    case uplift([(name: String, y: [Bool], score: [Double], treated: [Bool])])
 }
 
 /// A family trained from a data file, with hyperparameters declared once
@@ -159,7 +173,8 @@ extension RowModel {
 
 /// The model families this release knows, by kind.
 public enum ModelRegistry {
-    public static let families: [any TrainableModel.Type] = [KMeansModel.self, LogisticModel.self, TreeModel.self, GBDTModel.self, ALSModel.self]
+    public static let families: [any TrainableModel.Type] = [KMeansModel.self, LogisticModel.self, TreeModel.self, GBDTModel.self, ALSModel.self,
+                                                                  UpliftModel.self]
 
     public static func family(kind: String) -> (any TrainableModel.Type)? {
         families.first { $0.kind == kind }

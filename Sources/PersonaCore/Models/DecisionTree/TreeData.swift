@@ -54,7 +54,7 @@ struct TreeData {
         let profile = set.profile, store = set.store, path = set.file
         let labels = try set.labels(of: target)
         try selection.checkTarget(target, parameter: TreeConfig.names("target")[0])
-        let columns = try FeaturePipeline.unfittedColumns(path: path, profile: profile, selection: selection, reserved: [target])
+        let columns = try FeaturePipeline.unfittedColumns(path: path, profile: set.pipelineProfile, selection: selection, reserved: [target])
         let pipeline = FeaturePipeline(columns: columns, standardize: false)
         let n = profile.rows
         var features: [Feature] = []
