@@ -137,6 +137,11 @@ with workdir() as d:
     diff = np.abs(sql["probability"].to_numpy(dtype=float) - ours["probability"].to_numpy())
     check(diff.max() <= 1e-6, f"gbdt SQL in SQLite: probabilities within {diff.max():.2g} on rows with missing and unseen values")
     check((sql["predicted"].astype(str).to_numpy() == ours["predicted"].to_numpy()).all(), "gbdt SQL: predicted classes identical")
+    persona("export", "gbdt.persona", "--format", "onnx", "--out", "gbdt.onnx")
+    got = run_onnx(persona.path("gbdt.onnx"), frame)
+    diff = np.abs(got["probabilities"][:, 1] - ours["probability"].to_numpy())
+    check(diff.max() <= 1e-5, f"gbdt ONNX: probabilities within {diff.max():.2g} on rows with missing and unseen values")
+    check((got["label"].ravel() == ours["predicted"].to_numpy()).mean() >= 0.999, "gbdt ONNX: predicted classes identical")
 
     persona("train", "tree", "--data", "train.csv", "--target", "monthly_charges", "--task", "regression", "--exclude", "customer_id,total_charges",
             "--max-depth", 7, "--out", "reg.persona")
@@ -184,6 +189,33 @@ with workdir() as d:
         diff_max = max(diff_max, np.abs(r["score"].to_numpy() - top_scores[i]).max() / max(1.0, np.abs(r["score"]).max()))
     check(same_items == len(users), f"ALS ONNX: the same top 5 items for {same_items} of {len(users)} users (one unknown)")
     check(diff_max <= 1e-5, f"ALS ONNX: scores within {diff_max:.2g} (relative)")
+
+    # uplift: every learner and method, on campaign rows with missing and unseen values
+    persona("datasets", "generate", "campaign", "--rows", 6000, "--seed", 31, "--out", "camp.csv")
+    persona("datasets", "generate", "campaign", "--rows", 1500, "--seed", 32, "--out", "camp-clean.csv")
+    camp_numeric = ["age", "tenure_months", "visits_30d", "pre_revenue"]
+    damage(persona.path("camp-clean.csv"), persona.path("camp-score.csv"), camp_numeric, ["region", "plan"], ["email_opt_in"], seed=5)
+    camp = pd.read_csv(persona.path("camp-score.csv"), dtype=str, keep_default_na=False)
+    camp_db = sqlite_table(camp, camp_numeric + ["converted", "revenue", "true_uplift"])
+    for learner, method in [("logreg", "two-model"), ("tree", "transformed-outcome"), ("gbdt", "two-model")]:
+        name = f"uplift-{learner}"
+        persona("train", "uplift", "--data", "camp.csv", "--treatment", "group", "--control", "control", "--outcome", "converted",
+                "--exclude", "revenue,true_uplift", "--learner", learner, "--method", method, "--out", name + ".persona")
+        persona("score", name + ".persona", "--data", "camp-score.csv", "--out", name + "-scores.csv")
+        ours = pd.read_csv(persona.path(name + "-scores.csv"))
+        persona("export", name + ".persona", "--format", "onnx", "--out", name + ".onnx")
+        got = run_onnx(persona.path(name + ".onnx"), camp)
+        diff = max(np.abs(got["uplift"][:, k] - ours[f"uplift_{t}"].to_numpy()).max() for k, t in enumerate(["offer_a", "offer_b"]))
+        check(diff <= 1e-5, f"uplift ({learner}, {method}) ONNX: uplifts within {diff:.2g} on rows with missing and unseen values")
+        check((got["best_treatment"].ravel() == ours["best_treatment"].to_numpy()).mean() >= 0.999,
+              f"uplift ({learner}, {method}) ONNX: the same best treatment")
+        persona("export", name + ".persona", "--format", "sql", "--table", "customers", "--out", name + ".sql")
+        sql = run_sql(camp_db, persona.path(name + ".sql"))
+        diff = max(np.abs(sql[f"uplift_{t}"].to_numpy(dtype=float) - ours[f"uplift_{t}"].to_numpy()).max() for t in ["offer_a", "offer_b"])
+        check(diff <= 1e-6, f"uplift ({learner}, {method}) SQL in SQLite: uplifts within {diff:.2g}")
+        check((sql["best_treatment"].to_numpy() == ours["best_treatment"].to_numpy()).all()
+              and np.abs(sql["best_uplift"].to_numpy(dtype=float) - ours["best_uplift"].to_numpy()).max() <= 1e-6,
+              f"uplift ({learner}, {method}) SQL: best treatment and its uplift identical")
 
     # the model card travels with the graph
     meta = {p.key: p.value for p in onnx.load(persona.path("lr.onnx")).metadata_props}

@@ -107,6 +107,39 @@ struct ONNXGraph {
         return names
     }
 
+    /// Copies another graph's nodes and constants into this one under fresh
+    /// names (its inputs are shared: declared here when they are not yet) and
+    /// returns the names its outputs have here, by output name. Models built
+    /// from other models (uplift) embed each one's graph this way.
+    mutating func embed(_ other: ONNXGraph, prefix: String) -> [String: String] {
+        let inputs = Set(other.graph.input.map(\.name))
+        for i in other.graph.input where !graph.input.contains(where: { $0.name == i.name }) {
+            used.insert(i.name)
+            graph.input.append(i)
+        }
+        var renamed: [String: String] = [:]
+        func name(_ n: String) -> String {
+            if n.isEmpty || inputs.contains(n) { return n }
+            if let r = renamed[n] { return r }
+            let r = fresh(prefix + n)
+            renamed[n] = r
+            return r
+        }
+        for var t in other.graph.initializer {
+            t.name = name(t.name)
+            graph.initializer.append(t)
+        }
+        for var n in other.graph.node {
+            n.name = fresh(prefix + n.name)
+            n.input = n.input.map(name)
+            n.output = n.output.map(name)
+            graph.node.append(n)
+        }
+        var outputs: [String: String] = [:]
+        for o in other.graph.output { outputs[o.name] = name(o.name) }
+        return outputs
+    }
+
     // MARK: attributes
 
     static func attr(_ name: String, int: Int64) -> Onnx_AttributeProto {

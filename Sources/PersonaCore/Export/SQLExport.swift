@@ -6,7 +6,7 @@
 public enum SQLExport {
     public static func export(_ model: any PersonaModel, table: String) throws -> String {
         guard let m = model as? any SQLExportable else {
-            throw PersonaError("SQL export covers logistic regression and decision trees; a \(model.card.kind) model exports to ONNX (--format onnx)")
+            throw PersonaError("SQL export covers logistic regression, decision trees, gradient boosting and uplift models; a \(model.card.kind) model exports to ONNX (--format onnx)")
         }
         return m.sqlSelect(table: table)
     }
@@ -56,4 +56,11 @@ public enum SQLExport {
 /// with the helpers above. Each family conforms in its own folder.
 public protocol SQLExportable: PersonaModel {
     func sqlSelect(table: String) -> String
+}
+
+/// A classifier whose probability of a class is one SQL expression over the raw
+/// columns, so that models built from classifiers (uplift) can combine them.
+public protocol SQLProbabilityExpression: SQLExportable {
+    /// The probability of `positive`, or nil when the model does not predict that class.
+    func sqlProbability(positive: String) -> String?
 }

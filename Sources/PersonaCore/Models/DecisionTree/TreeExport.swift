@@ -13,79 +13,10 @@ extension TreeModel: ONNXExportable {
     /// follow the direction the split learned.
     func buildONNX(_ g: inout ONNXGraph, top: Int) throws {
         let m = self
-        let pipeline = m.card.pipeline
-        let raw = ONNXPipeline.rawValues(&g, pipeline)
         let t = m.tree
-        // The ensemble's input: numeric columns as they are, then for each
-        // categorical column a block with one membership column per split on it.
-        var blocks: [String] = []
-        var width = 0
-        var featureOf = [Int](repeating: -1, count: t.count)      // node -> ensemble input column
-        var numericColumn: [Int: Int] = [:]
-        var membership: [Int: [Int]] = [:]                        // pipeline column -> split nodes
-        for n in 0..<t.count where t.feature[n] >= 0 {
-            let f = Int(t.feature[n])
-            if pipeline.columns[f].type == .categorical { membership[f, default: []].append(n) }
-        }
-        for (f, c) in pipeline.columns.enumerated() {
-            if c.type != .categorical {
-                numericColumn[f] = width
-                blocks.append(raw[f])
-                width += 1
-                continue
-            }
-            guard let nodes = membership[f] else { continue }
-            let bins = (c.levels?.count ?? 0) + 1
-            // bin (1...bins) one-hot, times a bins x splits 0/1 matrix
-            let range = g.constant(c.name + "_bins", floats: (1...bins).map(Float.init), shape: [1, bins])
-            let hot = g.cast(g.node("Equal", [raw[f], range]), to: .float)
-            var matrix = [Float](repeating: 0, count: bins * nodes.count)
-            for (j, n) in nodes.enumerated() {
-                for b in 1...bins where t.binGoesLeft(n, b) { matrix[(b - 1) * nodes.count + j] = 1 }
-            }
-            let sets = g.constant(c.name + "_split_sets", floats: matrix, shape: [bins, nodes.count])
-            let member = g.node("MatMul", [hot, sets])
-            let nan = g.constant("nan", floats: [.nan], shape: [1])
-            blocks.append(g.node("Where", [g.node("IsNaN", [raw[f]]), nan, member]))
-            for (j, n) in nodes.enumerated() { featureOf[n] = width + j }
-            width += nodes.count
-        }
-        for n in 0..<t.count where t.feature[n] >= 0 && featureOf[n] < 0 { featureOf[n] = numericColumn[Int(t.feature[n])]! }
-        // (a tree without splits on categorical-only data still needs an input with the batch's rows)
-        let x = g.node("Concat", blocks.isEmpty ? [raw[0]] : blocks, [ONNXGraph.attr("axis", int: 1)])
-
-        var ids: [Int64] = [], features: [Int64] = [], modes: [String] = [], values: [Float] = []
-        var trueIds: [Int64] = [], falseIds: [Int64] = [], tracksTrue: [Int64] = []
-        for n in 0..<t.count {
-            ids.append(Int64(n))
-            if t.feature[n] < 0 {
-                features.append(0); modes.append("LEAF"); values.append(0); trueIds.append(0); falseIds.append(0); tracksTrue.append(0)
-                continue
-            }
-            features.append(Int64(featureOf[n]))
-            modes.append("BRANCH_LEQ")
-            if pipeline.columns[Int(t.feature[n])].type == .categorical {
-                // member <= 0.5 means "not in the left set": true goes right
-                values.append(0.5)
-                trueIds.append(Int64(t.right[n])); falseIds.append(Int64(t.left[n]))
-                tracksTrue.append(t.missingLeft[n] ? 0 : 1)
-            } else {
-                // the largest float <= the threshold: for float inputs the same test
-                var v = Float(t.threshold[n])
-                if Double(v) > t.threshold[n] { v = v.nextDown }
-                values.append(v)
-                trueIds.append(Int64(t.left[n])); falseIds.append(Int64(t.right[n]))
-                tracksTrue.append(t.missingLeft[n] ? 1 : 0)
-            }
-        }
+        let (x, featureOf) = TreeEnsembleONNX.input(&g, m.card.pipeline, trees: [t])
         let leaves = (0..<t.count).filter { t.feature[$0] < 0 }
-        var nodeAttributes = [
-            ONNXGraph.attr("nodes_treeids", ints: ids.map { _ in 0 }), ONNXGraph.attr("nodes_nodeids", ints: ids),
-            ONNXGraph.attr("nodes_featureids", ints: features), ONNXGraph.attr("nodes_modes", strings: modes),
-            ONNXGraph.attr("nodes_values", floats: values), ONNXGraph.attr("nodes_truenodeids", ints: trueIds),
-            ONNXGraph.attr("nodes_falsenodeids", ints: falseIds), ONNXGraph.attr("nodes_missing_value_tracks_true", ints: tracksTrue),
-            ONNXGraph.attr("post_transform", string: "NONE"),
-        ]
+        var nodeAttributes = TreeEnsembleONNX.nodes([t], featureOf: featureOf, pipeline: m.card.pipeline)
         if m.task == .regression {
             nodeAttributes += [
                 ONNXGraph.attr("n_targets", int: 1),
@@ -118,11 +49,17 @@ extension TreeModel: ONNXExportable {
     }
 }
 
-extension TreeModel: SQLExportable {
-    public func sqlSelect(table: String) -> String {
-        let m = self
-        let t = m.tree
-        let pipeline = m.card.pipeline
+extension TreeModel: SQLProbabilityExpression {
+    public func sqlProbability(positive: String) -> String? {
+        guard task == .classification, let c = classes.firstIndex(of: positive) else { return nil }
+        let leaves = (0..<tree.count).filter { tree.feature[$0] < 0 }
+        return "CASE (" + sqlLeaf("        ") + ")\n        " + leaves.map { "WHEN \($0) THEN \(SQL.number(tree.value[$0][c]))" }.joined(separator: " ") + " END"
+    }
+
+    /// The leaf a row falls in, as one SQL expression over the raw columns.
+    func sqlLeaf(_ indent: String) -> String {
+        let t = tree
+        let pipeline = card.pipeline
         func node(_ n: Int, _ indent: String) -> String {
             if t.feature[n] < 0 { return "\(n)" }
             let c = pipeline.columns[Int(t.feature[n])]
@@ -142,6 +79,12 @@ extension TreeModel: SQLExportable {
             let v = c.type == .boolean ? SQL.boolean(c.name) : SQL.identifier(c.name)
             return "CASE WHEN \(v) IS NULL THEN \(missing)\n\(next)WHEN \(SQL.atMost(v, t.threshold[n])) THEN \(l)\n\(next)ELSE \(r) END"
         }
+        return node(0, indent)
+    }
+
+    public func sqlSelect(table: String) -> String {
+        let m = self
+        let t = m.tree
         let leaves = (0..<t.count).filter { t.feature[$0] < 0 }
         var outputs: [String] = []
         if m.task == .regression {
@@ -161,10 +104,101 @@ extension TreeModel: SQLExportable {
           \(outputs.joined(separator: ",\n  "))
         FROM (
           SELECT *,
-            \(node(0, "    ")) AS leaf
+            \(sqlLeaf("    ")) AS leaf
           FROM \(SQL.identifier(table))
         ) AS scored;
 
         """
+    }
+}
+
+/// Trees as the input and node attributes of an ai.onnx.ml tree ensemble, shared
+/// by the decision tree and gradient boosting. Numbers go in raw (NaN when
+/// missing); each categorical split becomes a 0/1 "in the left set" feature
+/// (NaN when missing), so every node is a `<=` test whose missing values follow
+/// the direction the split learned.
+enum TreeEnsembleONNX {
+    /// The ensemble's input (numeric columns as they are, then for each
+    /// categorical column a block with one membership column per split on it),
+    /// and each tree's node -> input column.
+    static func input(_ g: inout ONNXGraph, _ pipeline: FeaturePipeline, trees: [Tree]) -> (x: String, featureOf: [[Int]]) {
+        let raw = ONNXPipeline.rawValues(&g, pipeline)
+        var blocks: [String] = []
+        var width = 0
+        var featureOf = trees.map { [Int](repeating: -1, count: $0.count) }
+        var numericColumn: [Int: Int] = [:]
+        var membership: [Int: [(tree: Int, node: Int)]] = [:]          // pipeline column -> split nodes
+        for (k, t) in trees.enumerated() {
+            for n in 0..<t.count where t.feature[n] >= 0 {
+                let f = Int(t.feature[n])
+                if pipeline.columns[f].type == .categorical { membership[f, default: []].append((k, n)) }
+            }
+        }
+        for (f, c) in pipeline.columns.enumerated() {
+            if c.type != .categorical {
+                numericColumn[f] = width
+                blocks.append(raw[f])
+                width += 1
+                continue
+            }
+            guard let nodes = membership[f] else { continue }
+            let bins = (c.levels?.count ?? 0) + 1
+            // bin (1...bins) one-hot, times a bins x splits 0/1 matrix
+            let range = g.constant(c.name + "_bins", floats: (1...bins).map(Float.init), shape: [1, bins])
+            let hot = g.cast(g.node("Equal", [raw[f], range]), to: .float)
+            var matrix = [Float](repeating: 0, count: bins * nodes.count)
+            for (j, split) in nodes.enumerated() {
+                for b in 1...bins where trees[split.tree].binGoesLeft(split.node, b) { matrix[(b - 1) * nodes.count + j] = 1 }
+            }
+            let sets = g.constant(c.name + "_split_sets", floats: matrix, shape: [bins, nodes.count])
+            let member = g.node("MatMul", [hot, sets])
+            let nan = g.constant("nan", floats: [.nan], shape: [1])
+            blocks.append(g.node("Where", [g.node("IsNaN", [raw[f]]), nan, member]))
+            for (j, split) in nodes.enumerated() { featureOf[split.tree][split.node] = width + j }
+            width += nodes.count
+        }
+        for (k, t) in trees.enumerated() {
+            for n in 0..<t.count where t.feature[n] >= 0 && featureOf[k][n] < 0 { featureOf[k][n] = numericColumn[Int(t.feature[n])]! }
+        }
+        // (trees without splits on categorical-only data still need an input with the batch's rows)
+        return (g.node("Concat", blocks.isEmpty ? [raw[0]] : blocks, [ONNXGraph.attr("axis", int: 1)]), featureOf)
+    }
+
+    /// The `nodes_*` attributes of every tree (tree k's ids are its node indices).
+    static func nodes(_ trees: [Tree], featureOf: [[Int]], pipeline: FeaturePipeline) -> [Onnx_AttributeProto] {
+        var treeIds: [Int64] = [], ids: [Int64] = [], features: [Int64] = [], modes: [String] = [], values: [Float] = []
+        var trueIds: [Int64] = [], falseIds: [Int64] = [], tracksTrue: [Int64] = []
+        for (k, t) in trees.enumerated() {
+            for n in 0..<t.count {
+                treeIds.append(Int64(k))
+                ids.append(Int64(n))
+                if t.feature[n] < 0 {
+                    features.append(0); modes.append("LEAF"); values.append(0); trueIds.append(0); falseIds.append(0); tracksTrue.append(0)
+                    continue
+                }
+                features.append(Int64(featureOf[k][n]))
+                modes.append("BRANCH_LEQ")
+                if pipeline.columns[Int(t.feature[n])].type == .categorical {
+                    // member <= 0.5 means "not in the left set": true goes right
+                    values.append(0.5)
+                    trueIds.append(Int64(t.right[n])); falseIds.append(Int64(t.left[n]))
+                    tracksTrue.append(t.missingLeft[n] ? 0 : 1)
+                } else {
+                    // the largest float <= the threshold: for float inputs the same test
+                    var v = Float(t.threshold[n])
+                    if Double(v) > t.threshold[n] { v = v.nextDown }
+                    values.append(v)
+                    trueIds.append(Int64(t.left[n])); falseIds.append(Int64(t.right[n]))
+                    tracksTrue.append(t.missingLeft[n] ? 1 : 0)
+                }
+            }
+        }
+        return [
+            ONNXGraph.attr("nodes_treeids", ints: treeIds), ONNXGraph.attr("nodes_nodeids", ints: ids),
+            ONNXGraph.attr("nodes_featureids", ints: features), ONNXGraph.attr("nodes_modes", strings: modes),
+            ONNXGraph.attr("nodes_values", floats: values), ONNXGraph.attr("nodes_truenodeids", ints: trueIds),
+            ONNXGraph.attr("nodes_falsenodeids", ints: falseIds), ONNXGraph.attr("nodes_missing_value_tracks_true", ints: tracksTrue),
+            ONNXGraph.attr("post_transform", string: "NONE"),
+        ]
     }
 }

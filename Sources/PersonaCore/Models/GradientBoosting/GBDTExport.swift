@@ -7,8 +7,56 @@ private typealias SQL = SQLExport
 /// leaf's value, summed with the starting score, then the logistic link for a
 /// classifier. Missing values go the way each split learned; a category the
 /// model never saw (or saw too rarely to split on) goes right, as in `score`.
-extension GBDTModel: SQLExportable {
-    public func sqlSelect(table: String) -> String {
+/// Boosted trees as one ai.onnx.ml TreeEnsembleRegressor summing every tree's
+/// leaf value onto the starting score (the raw score), then the logistic link
+/// for a classifier, with the pipeline's raw inputs and categorical membership
+/// as the decision tree's export has them.
+extension GBDTModel: ONNXExportable {
+    var onnxTitle: String {
+        task == .regression ? "Persona gradient-boosted trees: the predicted \(target)"
+                            : "Persona gradient-boosted trees: P(\(target) = \(positive))"
+    }
+
+    func buildONNX(_ g: inout ONNXGraph, top: Int) throws {
+        let (x, featureOf) = TreeEnsembleONNX.input(&g, card.pipeline, trees: trees)
+        var targetTrees: [Int64] = [], targetNodes: [Int64] = [], weights: [Float] = []
+        for (k, t) in trees.enumerated() {
+            for n in 0..<t.count where t.feature[n] < 0 {
+                targetTrees.append(Int64(k)); targetNodes.append(Int64(n)); weights.append(Float(t.value[n][0]))
+            }
+        }
+        let attributes = TreeEnsembleONNX.nodes(trees, featureOf: featureOf, pipeline: card.pipeline) + [
+            ONNXGraph.attr("n_targets", int: 1), ONNXGraph.attr("aggregate_function", string: "SUM"),
+            ONNXGraph.attr("base_values", floats: [Float(initScore)]),
+            ONNXGraph.attr("target_treeids", ints: targetTrees), ONNXGraph.attr("target_nodeids", ints: targetNodes),
+            ONNXGraph.attr("target_ids", ints: targetTrees.map { _ in 0 }), ONNXGraph.attr("target_weights", floats: weights),
+        ]
+        let raw = g.node("TreeEnsembleRegressor", [x], domain: ONNXGraph.mlDomain, attributes)
+        if task == .regression {
+            g.output(raw, as: "prediction", .float, [nil, 1], doc: "float [N,1]: the predicted \(target)")
+            return
+        }
+        let p = g.node("Sigmoid", [raw])
+        let one = g.constant("one", floats: [1], shape: [1])
+        let probabilities = g.node("Concat", [g.node("Sub", [one, p]), p], [ONNXGraph.attr("axis", int: 1)])
+        let t = g.constant("threshold", floats: [Float(threshold)], shape: [1])
+        let positive = g.constant("positive", strings: [self.positive], shape: [1])
+        let negative = g.constant("negative", strings: [self.negative], shape: [1])
+        g.output(g.node("Where", [g.node("GreaterOrEqual", [p, t]), positive, negative]), as: "label", .string, [nil, 1],
+                 doc: "string [N,1]: \"\(self.positive)\" when P(\(target) = \(self.positive)) >= \(threshold), else \"\(self.negative)\"")
+        g.output(probabilities, as: "probabilities", .float, [nil, 2],
+                 doc: "float [N,2]: P(\(target) = \(self.negative)), P(\(target) = \(self.positive))")
+    }
+}
+
+extension GBDTModel: SQLProbabilityExpression {
+    public func sqlProbability(positive: String) -> String? {
+        guard task == .classification, positive == self.positive else { return nil }
+        return "1.0 / (1.0 + EXP(-(\n        \(sqlRawScore())\n      )))"
+    }
+
+    /// The raw score (log-odds, or the predicted number) as one SQL expression.
+    func sqlRawScore() -> String {
         let pipeline = card.pipeline
         // Each tree as one flat CASE over its leaves' paths: SQL engines' parsers
         // run out of stack on hundreds of nested CASEs.
@@ -41,7 +89,11 @@ extension GBDTModel: SQLExportable {
             walk(0, [])
             return "CASE " + arms.joined(separator: "\n        ") + " END"
         }
-        let sum = ([SQL.number(initScore)] + trees.map { "(" + flat($0) + ")" }).joined(separator: "\n      + ")
+        return ([SQL.number(initScore)] + trees.map { "(" + flat($0) + ")" }).joined(separator: "\n      + ")
+    }
+
+    public func sqlSelect(table: String) -> String {
+        let sum = sqlRawScore()
         if task == .regression {
             return SQL.header("Persona gradient-boosted trees: the predicted \(target)", self, table: table) + """
             SELECT *,

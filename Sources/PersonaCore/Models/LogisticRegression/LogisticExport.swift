@@ -28,8 +28,13 @@ extension LogisticModel: ONNXExportable {
     }
 }
 
-extension LogisticModel: SQLExportable {
-    public func sqlSelect(table: String) -> String {
+extension LogisticModel: SQLProbabilityExpression {
+    public func sqlProbability(positive: String) -> String? {
+        positive == self.positive ? "1.0 / (1.0 + EXP(-(\n        \(sqlLinearScore())\n      )))" : nil
+    }
+
+    /// The log-odds as one SQL expression over the raw columns.
+    func sqlLinearScore() -> String {
         let m = self
         var terms = [SQL.number(m.coefficients[0])]
         var k = 1
@@ -55,7 +60,12 @@ extension LogisticModel: SQLExportable {
                 }
             }
         }
-        let eta = terms.joined(separator: "\n        + ")
+        return terms.joined(separator: "\n        + ")
+    }
+
+    public func sqlSelect(table: String) -> String {
+        let m = self
+        let eta = sqlLinearScore()
         return SQL.header("Persona logistic regression: P(\(m.target) = \(m.positive)) as probability, and the predicted class", m, table: table) + """
         SELECT *,
           CASE WHEN probability >= \(SQL.number(m.threshold)) THEN \(SQL.literal(m.positive)) ELSE \(SQL.literal(m.negative)) END AS predicted

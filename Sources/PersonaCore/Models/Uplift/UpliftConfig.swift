@@ -1,6 +1,18 @@
 /// The classifier an uplift model is built from: any registered family that
 /// fits rows and scores a probability.
-public enum UpliftLearner: String, Sendable, CaseIterable { case logreg, tree, gbdt }
+public enum UpliftLearner: String, Sendable, CaseIterable {
+    case logreg, tree, gbdt
+
+    /// Settings the learner trains with inside an uplift model, beyond its own
+    /// defaults: a single tree is kept shallow with large leaves, since an uplift
+    /// is a difference of two probabilities and a fully grown tree's are 0 or 1.
+    var settings: [String: JSONValue] {
+        switch self {
+        case .tree: return ["max_depth": 6, "min_samples_leaf": 100]
+        case .logreg, .gbdt: return [:]
+        }
+    }
+}
 
 /// How the learner is turned into an uplift estimate.
 /// - two-model: one classifier per arm; a treatment's uplift is its arm's

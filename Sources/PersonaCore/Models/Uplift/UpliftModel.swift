@@ -82,7 +82,7 @@ public struct UpliftModel: RowModel, UpliftScoring {
                 let part = data.subset(rows(of: arm), pipelineFromWhole: true)
                 progress?("fitting \(config.learner.rawValue) on the \(part.rows) rows of arm \(arm)")
                 models.append(try fitLearner(family, part, target: config.outcome, positive: outcome.positive, seed: config.seed,
-                                             selection: inner, role: "arm \"\(arm)\""))
+                                             selection: inner, role: "arm \"\(arm)\"", settings: config.learner.settings))
             }
         case .transformedOutcome:
             for t in treatments {
@@ -96,7 +96,7 @@ public struct UpliftModel: RowModel, UpliftScoring {
                 let part = try data.subset(idx, pipelineFromWhole: true).replacing(column: config.outcome, with: z)
                 progress?("fitting \(config.learner.rawValue) on the transformed outcome of \(t) against \(config.control) (\(part.rows) rows)")
                 models.append(try fitLearner(family, part, target: config.outcome, positive: "1", seed: config.seed,
-                                             selection: inner, role: "\(t) against \"\(config.control)\""))
+                                             selection: inner, role: "\(t) against \"\(config.control)\"", settings: config.learner.settings))
             }
         }
         let pipeline = models[0].card.pipeline
@@ -119,8 +119,9 @@ public struct UpliftModel: RowModel, UpliftScoring {
     }
 
     static func fitLearner<M: RowModel>(_ family: M.Type, _ data: TrainingSet, target: String, positive: String, seed: UInt64,
-                                        selection: ColumnSelection, role: String) throws -> any RowScoring {
-        var settings: [String: JSONValue] = ["target": .string(target)]
+                                        selection: ColumnSelection, role: String, settings extra: [String: JSONValue]) throws -> any RowScoring {
+        var settings = extra
+        settings["target"] = .string(target)
         if M.Config.parameter("positive") != nil { settings["positive"] = .string(positive) }
         if M.Config.parameter("task") != nil { settings["task"] = "classification" }
         if M.Config.parameter("seed") != nil { settings["seed"] = .number(Double(seed)) }
