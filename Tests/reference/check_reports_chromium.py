@@ -27,6 +27,9 @@ EXPECTED = {
     "tree-multiclass": ["confusion", "roc", "importance", "tree"],
     "kmeans": ["elbow", "silhouette", "projection", "profiles"],
     "als": ["precision-at-k", "recall-at-k", "popularity"],
+    "uplift": ["qini-1", "uplift-1", "deciles-1", "qini-2", "uplift-2", "deciles-2"],
+    "abtest-analyze": ["effects", "segments"],
+    "abtest-plan": ["boundaries"],
 }
 SVG_NS = "{http://www.w3.org/2000/svg}"
 
@@ -57,12 +60,21 @@ with workdir() as d:
       "--seed", 4, "--train-out", "inter-train.csv", "--test-out", "inter-test.csv")
     p("train", "als", "--data", "inter-train.csv", "--user", "user_id", "--item", "item_id", "--rating", "rating",
       "--implicit", "--factors", 8, "--out", "als.persona")
-    data = {"logreg": "test.csv", "tree": "test.csv", "tree-regression": "test.csv", "tree-multiclass": "customers.csv",
+    p("datasets", "generate", "campaign", "--rows", 6000, "--seed", 4, "--out", "campaign.csv")
+    p("train", "uplift", "--data", "campaign.csv", "--treatment", "group", "--control", "control", "--outcome", "converted",
+      "--exclude", "revenue,true_uplift", "--learner", "logreg", "--out", "uplift.persona")
+    data = {"uplift": "campaign.csv", "logreg": "test.csv", "tree": "test.csv", "tree-regression": "test.csv", "tree-multiclass": "customers.csv",
             "kmeans": "customers.csv", "als": "inter-test.csv"}
 
     for family, figures in EXPECTED.items():
         report = p.path(f"{family}.html")
-        p("evaluate", f"{family}.persona", "--data", data[family], "--report", f"{family}.html")
+        if family == "abtest-analyze":
+            p("abtest", "analyze", "--data", "campaign.csv", "--group", "group", "--control", "control", "--outcome", "revenue",
+              "--pre", "pre_revenue", "--segment", "plan", "--report", f"{family}.html")
+        elif family == "abtest-plan":
+            p("abtest", "plan", "--baseline-rate", 0.05, "--mde", "10%", "--looks", 4, "--report", f"{family}.html")
+        else:
+            p("evaluate", f"{family}.persona", "--data", data[family], "--report", f"{family}.html")
         html = open(report, encoding="utf-8").read()
         urls = set(re.findall(r"(?:https?:)?//[^\s\"'<>)]+", html))
         check("<script" not in html.lower() and urls <= {"http://www.w3.org/2000/svg"},
@@ -76,7 +88,7 @@ with workdir() as d:
         check(len(svgs) == len(figures) and ok, f"{family}: {len(svgs)} inline SVGs, each valid XML with a title and labels")
 
         dom = chromium_run("--dump-dom", "file://" + report)
-        found = re.findall(r'<figure id="([a-z-]+)"', dom.stdout)
+        found = re.findall(r'<figure id="([a-z0-9-]+)"', dom.stdout)
         check(dom.returncode == 0 and found == figures, f"{family}: Chromium loads the page offline and finds {', '.join(found)}")
         if args.screenshots:
             os.makedirs(args.screenshots, exist_ok=True)

@@ -198,23 +198,26 @@ public enum SVG {
             let left = 70.0, right = 20.0, top = 36.0, bottom = 56.0
             let pw = width - left - right, ph = height - top - bottom
             let maxV = max(series.flatMap(\.values).filter(\.isFinite).max() ?? 1, reference?.value ?? 0) * 1.08
-            let yr = 0...max(maxV, 1e-12)
+            // Negative values (an uplift below zero) hang down from a zero line.
+            let minV = min(0, (series.flatMap(\.values).filter(\.isFinite).min() ?? 0) * 1.08)
+            let yr = minV...max(maxV, minV + 1e-12)
             func py(_ y: Double) -> Double { top + ph - (y - yr.lowerBound) / (yr.upperBound - yr.lowerBound) * ph }
             var s = open(width, height, title: title)
             s += "<g stroke=\"#e5e5e5\">"
-            for t in ticks(0, yr.upperBound) { s += "<line x1=\"\(f(left))\" y1=\"\(f(py(t)))\" x2=\"\(f(left + pw))\" y2=\"\(f(py(t)))\"/>" }
+            for t in ticks(yr.lowerBound, yr.upperBound) { s += "<line x1=\"\(f(left))\" y1=\"\(f(py(t)))\" x2=\"\(f(left + pw))\" y2=\"\(f(py(t)))\"/>" }
             s += "</g><rect x=\"\(f(left))\" y=\"\(f(top))\" width=\"\(f(pw))\" height=\"\(f(ph))\" fill=\"none\" stroke=\"#333333\"/>"
-            for t in ticks(0, yr.upperBound) { s += "<text x=\"\(f(left - 6))\" y=\"\(f(py(t) + 4))\" text-anchor=\"end\">\(escape(label(t)))</text>" }
+            for t in ticks(yr.lowerBound, yr.upperBound) { s += "<text x=\"\(f(left - 6))\" y=\"\(f(py(t) + 4))\" text-anchor=\"end\">\(escape(label(t)))</text>" }
             let group = pw / Double(max(1, categories.count))
             let barW = group * 0.8 / Double(max(1, series.count))
             for (ci, c) in categories.enumerated() {
                 let gx = left + Double(ci) * group + group * 0.1
                 for (si, se) in series.enumerated() where ci < se.values.count && se.values[ci].isFinite {
                     let v = se.values[ci]
-                    s += "<rect class=\"bar\" x=\"\(f(gx + Double(si) * barW))\" y=\"\(f(py(v)))\" width=\"\(f(barW - 1))\" height=\"\(f(py(0) - py(v)))\" fill=\"\(se.color)\"><title>\(escape("\(c): \(se.name) \(label(v))"))</title></rect>"
+                    s += "<rect class=\"bar\" x=\"\(f(gx + Double(si) * barW))\" y=\"\(f(min(py(v), py(0))))\" width=\"\(f(barW - 1))\" height=\"\(f(abs(py(0) - py(v))))\" fill=\"\(se.color)\"><title>\(escape("\(c): \(se.name) \(label(v))"))</title></rect>"
                 }
                 s += "<text x=\"\(f(left + (Double(ci) + 0.5) * group))\" y=\"\(f(top + ph + 16))\" text-anchor=\"middle\">\(escape(c))</text>"
             }
+            if minV < 0 { s += "<line x1=\"\(f(left))\" y1=\"\(f(py(0)))\" x2=\"\(f(left + pw))\" y2=\"\(f(py(0)))\" stroke=\"#333333\"/>" }
             var items = series.filter { !$0.name.isEmpty }.map { ($0.name, $0.color, false) }
             if let r = reference {
                 s += "<line x1=\"\(f(left))\" y1=\"\(f(py(r.value)))\" x2=\"\(f(left + pw))\" y2=\"\(f(py(r.value)))\" stroke=\"\(muted)\" stroke-width=\"1.5\" stroke-dasharray=\"6 4\"/>"
