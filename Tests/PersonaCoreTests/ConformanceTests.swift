@@ -46,6 +46,16 @@ struct GBDTSubject: ConformanceSubject {
     }
 }
 
+struct UpliftSubject: ConformanceSubject {
+    static let family: any PersonaModel.Type = UpliftModel.self
+    static let sample = DatasetKind.campaign
+    static func train(path: String, seed: UInt64) throws -> any PersonaModel {
+        var c = UpliftConfig()
+        c.treatment = "group"; c.control = "control"; c.outcome = "converted"; c.learner = .logreg; c.seed = seed
+        return try UpliftModel.train(path: path, config: c, selection: ColumnSelection(exclude: ["revenue", "true_uplift"]))
+    }
+}
+
 struct ALSSubject: ConformanceSubject {
     static let family: any PersonaModel.Type = ALSModel.self
     static let sample = DatasetKind.interactions
@@ -87,6 +97,15 @@ final class TreeConformanceTests: XCTestCase, ConformanceChecks {
 
 final class GBDTConformanceTests: XCTestCase, ConformanceChecks {
     typealias Subject = GBDTSubject
+    func testRoundTripIsExact() throws { try checkRoundTrip(Subject.self) }
+    func testSameSeedGivesTheSameBytes() throws { try checkReproducible(Subject.self) }
+    func testPipelineIsAppliedAtScoring() throws { try checkPipelineAppliedAtScoring(Subject.self) }
+    func testBadInputGivesTheDocumentedErrors() throws { try checkBadInput(Subject.self) }
+    func testGoldenFilesOfEveryFormatVersionLoadAndScoreTheSame() throws { try checkGoldenFiles(Subject.self) }
+}
+
+final class UpliftConformanceTests: XCTestCase, ConformanceChecks {
+    typealias Subject = UpliftSubject
     func testRoundTripIsExact() throws { try checkRoundTrip(Subject.self) }
     func testSameSeedGivesTheSameBytes() throws { try checkReproducible(Subject.self) }
     func testPipelineIsAppliedAtScoring() throws { try checkPipelineAppliedAtScoring(Subject.self) }
@@ -241,6 +260,7 @@ extension ConformanceChecks {
         for (ci, column) in direct.enumerated() {
             let j = names.firstIndex(of: column.name)!
             for r in 0..<column.values.count {
+                if let labels = column.labels { XCTAssertEqual(streamed[r + 1][j], labels[r], "column \(ci)"); continue }
                 XCTAssertEqual(Double(streamed[r + 1][j])!, column.values[r], accuracy: 1e-5 * max(1, abs(column.values[r])), "column \(ci)")
             }
         }

@@ -69,6 +69,28 @@ final class TrainingSetTests: XCTestCase {
         XCTAssertEqual(a.card.trainingData, b.card.trainingData)
     }
 
+    /// Models fitted on different parts of a set with `pipelineFromWhole` read
+    /// rows through one pipeline: the one fitted on every row of the set.
+    func testSubsetsCanShareTheWholeSetsPipeline() throws {
+        let t = TempDir()
+        let (header, lines) = mixedCSV(rows: 1200, seed: 8)
+        let data = try TrainingSet.read(path: t.file("mixed.csv", ([header] + lines).joined(separator: "\n") + "\n"))
+        let halves = [Array(stride(from: 0, to: data.rows, by: 2)), Array(stride(from: 1, to: data.rows, by: 2))]
+        let logistic = try halves.map { try LogisticModel.fit(data.subset($0, pipelineFromWhole: true), config: LogisticConfig(target: "churned"),
+                                                              selection: ColumnSelection(), progress: nil) }
+        let whole = try LogisticModel.fit(data, config: LogisticConfig(target: "churned"), selection: ColumnSelection(), progress: nil)
+        XCTAssertEqual(logistic[0].card.pipeline, whole.card.pipeline)
+        XCTAssertEqual(logistic[1].card.pipeline, whole.card.pipeline)
+        let own = try LogisticModel.fit(data.subset(halves[0]), config: LogisticConfig(target: "churned"), selection: ColumnSelection(), progress: nil)
+        XCTAssertNotEqual(own.card.pipeline, whole.card.pipeline, "without it a part learns its own medians and levels")
+        var tree = TreeConfig(target: "churned"); tree.maxDepth = 3
+        let trees = try halves.map { try TreeModel.fit(data.subset($0, pipelineFromWhole: true), config: tree, selection: ColumnSelection(), progress: nil) }
+        XCTAssertEqual(trees[0].card.pipeline, trees[1].card.pipeline)
+        // The transformed outcome: a column replaced by 0/1 labels.
+        let flipped = try data.replacing(column: "churned", with: (0..<data.rows).map { $0 % 3 == 0 })
+        XCTAssertEqual(try flipped.labels(of: "churned").prefix(4).map { $0 }, ["1", "0", "0", "1"])
+    }
+
     func testSubsetProfilesCountTheirOwnRows() throws {
         let t = TempDir()
         let file = t.file("d.csv", "x,c\n1,a\n,b\n3,b\n4,\n5,b\n")
