@@ -12,7 +12,8 @@ final class ParameterTests: XCTestCase {
     func valid<C: Hyperparameters>(_ type: C.Type) throws -> C {
         var c = C()
         for p in C.parameters where p.isRequired {
-            try c.set(p.key, p.valueName == "N" ? "2" : "y")
+            // distinct names, so that rules such as "treatment and outcome differ" hold
+            try c.set(p.key, p.valueName == "N" ? "2" : p.key)
         }
         if C.self == ALSConfig.self { try c.set("implicit", "true") }
         try c.validate()
