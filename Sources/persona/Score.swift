@@ -21,6 +21,15 @@ struct Score: ParsableCommand {
         threshold) and `risk_decile` (1 = the riskiest tenth of the training
         customers); --top N keeps the N riskiest rows, riskiest first.
 
+        --explain K adds each row's K strongest reasons (reason_k, the column, and
+        contribution_k, how much it raised the score); --contributions adds
+        raw_score, one contrib_<column> per input column and contrib_bias, which
+        add up to raw_score. Trees and boosted trees use exact TreeSHAP (a
+        decision tree explains its positive-class probability, boosted trees their
+        log-odds); logistic regression uses coefficient times the deviation from
+        the training mean, on the log-odds, summed over a column's encoded
+        features.
+
         An uplift model writes `uplift_<treatment>` per treatment, `best_treatment`
         (control when no treatment is expected to help) and `best_uplift`.
         --budget N keeps the N customers with the largest uplift, largest first.
@@ -57,6 +66,12 @@ struct Score: ParsableCommand {
     @Option(help: "Classifiers: keep only the N riskiest rows, riskiest first.")
     var top: Int?
 
+    @Option(help: ArgumentHelp("Add reason_1..K and contribution_1..K: the columns pushing each row's score up most, largest first (trees, boosted trees, logistic regression).", valueName: "K"))
+    var explain: Int?
+
+    @Flag(help: "Add raw_score, contrib_<column> for every input column and contrib_bias; they add up to raw_score.")
+    var contributions = false
+
     @Option(help: "Uplift models: keep the N customers with the largest expected uplift (or profit), largest first.")
     var budget: Int?
 
@@ -70,6 +85,7 @@ struct Score: ParsableCommand {
 
     func validate() throws {
         if let n = budget, n < 1 { throw ValidationError("--budget must be at least 1.") }
+        if let k = explain, k < 1 { throw ValidationError("--explain must be at least 1.") }
         if budget != nil && top != nil { throw ValidationError("--budget and --top both cap the rows; give one.") }
         if (cost == nil) != (margin == nil) { throw ValidationError("--cost and --margin go together: expected profit is margin x uplift - cost.") }
         if let m = margin, !(m > 0 && m.isFinite) { throw ValidationError("--margin must be a positive number.") }
@@ -94,6 +110,8 @@ struct Score: ParsableCommand {
         let start = Date()
         let ids = id.isEmpty ? nil : id.flatMap(splitList)
         var options = ScoreOptions(threshold: threshold, top: top ?? budget)
+        options.explain = explain
+        options.contributions = contributions
         if let cost, let margin {
             options.cost = cost
             options.margin = margin

@@ -85,7 +85,13 @@ public enum BatchScorer {
                 throw PersonaError("--top ranks rows by risk, which a \(type(of: model).kind) model does not score")
             }
         }
-        let scoreNames = model.score(FloatMatrix(rows: 1, cols: bound.width), options: settings.options).map(\.name)
+        if settings.options.explain != nil || settings.options.contributions {
+            guard let e = model as? any RowExplaining else {
+                throw PersonaError("--explain and --contributions explain decision trees, gradient-boosted trees and logistic regression; a \(type(of: model).kind) model has no per-column contributions")
+            }
+            if let why = e.explanationUnavailable { throw PersonaError(why) }
+        }
+        let scoreNames = model.scoreExplained(FloatMatrix(rows: 1, cols: bound.width), options: settings.options).map(\.name)
         let names = ids.map { header[$0] } + scoreNames
         let job = Job(model: model, bound: bound, input: input, header: header, ids: ids, settings: settings,
                       rankIndex: model.rankingColumn.flatMap { scoreNames.firstIndex(of: $0) }, jsonKeys: JSONLine.keys(names))
@@ -224,7 +230,7 @@ public enum BatchScorer {
                 }
                 if m == 0 { continue }
                 let batch = m == batchRows ? matrix : FloatMatrix(rows: m, cols: bound.width, storage: Array(matrix.storage[0..<(m * bound.width)]))
-                let columns = model.score(batch, options: settings.options)
+                let columns = model.scoreExplained(batch, options: settings.options)
                 if top != nil, let rankIndex {
                     for r in 0..<m {
                         let score = columns[rankIndex].values[r]
@@ -240,6 +246,7 @@ public enum BatchScorer {
                         for c in columns {
                             if let labels = c.labels { out.field(labels[r]) }
                             else if c.isInteger { out.field(Int(c.values[r])) }
+                            else if c.precise { out.field(shortest: c.values[r]) }
                             else { out.field(shortest: Float(c.values[r])) }
                         }
                         out.endRow()
@@ -259,6 +266,7 @@ public enum BatchScorer {
         static func field(_ c: ScoreColumn, _ r: Int) -> Field {
             if let labels = c.labels { return Field(text: labels[r], isNumber: false) }
             if c.isInteger { return Field(text: String(Int(c.values[r])), isNumber: true) }
+            if c.precise { return Field(text: c.values[r].isFinite ? c.values[r].description : "", isNumber: true) }
             let v = Float(c.values[r])
             return Field(text: v.isFinite ? v.description : "", isNumber: true)
         }

@@ -31,6 +31,7 @@ enum JSONLine {
             out.write(bytes: keys[k]); k += 1
             if let labels = c.labels { var s = labels[r]; s.withUTF8 { string($0, out) } }
             else if c.isInteger { out.write(String(Int(c.values[r]))) }
+            else if c.precise { out.write(c.values[r].isFinite ? c.values[r].description : "null") }
             else { number(Float(c.values[r]), out) }
         }
         out.write(bytes: [125, 10])

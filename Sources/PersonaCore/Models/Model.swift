@@ -6,8 +6,10 @@ public struct ScoreColumn {
     public var values: [Double]
     public var isInteger: Bool
     public var labels: [String]?   // when set, written instead of values
-    public init(name: String, values: [Double], isInteger: Bool = false, labels: [String]? = nil) {
-        self.name = name; self.values = values; self.isInteger = isInteger; self.labels = labels
+    /// Written with every digit of a Double (contributions that must add up), not as a Float.
+    public var precise = false
+    public init(name: String, values: [Double], isInteger: Bool = false, labels: [String]? = nil, precise: Bool = false) {
+        self.name = name; self.values = values; self.isInteger = isInteger; self.labels = labels; self.precise = precise
     }
 }
 
@@ -55,6 +57,66 @@ public protocol UpliftScoring: RowScoring {
     var treatments: [String] { get }
 }
 
+/// Explains each row's score: how much each original column moved it from the
+/// model's average (`score --explain K`, `--contributions`). The contributions
+/// and the bias add up to the raw score.
+public protocol RowExplaining: RowScoring {
+    /// What the contributions add up to, for messages ("log-odds of churned = 1").
+    var contributionScale: String { get }
+    /// Why this model cannot explain rows (an older file), or nil when it can.
+    var explanationUnavailable: String? { get }
+    func contributions(_ batch: FloatMatrix) -> Contributions
+}
+
+/// Per-row contributions of each original column, and the bias they start from.
+public struct Contributions {
+    public var columns: [String]
+    public var bias: Double
+    /// Each row's raw score (bias plus its contributions).
+    public var raw: [Double]
+    /// Row-major: rows x columns.
+    public var values: [Double]
+
+    /// The score columns `--explain K` and `--contributions` add.
+    public func scoreColumns(explain k: Int?, all: Bool) -> [ScoreColumn] {
+        let rows = raw.count, width = columns.count
+        var out: [ScoreColumn] = []
+        if let k, k > 0 {
+            let shown = min(k, width)
+            var reasons = [[String]](repeating: [], count: shown), amounts = [[Double]](repeating: [], count: shown)
+            for r in 0..<rows {
+                let row = Array(values[(r * width)..<((r + 1) * width)])
+                // Largest first; ties by column order.
+                let order = row.indices.sorted { row[$0] != row[$1] ? row[$0] > row[$1] : $0 < $1 }
+                for j in 0..<shown { reasons[j].append(columns[order[j]]); amounts[j].append(row[order[j]]) }
+            }
+            for j in 0..<shown {
+                out.append(ScoreColumn(name: "reason_\(j + 1)", values: amounts[j], labels: reasons[j]))
+                out.append(ScoreColumn(name: "contribution_\(j + 1)", values: amounts[j], precise: true))
+            }
+        }
+        if all {
+            out.append(ScoreColumn(name: "raw_score", values: raw, precise: true))
+            for (j, c) in columns.enumerated() {
+                out.append(ScoreColumn(name: "contrib_" + c, values: (0..<rows).map { values[$0 * width + j] }, precise: true))
+            }
+            out.append(ScoreColumn(name: "contrib_bias", values: [Double](repeating: bias, count: rows), precise: true))
+        }
+        return out
+    }
+}
+
+extension RowScoring {
+    /// The model's score columns, then the explanation columns the options ask for.
+    public func scoreExplained(_ batch: FloatMatrix, options: ScoreOptions) -> [ScoreColumn] {
+        var columns = score(batch, options: options)
+        if options.explain != nil || options.contributions, let e = self as? any RowExplaining {
+            columns += e.contributions(batch).scoreColumns(explain: options.explain, all: options.contributions)
+        }
+        return columns
+    }
+}
+
 /// Explains itself as if-then rules in original units (`inspect --rules`).
 public protocol RuleExplaining: PersonaModel {
     func rules() -> String
@@ -77,6 +139,9 @@ public struct ScoreOptions: Sendable {
     public var margin: Double?
     /// Keep only rows whose ranking score is above this (uplift: profitable customers).
     public var minimumRanking: Double?
+    /// Explanations: the K columns pushing each score up most, and every column's contribution.
+    public var explain: Int?
+    public var contributions = false
     public init(threshold: Double? = nil, top: Int? = nil) { self.threshold = threshold; self.top = top }
 }
 

@@ -52,6 +52,9 @@ public struct GBDTModel: RowModel, RowScoring {
               offsets.first == 0, offsets.last.map(Int.init) == n, zip(offsets, offsets.dropFirst()).allSatisfy({ $0 < $1 }) else {
             throw bad("node arrays of different lengths")
         }
+        // Rows reaching each node (TreeSHAP's cover); files from before explanations lack it.
+        let cover = t["cover"]?.doubles
+        if let cover, cover.count != n { throw bad("node arrays of different lengths") }
         let columns = card.pipeline.columns.count
         var trees: [Tree] = []
         for k in 0..<(offsets.count - 1) {
@@ -60,7 +63,7 @@ public struct GBDTModel: RowModel, RowScoring {
             for i in start..<end {
                 let size = end - start
                 guard feature[i] < columns, left[i] < size, right[i] < size else { throw bad("tree \(k) points outside itself") }
-                _ = tree.addLeaf(value: [value[i]], samples: 0, weight: 0, impurity: 0)
+                _ = tree.addLeaf(value: [value[i]], samples: cover?[i] ?? 0, weight: 0, impurity: 0)
                 let j = i - start
                 tree.feature[j] = Int32(feature[i]); tree.left[j] = Int32(left[i]); tree.right[j] = Int32(right[i])
                 tree.missingLeft[j] = missing[i] != 0; tree.threshold[j] = threshold[i]; tree.gain[j] = gain[i]
@@ -75,8 +78,9 @@ public struct GBDTModel: RowModel, RowScoring {
     public func tensors() -> [String: Tensor] {
         var offsets: [Int64] = [0]
         var feature: [Int64] = [], left: [Int64] = [], right: [Int64] = [], missing: [Int64] = [], cats: [Int64] = []
-        var threshold: [Double] = [], value: [Double] = [], gain: [Double] = []
+        var threshold: [Double] = [], value: [Double] = [], gain: [Double] = [], cover: [Double] = []
         for t in trees {
+            cover += t.samples
             feature += t.feature.map(Int64.init); left += t.left.map(Int64.init); right += t.right.map(Int64.init)
             missing += t.missingLeft.map { $0 ? 1 : 0 }; cats += t.leftCategories.flatMap { $0.map { Int64(bitPattern: $0) } }
             threshold += t.threshold; value += t.value.map { $0[0] }; gain += t.gain
@@ -88,6 +92,7 @@ public struct GBDTModel: RowModel, RowScoring {
             "feature": Tensor(feature, shape: [n]), "left": Tensor(left, shape: [n]), "right": Tensor(right, shape: [n]),
             "missing_left": Tensor(missing, shape: [n]), "left_categories": Tensor(cats, shape: [n, 4]),
             "threshold": Tensor(threshold, shape: [n]), "value": Tensor(value, shape: [n]), "gain": Tensor(gain, shape: [n]),
+            "cover": Tensor(cover, shape: [n]),
             "init_score": Tensor([initScore], shape: [1]), "risk_cut_points": Tensor(riskCutPoints, shape: [riskCutPoints.count]),
         ]
     }

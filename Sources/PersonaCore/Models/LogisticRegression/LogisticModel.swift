@@ -24,6 +24,10 @@ public struct LogisticModel: RowModel, RowScoring {
     public var target: String { facts.target }
     public var threshold: Double { config.threshold }
 
+    /// Each encoded feature's mean over the training rows: where a row's
+    /// contributions are measured from. Files from before explanations lack it.
+    var featureMeans: [Double]?
+
     public init(card: ModelCard, config: LogisticConfig, coefficients: [Double], covariance: DoubleMatrix?, riskCutPoints: [Double]) {
         self.card = card; self.facts = BinaryTargetFacts(card); self.config = config; self.coefficients = coefficients; self.covariance = covariance; self.riskCutPoints = riskCutPoints
     }
@@ -38,6 +42,12 @@ public struct LogisticModel: RowModel, RowScoring {
         self.config = try LogisticConfig(card: card.hyperparameters, file: path)
         self.coefficients = beta
         self.riskCutPoints = cuts
+        if let means = tensors["feature_means"]?.doubles {
+            guard means.count == card.pipeline.width else {
+                throw PersonaError("\(path): corrupted logistic regression model (feature_means has the wrong size)")
+            }
+            featureMeans = means
+        }
         if let cov = tensors["covariance"]?.doubles {
             guard cov.count == beta.count * beta.count else {
                 throw PersonaError("\(path): corrupted logistic regression model (covariance has the wrong size)")
@@ -52,6 +62,7 @@ public struct LogisticModel: RowModel, RowScoring {
         var t = ["coefficients": Tensor(coefficients, shape: [coefficients.count]),
                  "risk_cut_points": Tensor(riskCutPoints, shape: [riskCutPoints.count])]
         if let covariance { t["covariance"] = Tensor(covariance.storage, shape: [covariance.rows, covariance.cols]) }
+        if let featureMeans { t["feature_means"] = Tensor(featureMeans, shape: [featureMeans.count]) }
         return t
     }
 
@@ -249,6 +260,11 @@ public struct LogisticModel: RowModel, RowScoring {
                                                   trainingData: DataFingerprintInfo(file: (path as NSString).lastPathComponent, rows: profile.rows,
                                                                                     columns: profile.columns.count, hash: profile.fingerprint)),
                                   config: config, coefficients: fit.beta, covariance: covariance, riskCutPoints: [])
+        var means = [Double](repeating: 0, count: x.cols)
+        x.storage.withUnsafeBufferPointer { xp in
+            for i in 0..<x.rows { for j in 0..<x.cols { means[j] += Double(xp[i * x.cols + j]) } }
+        }
+        model.featureMeans = means.map { $0 / Double(max(1, x.rows)) }
         let p = model.probabilities(x)
         let sorted = p.sorted(by: >)
         model.riskCutPoints = (1...9).map { sorted[min(sorted.count - 1, sorted.count * $0 / 10)] }

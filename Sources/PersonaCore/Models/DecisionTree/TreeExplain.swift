@@ -1,0 +1,61 @@
+/// Contributions of trees to raw-encoded rows by TreeSHAP, per pipeline column
+/// (for trees each pipeline column is one original column).
+enum TreeContributions {
+    /// - Parameters:
+    ///   - value: the value a tree's leaf adds (tree index, node index).
+    ///   - base: added to the bias (a booster's starting score).
+    static func compute(_ trees: [Tree], covers: [[Double]], value: (Int, Int) -> Double, base: Double,
+                        pipeline: FeaturePipeline, batch x: FloatMatrix) -> Contributions {
+        let offsets = pipeline.columnOffsets
+        let levels = pipeline.columns.map { ($0.levels?.count ?? 0) + 1 }
+        let categorical = pipeline.columns.map { $0.type == .categorical }
+        let width = pipeline.columns.count
+        var bias = base
+        for (k, t) in trees.enumerated() { bias += t.expectedValue(cover: covers[k], value: { value(k, $0) }) }
+        let depths = trees.map { $0.depth() }
+        var values = [Double](repeating: 0, count: x.rows * width)
+        var raw = [Double](repeating: 0, count: x.rows)
+        x.storage.withUnsafeBufferPointer { xp in
+            for i in 0..<x.rows {
+                let row = i * x.cols
+                let numeric: (Int) -> Double = { Double(xp[row + offsets[$0]]) }
+                let category: (Int) -> Int = { f in
+                    for b in 0..<levels[f] where xp[row + offsets[f] + b] == 1 { return b + 1 }
+                    return 0
+                }
+                var phi = [Double](repeating: 0, count: width)
+                var score = base
+                for (k, t) in trees.enumerated() {
+                    t.shap(numeric: numeric, category: category, categorical: categorical, cover: covers[k], maxDepth: depths[k],
+                           value: { value(k, $0) }, into: &phi)
+                    score += value(k, t.leaf(numeric: numeric, category: category, categorical: categorical))
+                }
+                raw[i] = score
+                for j in 0..<width { values[i * width + j] = phi[j] }
+            }
+        }
+        return Contributions(columns: pipeline.columns.map(\.name), bias: bias, raw: raw, values: values)
+    }
+}
+
+/// A decision tree explains the probability of its positive class (a binary
+/// classifier) or its prediction (regression).
+extension TreeModel: RowExplaining {
+    public var contributionScale: String {
+        task == .regression ? "the predicted \(target)" : "P(\(target) = \(positiveIndex.map { classes[$0] } ?? "?"))"
+    }
+
+    public var explanationUnavailable: String? {
+        if task == .classification && (classes.count != 2 || positiveIndex == nil) {
+            return "explanations cover two-class trees and regression trees; this tree predicts \(classes.count) classes of \(target)"
+        }
+        return nil
+    }
+
+    public func contributions(_ batch: FloatMatrix) -> Contributions {
+        let c = task == .regression ? 0 : (positiveIndex ?? 0)
+        let t = tree
+        return TreeContributions.compute([t], covers: [t.weight.map { $0 > 0 ? $0 : 0 }], value: { _, n in t.value[n][c] }, base: 0,
+                                         pipeline: card.pipeline, batch: batch)
+    }
+}

@@ -1,0 +1,119 @@
+/// Exact path-dependent TreeSHAP (Lundberg, Erion and Lee 2018, Algorithm 2):
+/// each feature's Shapley value for one row's prediction by one tree, where a
+/// feature left out of a coalition sends the row down both children in
+/// proportion to the training rows (`cover`) that went each way. The values
+/// and the tree's expected value add up to the row's prediction exactly.
+extension Tree {
+    /// Whether a row goes left at `node`: numbers against the threshold, a
+    /// category bin (0 = missing) by the split's level set, a missing value the
+    /// way the split learned.
+    @inline(__always) func goesLeft(_ node: Int, numeric: (Int) -> Double, category: (Int) -> Int, categorical: [Bool]) -> Bool {
+        let f = Int(feature[node])
+        if categorical[f] {
+            let b = category(f)
+            return b == 0 ? missingLeft[node] : binGoesLeft(node, b)
+        }
+        let x = numeric(f)
+        return x.isNaN ? missingLeft[node] : x <= threshold[node]
+    }
+
+    /// The tree's mean prediction over its training rows: leaves weighted by cover.
+    func expectedValue(cover: [Double], value: (Int) -> Double) -> Double {
+        guard cover[0] > 0 else { return 0 }
+        var s = 0.0
+        for n in 0..<count where feature[n] < 0 { s += cover[n] * value(n) }
+        return s / cover[0]
+    }
+
+    struct PathElement {
+        var feature: Int
+        var zero: Double
+        var one: Double
+        var weight: Double
+    }
+
+    /// Adds each feature's SHAP value for one row to `phi` (indexed by the
+    /// tree's feature numbers). The paths live in one scratch buffer, each
+    /// level's copy after its parent's, as in the reference implementation;
+    /// `maxDepth` is the tree's depth (`depth()`).
+    func shap(numeric: (Int) -> Double, category: (Int) -> Int, categorical: [Bool], cover: [Double], maxDepth: Int,
+              value: (Int) -> Double, into phi: inout [Double]) {
+        guard cover[0] > 0 else { return }
+        let levels = maxDepth + 2
+        withUnsafeTemporaryAllocation(of: PathElement.self, capacity: levels * (levels + 1) / 2 + levels) { buffer in
+            let base = buffer.baseAddress!
+            func extend(_ m: UnsafeMutablePointer<PathElement>, _ depth: Int, _ zero: Double, _ one: Double, _ feature: Int) {
+                m[depth] = PathElement(feature: feature, zero: zero, one: one, weight: depth == 0 ? 1 : 0)
+                var i = depth - 1
+                while i >= 0 {
+                    m[i + 1].weight += one * m[i].weight * Double(i + 1) / Double(depth + 1)
+                    m[i].weight = zero * m[i].weight * Double(depth - i) / Double(depth + 1)
+                    i -= 1
+                }
+            }
+            func unwind(_ m: UnsafeMutablePointer<PathElement>, _ depth: Int, _ index: Int) {
+                let one = m[index].one, zero = m[index].zero
+                var next = m[depth].weight
+                var j = depth - 1
+                while j >= 0 {
+                    if one != 0 {
+                        let t = m[j].weight
+                        m[j].weight = next * Double(depth + 1) / (Double(j + 1) * one)
+                        next = t - m[j].weight * zero * Double(depth - j) / Double(depth + 1)
+                    } else {
+                        m[j].weight = m[j].weight * Double(depth + 1) / (zero * Double(depth - j))
+                    }
+                    j -= 1
+                }
+                for k in index..<depth {
+                    m[k].feature = m[k + 1].feature; m[k].zero = m[k + 1].zero; m[k].one = m[k + 1].one
+                }
+            }
+            func unwoundSum(_ m: UnsafeMutablePointer<PathElement>, _ depth: Int, _ index: Int) -> Double {
+                let one = m[index].one, zero = m[index].zero
+                var next = m[depth].weight, total = 0.0
+                var i = depth - 1
+                while i >= 0 {
+                    if one != 0 {
+                        let t = next * Double(depth + 1) / (Double(i + 1) * one)
+                        total += t
+                        next = m[i].weight - t * zero * Double(depth - i) / Double(depth + 1)
+                    } else {
+                        total += m[i].weight / zero / (Double(depth - i) / Double(depth + 1))
+                    }
+                    i -= 1
+                }
+                return total
+            }
+            func recurse(_ node: Int, _ parent: UnsafeMutablePointer<PathElement>, _ parentDepth: Int,
+                         _ zero: Double, _ one: Double, _ feature: Int) {
+                var depth = parentDepth
+                let m = parent + depth + 1
+                m.update(from: parent, count: depth)
+                extend(m, depth, zero, one, feature)
+                if self.feature[node] < 0 {
+                    let v = value(node)
+                    if depth > 0 {
+                        for i in 1...depth { phi[m[i].feature] += unwoundSum(m, depth, i) * (m[i].one - m[i].zero) * v }
+                    }
+                    return
+                }
+                let d = Int(self.feature[node])
+                let left = goesLeft(node, numeric: numeric, category: category, categorical: categorical)
+                let hot = Int(left ? self.left[node] : self.right[node]), cold = Int(left ? self.right[node] : self.left[node])
+                var incomingZero = 1.0, incomingOne = 1.0
+                var k = 0
+                while k <= depth && m[k].feature != d { k += 1 }
+                if k <= depth {
+                    incomingZero = m[k].zero; incomingOne = m[k].one
+                    unwind(m, depth, k)
+                    depth -= 1
+                }
+                let r = cover[node]
+                recurse(hot, m, depth + 1, incomingZero * cover[hot] / r, incomingOne, d)
+                recurse(cold, m, depth + 1, incomingZero * cover[cold] / r, 0, d)
+            }
+            recurse(0, base, 0, 1, 1, -1)
+        }
+    }
+}

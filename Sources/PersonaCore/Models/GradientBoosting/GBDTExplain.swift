@@ -1,0 +1,18 @@
+/// Boosted trees explain their raw score (log-odds for a classifier, the
+/// predicted number for regression) by TreeSHAP over every tree, each tree's
+/// cover being the training rows that reached its nodes; the bias is the
+/// starting score plus every tree's mean.
+extension GBDTModel: RowExplaining {
+    public var contributionScale: String { task == .regression ? "the predicted \(target)" : "log-odds of \(target) = \(positive)" }
+
+    public var explanationUnavailable: String? {
+        trees.allSatisfy({ $0.samples.first ?? 0 > 0 }) ? nil
+            : "this model file was written before Persona kept the rows reaching each node, which explanations need; train it again"
+    }
+
+    public func contributions(_ batch: FloatMatrix) -> Contributions {
+        let trees = self.trees
+        return TreeContributions.compute(trees, covers: trees.map(\.samples), value: { k, n in trees[k].value[n][0] }, base: initScore,
+                                         pipeline: card.pipeline, batch: batch)
+    }
+}
