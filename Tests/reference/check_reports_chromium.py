@@ -21,9 +21,9 @@ ap.add_argument("--screenshots", default=None)
 args = ap.parse_args()
 
 EXPECTED = {
-    "logreg": ["roc", "precision-recall", "gains", "lift", "calibration", "confusion"],
-    "tree": ["roc", "precision-recall", "gains", "lift", "calibration", "confusion", "importance", "tree"],
-    "tree-regression": ["predicted-actual", "importance", "tree"],
+    "logreg": ["roc", "precision-recall", "gains", "lift", "calibration", "confusion", "contributions"],
+    "tree": ["roc", "precision-recall", "gains", "lift", "calibration", "confusion", "importance", "tree", "contributions"],
+    "tree-regression": ["predicted-actual", "importance", "tree", "contributions"],
     "tree-multiclass": ["confusion", "roc", "importance", "tree"],
     "kmeans": ["elbow", "silhouette", "projection", "profiles"],
     "als": ["precision-at-k", "recall-at-k", "popularity"],

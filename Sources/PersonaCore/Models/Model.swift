@@ -106,6 +106,49 @@ public struct Contributions {
     }
 }
 
+extension RowExplaining {
+    /// Mean |contribution| of each original column over at most `limit` rows of
+    /// `x`, evenly spaced, largest first.
+    public func meanAbsoluteContributions(_ x: FloatMatrix, limit: Int = 5000) -> [(column: String, value: Double)] {
+        let step = max(1, x.rows / limit)
+        let rows = Array(stride(from: 0, to: x.rows, by: step).prefix(limit))
+        var sample = FloatMatrix(rows: rows.count, cols: x.cols)
+        for (i, r) in rows.enumerated() { for j in 0..<x.cols { sample[i, j] = x[r, j] } }
+        let c = contributions(sample)
+        let width = c.columns.count
+        var sums = [Double](repeating: 0, count: width)
+        for i in 0..<rows.count { for j in 0..<width { sums[j] += abs(c.values[i * width + j]) } }
+        return c.columns.indices.map { (c.columns[$0], sums[$0] / Double(max(1, rows.count))) }.sorted { $0.value > $1.value }
+    }
+
+    /// The card's record of mean |contribution| per column, over training rows.
+    func contributionSummary(_ data: TrainingSet, limit: Int = 2000) -> JSONValue? {
+        guard explanationUnavailable == nil, data.rows > 0 else { return nil }
+        let step = max(1, data.rows / limit)
+        let rows = Array(stride(from: 0, to: data.rows, by: step).prefix(limit))
+        guard let x = try? card.pipeline.transform(data.subset(rows), raw: readsRawValues).matrix else { return nil }
+        return .object(Dictionary(uniqueKeysWithValues: meanAbsoluteContributions(x, limit: limit).map { ($0.column, JSONValue.number($0.value)) }))
+    }
+
+    /// Lines for `inspect`: the columns that move scores most, from the card.
+    func contributionLines() -> [String] {
+        guard let o = card.trainingMetrics["mean_abs_contribution"]?.object, !o.isEmpty else { return [] }
+        let top = o.compactMap { k, v in v.double.map { (k, $0) } }.sorted { $0.1 != $1.1 ? $0.1 > $1.1 : $0.0 < $1.0 }.prefix(10)
+        return ["", "mean |contribution| on training rows (\(contributionScale)):"]
+            + top.map { "  " + $0.0.padding(toLength: 24, withPad: " ", startingAt: 0) + formatNumber($0.1, digits: 4) }
+    }
+}
+
+extension ModelCard {
+    /// Records one more training metric.
+    mutating func setTrainingMetric(_ key: String, _ value: JSONValue?) {
+        guard let value else { return }
+        var o = trainingMetrics.object ?? [:]
+        o[key] = value
+        trainingMetrics = .object(o)
+    }
+}
+
 extension RowScoring {
     /// The model's score columns, then the explanation columns the options ask for.
     public func scoreExplained(_ batch: FloatMatrix, options: ScoreOptions) -> [ScoreColumn] {

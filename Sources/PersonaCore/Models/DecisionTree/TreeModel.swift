@@ -283,6 +283,7 @@ public struct TreeModel: RowModel, RowScoring, RuleExplaining {
             let bar = String(repeating: "█", count: Int((v * 40).rounded()))
             lines.append("  " + name.padding(toLength: 24, withPad: " ", startingAt: 0) + formatNumber(v, digits: 3).leftPadded(7) + "  " + bar)
         }
+        lines += contributionLines()
         lines.append("")
         lines.append("Rules: persona inspect MODEL --rules")
         return lines.joined(separator: "\n")

@@ -125,7 +125,9 @@ extension TreeModel {
         var tree = builder(p, config).grow()
         if config.ccpAlpha > 0 { tree = Pruning.prune(tree, alpha: config.ccpAlpha) }
         progress?("grew the tree in \(String(format: "%.3f", Date().timeIntervalSince(fitStart))) s: depth \(tree.depth()), \(tree.leaves) leaves")
-        return try makeModel(p, config, tree: tree, path: set.file)
+        var model = try makeModel(p, config, tree: tree, path: set.file)
+        model.card.setTrainingMetric("mean_abs_contribution", model.contributionSummary(set))
+        return model
     }
 
     public struct PruningStep { public var alpha: Double; public var leaves: Int; public var score: Double }

@@ -178,6 +178,7 @@ extension GBDTModel {
             metrics["rmse"] = .number(r.rmse); metrics["r2"] = .number(r.r2)
         }
         model.card.trainingMetrics = .object(metrics)
+        model.card.setTrainingMetric("mean_abs_contribution", model.contributionSummary(set))
         return model
     }
 

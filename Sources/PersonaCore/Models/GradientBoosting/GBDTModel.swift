@@ -199,6 +199,7 @@ public struct GBDTModel: RowModel, RowScoring {
             lines.append("importance (share of split gain):")
             for f in top { lines.append("  " + card.pipeline.columns[f].name.padding(toLength: 24, withPad: " ", startingAt: 0) + formatNumber(100 * gain[f] / total, digits: 3) + "%") }
         }
+        lines += contributionLines()
         return lines.joined(separator: "\n")
     }
 }

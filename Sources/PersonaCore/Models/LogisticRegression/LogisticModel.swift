@@ -202,6 +202,7 @@ public struct LogisticModel: RowModel, RowScoring {
         if !withSE {
             lines.append("Standard errors are shown for unpenalised fits only (--l1 0 --l2 0).")
         }
+        lines += contributionLines()
         return lines.joined(separator: "\n")
     }
 
@@ -283,6 +284,8 @@ public struct LogisticModel: RowModel, RowScoring {
             "target": .string(target.column), "positive": .string(target.positive), "negative": .string(target.negative),
             "solver": .string(fit.solver.rawValue), "aliased": .array(aliasedNames.map { .string($0) }),
         ])
+        model.card.setTrainingMetric("mean_abs_contribution", .object(Dictionary(uniqueKeysWithValues:
+            model.meanAbsoluteContributions(x, limit: 2000).map { ($0.column, JSONValue.number($0.value)) })))
         return model
     }
 }
