@@ -22,6 +22,24 @@ final class GBDTTests: XCTestCase {
         XCTAssertEqual(p[1], odd.reduce(0, +) / 20, accuracy: 1e-9)
     }
 
+    /// Huber loss: a residual beyond huber_delta pulls with delta, not with itself.
+    /// Targets 0, 0, 0, 0, 100 start at their mean 20; residuals 20, 20, 20, 20, -80
+    /// clip to 1, 1, 1, 1, -1, so one leaf moves by -(3 / 5) and predicts 19.4,
+    /// where squared error's gradients cancel and it stays at 20.
+    func testHuberLossClipsOutliersByItsClosedForm() throws {
+        let text = "x,y\n1,0\n1,0\n1,0\n1,0\n1,100\n"
+        let set: (inout GBDTConfig) -> Void = { $0.task = .regression; $0.trees = 1; $0.learningRate = 1; $0.earlyStoppingRounds = 0; $0.minSamplesLeaf = 1 }
+        let huber = try train(text) { set(&$0); $0.loss = .huber; $0.huberDelta = 1 }
+        let squared = try train(text, set)
+        let x = FloatMatrix(rows: 1, cols: 1, storage: [1])
+        XCTAssertEqual(huber.score(x)[0].values[0], 19.4, accuracy: 1e-9)
+        XCTAssertEqual(squared.score(x)[0].values[0], 20, accuracy: 1e-9)
+        XCTAssertEqual(huber.config.card["huber_delta"], 1)
+        XCTAssertNil(squared.config.card["huber_delta"], "the delta is recorded only for the Huber loss")
+        var classifier = GBDTConfig(target: "y"); classifier.loss = .huber
+        XCTAssertThrowsParameterError(try classifier.validate(), naming: "loss", containing: ["regression"])
+    }
+
     func testAL2PenaltyShrinksLeavesByItsClosedForm() throws {
         // y = 10x, ten rows each: F0 = 5; the leaf of x = 1 has ΣG = -50 over ΣH = 10,
         // so with λ = 5 its value is 50 / (10 + 5) and with α = 20 (L1) it is (50 - 20) / 10.

@@ -32,6 +32,7 @@ final class ParameterTests: XCTestCase {
                 var c = base
                 // the parameter must apply for its constraint to be checked (mini-batch size with minibatch)
                 if M.Config.self == KMeansConfig.self, ["batch_size", "passes"].contains(p.key) { try c.set("algorithm", "minibatch") }
+                if M.Config.self == GBDTConfig.self, p.key == "huber_delta" { try c.set("task", "regression"); try c.set("loss", "huber") }
                 do {
                     try c.set(p.key, value)
                     try c.validate()

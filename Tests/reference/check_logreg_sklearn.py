@@ -91,7 +91,8 @@ with workdir() as d:
     A = np.column_stack([np.ones(n), Xr])
     se = np.sqrt(np.diag(np.linalg.inv(A.T @ (A * (pu * (1 - pu))[:, None]))))
     text = persona("inspect", "u.safetensors")
-    rows = {line.split()[0]: line.split() for line in text.splitlines() if line.split() and (line.split()[0] in cols or line.startswith("(intercept)"))}
+    table = text.split("mean |contribution|")[0]          # the coefficient table, not the contributions after it
+    rows = {line.split()[0]: line.split() for line in table.splitlines() if line.split() and (line.split()[0] in cols or line.startswith("(intercept)"))}
     ours_se = np.array([float(rows["(intercept)"][3])] + [float(rows[c][3]) for c in cols])
     r = np.max(np.abs(ours_se - se) / se)
     check(r <= 2e-3, f"standard errors in original units within {r:.1e} of the inverse-Hessian formula (printed to 4 digits)")

@@ -132,53 +132,69 @@ struct TreeBuilder {
         let feat = data.features[f]
         let nb = feat.bins
         let missing = Array(UnsafeBufferPointer(start: h, count: stride))
-        // Bins in scan order: numeric by value; categorical by their target statistic.
+        // Bins in scan order: numeric by value. Categorical: the levels with at
+        // least min_category_rows rows here, by their smoothed target statistic;
+        // rarer levels, unseen ones and those absent here go right.
         var order = Array(1..<nb)
         if feat.categorical {
-            order = order.filter { h[$0 * stride + stride - 1] > 0.5 }
+            let minRows = Double(config.resolvedMinCategoryRows(rows: data.rows)), smoothing = config.categorySmoothing
+            order = order.filter { $0 != nb - 1 && h[$0 * stride + stride - 1] >= minRows }
             let key: (Int) -> Double
             if classes == 0 {
-                key = { b in let p = h + b * stride; return p[1] / max(p[0], 1e-300) }
+                let mean = totals[1] / max(totals[0], 1e-300)
+                key = { b in let p = h + b * stride; return (p[1] + smoothing * mean) / (p[0] + smoothing) }
             } else {
                 var majority = 0
                 for c in 0..<classes where totals[c] > totals[majority] { majority = c }
                 let cls = classes == 2 ? 1 : majority
-                key = { b in let p = h + b * stride; return p[cls] / max(weightOf(p), 1e-300) }
+                let prior = totals.withUnsafeBufferPointer { totals[cls] / max(weightOf($0.baseAddress!), 1e-300) }
+                key = { b in let p = h + b * stride; return (p[cls] + smoothing * prior) / (weightOf(p) + smoothing) }
             }
             order.sort { key($0) != key($1) ? key($0) < key($1) : $0 < $1 }
         }
-        if order.count < 2 && !(missing[stride - 1] > 0.5 && order.count >= 1) { return nil }
+        let hasMissing = missing[stride - 1] > 0.5
+        if feat.categorical ? order.isEmpty : (order.count < 2 && !(hasMissing && order.count >= 1)) { return nil }
         var left = [Double](repeating: 0, count: stride)
         var best: Split? = nil
         let minLeaf = Double(config.minSamplesLeaf)
-        let hasMissing = missing[stride - 1] > 0.5
         var lv = [Double](repeating: 0, count: stride), rv = lv
-        // Candidate left sides: prefixes of the scan order; for a categorical column
-        // with several classes and at most 10 levels, every subset of levels
-        // (ordering by one statistic is only exact for two classes or regression).
-        // Each candidate is (the bin that closes it, how many bins of `order` it takes,
-        // or a subset mask over `order` for the exhaustive search).
-        var candidates: [(last: Int, prefix: Int, mask: Int)] = []
+        // Candidate left sides: prefixes of the scan order (for categories, of the
+        // order and of its reverse, at most max_category_levels levels); for a
+        // categorical column with several classes and at most 10 levels, every
+        // subset of levels (ordering by one statistic is only exact for two
+        // classes or regression). Each candidate is (the bin that closes it, how
+        // many bins of its scan it takes, or a subset mask over `order`).
+        var candidates: [(last: Int, prefix: Int, mask: Int, reversed: Bool)] = []
         let exhaustive = feat.categorical && classes > 2 && order.count <= 10
         if exhaustive {
             let m = order.count
-            for mask in 1..<(1 << (m - 1)) { candidates.append((order[63 - mask.leadingZeroBitCount], 0, mask)) }
-            if hasMissing { candidates.append((order[m - 1], m, 0)) }
+            for mask in 1..<(1 << m) { candidates.append((order[63 - mask.leadingZeroBitCount], 0, mask, false)) }
+        } else if feat.categorical {
+            for reversed in [false, true] {
+                for position in 0..<min(order.count, config.maxCategoryLevels) {
+                    candidates.append(((reversed ? order.reversed()[position] : order[position]), position + 1, 0, reversed))
+                }
+            }
         } else {
             for position in 0..<order.count where !(position == order.count - 1 && !hasMissing) {
-                candidates.append((order[position], position + 1, 0))
+                candidates.append((order[position], position + 1, 0, false))
             }
         }
-        var taken = 0
+        var taken = 0, takenReversed = false
         for candidate in candidates {
+            let scan = candidate.reversed ? Array(order.reversed()) : order
             if candidate.mask != 0 {
                 for s in 0..<stride { left[s] = 0 }
                 for (i, b) in order.enumerated() where candidate.mask & (1 << i) != 0 { for s in 0..<stride { left[s] += h[b * stride + s] } }
                 taken = 0   // `left` no longer holds a prefix
             } else {
                 // prefixes grow one bin at a time
-                if taken == 0 { for s in 0..<stride { left[s] = 0 } }
-                while taken < candidate.prefix { let b = order[taken]; for s in 0..<stride { left[s] += h[b * stride + s] }; taken += 1 }
+                if taken == 0 || takenReversed != candidate.reversed || taken > candidate.prefix {
+                    for s in 0..<stride { left[s] = 0 }
+                    taken = 0
+                    takenReversed = candidate.reversed
+                }
+                while taken < candidate.prefix { let b = scan[taken]; for s in 0..<stride { left[s] += h[b * stride + s] }; taken += 1 }
             }
             let b = candidate.last
             for missingLeft in hasMissing ? [true, false] : [true] {
@@ -196,8 +212,10 @@ struct TreeBuilder {
                 if gain > (best?.gain ?? 0) + 1e-12 * parentWeight {
                     var mask: [UInt64] = [0, 0, 0, 0]
                     if feat.categorical {
-                        for (i, c) in order.enumerated() where candidate.mask != 0 ? candidate.mask & (1 << i) != 0 : i < candidate.prefix {
-                            mask[c >> 6] |= 1 << UInt64(c & 63)
+                        if candidate.mask != 0 {
+                            for (i, c) in order.enumerated() where candidate.mask & (1 << i) != 0 { mask[c >> 6] |= 1 << UInt64(c & 63) }
+                        } else {
+                            for c in scan.prefix(candidate.prefix) { mask[c >> 6] |= 1 << UInt64(c & 63) }
                         }
                     }
                     let ml = hasMissing ? missingLeft : lv[stride - 1] >= rv[stride - 1]
@@ -205,11 +223,6 @@ struct TreeBuilder {
                                  thresholdBin: b, categories: mask, missingLeft: ml, leftStats: lv, rightStats: rv)
                 }
             }
-        }
-        if var s = best, feat.categorical, s.leftStats[stride - 1] >= s.rightStats[stride - 1] {
-            // Categories this node never saw go with the larger child.
-            for c in 1..<nb where h[c * stride + stride - 1] < 0.5 { s.categories[c >> 6] |= 1 << UInt64(c & 63) }
-            best = s
         }
         return best
     }

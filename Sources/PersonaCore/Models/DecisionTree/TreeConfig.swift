@@ -15,6 +15,14 @@ public struct TreeConfig: Hyperparameters {
     public var ccpAlpha: Double = 0
     /// Numeric features are cut into at most this many quantile bins (plus one for missing).
     public var maxBins: Int = 255
+    /// Categorical splits, regularised as boosting's are (LightGBM's min_data_per_group,
+    /// cat_smooth, max_cat_threshold): a level needs this many rows at a node to be
+    /// placed on its own (rarer and unseen levels go right), its statistic is
+    /// smoothed toward the node's by this many rows, and at most this many levels go left.
+    /// Without a value: 1% of the training rows, at least 5 and at most 100.
+    public var minCategoryRows: Int? = nil
+    public var categorySmoothing: Double = 10
+    public var maxCategoryLevels: Int = 32
 
     public init() {}
     public init(target: String) { self.target = target }
@@ -31,9 +39,18 @@ public struct TreeConfig: Hyperparameters {
         .classWeight(\.classWeight, help: "balanced, or NEG:POS for two classes."),
         .real(\.ccpAlpha, "ccpAlpha", key: "ccp_alpha", range: .nonNegative, help: "Minimal cost-complexity pruning: collapse splits worth less than this (see `persona tune tree`)."),
         .integer(\.maxBins, "maxBins", key: "max_bins", min: 2, max: 255, help: "Quantile bins per numeric column."),
+        .integer(\.minCategoryRows, "minCategoryRows", key: "min_category_rows", min: 1, absent: "1% of the rows, 5 to 100",
+                 help: "Rows a category level needs at a node to be split on by itself; rarer levels go with unseen ones (right)."),
+        .real(\.categorySmoothing, "categorySmoothing", key: "category_smoothing", range: .nonNegative,
+              help: "Rows of the node's own statistic added to each level's before levels are ordered."),
+        .integer(\.maxCategoryLevels, "maxCategoryLevels", key: "max_category_levels", min: 1,
+                 help: "Most levels sent left by a categorical split."),
     ]
 
     public var resolvedCriterion: TreeCriterion { criterion ?? (task == .regression ? .mse : .gini) }
+
+    /// The rows a category level needs at a node, for a training set of `rows` rows.
+    public func resolvedMinCategoryRows(rows: Int) -> Int { minCategoryRows ?? min(100, max(5, rows / 100)) }
 
     public func combinationError() -> ParameterError? {
         switch (task, resolvedCriterion) {

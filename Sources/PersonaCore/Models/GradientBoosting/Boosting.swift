@@ -82,12 +82,16 @@ extension GBDTModel {
         var trainLoss: [Double] = [], validLoss: [Double] = []
         var best = 0, bestLoss = Double.infinity
         var bestRaw = raw       // every row's score with the trees kept so far
+        let huber = !classification && config.loss == .huber, delta = config.huberDelta
         func loss(_ rows: [Int]) -> Double {
             var total = 0.0
             for i in rows {
                 if classification {
                     let p = min(max(sigmoid(raw[i]), 1e-15), 1 - 1e-15)
                     total -= y[i] == 1 ? log(p) : log(1 - p)
+                } else if huber {
+                    let r = abs(raw[i] - y[i])
+                    total += r <= delta ? 0.5 * r * r : delta * (r - 0.5 * delta)
                 } else {
                     total += (raw[i] - y[i]) * (raw[i] - y[i])
                 }
@@ -103,6 +107,9 @@ extension GBDTModel {
                 if classification {
                     let p = sigmoid(raw[i])
                     gradients[i] = weights[i] * (p - y[i]); hessians[i] = weights[i] * max(p * (1 - p), 1e-16)
+                } else if huber {
+                    let r = raw[i] - y[i]
+                    gradients[i] = weights[i] * (abs(r) <= delta ? r : (r > 0 ? delta : -delta)); hessians[i] = weights[i]
                 } else {
                     gradients[i] = weights[i] * (raw[i] - y[i]); hessians[i] = weights[i]
                 }

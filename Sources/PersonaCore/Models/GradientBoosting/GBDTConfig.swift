@@ -1,5 +1,9 @@
 public enum GBDTTask: String, Sendable, CaseIterable { case classification, regression }
 
+/// The regression loss: squared error, or Huber's (squared within `huber_delta`
+/// of the target, linear beyond, so that outliers pull the trees less).
+public enum GBDTLoss: String, Sendable, CaseIterable { case squared, huber }
+
 /// Hyperparameters of gradient-boosted trees (histogram boosting, leaf-wise
 /// growth). The defaults are LightGBM's where they exist, with early stopping
 /// on a tenth of the rows so that a user who passes only the data and the
@@ -8,6 +12,8 @@ public struct GBDTConfig: Hyperparameters {
     public var target = ""
     public var positive: String?
     public var task: GBDTTask = .classification
+    public var loss: GBDTLoss? = nil
+    public var huberDelta = 1.0
     public var trees = 1000
     public var learningRate = 0.1
     public var numLeaves = 31
@@ -40,6 +46,9 @@ public struct GBDTConfig: Hyperparameters {
         .text(\.target, "target", key: "target", required: true, help: "The column to predict."),
         .text(\.positive, "positive", key: "positive", absent: "1, yes or true", help: "Which target value is the positive class.", valueName: "value"),
         .choice(\.task, "task", key: "task", help: "classification (two classes) or regression (a number)."),
+        .choice(\.loss, "loss", key: "loss", absent: "squared for regression", help: "Regression loss: squared or huber."),
+        .real(\.huberDelta, "huberDelta", key: "huber_delta", range: .positive,
+              help: "With loss huber: residuals beyond this count linearly.", appliesWhen: { $0.loss == .huber }),
         .integer(\.trees, "trees", key: "trees", min: 1, help: "Most boosting rounds (early stopping usually ends sooner)."),
         .real(\.learningRate, "learningRate", key: "learning_rate", range: RealRange(lower: 0, lowerInclusive: false, upper: 1, upperInclusive: true),
               help: "Shrinkage of each tree's contribution."),
@@ -70,6 +79,9 @@ public struct GBDTConfig: Hyperparameters {
     public func combinationError() -> ParameterError? {
         if task == .regression, classWeight != .none {
             return ParameterError(Self.names("class_weight", "task")) { "\($0[0]) is for classification, not \($0[1]) regression" }
+        }
+        if task == .classification, loss != nil {
+            return ParameterError(Self.names("loss", "task")) { "\($0[0]) is for regression, not \($0[1]) classification (which uses log loss)" }
         }
         if task == .regression, positive != nil {
             return ParameterError(Self.names("positive", "task")) { "\($0[0]) is for classification, not \($0[1]) regression" }
