@@ -17,7 +17,8 @@ struct TrainGBDT: TakesHyperparameters {
         By default a stratified, seeded tenth of the rows is held out and boosting
         stops when its loss has not improved for 20 rounds; the model keeps the
         best round, and the card records both loss curves. --early-stopping-rounds 0
-        holds nothing out and keeps every tree (--trees of them). Categories are
+        holds nothing out and keeps every tree (--trees of them). --validation FILE
+        stops early on that file's rows instead, holding no training rows out. Categories are
         split natively; levels with fewer than --min-category-rows rows go with
         unseen ones, to the right of every split.
 
@@ -30,6 +31,9 @@ struct TrainGBDT: TakesHyperparameters {
     @OptionGroup var input: DataInput
     @OptionGroup var featureOptions: FeatureOptions
 
+    @Option(help: ArgumentHelp("Stop early on this file's rows (same columns as --data) instead of holding out --validation-fraction of the training rows.", valueName: "file"))
+    var validation: String?
+
     @OptionGroup var output: ModelOutput
 
     @Argument(parsing: .allUnrecognized, help: .hidden)
@@ -38,8 +42,11 @@ struct TrainGBDT: TakesHyperparameters {
     func run() throws {
         output.verbosity.apply()
         let start = Date()
-        let m = try GBDTModel.train(path: try input.path(), config: try config(), selection: featureOptions.selection,
-                                    delimiter: try input.delimiterByte(), progress: Console.progress)
+        let m = try validation.map {
+            try GBDTModel.train(path: try input.path(), validation: try Inputs.resolve($0), config: try config(), selection: featureOptions.selection,
+                                delimiter: try input.delimiterByte(), progress: Console.progress)
+        } ?? GBDTModel.train(path: try input.path(), config: try config(), selection: featureOptions.selection,
+                             delimiter: try input.delimiterByte(), progress: Console.progress)
         try ModelStore.save(m, to: output.out)
         let t = m.card.trainingMetrics
         var line = "trained gbdt: \(m.treeCount) trees, \(m.card.trainingData.rows) rows, \(m.card.pipeline.columns.count) columns"

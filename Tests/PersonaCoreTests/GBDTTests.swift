@@ -40,6 +40,24 @@ final class GBDTTests: XCTestCase {
         XCTAssertThrowsParameterError(try classifier.validate(), naming: "loss", containing: ["regression"])
     }
 
+    /// --validation FILE: early stopping watches that file through the training
+    /// pipeline, no training rows are held out, and the recorded validation AUC
+    /// is the model's AUC on the file.
+    func testAValidationFileDrivesEarlyStopping() throws {
+        let t = TempDir()
+        let train = t.join("train.csv"), valid = t.join("valid.csv")
+        try Generators.generate(.churn, rows: 3000, seed: 31, to: train)
+        try Generators.generate(.churn, rows: 800, seed: 32, to: valid)
+        let m = try GBDTModel.train(path: train, validation: valid, config: GBDTConfig(target: "churned"), selection: ColumnSelection())
+        let metrics = m.card.trainingMetrics
+        XCTAssertEqual(metrics["validation_rows"]?.int, 800)
+        XCTAssertEqual(metrics["validation_file"]?.string, "valid.csv")
+        XCTAssertEqual(metrics["best_iteration"]?.int, m.treeCount)
+        XCTAssertEqual((metrics["validation_loss"]?.array?.count ?? 0) - m.treeCount, 20, "stopped 20 rounds after the best")
+        let auc = try XCTUnwrap(m.evaluate(path: valid, options: EvaluationOptions()).metrics["auc"]?.double)
+        XCTAssertEqual(try XCTUnwrap(metrics["validation_auc"]?.double), auc, accuracy: 1e-12)
+    }
+
     func testAL2PenaltyShrinksLeavesByItsClosedForm() throws {
         // y = 10x, ten rows each: F0 = 5; the leaf of x = 1 has ΣG = -50 over ΣH = 10,
         // so with λ = 5 its value is 50 / (10 + 5) and with α = 20 (L1) it is (50 - 20) / 10.

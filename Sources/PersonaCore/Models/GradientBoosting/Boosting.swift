@@ -17,6 +17,24 @@ extension GBDTModel {
     /// is held out and the model is cut at the round where its loss was lowest.
     public static func fit(_ set: TrainingSet, config: GBDTConfig, selection: ColumnSelection,
                            progress: ProgressHandler? = nil) throws -> GBDTModel {
+        try fit(set, validation: nil, config: config, selection: selection, progress: progress)
+    }
+
+    /// Reads the training and validation files, then boosts with early stopping
+    /// on the validation rows (`--validation FILE`): no training rows are held out.
+    public static func train(path: String, validation: String, config: GBDTConfig, selection: ColumnSelection,
+                             delimiter: UInt8 = UInt8(ascii: ","), progress: ProgressHandler? = nil) throws -> GBDTModel {
+        try config.validate()
+        let set = try TrainingSet.read(path: path, delimiter: delimiter)
+        let valid = try TrainingSet.read(path: validation, delimiter: delimiter)
+        progress?("read \(set.rows) training and \(valid.rows) validation rows")
+        return try fit(set, validation: valid, config: config, selection: selection, progress: progress)
+    }
+
+    /// Boosts on `set`; with `validation`, early stopping watches that data (read
+    /// through the training pipeline) instead of a held-out part of `set`.
+    static func fit(_ set: TrainingSet, validation: TrainingSet?, config: GBDTConfig, selection: ColumnSelection,
+                    progress: ProgressHandler?) throws -> GBDTModel {
         try config.validate()
         let start = Date()
         let (data, pipeline, labels) = try TreeData.build(set, selection: selection, target: config.target, maxBins: config.maxBins)
@@ -48,9 +66,32 @@ extension GBDTModel {
         }
         progress?("\(data.features.count) columns into bins in \(String(format: "%.3f", Date().timeIntervalSince(start))) s")
 
+        // Validation data of its own: its rows through the training pipeline, raw,
+        // and their targets as the training target reads them.
+        var external: (x: FloatMatrix, y: [Double], file: String)? = nil
+        if let validation {
+            let (vx, vlabels) = try pipeline.transform(validation, keep: [config.target], raw: true)
+            var vy = [Double](repeating: 0, count: vx.rows)
+            if config.task == .classification {
+                let pos = details["positive"]!.string!, neg = details["negative"]!.string!
+                vy = try BinaryTarget.match(column: config.target, labels: vlabels[0], positive: pos, negative: neg,
+                                            file: validation.file, delimiter: validation.delimiter).map { $0 ? 1 : 0 }
+            } else {
+                for (i, l) in vlabels[0].enumerated() {
+                    guard let l, let v = NumberParser.parse(l) else {
+                        throw PersonaError.data(file: validation.file, line: validation.fileRow(i) + 2, columnName: config.target,
+                                                "the validation target must be a number", fix: "Drop or fill those rows")
+                    }
+                    vy[i] = v
+                }
+            }
+            guard vx.rows > 0 else { throw PersonaError.data(file: validation.file, "has no rows", fix: "Give a validation file with rows") }
+            external = (vx, vy, validation.file)
+        }
+
         // Training and validation rows.
         var isValidation = [Bool](repeating: false, count: n)
-        if config.earlyStoppingRounds > 0 {
+        if config.earlyStoppingRounds > 0 && external == nil {
             var rng = PersonaRandom(seed: config.seed, stream: 0x7A11D)
             let groups = config.task == .classification ? [1.0, 0.0].map { c in (0..<n).filter { y[$0] == c } } : [Array(0..<n)]
             for var g in groups {
@@ -76,6 +117,10 @@ extension GBDTModel {
             initScore = log(p / (1 - p))
         }
         var raw = [Double](repeating: initScore, count: n)
+        var vraw = [Double](repeating: initScore, count: external?.x.rows ?? 0)
+        var bestVraw = vraw
+        let offsets = pipeline.columnOffsets
+        let levelCounts = pipeline.columns.map { ($0.levels?.count ?? 0) + 1 }
         var gradients = [Double](repeating: 0, count: n), hessians = gradients
         let grower = TreeGrower(data: data, config: config)
         var trees: [Tree] = []
@@ -83,7 +128,7 @@ extension GBDTModel {
         var best = 0, bestLoss = Double.infinity
         var bestRaw = raw       // every row's score with the trees kept so far
         let huber = !classification && config.loss == .huber, delta = config.huberDelta
-        func loss(_ rows: [Int]) -> Double {
+        func loss(_ rows: [Int], _ raw: [Double], _ y: [Double]) -> Double {
             var total = 0.0
             for i in rows {
                 if classification {
@@ -134,12 +179,25 @@ extension GBDTModel {
                 let v = tree.value[node][0]
                 for r in members { raw[Int(r)] += v }
             }
-            trainLoss.append(loss(trainIndices))
-            if !validRows.isEmpty {
-                let v = loss(validRows)
+            trainLoss.append(loss(trainIndices, raw, y))
+            if let external {
+                let x = external.x
+                x.storage.withUnsafeBufferPointer { xp in
+                    for i in 0..<x.rows {
+                        let row = i * x.cols
+                        let leaf = tree.leaf(numeric: { Double(xp[row + offsets[$0]]) }, category: { f in
+                            for b in 0..<levelCounts[f] where xp[row + offsets[f] + b] == 1 { return b + 1 }
+                            return 0
+                        }, categorical: categorical)
+                        vraw[i] += tree.value[leaf][0]
+                    }
+                }
+            }
+            if !validRows.isEmpty || external != nil {
+                let v = external.map { loss(Array(0..<$0.x.rows), vraw, $0.y) } ?? loss(validRows, raw, y)
                 validLoss.append(v)
-                if v < bestLoss - 1e-12 * abs(bestLoss) || round == 0 { bestLoss = v; best = round; bestRaw = raw }
-                if round - best >= config.earlyStoppingRounds {
+                if v < bestLoss - 1e-12 * abs(bestLoss) || round == 0 { bestLoss = v; best = round; bestRaw = raw; bestVraw = vraw }
+                if config.earlyStoppingRounds > 0 && round - best >= config.earlyStoppingRounds {
                     progress?("early stopping at round \(round + 1): validation loss last improved at round \(best + 1) (\(formatNumber(bestLoss, digits: 6)))")
                     break
                 }
@@ -152,6 +210,7 @@ extension GBDTModel {
             }
         }
         let rounds = trees.count
+        if config.earlyStoppingRounds == 0 { best = rounds - 1; bestRaw = raw; bestVraw = vraw }
         trees = Array(trees.prefix(best + 1))
         progress?("boosted \(rounds) rounds in \(String(format: "%.3f", Date().timeIntervalSince(fitStart))) s; keeping \(trees.count) trees")
 
@@ -168,8 +227,9 @@ extension GBDTModel {
         ]
         if !validLoss.isEmpty {
             metrics["validation_loss"] = .array(validLoss.map { .number($0) })
-            metrics["best_iteration"] = .number(Double(best + 1))
-            metrics["validation_rows"] = .number(Double(validRows.count))
+            if config.earlyStoppingRounds > 0 { metrics["best_iteration"] = .number(Double(best + 1)) }
+            metrics["validation_rows"] = .number(Double(external?.x.rows ?? validRows.count))
+            if let external { metrics["validation_file"] = .string((external.file as NSString).lastPathComponent) }
         }
         if classification {
             let p = final.map(sigmoid)
@@ -177,7 +237,9 @@ extension GBDTModel {
             model.riskCutPoints = (1...9).map { sorted[min(sorted.count - 1, sorted.count * $0 / 10)] }
             let truth = trainRows.map { y[Int($0)] == 1 }
             metrics["auc"] = ClassificationMetrics.rocAUC(trainRows.map { p[Int($0)] }, truth).map { .number($0) } ?? .null
-            if !validRows.isEmpty {
+            if let external {
+                metrics["validation_auc"] = ClassificationMetrics.rocAUC(bestVraw.map(sigmoid), external.y.map { $0 == 1 }).map { .number($0) } ?? .null
+            } else if !validRows.isEmpty {
                 metrics["validation_auc"] = ClassificationMetrics.rocAUC(validRows.map { p[$0] }, validRows.map { y[$0] == 1 }).map { .number($0) } ?? .null
             }
         } else {
