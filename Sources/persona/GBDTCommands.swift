@@ -17,7 +17,13 @@ struct TrainGBDT: TakesHyperparameters {
         By default a stratified, seeded tenth of the rows is held out and boosting
         stops when its loss has not improved for 20 rounds; the model keeps the
         best round, and the card records both loss curves. --early-stopping-rounds 0
-        holds nothing out and keeps every tree (--trees of them). --validation FILE
+        holds nothing out and keeps every tree (--trees of them).
+
+        --mode rf grows a random forest on the same engine instead: 100 trees (--trees)
+        of up to 1024 leaves, each on a bootstrap sample of the rows, each split
+        choosing among about sqrt(columns) columns (--colsample-bynode), averaged;
+        the card records the out-of-bag AUC (or R²), and the probability, ONNX, SQL
+        and --explain all use the average. --validation FILE
         stops early on that file's rows instead, holding no training rows out. Categories are
         split natively; levels with fewer than --min-category-rows rows go with
         unseen ones, to the right of every split.
@@ -42,6 +48,9 @@ struct TrainGBDT: TakesHyperparameters {
     func run() throws {
         output.verbosity.apply()
         let start = Date()
+        if (try config()).isForest && validation != nil {
+            throw ValidationError("--validation is for boosting's early stopping; a random forest (--mode rf) reports its out-of-bag score instead")
+        }
         let m = try validation.map {
             try GBDTModel.train(path: try input.path(), validation: try Inputs.resolve($0), config: try config(), selection: featureOptions.selection,
                                 delimiter: try input.delimiterByte(), progress: Console.progress)
@@ -52,9 +61,11 @@ struct TrainGBDT: TakesHyperparameters {
         var line = "trained gbdt: \(m.treeCount) trees, \(m.card.trainingData.rows) rows, \(m.card.pipeline.columns.count) columns"
         if let best = t["best_iteration"]?.int { line += "; best round \(best) of \(t["rounds"]?.int ?? 0)" }
         print(line)
-        if let auc = t["validation_auc"]?.double { print("validation AUC \(formatNumber(auc, digits: 5)), training AUC \(formatNumber(t["auc"]?.double ?? .nan, digits: 5))") }
+        if let auc = t["oob_auc"]?.double { print("out-of-bag AUC \(formatNumber(auc, digits: 5)), training AUC \(formatNumber(t["auc"]?.double ?? .nan, digits: 5))") }
+        else if let auc = t["validation_auc"]?.double { print("validation AUC \(formatNumber(auc, digits: 5)), training AUC \(formatNumber(t["auc"]?.double ?? .nan, digits: 5))") }
         else if let auc = t["auc"]?.double { print("training AUC \(formatNumber(auc, digits: 5))") }
-        if let r2 = t["r2"]?.double { print("training R² \(formatNumber(r2, digits: 5))") }
+        if let r2 = t["oob_r2"]?.double { print("out-of-bag R² \(formatNumber(r2, digits: 5))") }
+        else if let r2 = t["r2"]?.double { print("training R² \(formatNumber(r2, digits: 5))") }
         print("wrote \(output.out)")
         Console.progress(String(format: "done in %.2f s", Date().timeIntervalSince(start)))
     }

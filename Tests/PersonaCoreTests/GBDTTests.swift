@@ -58,6 +58,35 @@ final class GBDTTests: XCTestCase {
         XCTAssertEqual(try XCTUnwrap(metrics["validation_auc"]?.double), auc, accuracy: 1e-12)
     }
 
+    /// --mode rf: bootstrap trees averaged. The out-of-bag AUC estimates the
+    /// held-out one, probabilities are averages of class shares, and the
+    /// contributions add up to the probability.
+    func testRandomForestModeAveragesBootstrapTrees() throws {
+        let t = TempDir()
+        let train = t.join("train.csv"), test = t.join("test.csv")
+        try Generators.generate(.churn, rows: 4000, seed: 41, to: train)
+        try Generators.generate(.churn, rows: 2000, seed: 42, to: test)
+        var c = GBDTConfig(target: "churned"); c.mode = .rf; c.trees = 30; c.numLeaves = 64; c.seed = 3
+        let m = try GBDTModel.train(path: train, config: c, selection: ColumnSelection())
+        XCTAssertEqual(m.treeCount, 30)
+        XCTAssertNil(m.card.trainingMetrics["validation_loss"], "a forest holds no rows out")
+        let oob = try XCTUnwrap(m.card.trainingMetrics["oob_auc"]?.double)
+        let heldOut = try XCTUnwrap(m.evaluate(path: test, options: EvaluationOptions()).metrics["auc"]?.double)
+        XCTAssertEqual(oob, heldOut, accuracy: 0.03, "out-of-bag AUC \(oob) against held-out \(heldOut)")
+        XCTAssertGreaterThan(heldOut, 0.75)
+        let x = try m.card.pipeline.transform(path: test, raw: true).matrix
+        let p = m.score(x)[0].values
+        XCTAssertTrue(p.allSatisfy { $0 >= 0 && $0 <= 1 + 1e-12 })
+        let contributions = m.contributions(FloatMatrix(rows: 50, cols: x.cols, storage: Array(x.storage.prefix(50 * x.cols))))
+        for r in 0..<50 {
+            let total = contributions.bias + (0..<contributions.columns.count).reduce(0) { $0 + contributions.values[r * contributions.columns.count + $1] }
+            XCTAssertEqual(total, p[r], accuracy: 1e-9)
+        }
+        XCTAssertEqual(try GBDTModel.train(path: train, config: c, selection: ColumnSelection()).tensors(), m.tensors(), "same seed, same forest")
+        var huber = c; huber.task = .regression; huber.loss = .huber
+        XCTAssertThrowsParameterError(try huber.validate(), naming: "loss", containing: ["mode rf"])
+    }
+
     func testAL2PenaltyShrinksLeavesByItsClosedForm() throws {
         // y = 10x, ten rows each: F0 = 5; the leaf of x = 1 has ΣG = -50 over ΣH = 10,
         // so with λ = 5 its value is 50 / (10 + 5) and with α = 20 (L1) it is (50 - 20) / 10.

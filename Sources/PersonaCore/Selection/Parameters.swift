@@ -284,7 +284,7 @@ extension Parameter where Config: Hyperparameters {
     }
 
     /// An optional whole number of at least `min`; absent means `absent` (such as "no limit").
-    public static func integer(_ kp: WritableKeyPath<Config, Int?>, _ property: String, key: String, min: Int,
+    public static func integer(_ kp: WritableKeyPath<Config, Int?>, _ property: String, key: String, min: Int, max: Int? = nil,
                                absent: String, help: String, valueName: String = "N") -> Parameter {
         Parameter(property, key, help: help, valueName: valueName, defaultText: defaults[keyPath: kp].map(String.init) ?? absent,
                   text: { $0[keyPath: kp].map(String.init) },
@@ -296,8 +296,28 @@ extension Parameter where Config: Hyperparameters {
                       c[keyPath: kp] = v; return nil
                   },
                   decode: { c, j in guard let d = j.double, d == d.rounded(), abs(d) < 1e15 else { return false }; c[keyPath: kp] = Int(d); return true },
-                  violation: { c in c[keyPath: kp].flatMap { $0 < min ? "must be at least \(min) (got \($0)); leave it out for \(absent)" : nil } },
+                  violation: { c in c[keyPath: kp].flatMap { v in
+                      if let max, v < min || v > max { return "must be between \(min) and \(max) (got \(v)); leave it out for \(absent)" }
+                      return v < min ? "must be at least \(min) (got \(v)); leave it out for \(absent)" : nil
+                  } },
                   applies: nil)
+    }
+
+    /// An optional real number within `range`; absent means `absent`.
+    public static func real(_ kp: WritableKeyPath<Config, Double?>, _ property: String, key: String, range: RealRange,
+                            absent: String, help: String, valueName: String = "X", appliesWhen: ((Config) -> Bool)? = nil) -> Parameter {
+        Parameter(property, key, help: help, valueName: valueName, defaultText: defaults[keyPath: kp].map(shortestText) ?? absent,
+                  text: { $0[keyPath: kp].map { formatNumber($0) } },
+                  card: { $0[keyPath: kp].map { .number($0) } },
+                  parse: { c, s in
+                      let t = s.trimmingCharacters(in: [" "])
+                      if t.isEmpty || t.lowercased() == "none" { c[keyPath: kp] = nil; return nil }
+                      guard let v = Double(t) else { return "a number, or none" }
+                      c[keyPath: kp] = v; return nil
+                  },
+                  decode: { c, j in guard let d = j.double else { return false }; c[keyPath: kp] = d; return true },
+                  violation: { c in c[keyPath: kp].flatMap { range.violation($0) } },
+                  applies: appliesWhen)
     }
 
     /// A seed: any whole number from 0 to 2⁶⁴ − 1.

@@ -65,6 +65,12 @@ extension GBDTModel {
             }
         }
         progress?("\(data.features.count) columns into bins in \(String(format: "%.3f", Date().timeIntervalSince(start))) s")
+        if config.isForest {
+            if validation != nil {
+                throw PersonaError("--validation is for boosting's early stopping; a random forest (--mode rf) reports its out-of-bag score instead")
+            }
+            return try growForest(set, data: data, pipeline: pipeline, y: y, weights: weights, details: details, config: config, progress: progress)
+        }
 
         // Validation data of its own: its rows through the training pipeline, raw,
         // and their targets as the training target reads them.
@@ -146,7 +152,7 @@ extension GBDTModel {
         let allFeatures = Array(0..<data.features.count)
         let categorical = data.features.map(\.categorical)
         let fitStart = Date()
-        for round in 0..<config.trees {
+        for round in 0..<config.resolvedTrees {
             for r in trainRows {
                 let i = Int(r)
                 if classification {
@@ -248,6 +254,78 @@ extension GBDTModel {
         }
         model.card.trainingMetrics = .object(metrics)
         model.card.setTrainingMetric("mean_abs_contribution", model.contributionSummary(set))
+        return model
+    }
+
+    /// A random forest on the boosting engine: each tree fits the target (squared
+    /// error from zero, so each leaf holds its rows' weighted mean: a class share,
+    /// or a mean) on a bootstrap sample, drawn as row counts that weight the
+    /// gradients and hessians, choosing each split among a seeded share of the
+    /// columns; leaf values are divided by the tree count, so the model's raw
+    /// score (the sum over trees, as boosting's) is the forest's average. Each
+    /// row's out-of-bag prediction averages the trees that did not draw it.
+    static func growForest(_ set: TrainingSet, data: TreeData, pipeline: FeaturePipeline, y: [Double], weights: [Double],
+                           details: [String: JSONValue], config: GBDTConfig, progress: ProgressHandler?) throws -> GBDTModel {
+        let n = data.rows, count = config.resolvedTrees
+        guard n >= 2 else { throw PersonaError.data(file: set.file, "has too few rows (\(n)) to grow trees", fix: "Add rows") }
+        let classification = config.task == .classification
+        let grower = TreeGrower(data: data, config: config)
+        let categorical = data.features.map(\.categorical)
+        var trees: [Tree] = []
+        var oobSum = [Double](repeating: 0, count: n), oobCount = [Int](repeating: 0, count: n)
+        var gradients = [Double](repeating: 0, count: n), hessians = gradients
+        let fitStart = Date()
+        for t in 0..<count {
+            var rng = PersonaRandom(seed: config.seed, stream: 0xF0_0000 &+ UInt64(t))
+            var draws = [Int32](repeating: 0, count: n)
+            for _ in 0..<n { draws[rng.below(n)] += 1 }
+            var rows: [Int32] = []
+            for i in 0..<n where draws[i] > 0 {
+                rows.append(Int32(i))
+                let c = Double(draws[i]) * weights[i]
+                gradients[i] = -c * y[i]; hessians[i] = c
+            }
+            var features = Array(0..<data.features.count)
+            if config.colsample < 1 {
+                rng.shuffle(&features)
+                features = Array(features.prefix(max(1, Int((Double(features.count) * config.colsample).rounded())))).sorted()
+            }
+            var (tree, _) = grower.grow(rows: rows, gradients: gradients, hessians: hessians, features: features, treeIndex: t)
+            tree.samples = tree.weight          // TreeSHAP's cover: the bootstrap-weighted rows at each node
+            for i in 0..<n where draws[i] == 0 {
+                oobSum[i] += tree.value[binnedLeaf(tree, data, i, categorical)][0]
+                oobCount[i] += 1
+            }
+            trees.append(tree)
+            if (t + 1) % 25 == 0 { progress?("grew \(t + 1) of \(count) trees") }
+        }
+        for k in trees.indices { for node in 0..<trees[k].count { trees[k].value[node][0] /= Double(count) } }
+        progress?("grew \(count) trees in \(String(format: "%.3f", Date().timeIntervalSince(fitStart))) s")
+        let card = ModelCard(kind: kind, pipeline: pipeline, hyperparameters: config.card, trainingMetrics: .null,
+                             trainingData: DataFingerprintInfo(file: (set.file as NSString).lastPathComponent, rows: set.profile.rows,
+                                                               columns: set.profile.columns.count, hash: set.profile.fingerprint),
+                             details: .object(details))
+        var model = GBDTModel(card: card, config: config, trees: trees, initScore: 0, riskCutPoints: [])
+        var raw = [Double](repeating: 0, count: n)
+        for tree in trees { for i in 0..<n { raw[i] += tree.value[binnedLeaf(tree, data, i, categorical)][0] } }
+        let oob = (0..<n).filter { oobCount[$0] > 0 }
+        let oobPrediction = oob.map { oobSum[$0] / Double(oobCount[$0]) }
+        var metrics: [String: JSONValue] = ["trees": .number(Double(count)), "oob_rows": .number(Double(oob.count))]
+        if classification {
+            let sorted = raw.sorted(by: >)
+            model.riskCutPoints = (1...9).map { sorted[min(sorted.count - 1, sorted.count * $0 / 10)] }
+            metrics["auc"] = ClassificationMetrics.rocAUC(raw, y.map { $0 == 1 }).map { .number($0) } ?? .null
+            metrics["oob_auc"] = ClassificationMetrics.rocAUC(oobPrediction, oob.map { y[$0] == 1 }).map { .number($0) } ?? .null
+        } else {
+            let r = RegressionMetrics.compute(raw, y)
+            metrics["rmse"] = .number(r.rmse); metrics["r2"] = .number(r.r2)
+            let o = RegressionMetrics.compute(oobPrediction, oob.map { y[$0] })
+            metrics["oob_rmse"] = .number(o.rmse); metrics["oob_r2"] = .number(o.r2)
+        }
+        model.card.trainingMetrics = .object(metrics)
+        // TreeSHAP costs leaves x depth² per tree and row: deep forests summarise on fewer rows.
+        let cost = trees.reduce(0.0) { $0 + Double($1.leaves) * pow(Double($1.depth()), 2) }
+        model.card.setTrainingMetric("mean_abs_contribution", model.contributionSummary(set, limit: max(100, min(2000, Int(2e8 / max(cost, 1))))))
         return model
     }
 

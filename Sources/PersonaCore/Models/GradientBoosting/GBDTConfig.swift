@@ -4,6 +4,12 @@ public enum GBDTTask: String, Sendable, CaseIterable { case classification, regr
 /// of the target, linear beyond, so that outliers pull the trees less).
 public enum GBDTLoss: String, Sendable, CaseIterable { case squared, huber }
 
+/// Boosting (each tree fits the gradients left by the trees before it) or a
+/// random forest (each tree fits the target on a bootstrap sample of the rows,
+/// with a random subset of the columns at every split, and the trees' outputs
+/// are averaged).
+public enum GBDTMode: String, Sendable, CaseIterable { case gbdt, rf }
+
 /// Hyperparameters of gradient-boosted trees (histogram boosting, leaf-wise
 /// growth). The defaults are LightGBM's where they exist, with early stopping
 /// on a tenth of the rows so that a user who passes only the data and the
@@ -14,9 +20,10 @@ public struct GBDTConfig: Hyperparameters {
     public var task: GBDTTask = .classification
     public var loss: GBDTLoss? = nil
     public var huberDelta = 1.0
-    public var trees = 1000
+    public var mode: GBDTMode = .gbdt
+    public var trees: Int? = nil
     public var learningRate = 0.1
-    public var numLeaves = 31
+    public var numLeaves: Int? = nil
     public var maxDepth: Int? = nil
     public var minSamplesLeaf = 20
     public var minHessian = 1e-3
@@ -24,6 +31,8 @@ public struct GBDTConfig: Hyperparameters {
     public var l1 = 0.0
     public var subsample = 1.0
     public var colsample = 1.0
+    /// Share of the columns each split may choose from (LightGBM's feature_fraction_bynode).
+    public var colsampleBynode: Double? = nil
     public var classWeight: ClassWeight = .none
     public var seed: UInt64 = 0
     public var earlyStoppingRounds = 20
@@ -42,6 +51,17 @@ public struct GBDTConfig: Hyperparameters {
     public init() {}
     public init(target: String) { self.target = target }
 
+    public var isForest: Bool { mode == .rf }
+    /// Trees to grow: at most 1000 boosting rounds (early stopping usually ends sooner), or 100 forest trees.
+    public var resolvedTrees: Int { trees ?? (isForest ? 100 : 1000) }
+    /// Leaves per tree: 31 when boosting, 1024 (deep trees) in a forest.
+    public var resolvedNumLeaves: Int { numLeaves ?? (isForest ? 1024 : 31) }
+    /// The share of columns a split chooses from, for `columns` columns: all when
+    /// boosting, about the square root of the count in a forest.
+    public func resolvedColsampleBynode(columns: Int) -> Double {
+        colsampleBynode ?? (isForest ? min(1, max(1, Double(columns).squareRoot().rounded(.down)) / Double(max(1, columns))) : 1)
+    }
+
     public static let parameters: [Parameter<GBDTConfig>] = [
         .text(\.target, "target", key: "target", required: true, help: "The column to predict."),
         .text(\.positive, "positive", key: "positive", absent: "1, yes or true", help: "Which target value is the positive class.", valueName: "value"),
@@ -49,23 +69,29 @@ public struct GBDTConfig: Hyperparameters {
         .choice(\.loss, "loss", key: "loss", absent: "squared for regression", help: "Regression loss: squared or huber."),
         .real(\.huberDelta, "huberDelta", key: "huber_delta", range: .positive,
               help: "With loss huber: residuals beyond this count linearly.", appliesWhen: { $0.loss == .huber }),
-        .integer(\.trees, "trees", key: "trees", min: 1, help: "Most boosting rounds (early stopping usually ends sooner)."),
+        .choice(\.mode, "mode", key: "mode", help: "gbdt (boosting) or rf (random forest: bootstrap rows, columns sampled per split, averaged deep trees)."),
+        .integer(\.trees, "trees", key: "trees", min: 1, absent: "1000, or 100 with mode rf",
+                 help: "Most boosting rounds (early stopping usually ends sooner), or the forest's trees."),
         .real(\.learningRate, "learningRate", key: "learning_rate", range: RealRange(lower: 0, lowerInclusive: false, upper: 1, upperInclusive: true),
-              help: "Shrinkage of each tree's contribution."),
-        .integer(\.numLeaves, "numLeaves", key: "num_leaves", min: 2, max: 4096, help: "Leaves per tree, grown best first."),
+              help: "Shrinkage of each tree's contribution.", appliesWhen: { !$0.isForest }),
+        .integer(\.numLeaves, "numLeaves", key: "num_leaves", min: 2, max: 4096, absent: "31, or 1024 with mode rf", help: "Leaves per tree, grown best first."),
         .integer(\.maxDepth, "maxDepth", key: "max_depth", min: 1, absent: "no limit", help: "Deepest level of splits."),
         .integer(\.minSamplesLeaf, "minSamplesLeaf", key: "min_samples_leaf", min: 1, help: "Fewest rows in a leaf."),
         .real(\.minHessian, "minHessian", key: "min_hessian", range: .nonNegative, help: "Smallest sum of hessians in a leaf."),
         .real(\.l2, "l2", key: "l2", range: .nonNegative, help: "L2 penalty on leaf values."),
         .real(\.l1, "l1", key: "l1", range: .nonNegative, help: "L1 penalty on leaf values."),
-        .real(\.subsample, "subsample", key: "subsample", range: .fraction, help: "Share of rows each tree sees (seeded)."),
+        .real(\.subsample, "subsample", key: "subsample", range: .fraction, help: "Share of rows each tree sees (seeded; a forest draws a bootstrap sample instead).",
+              appliesWhen: { !$0.isForest }),
         .real(\.colsample, "colsample", key: "colsample", range: .fraction, help: "Share of columns each tree may split on (seeded)."),
+        .real(\.colsampleBynode, "colsampleBynode", key: "colsample_bynode", range: .fraction, absent: "1, or sqrt(columns)/columns with mode rf",
+              help: "Share of the tree's columns each split chooses from (seeded)."),
         .classWeight(\.classWeight, help: "Weight the classes: balanced, or NEG:POS such as 1:3."),
         .seed(\.seed, help: "Random seed for the validation rows, row and column sampling."),
         .integer(\.earlyStoppingRounds, "earlyStoppingRounds", key: "early_stopping_rounds", min: 0,
-                 help: "Stop when the validation loss has not improved for this many rounds and keep the best; 0 keeps every tree and holds no rows out."),
+                 help: "Stop when the validation loss has not improved for this many rounds and keep the best; 0 keeps every tree and holds no rows out.",
+                 appliesWhen: { !$0.isForest }),
         .real(\.validationFraction, "validationFraction", key: "validation_fraction", range: .openUnit,
-              help: "Share of rows held out (stratified, seeded) for early stopping."),
+              help: "Share of rows held out (stratified, seeded) for early stopping.", appliesWhen: { !$0.isForest }),
         .integer(\.maxBins, "maxBins", key: "max_bins", min: 2, max: 255, help: "Quantile bins per numeric column."),
         .integer(\.minCategoryRows, "minCategoryRows", key: "min_category_rows", min: 1,
                  help: "Rows a category level needs to be split on by itself; rarer levels go with unseen ones."),
@@ -79,6 +105,9 @@ public struct GBDTConfig: Hyperparameters {
     public func combinationError() -> ParameterError? {
         if task == .regression, classWeight != .none {
             return ParameterError(Self.names("class_weight", "task")) { "\($0[0]) is for classification, not \($0[1]) regression" }
+        }
+        if isForest, loss == .huber {
+            return ParameterError(Self.names("loss", "mode")) { "\($0[0]) huber is for boosting; \($0[1]) rf averages trees fitted to the target" }
         }
         if task == .classification, loss != nil {
             return ParameterError(Self.names("loss", "task")) { "\($0[0]) is for regression, not \($0[1]) classification (which uses log loss)" }

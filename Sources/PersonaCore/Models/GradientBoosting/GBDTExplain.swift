@@ -3,7 +3,9 @@
 /// cover being the training rows that reached its nodes; the bias is the
 /// starting score plus every tree's mean.
 extension GBDTModel: RowExplaining {
-    public var contributionScale: String { task == .regression ? "the predicted \(target)" : "log-odds of \(target) = \(positive)" }
+    public var contributionScale: String {
+        task == .regression ? "the predicted \(target)" : isForest ? "P(\(target) = \(positive))" : "log-odds of \(target) = \(positive)"
+    }
 
     public var explanationUnavailable: String? {
         trees.allSatisfy({ $0.samples.first ?? 0 > 0 }) ? nil

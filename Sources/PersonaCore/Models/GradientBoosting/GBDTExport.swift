@@ -13,8 +13,8 @@ private typealias SQL = SQLExport
 /// as the decision tree's export has them.
 extension GBDTModel: ONNXExportable {
     var onnxTitle: String {
-        task == .regression ? "Persona gradient-boosted trees: the predicted \(target)"
-                            : "Persona gradient-boosted trees: P(\(target) = \(positive))"
+        (isForest ? "Persona random forest: " : "Persona gradient-boosted trees: ")
+            + (task == .regression ? "the predicted \(target)" : "P(\(target) = \(positive))")
     }
 
     func buildONNX(_ g: inout ONNXGraph, top: Int) throws {
@@ -36,7 +36,8 @@ extension GBDTModel: ONNXExportable {
             g.output(raw, as: "prediction", .float, [nil, 1], doc: "float [N,1]: the predicted \(target)")
             return
         }
-        let p = g.node("Sigmoid", [raw])
+        // A forest's average is the probability; boosting's sum is log-odds.
+        let p = isForest ? raw : g.node("Sigmoid", [raw])
         let one = g.constant("one", floats: [1], shape: [1])
         let probabilities = g.node("Concat", [g.node("Sub", [one, p]), p], [ONNXGraph.attr("axis", int: 1)])
         let t = g.constant("threshold", floats: [Float(threshold)], shape: [1])
@@ -52,6 +53,7 @@ extension GBDTModel: ONNXExportable {
 extension GBDTModel: SQLProbabilityExpression {
     public func sqlProbability(positive: String) -> String? {
         guard task == .classification, positive == self.positive else { return nil }
+        if isForest { return "(\n        \(sqlRawScore())\n      )" }
         return "1.0 / (1.0 + EXP(-(\n        \(sqlRawScore())\n      )))"
     }
 
@@ -106,9 +108,9 @@ extension GBDTModel: SQLProbabilityExpression {
         SELECT *,
           CASE WHEN probability >= \(SQL.number(threshold)) THEN \(SQL.literal(positive)) ELSE \(SQL.literal(negative)) END AS predicted
         FROM (
-          SELECT *, 1.0 / (1.0 + EXP(-(
+          SELECT *, \(isForest ? "(" : "1.0 / (1.0 + EXP(-(")
               \(sum)
-            ))) AS probability
+            \(isForest ? ")" : ")))") AS probability
           FROM \(SQL.identifier(table))
         ) AS scored;
 

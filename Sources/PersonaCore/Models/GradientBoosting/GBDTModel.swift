@@ -127,6 +127,10 @@ public struct GBDTModel: RowModel, RowScoring {
 
     static func sigmoid(_ t: Double) -> Double { t >= 0 ? 1 / (1 + exp(-t)) : exp(t) / (1 + exp(t)) }
 
+    /// A random forest's raw score is its average (a probability already); boosting's is log-odds.
+    public var isForest: Bool { config.isForest }
+    func probability(_ raw: Double) -> Double { isForest ? raw : Self.sigmoid(raw) }
+
     public var rankingColumn: String? { task == .classification ? "probability" : nil }
 
     func riskDecile(_ p: Double) -> Int {
@@ -138,7 +142,7 @@ public struct GBDTModel: RowModel, RowScoring {
     public func score(_ batch: FloatMatrix, options: ScoreOptions) -> [ScoreColumn] {
         let raw = rawScores(batch)
         if task == .regression { return [ScoreColumn(name: "prediction", values: raw)] }
-        let p = raw.map(Self.sigmoid)
+        let p = raw.map(probability)
         let t = options.threshold ?? threshold
         return [ScoreColumn(name: "probability", values: p),
                 ScoreColumn(name: "predicted", values: p.map { $0 >= t ? 1 : 0 }, labels: p.map { $0 >= t ? positive : negative }),
@@ -174,7 +178,7 @@ public struct GBDTModel: RowModel, RowScoring {
             return Evaluation(metrics: metrics, text: "\(x.rows) rows: RMSE \(formatNumber(r.rmse, digits: 5)), MAE \(formatNumber(r.mae, digits: 5)), R² \(formatNumber(r.r2, digits: 5))")
         }
         let y = try BinaryTarget.match(column: target, labels: labels, positive: positive, negative: negative, file: file, delimiter: options.delimiter)
-        let p = raw.map(Self.sigmoid)
+        let p = raw.map(probability)
         var metrics = ClassificationMetrics.report(p, y, threshold: options.threshold ?? threshold)
         if case .object(var o) = metrics { o["kind"] = .string(Self.kind); metrics = .object(o) }
         var evaluation = Evaluation(metrics: metrics, text: ClassificationMetrics.render(metrics, positive: "\(target) = \(positive)"))
@@ -184,7 +188,11 @@ public struct GBDTModel: RowModel, RowScoring {
 
     public func summary() -> String {
         let m = card.trainingMetrics
-        var lines = ["\(trees.count) trees (\(task.rawValue)) of up to \(config.numLeaves) leaves, learning rate \(formatNumber(config.learningRate))"]
+        var lines = [isForest
+            ? "random forest of \(trees.count) trees (\(task.rawValue)) of up to \(config.resolvedNumLeaves) leaves, each split choosing among \(formatNumber(100 * config.resolvedColsampleBynode(columns: card.pipeline.columns.count), digits: 3))% of the columns"
+            : "\(trees.count) trees (\(task.rawValue)) of up to \(config.resolvedNumLeaves) leaves, learning rate \(formatNumber(config.learningRate))"]
+        if let auc = card.trainingMetrics["oob_auc"]?.double { lines.append("out-of-bag AUC \(formatNumber(auc, digits: 5)) on \(card.trainingMetrics["oob_rows"]?.int ?? 0) rows") }
+        if let r2 = card.trainingMetrics["oob_r2"]?.double { lines.append("out-of-bag R² \(formatNumber(r2, digits: 5))") }
         if task == .classification { lines.append("predicts P(\(target) = \(positive)) against \(negative)") }
         if let best = m["best_iteration"]?.int {
             lines.append("early stopping: best round \(best) of \(m["rounds"]?.int ?? 0), validation loss \(formatNumber(m["validation_loss"]?.array?.last?.double ?? .nan, digits: 5)) at the end")

@@ -48,7 +48,7 @@ struct TreeGrower {
         return t * t / (h + l2)
     }
 
-    func leafValue(_ g: Double, _ h: Double) -> Double { -threshold(g) / (h + config.l2) * config.learningRate }
+    func leafValue(_ g: Double, _ h: Double) -> Double { -threshold(g) / (h + config.l2) * (config.isForest ? 1 : config.learningRate) }
 
     func histogram(_ rows: [Int32], gradients: [Double], hessians: [Double], features: [Int]) -> [Double] {
         // The leaf's gradients and hessians gathered once, in row order, so each
@@ -145,15 +145,24 @@ struct TreeGrower {
     /// Grows a tree on `rows` (ascending) with the given gradients; returns it
     /// with each leaf's value, and each leaf's rows (so the caller updates those
     /// rows' scores without walking the tree).
-    func grow(rows: [Int32], gradients: [Double], hessians: [Double], features: [Int]) -> (tree: Tree, leafRows: [(node: Int, rows: [Int32])]) {
+    func grow(rows: [Int32], gradients: [Double], hessians: [Double], features: [Int], treeIndex: Int = 0) -> (tree: Tree, leafRows: [(node: Int, rows: [Int32])]) {
         var tree = Tree()
+        // The columns a node's split may use: all of the tree's, or a seeded share per node.
+        let fraction = config.resolvedColsampleBynode(columns: data.features.count)
+        func allowed(_ node: Int) -> [Int] {
+            guard fraction < 1 else { return features }
+            var rng = PersonaRandom(seed: config.seed ^ 0xB7_0DE5, stream: UInt64(treeIndex) << 24 | UInt64(node))
+            var f = features
+            rng.shuffle(&f)
+            return Array(f.prefix(max(1, Int((Double(features.count) * fraction).rounded())))).sorted()
+        }
         var gSum = 0.0, hSum = 0.0
         for r in rows { gSum += gradients[Int(r)]; hSum += hessians[Int(r)] }
         let root = tree.addLeaf(value: [leafValue(gSum, hSum)], samples: Double(rows.count), weight: hSum, impurity: 0)
         let rootHist = histogram(rows, gradients: gradients, hessians: hessians, features: features)
         var leaves = [Leaf(node: root, rows: rows, hist: rootHist, g: gSum, h: hSum, depth: 0,
-                           best: bestSplit(rootHist, g: gSum, h: hSum, n: rows.count, depth: 0, features: features))]
-        while leaves.count < config.numLeaves {
+                           best: bestSplit(rootHist, g: gSum, h: hSum, n: rows.count, depth: 0, features: allowed(root)))]
+        while leaves.count < config.resolvedNumLeaves {
             var pick = -1
             for (i, l) in leaves.enumerated() where l.best != nil {
                 if pick < 0 || l.best!.gain > leaves[pick].best!.gain { pick = i }
@@ -191,9 +200,9 @@ struct TreeGrower {
             let (lh, rh) = leftSmaller ? (small, large) : (large, small)
             let depth = leaf.depth + 1
             let leftLeaf = Leaf(node: l, rows: leftRows, hist: lh, g: s.left.g, h: s.left.h, depth: depth,
-                                best: bestSplit(lh, g: s.left.g, h: s.left.h, n: leftRows.count, depth: depth, features: features))
+                                best: bestSplit(lh, g: s.left.g, h: s.left.h, n: leftRows.count, depth: depth, features: allowed(l)))
             let rightLeaf = Leaf(node: r, rows: rightRows, hist: rh, g: s.right.g, h: s.right.h, depth: depth,
-                                 best: bestSplit(rh, g: s.right.g, h: s.right.h, n: rightRows.count, depth: depth, features: features))
+                                 best: bestSplit(rh, g: s.right.g, h: s.right.h, n: rightRows.count, depth: depth, features: allowed(r)))
             leaves[pick] = leftLeaf
             leaves.append(rightLeaf)
         }
