@@ -143,22 +143,9 @@ final class GBDTTests: XCTestCase {
 
     func testANoiseCategoryOfFiftyLevelsBarelyMovesAccuracy() throws {
         // Item 3 of the boosting issue: a 50-level column of pure noise costs at most 0.3 points.
-        let t = TempDir()
-        let path = t.join("churn.csv")
-        try Generators.generate(.churn, rows: 100_000, seed: 12, to: path)
-        var rng = PersonaRandom(seed: 99)
-        let lines = try String(contentsOfFile: path, encoding: .utf8).split(separator: "\n")
-        var noisy = [lines[0] + ",state"]
-        for l in lines.dropFirst() { noisy.append(l + ",S\(Int(rng.uniform() * 50))") }
-        let noisyPath = t.file("noisy.csv", noisy.joined(separator: "\n") + "\n")
-        func heldOutAccuracy(_ file: String) throws -> Double {
-            let data = try TrainingSet.read(path: file)
-            let rows = Array(0..<data.rows)
-            let train = data.subset(rows.filter { $0 % 4 != 0 }), test = data.subset(rows.filter { $0 % 4 == 0 })
-            let m = try GBDTModel.fit(train, config: GBDTConfig(target: "churned"), selection: ColumnSelection())
-            return try XCTUnwrap(m.evaluate(test, options: EvaluationOptions()).metrics["accuracy"]?.double)
+        let (clean, withNoise) = try accuracyWithoutAndWithNoiseColumn(seed: 12) { train in
+            try GBDTModel.fit(train, config: GBDTConfig(target: "churned"), selection: ColumnSelection())
         }
-        let clean = try heldOutAccuracy(path), withNoise = try heldOutAccuracy(noisyPath)
         XCTAssertGreaterThanOrEqual(withNoise, clean - 0.003, "clean \(clean), with a 50-level noise column \(withNoise)")
     }
 

@@ -62,3 +62,24 @@ func XCTAssertThrowsParameterError(_ expression: @autoclosure () throws -> Any, 
         XCTFail("expected a ParameterError, got \(error)", file: file, line: line)
     }
 }
+
+/// Held-out accuracy on 100,000 generated churn rows, without and with a
+/// 50-level column of pure noise ("state"): the check that categorical splits do
+/// not overfit a many-level column. `fit` trains on three quarters of the rows.
+func accuracyWithoutAndWithNoiseColumn(seed: UInt64, fit: (TrainingSet) throws -> any RowModel) throws -> (clean: Double, noisy: Double) {
+    let t = TempDir()
+    let path = t.join("churn.csv")
+    try Generators.generate(.churn, rows: 100_000, seed: seed, to: path)
+    var rng = PersonaRandom(seed: seed &+ 87)
+    let lines = try String(contentsOfFile: path, encoding: .utf8).split(separator: "\n")
+    var noisy = [lines[0] + ",state"]
+    for l in lines.dropFirst() { noisy.append(l + ",S\(Int(rng.uniform() * 50))") }
+    let noisyPath = t.file("noisy.csv", noisy.joined(separator: "\n") + "\n")
+    func heldOutAccuracy(_ file: String) throws -> Double {
+        let data = try TrainingSet.read(path: file)
+        let rows = Array(0..<data.rows)
+        let train = data.subset(rows.filter { $0 % 4 != 0 }), test = data.subset(rows.filter { $0 % 4 == 0 })
+        return try XCTUnwrap(try fit(train).evaluate(test, options: EvaluationOptions()).metrics["accuracy"]?.double)
+    }
+    return (try heldOutAccuracy(path), try heldOutAccuracy(noisyPath))
+}
