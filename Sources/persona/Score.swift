@@ -112,12 +112,8 @@ struct Score: ParsableCommand {
         var options = ScoreOptions(threshold: threshold, top: top ?? budget)
         options.explain = explain
         options.contributions = contributions
-        if let cost, let margin {
-            options.cost = cost
-            options.margin = margin
-            options.minimumRanking = cost / margin
-            if options.top == nil { options.top = Int.max }
-        }
+        options.cost = cost
+        options.margin = margin
         let settings = BatchScorer.Settings(idColumns: ids, options: options,
                                             delimiter: try input.delimiterByte(), format: format,
                                             skipBadRows: onError == .skip, rejects: rejects)

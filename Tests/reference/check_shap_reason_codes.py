@@ -1,29 +1,12 @@
 """Reason codes: Persona's TreeSHAP contributions for its own decision trees and boosted trees
 against the shap package's TreeExplainer given the same trees as arrays, additivity on every
 row, and logistic regression's exact linear contributions."""
-import json
-import struct
-
 import numpy as np
 import pandas as pd
 import shap
+from safetensors.numpy import load_file
 
 from common import Persona, check, parse_args, workdir
-
-
-def tensors(path):
-    """The tensors of a safetensors file, as numpy arrays."""
-    raw = open(path, "rb").read()
-    n = struct.unpack("<Q", raw[:8])[0]
-    header = json.loads(raw[8:8 + n])
-    out = {}
-    for name, info in header.items():
-        if name == "__metadata__":
-            continue
-        dtype = {"F64": np.float64, "F32": np.float32, "I64": np.int64}[info["dtype"]]
-        a, b = info["data_offsets"]
-        out[name] = np.frombuffer(raw[8 + n + a:8 + n + b], dtype=dtype).reshape(info["shape"])
-    return out
 
 
 def shap_tree(feature, left, right, missing_left, threshold, value, cover):
@@ -74,7 +57,7 @@ with workdir() as d:
             ok &= all(abs(r[f"contribution_{k + 1}"] - v) < 1e-12 for k, (v, _) in enumerate(top))
         check(ok, f"{kind}: reason_1..3 are the columns with the largest contributions, largest first")
 
-    t = tensors(persona.path("gbdt.persona"))
+    t = load_file(persona.path("gbdt.persona"))
     offsets = t["tree_offsets"]
     trees = []
     for k in range(len(offsets) - 1):
@@ -92,7 +75,7 @@ with workdir() as d:
     p = 1 / (1 + np.exp(-why["raw_score"]))
     check(np.abs(p - why["probability"]).max() <= 1e-6, "gbdt: raw_score is the log-odds of the probability")
 
-    t = tensors(persona.path("tree.persona"))
+    t = load_file(persona.path("tree.persona"))
     tree = shap_tree(t["feature"], t["left"], t["right"], t["missing_left"], t["threshold"], t["value"][:, 1], t["weight"])
     explainer = shap.TreeExplainer({"trees": [tree], "base_offset": 0.0})
     ref = explainer.shap_values(X)

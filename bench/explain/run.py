@@ -20,7 +20,7 @@ from common import generated, measured, median, run_python_peer, workdir  # noqa
 NUMERIC = ["tenure_months", "monthly_charges", "total_charges", "support_calls", "usage_gb", "usage_change", "senior"]
 
 PEER = r"""
-import json, struct, sys, time
+import json, sys, time
 t0 = time.time()
 import numpy as np, pandas as pd
 rows, model, which, out = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4]
@@ -28,16 +28,8 @@ cols = sys.argv[5].split(",")
 X = pd.read_csv(rows)[cols].to_numpy(np.float32).astype(np.float64)
 if which == "shap":
     import shap
-    raw = open(model, "rb").read()
-    n = struct.unpack("<Q", raw[:8])[0]
-    header = json.loads(raw[8:8 + n])
-    t = {}
-    for name, info in header.items():
-        if name == "__metadata__":
-            continue
-        dtype = {"F64": np.float64, "I64": np.int64}[info["dtype"]]
-        a, b = info["data_offsets"]
-        t[name] = np.frombuffer(raw[8 + n + a:8 + n + b], dtype=dtype).reshape(info["shape"])
+    from safetensors.numpy import load_file
+    t = load_file(model)
     trees = []
     for k in range(len(t["tree_offsets"]) - 1):
         a, b = t["tree_offsets"][k], t["tree_offsets"][k + 1]

@@ -58,10 +58,14 @@ public enum BatchScorer {
                   settings: Settings(idColumns: idColumns, options: options, delimiter: delimiter))
     }
 
-    public static func score(model loaded: any PersonaModel, input: String, output: String, settings: Settings) throws -> Summary {
+    public static func score(model loaded: any PersonaModel, input: String, output: String, settings given: Settings) throws -> Summary {
         guard let model = loaded as? any RowScoring else {
             throw PersonaError("a \(loaded.card.kind) model does not score rows")
         }
+        // A floor on the ranking score keeps every row above it, best first.
+        var settings = given
+        let rankingFloor = model.minimumRanking(settings.options)
+        if rankingFloor != nil && settings.options.top == nil { settings.options.top = Int.max }
         let headerReader = try CSVReader(path: input, delimiter: settings.delimiter)
         let header = headerReader.header
         let dataOffset = headerReader.dataOffset
@@ -94,7 +98,7 @@ public enum BatchScorer {
         let scoreNames = model.scoreExplained(FloatMatrix(rows: 1, cols: bound.width), options: settings.options).map(\.name)
         let names = ids.map { header[$0] } + scoreNames
         let job = Job(model: model, bound: bound, input: input, header: header, ids: ids, settings: settings,
-                      rankIndex: model.rankingColumn.flatMap { scoreNames.firstIndex(of: $0) }, jsonKeys: JSONLine.keys(names))
+                      rankIndex: model.rankingColumn.flatMap { scoreNames.firstIndex(of: $0) }, rankingFloor: rankingFloor, jsonKeys: JSONLine.keys(names))
 
         let rejectsPath = settings.skipBadRows ? (settings.rejects ?? defaultRejectsPath(for: output)) : nil
         if let rejectsPath, rejectsPath == output || rejectsPath == input {
@@ -169,6 +173,8 @@ public enum BatchScorer {
         let ids: [Int]
         let settings: Settings
         let rankIndex: Int?
+        /// Rows ranked at or below this are left out (see `RowScoring.minimumRanking`).
+        let rankingFloor: Double?
         /// JSON Lines: the output columns' keys, escaped once.
         let jsonKeys: [[UInt8]]
 
@@ -234,7 +240,7 @@ public enum BatchScorer {
                 if top != nil, let rankIndex {
                     for r in 0..<m {
                         let score = columns[rankIndex].values[r]
-                        if let floor = settings.options.minimumRanking, !(score > floor) { continue }
+                        if let rankingFloor, !(score > rankingFloor) { continue }
                         guard top!.wants(score) else { continue }
                         var fields = ids.map { Field(text: records[r].string($0), isNumber: false) }
                         for c in columns { fields.append(Self.field(c, r)) }

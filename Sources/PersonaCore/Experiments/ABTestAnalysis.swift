@@ -200,7 +200,8 @@ public struct ABTestAnalysis: Sendable {
             let enough = metric == .proportion ? (t.n >= 1 && c.n >= 1) : (t.n >= 2 && c.n >= 2)
             if !enough {
                 if strict {
-                    throw PersonaError.data(file: file, "the arm \"\(t.n < (metric == .proportion ? 1 : 2) ? names[i] : names[0])\" has too few rows to compare",
+                    let small = t.n < c.n ? names[i] : names[0]
+                    throw PersonaError.data(file: file, "the arm \"\(small)\" has too few rows to compare",
                                             fix: "A comparison of means needs at least two rows in each arm")
                 }
                 arms.append(arm)

@@ -21,11 +21,16 @@ public struct ABTestPlan: Sendable {
     /// Arm sizes at the last look of the sequential plan (the fixed ones without looks).
     public var maxControl: Int {
         guard let d = sequential else { return fixed.nControl }
-        return Int((fixed.exactControl * d.inflation - 1e-7).rounded(.up))
+        return PowerAnalysis.roundUp(fixed.exactControl * d.inflation)
     }
     public var maxTreatment: Int {
         guard let d = sequential else { return fixed.nTreatment }
-        return Int((fixed.exactControl * request.ratio * d.inflation - 1e-7).rounded(.up))
+        return PowerAnalysis.roundUp(fixed.exactControl * request.ratio * d.inflation)
+    }
+
+    /// Customers in control and in treatment by the time of a look.
+    func armsAt(_ look: GroupSequential.Look) -> (control: Int, treatment: Int) {
+        (Int((Double(maxControl) * look.information).rounded(.up)), Int((Double(maxTreatment) * look.information).rounded(.up)))
     }
 
     public var json: JSONValue {
@@ -45,8 +50,7 @@ public struct ABTestPlan: Sendable {
                 looks.append(["look": .number(Double(k + 1)), "information": .number(l.information),
                               "z_boundary": .number(l.boundary), "nominal_alpha": .number(l.nominalAlpha),
                               "cumulative_alpha": .number(l.cumulativeAlpha),
-                              "n_control": .number(Double(Int((Double(maxControl) * l.information).rounded(.up)))),
-                              "n_treatment": .number(Double(Int((Double(maxTreatment) * l.information).rounded(.up))))])
+                              "n_control": .number(Double(armsAt(l).control)), "n_treatment": .number(Double(armsAt(l).treatment))])
             }
             o["sequential"] = ["spending": .string(d.spending.rawValue), "looks": .array(looks), "inflation": .number(d.inflation),
                                "max_n_control": .number(Double(maxControl)), "max_n_treatment": .number(Double(maxTreatment)),
@@ -80,7 +84,7 @@ public struct ABTestPlan: Sendable {
             var rows = [["look", "information", "control", "treatment", "z boundary", "nominal p", "alpha spent"]]
             for (k, l) in d.looks.enumerated() {
                 rows.append(["\(k + 1)", formatNumber(l.information, digits: 3),
-                             "\(Int((Double(maxControl) * l.information).rounded(.up)))", "\(Int((Double(maxTreatment) * l.information).rounded(.up)))",
+                             "\(armsAt(l).control)", "\(armsAt(l).treatment)",
                              String(format: "%.4f", l.boundary), formatNumber(l.nominalAlpha, digits: 4), formatNumber(l.cumulativeAlpha, digits: 4)])
             }
             s += ABTestAnalysis.table(rows).split(separator: "\n").map { "  " + $0 }.joined(separator: "\n") + "\n"

@@ -133,9 +133,10 @@ public enum PowerAnalysis {
     }
 
     private static func rounded(_ effect: Double, _ difference: Double, _ treatment: Double?, _ n1: Double, _ ratio: Double) -> Result {
-        // Round up, but not past an integer the solver only missed by its tolerance.
-        func up(_ x: Double) -> Int { Int((x - 1e-7 * max(1, x)).rounded(.up)) }
-        return Result(effectSize: effect, difference: difference, treatmentValue: treatment, exactControl: n1,
-                      nControl: up(n1), nTreatment: up(n1 * ratio))
+        Result(effectSize: effect, difference: difference, treatmentValue: treatment, exactControl: n1,
+               nControl: roundUp(n1), nTreatment: roundUp(n1 * ratio))
     }
+
+    /// A sample size rounded up, but not past an integer the solver only missed by its tolerance.
+    static func roundUp(_ x: Double) -> Int { Int((x - 1e-7 * max(1, x)).rounded(.up)) }
 }

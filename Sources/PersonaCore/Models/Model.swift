@@ -42,10 +42,14 @@ public protocol RowScoring: PersonaModel {
     /// True when the model reads raw values (missing numbers as NaN, missing
     /// categories as an all-zero block) rather than the imputed, scaled features.
     var readsRawValues: Bool { get }
+    /// Rows whose ranking score is not above this are left out of the output, which
+    /// then holds the remaining rows best first (uplift with a cost: the profitable customers).
+    func minimumRanking(_ options: ScoreOptions) -> Double?
 }
 
 extension RowScoring {
     public var rankingColumn: String? { nil }
+    public func minimumRanking(_ options: ScoreOptions) -> Double? { nil }
     public var readsRawValues: Bool { false }
     public func score(_ batch: FloatMatrix) -> [ScoreColumn] { score(batch, options: ScoreOptions()) }
 }
@@ -180,8 +184,6 @@ public struct ScoreOptions: Sendable {
     /// Uplift: the cost of treating a customer and the margin of a response, for `expected_profit`.
     public var cost: Double?
     public var margin: Double?
-    /// Keep only rows whose ranking score is above this (uplift: profitable customers).
-    public var minimumRanking: Double?
     /// Explanations: the K columns pushing each score up most, and every column's contribution.
     public var explain: Int?
     public var contributions = false
@@ -208,6 +210,9 @@ public struct Evaluation {
     /// The rows the metrics were computed on, kept for the HTML report so it
     /// does not read the data file again.
     var rows: EvaluatedRows? = nil
+    /// The encoded rows, as the model reads them, for the report's contributions
+    /// figure (models that explain rows), so the data is not read again.
+    var encoded: FloatMatrix? = nil
     public init(metrics: JSONValue, text: String) { self.metrics = metrics; self.text = text }
 }
 

@@ -15,7 +15,7 @@ public enum Report {
     public static func html(model: any PersonaModel, modelPath: String, dataPath: String, evaluation: Evaluation,
                             options: EvaluationOptions) -> String {
         var figures = Self.figures(model: model, rows: evaluation.rows, options: options)
-        if let f = contributionFigure(model: model, dataPath: dataPath, options: options) { figures.append(f) }
+        if let f = contributionFigure(model: model, evaluation: evaluation) { figures.append(f) }
         let title = "\(type(of: model).title): \((modelPath as NSString).lastPathComponent) on \((dataPath as NSString).lastPathComponent)"
         var h = page(title: title, heading: type(of: model).title, subtitle: "model <code>\(SVG.escape(modelPath))</code> evaluated on <code>\(SVG.escape(dataPath))</code> by persona \(SVG.escape(PersonaVersion.tool))")
         h += "<h2>Model card</h2>\n" + cardTable(model.card)
@@ -107,10 +107,8 @@ public enum Report {
     }
 
     /// Mean |contribution| per column on (up to 5,000 of) the evaluated rows, for models that explain rows.
-    static func contributionFigure(model: any PersonaModel, dataPath: String, options: EvaluationOptions) -> Figure? {
-        guard let m = model as? any RowExplaining, m.explanationUnavailable == nil,
-              let x = try? m.card.pipeline.transform(path: dataPath, delimiter: options.delimiter, raw: m.readsRawValues).matrix,
-              x.rows > 0 else { return nil }
+    static func contributionFigure(model: any PersonaModel, evaluation: Evaluation) -> Figure? {
+        guard let m = model as? any RowExplaining, m.explanationUnavailable == nil, let x = evaluation.encoded, x.rows > 0 else { return nil }
         let items = m.meanAbsoluteContributions(x).map { ($0.column, $0.value) }
         return Figure(id: "contributions", caption: "Mean absolute contribution of each column to the score (\(m.contributionScale)) on \(min(x.rows, 5000)) of the rows, by \(m.readsRawValues ? "TreeSHAP" : "coefficient times the deviation from the training mean"): the columns that move individual customers' scores most.",
                       svg: SVG.horizontalBars(title: "What moves the score", xLabel: "mean |contribution|", items: items))

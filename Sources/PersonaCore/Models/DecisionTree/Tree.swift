@@ -45,18 +45,15 @@ struct Tree: Equatable {
     func leaf(numeric: (Int) -> Double, category: (Int) -> Int, categorical: [Bool]) -> Int {
         var node = 0
         while feature[node] >= 0 {
-            let f = Int(feature[node])
-            let goLeft: Bool
-            if categorical[f] {
-                let b = category(f)
-                goLeft = b == 0 ? missingLeft[node] : binGoesLeft(node, b)
-            } else {
-                let x = numeric(f)
-                goLeft = x.isNaN ? missingLeft[node] : x <= threshold[node]
-            }
-            node = Int(goLeft ? left[node] : right[node])
+            node = Int(goesLeft(node, numeric: numeric, category: category, categorical: categorical) ? left[node] : right[node])
         }
         return node
+    }
+
+    /// The leaf of the raw-encoded row starting at `row` in `x`.
+    @inline(__always)
+    func leaf(_ x: UnsafeBufferPointer<Float>, row: Int, _ layout: RawRowLayout) -> Int {
+        leaf(numeric: { layout.numeric(x, row, $0) }, category: { layout.category(x, row, $0) }, categorical: layout.categorical)
     }
 
     /// Weighted impurity decrease per feature, normalised to sum to 1.
@@ -138,5 +135,28 @@ enum Pruning {
             done += 1
         }
         return lastAlpha
+    }
+}
+
+/// Where each pipeline column sits in a raw-encoded row, as trees read rows:
+/// a number as it is (NaN when missing), a category as a one-hot block of its
+/// levels and the unseen bucket (all zero when missing).
+struct RawRowLayout {
+    let offsets: [Int]
+    let levels: [Int]            // slots per categorical block: levels + the unseen bucket
+    let categorical: [Bool]
+
+    init(_ pipeline: FeaturePipeline) {
+        offsets = pipeline.columnOffsets
+        levels = pipeline.columns.map { ($0.levels?.count ?? 0) + 1 }
+        categorical = pipeline.columns.map { $0.type == .categorical }
+    }
+
+    @inline(__always) func numeric(_ x: UnsafeBufferPointer<Float>, _ row: Int, _ f: Int) -> Double { Double(x[row + offsets[f]]) }
+
+    /// A category's bin: 0 when missing, 1 + its level, the last bin for unseen levels.
+    @inline(__always) func category(_ x: UnsafeBufferPointer<Float>, _ row: Int, _ f: Int) -> Int {
+        for b in 0..<levels[f] where x[row + offsets[f] + b] == 1 { return b + 1 }
+        return 0
     }
 }

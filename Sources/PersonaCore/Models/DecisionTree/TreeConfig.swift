@@ -19,7 +19,7 @@ public struct TreeConfig: Hyperparameters {
     /// cat_smooth, max_cat_threshold): a level needs this many rows at a node to be
     /// placed on its own (rarer and unseen levels go right), its statistic is
     /// smoothed toward the node's by this many rows, and at most this many levels go left.
-    /// Without a value: 1% of the training rows, at least 5 and at most 100.
+    /// Without a value: `resolvedMinCategoryRows`.
     public var minCategoryRows: Int? = nil
     public var categorySmoothing: Double = 10
     public var maxCategoryLevels: Int = 32
@@ -39,7 +39,7 @@ public struct TreeConfig: Hyperparameters {
         .classWeight(\.classWeight, help: "balanced, or NEG:POS for two classes."),
         .real(\.ccpAlpha, "ccpAlpha", key: "ccp_alpha", range: .nonNegative, help: "Minimal cost-complexity pruning: collapse splits worth less than this (see `persona tune tree`)."),
         .integer(\.maxBins, "maxBins", key: "max_bins", min: 2, max: 255, help: "Quantile bins per numeric column."),
-        .integer(\.minCategoryRows, "minCategoryRows", key: "min_category_rows", min: 1, absent: "1% of the rows, 5 to 100",
+        .integer(\.minCategoryRows, "minCategoryRows", key: "min_category_rows", min: 1, absent: minCategoryRowsRule,
                  help: "Rows a category level needs at a node to be split on by itself; rarer levels go with unseen ones (right)."),
         .real(\.categorySmoothing, "categorySmoothing", key: "category_smoothing", range: .nonNegative,
               help: "Rows of the node's own statistic added to each level's before levels are ordered."),
@@ -51,6 +51,7 @@ public struct TreeConfig: Hyperparameters {
 
     /// The rows a category level needs at a node, for a training set of `rows` rows.
     public func resolvedMinCategoryRows(rows: Int) -> Int { minCategoryRows ?? min(100, max(5, rows / 100)) }
+    static let minCategoryRowsRule = "1% of the rows, 5 to 100"
 
     public func combinationError() -> ParameterError? {
         switch (task, resolvedCriterion) {

@@ -6,9 +6,7 @@ enum TreeContributions {
     ///   - base: added to the bias (a booster's starting score).
     static func compute(_ trees: [Tree], covers: [[Double]], value: (Int, Int) -> Double, base: Double,
                         pipeline: FeaturePipeline, batch x: FloatMatrix) -> Contributions {
-        let offsets = pipeline.columnOffsets
-        let levels = pipeline.columns.map { ($0.levels?.count ?? 0) + 1 }
-        let categorical = pipeline.columns.map { $0.type == .categorical }
+        let layout = RawRowLayout(pipeline)
         let width = pipeline.columns.count
         var bias = base
         for (k, t) in trees.enumerated() { bias += t.expectedValue(cover: covers[k], value: { value(k, $0) }) }
@@ -18,17 +16,14 @@ enum TreeContributions {
         x.storage.withUnsafeBufferPointer { xp in
             for i in 0..<x.rows {
                 let row = i * x.cols
-                let numeric: (Int) -> Double = { Double(xp[row + offsets[$0]]) }
-                let category: (Int) -> Int = { f in
-                    for b in 0..<levels[f] where xp[row + offsets[f] + b] == 1 { return b + 1 }
-                    return 0
-                }
+                let numeric: (Int) -> Double = { layout.numeric(xp, row, $0) }
+                let category: (Int) -> Int = { layout.category(xp, row, $0) }
                 var phi = [Double](repeating: 0, count: width)
                 var score = base
                 for (k, t) in trees.enumerated() {
-                    t.shap(numeric: numeric, category: category, categorical: categorical, cover: covers[k], maxDepth: depths[k],
+                    t.shap(numeric: numeric, category: category, categorical: layout.categorical, cover: covers[k], maxDepth: depths[k],
                            value: { value(k, $0) }, into: &phi)
-                    score += value(k, t.leaf(numeric: numeric, category: category, categorical: categorical))
+                    score += value(k, t.leaf(xp, row: row, layout))
                 }
                 raw[i] = score
                 for j in 0..<width { values[i * width + j] = phi[j] }

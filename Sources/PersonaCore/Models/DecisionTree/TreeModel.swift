@@ -93,17 +93,8 @@ public struct TreeModel: RowModel, RowScoring, RuleExplaining {
 
     /// The leaf of each raw-encoded row.
     func leaves(_ x: FloatMatrix) -> [Int] {
-        let offsets = card.pipeline.columnOffsets
-        let levelsCount = card.pipeline.columns.map { ($0.levels?.count ?? 0) + 1 }
-        let cat = categorical
-        return (0..<x.rows).map { i in
-            let row = i * x.cols
-            return tree.leaf(numeric: { Double(x.storage[row + offsets[$0]]) },
-                             category: { f in
-                                 for t in 0..<levelsCount[f] where x.storage[row + offsets[f] + t] == 1 { return t + 1 }
-                                 return 0
-                             }, categorical: cat)
-        }
+        let layout = RawRowLayout(card.pipeline)
+        return x.storage.withUnsafeBufferPointer { xp in (0..<x.rows).map { tree.leaf(xp, row: $0 * x.cols, layout) } }
     }
 
     public var rankingColumn: String? { positiveIndex.map { "probability_" + classes[$0] } }
@@ -187,6 +178,7 @@ public struct TreeModel: RowModel, RowScoring, RuleExplaining {
         }
         var evaluation = Evaluation(metrics: .object(metrics), text: text.joined(separator: "\n"))
         evaluation.rows = .leaves(l, labels: labels)
+        evaluation.encoded = x
         return evaluation
     }
 

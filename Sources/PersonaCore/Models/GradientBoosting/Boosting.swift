@@ -125,8 +125,7 @@ extension GBDTModel {
         var raw = [Double](repeating: initScore, count: n)
         var vraw = [Double](repeating: initScore, count: external?.x.rows ?? 0)
         var bestVraw = vraw
-        let offsets = pipeline.columnOffsets
-        let levelCounts = pipeline.columns.map { ($0.levels?.count ?? 0) + 1 }
+        let layout = RawRowLayout(pipeline)
         var gradients = [Double](repeating: 0, count: n), hessians = gradients
         let grower = TreeGrower(data: data, config: config)
         var trees: [Tree] = []
@@ -189,14 +188,7 @@ extension GBDTModel {
             if let external {
                 let x = external.x
                 x.storage.withUnsafeBufferPointer { xp in
-                    for i in 0..<x.rows {
-                        let row = i * x.cols
-                        let leaf = tree.leaf(numeric: { Double(xp[row + offsets[$0]]) }, category: { f in
-                            for b in 0..<levelCounts[f] where xp[row + offsets[f] + b] == 1 { return b + 1 }
-                            return 0
-                        }, categorical: categorical)
-                        vraw[i] += tree.value[leaf][0]
-                    }
+                    for i in 0..<x.rows { vraw[i] += tree.value[tree.leaf(xp, row: i * x.cols, layout)][0] }
                 }
             }
             if !validRows.isEmpty || external != nil {

@@ -52,10 +52,12 @@ public struct GBDTConfig: Hyperparameters {
     public init(target: String) { self.target = target }
 
     public var isForest: Bool { mode == .rf }
-    /// Trees to grow: at most 1000 boosting rounds (early stopping usually ends sooner), or 100 forest trees.
-    public var resolvedTrees: Int { trees ?? (isForest ? 100 : 1000) }
-    /// Leaves per tree: 31 when boosting, 1024 (deep trees) in a forest.
-    public var resolvedNumLeaves: Int { numLeaves ?? (isForest ? 1024 : 31) }
+    /// Trees to grow without --trees: boosting rounds (early stopping usually ends sooner), or forest trees.
+    static let boostingTrees = 1000, forestTrees = 100
+    /// Leaves per tree without --num-leaves: boosting's, and a forest's deep trees.
+    static let boostingLeaves = 31, forestLeaves = 1024
+    public var resolvedTrees: Int { trees ?? (isForest ? Self.forestTrees : Self.boostingTrees) }
+    public var resolvedNumLeaves: Int { numLeaves ?? (isForest ? Self.forestLeaves : Self.boostingLeaves) }
     /// The share of columns a split chooses from, for `columns` columns: all when
     /// boosting, about the square root of the count in a forest.
     public func resolvedColsampleBynode(columns: Int) -> Double {
@@ -70,11 +72,11 @@ public struct GBDTConfig: Hyperparameters {
         .real(\.huberDelta, "huberDelta", key: "huber_delta", range: .positive,
               help: "With loss huber: residuals beyond this count linearly.", appliesWhen: { $0.loss == .huber }),
         .choice(\.mode, "mode", key: "mode", help: "gbdt (boosting) or rf (random forest: bootstrap rows, columns sampled per split, averaged deep trees)."),
-        .integer(\.trees, "trees", key: "trees", min: 1, absent: "1000, or 100 with mode rf",
+        .integer(\.trees, "trees", key: "trees", min: 1, absent: "\(boostingTrees), or \(forestTrees) with mode rf",
                  help: "Most boosting rounds (early stopping usually ends sooner), or the forest's trees."),
         .real(\.learningRate, "learningRate", key: "learning_rate", range: RealRange(lower: 0, lowerInclusive: false, upper: 1, upperInclusive: true),
               help: "Shrinkage of each tree's contribution.", appliesWhen: { !$0.isForest }),
-        .integer(\.numLeaves, "numLeaves", key: "num_leaves", min: 2, max: 4096, absent: "31, or 1024 with mode rf", help: "Leaves per tree, grown best first."),
+        .integer(\.numLeaves, "numLeaves", key: "num_leaves", min: 2, max: 4096, absent: "\(boostingLeaves), or \(forestLeaves) with mode rf", help: "Leaves per tree, grown best first."),
         .integer(\.maxDepth, "maxDepth", key: "max_depth", min: 1, absent: "no limit", help: "Deepest level of splits."),
         .integer(\.minSamplesLeaf, "minSamplesLeaf", key: "min_samples_leaf", min: 1, help: "Fewest rows in a leaf."),
         .real(\.minHessian, "minHessian", key: "min_hessian", range: .nonNegative, help: "Smallest sum of hessians in a leaf."),

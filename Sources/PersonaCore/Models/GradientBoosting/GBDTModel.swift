@@ -99,26 +99,15 @@ public struct GBDTModel: RowModel, RowScoring {
 
     // MARK: predictions
 
-    var categorical: [Bool] { card.pipeline.columns.map { $0.type == .categorical } }
 
     /// Raw scores (log odds, or the predicted number) of raw-encoded rows.
     func rawScores(_ x: FloatMatrix) -> [Double] {
-        let offsets = card.pipeline.columnOffsets
-        let levels = card.pipeline.columns.map { ($0.levels?.count ?? 0) + 1 }
-        let cat = categorical
+        let layout = RawRowLayout(card.pipeline)
         var out = [Double](repeating: initScore, count: x.rows)
         x.storage.withUnsafeBufferPointer { xp in
             for i in 0..<x.rows {
-                let row = i * x.cols
                 var s = initScore
-                for t in trees {
-                    let leaf = t.leaf(numeric: { Double(xp[row + offsets[$0]]) },
-                                      category: { f in
-                                          for b in 0..<levels[f] where xp[row + offsets[f] + b] == 1 { return b + 1 }
-                                          return 0
-                                      }, categorical: cat)
-                    s += t.value[leaf][0]
-                }
+                for t in trees { s += t.value[t.leaf(xp, row: i * x.cols, layout)][0] }
                 out[i] = s
             }
         }
@@ -175,7 +164,9 @@ public struct GBDTModel: RowModel, RowScoring {
             let r = RegressionMetrics.compute(raw, y)
             let metrics: JSONValue = .object(["kind": .string(Self.kind), "rows": .number(Double(x.rows)),
                                               "rmse": .number(r.rmse), "mae": .number(r.mae), "r2": .number(r.r2)])
-            return Evaluation(metrics: metrics, text: "\(x.rows) rows: RMSE \(formatNumber(r.rmse, digits: 5)), MAE \(formatNumber(r.mae, digits: 5)), R² \(formatNumber(r.r2, digits: 5))")
+            var evaluation = Evaluation(metrics: metrics, text: "\(x.rows) rows: RMSE \(formatNumber(r.rmse, digits: 5)), MAE \(formatNumber(r.mae, digits: 5)), R² \(formatNumber(r.r2, digits: 5))")
+            evaluation.encoded = x
+            return evaluation
         }
         let y = try BinaryTarget.match(column: target, labels: labels, positive: positive, negative: negative, file: file, delimiter: options.delimiter)
         let p = raw.map(probability)
@@ -183,6 +174,7 @@ public struct GBDTModel: RowModel, RowScoring {
         if case .object(var o) = metrics { o["kind"] = .string(Self.kind); metrics = .object(o) }
         var evaluation = Evaluation(metrics: metrics, text: ClassificationMetrics.render(metrics, positive: "\(target) = \(positive)"))
         evaluation.rows = .binary(p: p, y: y)
+        evaluation.encoded = x
         return evaluation
     }
 

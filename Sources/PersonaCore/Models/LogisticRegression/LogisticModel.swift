@@ -116,6 +116,7 @@ public struct LogisticModel: RowModel, RowScoring {
         if case .object(var o) = metrics { o["kind"] = .string(Self.kind); metrics = .object(o) }
         var evaluation = Evaluation(metrics: metrics, text: ClassificationMetrics.render(metrics, positive: "\(target) = \(positive)"))
         evaluation.rows = .binary(p: p, y: y)
+        evaluation.encoded = x
         return evaluation
     }
 

@@ -25,6 +25,12 @@ public struct UpliftModel: RowModel, UpliftScoring {
     public var readsRawValues: Bool { models[0].readsRawValues }
     public var rankingColumn: String? { "best_uplift" }
 
+    /// With a cost and a margin, a customer is worth treating when margin x uplift > cost.
+    public func minimumRanking(_ options: ScoreOptions) -> Double? {
+        guard let cost = options.cost, let margin = options.margin, margin > 0 else { return nil }
+        return cost / margin
+    }
+
     init(card: ModelCard, config: UpliftConfig, treatments: [String], positive: String, negative: String, models: [any RowScoring]) {
         self.card = card; self.config = config; self.treatments = treatments; self.positive = positive; self.negative = negative
         self.models = models
@@ -41,14 +47,12 @@ public struct UpliftModel: RowModel, UpliftScoring {
                            progress: ProgressHandler?) throws -> UpliftModel {
         try config.validate()
         let file = data.file
-        let tj = try data.columnIndex(config.treatment, role: "treatment column")
+        _ = try data.columnIndex(config.treatment, role: "treatment column")
         _ = try data.columnIndex(config.outcome, role: "outcome column")
         for name in [config.treatment, config.outcome] where selection.features?.contains(name) == true {
             throw PersonaError("--features names \"\(name)\", which is the \(name == config.treatment ? "treatment" : "outcome") column; leave it out")
         }
-        guard let armLabels = data.store.columns[tj].labels() ?? (try? BinaryTarget.labels(of: config.treatment, path: file, delimiter: data.delimiter)) else {
-            throw PersonaError.data(file: file, columnName: config.treatment, "could not be read", fix: "Check the file")
-        }
+        let armLabels = try data.labels(of: config.treatment)
         if let i = armLabels.firstIndex(where: { $0 == nil }) {
             throw PersonaError.data(file: file, columnName: config.treatment, "the arm is missing in \(armLabels.filter { $0 == nil }.count) rows (the first is data row \(data.fileRow(i) + 1))",
                                     fix: "Every row needs its arm; drop rows that were never assigned")
@@ -112,9 +116,10 @@ public struct UpliftModel: RowModel, UpliftScoring {
         return model
     }
 
+    /// `n` of `rows`, seeded, in ascending order.
     static func sample(_ rows: [Int], _ n: Int, _ rng: inout PersonaRandom) -> [Int] {
         var r = rows
-        for i in 0..<n { r.swapAt(i, i + rng.below(r.count - i)) }
+        rng.shuffle(&r)
         return Array(r.prefix(n)).sorted()
     }
 
