@@ -5,7 +5,7 @@ PYTHON ?= python3
 VENV := .venv
 JOBS ?= 2
 
-.PHONY: all deps venv build release demo test test-swift test-reference test-notebooks bench fuzz clean
+.PHONY: all deps venv java build release demo test test-swift test-spark test-reference test-notebooks bench bench-spark fuzz clean
 
 all: release
 
@@ -18,6 +18,9 @@ $(VENV)/.ready: Tests/reference/requirements.txt
 
 venv: deps $(VENV)/.ready
 
+java:
+	@scripts/install-java.sh
+
 build: deps
 	$(SWIFT) build -j $(JOBS)
 
@@ -28,12 +31,22 @@ demo: release
 	@scripts/demo.sh .build/release/persona
 
 # Swift unit and end-to-end tests, then the checks against reference libraries
-# (scikit-learn, safetensors) and every walkthrough in notebooks-cli/.
-test: venv
+# (scikit-learn, safetensors, the SQL engines: SQLite, DuckDB, a private
+# PostgreSQL server started and stopped by the check, Spark SQL) and every
+# walkthrough in notebooks-cli/, then the Spark integration's own tests.
+test: venv java
 	@scripts/install-chromium.sh
 	$(SWIFT) build --build-tests -j $(JOBS)
 	$(SWIFT) test --skip-build
+	$(VENV)/bin/python -m pip install -q --disable-pip-version-check --no-deps ./integrations/spark
 	$(VENV)/bin/python Tests/run_checks.py --persona .build/debug/persona
+	@$(MAKE) --no-print-directory test-spark
+
+# The PySpark package integrations/spark against persona score, on local[2].
+test-spark: venv java
+	@[ -x .build/debug/persona ] || $(SWIFT) build -j $(JOBS)
+	$(VENV)/bin/python -m pip install -q --disable-pip-version-check --no-deps ./integrations/spark
+	PERSONA=$(CURDIR)/.build/debug/persona $(VENV)/bin/python -m unittest discover -s integrations/spark/tests -v
 
 test-swift: deps
 	$(SWIFT) test -j $(JOBS)

@@ -3,10 +3,11 @@ import Foundation
 import PersonaCore
 
 enum ExportFormat: String, ExpressibleByArgument, CaseIterable { case onnx, sql }
+extension SQLDialect: ExpressibleByArgument {}
 
 struct Export: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Export a model for serving: ONNX (every family but boosted trees) or SQL (logistic regression, trees, boosted trees).",
+        abstract: "Export a model for serving: ONNX (every family) or SQL for SQLite, PostgreSQL, DuckDB or Spark (every family but ALS).",
         discussion: """
         ONNX: one graph with the fitted feature pipeline inside, so the consumer
         feeds raw columns by name (numbers as float [N,1] with NaN for missing,
@@ -18,7 +19,11 @@ struct Export: ParsableCommand {
         metadata with the model card.
 
         SQL: one SELECT over a table of raw columns (--table) that adds the
-        prediction columns; NULL means missing.
+        prediction columns; NULL means missing. --dialect picks the engine
+        (sqlite, the default, postgres, duckdb or spark): they differ in quoting,
+        literal types and text casts. Numeric columns must have a numeric type
+        in the table (integer, decimal or double); any other column may be text
+        or, for a yes/no column, BOOLEAN.
         """
     )
 
@@ -34,6 +39,9 @@ struct Export: ParsableCommand {
     @Option(help: ArgumentHelp("SQL: the table that holds the raw columns.", valueName: "name"))
     var table: String?
 
+    @Option(help: "SQL: the engine the SELECT is written for: sqlite, postgres, duckdb or spark.")
+    var dialect: SQLDialect?
+
     @Option(help: "ALS: how many items the ONNX graph ranks per user.")
     var top: Int = 10
 
@@ -42,6 +50,7 @@ struct Export: ParsableCommand {
     func validate() throws {
         if format == .sql && (table ?? "").isEmpty { throw ValidationError("--format sql needs --table NAME, the table of raw columns the SELECT reads.") }
         if format == .onnx && table != nil { throw ValidationError("--table goes with --format sql.") }
+        if format == .onnx && dialect != nil { throw ValidationError("--dialect goes with --format sql.") }
         if top < 1 { throw ValidationError("--top must be at least 1.") }
     }
 
@@ -58,8 +67,9 @@ struct Export: ParsableCommand {
             print("outputs:")
             for o in interface.outputs { print("  \(o.name): \(o.doc)") }
         case .sql:
-            try AtomicOutput.write(try SQLExport.export(loaded, table: table!), to: out)
-            Console.wrote("wrote \(out) (SQL, one SELECT over \(table!))", dataOnStandardOutput: out == "-")
+            let dialect = dialect ?? .sqlite
+            try AtomicOutput.write(try SQLExport.export(loaded, table: table!, dialect: dialect), to: out)
+            Console.wrote("wrote \(out) (SQL for \(dialect.engine), one SELECT over \(table!))", dataOnStandardOutput: out == "-")
         }
     }
 }

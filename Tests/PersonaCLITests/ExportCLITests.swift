@@ -42,13 +42,43 @@ final class ExportCLITests: CLITestCase {
         XCTAssertEqual(cut.code, 1)
         XCTAssertTrue(cut.err.contains("cut.persona"), cut.err)
         XCTAssertFalse(FileManager.default.fileExists(atPath: dir + "/cut.onnx"))
-        // SQL is for logistic regression and trees only
+        // SQL is for every family but ALS
+        XCTAssertEqual(try persona("datasets", "generate", "interactions", "--rows", "400", "--out", "r.csv").code, 0)
+        XCTAssertEqual(try persona("train", "als", "--data", "r.csv", "--user", "user_id", "--item", "item_id", "--rating", "rating",
+                                   "--factors", "4", "--out", "a.persona").code, 0)
+        let als = try persona("export", "a.persona", "--format", "sql", "--table", "t", "--out", "a.sql")
+        XCTAssertEqual(als.code, 1)
+        XCTAssertTrue(als.err.contains("ONNX"), als.err)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: dir + "/a.sql"))
+        let badDialect = try persona("export", "m.persona", "--format", "sql", "--table", "t", "--dialect", "oracle", "--out", "m.sql")
+        XCTAssertEqual(badDialect.code, 2)
+        XCTAssertTrue(badDialect.err.contains("postgres"), badDialect.err)
+        let onnxDialect = try persona("export", "m.persona", "--format", "onnx", "--dialect", "spark", "--out", "m.onnx")
+        XCTAssertEqual(onnxDialect.code, 2)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: dir + "/m.sql"))
+    }
+
+    /// Each dialect's quoting and literal types (the engines themselves run the
+    /// SQL in Tests/reference/check_sql_dialects.py).
+    func testSQLDialectsQuoteAndTypeForTheirEngine() throws {
+        try trainLogreg()
         XCTAssertEqual(try persona("datasets", "generate", "customers", "--rows", "300", "--out", "cust.csv").code, 0)
         XCTAssertEqual(try persona("train", "kmeans", "--data", "cust.csv", "--k", "3", "--out", "k.persona").code, 0)
-        let km = try persona("export", "k.persona", "--format", "sql", "--table", "t", "--out", "k.sql")
-        XCTAssertEqual(km.code, 1)
-        XCTAssertTrue(km.err.contains("ONNX"), km.err)
-        XCTAssertFalse(FileManager.default.fileExists(atPath: dir + "/k.sql"))
+        var text: [String: String] = [:]
+        for d in ["sqlite", "postgres", "duckdb", "spark"] {
+            for m in ["m", "k"] {
+                let r = try persona("export", "\(m).persona", "--format", "sql", "--table", "the table", "--dialect", d, "--out", "\(m).\(d).sql")
+                XCTAssertEqual(r.code, 0, r.err)
+                text[m + d] = try String(contentsOfFile: dir + "/\(m).\(d).sql", encoding: .utf8)
+            }
+        }
+        XCTAssertTrue(text["msqlite"]!.contains("FROM \"the table\"") && text["msqlite"]!.contains("AS VARCHAR"))
+        XCTAssertTrue(text["mspark"]!.contains("FROM `the table`") && text["mspark"]!.contains("AS STRING") && text["mspark"]!.contains("D /"))
+        XCTAssertFalse(text["mspark"]!.contains("\"tenure_months\""))
+        XCTAssertTrue(text["mpostgres"]!.contains("::float8") && text["mpostgres"]!.contains("LEAST(GREATEST("), "PostgreSQL: double literals, EXP held in range")
+        XCTAssertTrue(text["mduckdb"]!.contains("::DOUBLE"))
+        XCTAssertTrue(text["ksqlite"]!.contains("AS segment") && text["ksqlite"]!.contains("SQRT(") && text["ksqlite"]!.contains("squared_distance_2"))
+        XCTAssertTrue(text["kpostgres"]!.contains("for PostgreSQL."))
     }
 
     func testScoreNeedsEveryColumnBeforeWritingAnything() throws {

@@ -1,5 +1,6 @@
 """Helpers shared by the reference checks."""
 import argparse
+import csv
 import json
 import os
 import subprocess
@@ -40,3 +41,27 @@ def check(condition, message):
     if not condition:
         raise SystemExit("FAILED: " + message)
     print("ok   " + message)
+
+
+def damage(path, out, numeric, categorical, boolean, seed):
+    """Copies a CSV, blanking some numbers and making some categories missing or unseen."""
+    import numpy as np
+
+    rng = np.random.default_rng(seed)
+    rows = list(csv.reader(open(path, newline="")))
+    header = rows[0]
+    for r in rows[1:]:
+        for c in numeric:
+            if rng.random() < 0.08:
+                r[header.index(c)] = str(rng.choice(["", "NA", "null"]))
+        for c in categorical:
+            u = rng.random()
+            if u < 0.05:
+                r[header.index(c)] = str(rng.choice(["", "NA", "None"]))
+            elif u < 0.10:
+                r[header.index(c)] = "never-seen-" + str(rng.integers(3))
+        for c in boolean:
+            if rng.random() < 0.05:
+                r[header.index(c)] = ""
+    with open(out, "w", newline="") as f:
+        csv.writer(f, lineterminator="\n").writerows(rows)

@@ -6,6 +6,24 @@ import SwiftProtobuf
 struct ONNXGraph {
     static let mlDomain = "ai.onnx.ml"
     var graph = Onnx_GraphProto()
+    /// How each column `persona score` writes comes from an output: the column
+    /// `index` of output `output` (stored as `persona.score_columns`, so a
+    /// consumer such as the Spark integration writes Persona's own columns).
+    private(set) var scoreColumns: [(column: String, output: String, index: Int)] = []
+
+    mutating func scoreColumn(_ column: String, from output: String, index: Int = 0) {
+        scoreColumns.append((column, output, index))
+    }
+
+    /// Risk deciles as `score` gives them: 1 + the number of training cut points
+    /// above the probability `p` (double or float [N,1]), as int64 [N,1].
+    mutating func riskDecile(_ p: String, cutPoints: [Double], float: Bool) -> String {
+        let cuts = float ? constant("risk_cut_points", floats: cutPoints.map { Float($0) }, shape: [1, cutPoints.count])
+                         : constant("risk_cut_points", doubles: cutPoints, shape: [1, cutPoints.count])
+        let above = cast(node("Less", [p, cuts]), to: .int64)
+        let count = node("ReduceSum", [above, constant("risk_axis", int64s: [1], shape: [1])], [ONNXGraph.attr("keepdims", int: 1)])
+        return node("Add", [count, constant("risk_one", int64s: [1], shape: [1])])
+    }
     private var used = Set<String>()
 
     init(name: String) { graph.name = name }
@@ -179,6 +197,10 @@ struct ONNXGraph {
                                            ("persona.card", String(decoding: try encoder.encode(card), as: UTF8.self))]
         entries.append(("persona.inputs", graph.input.map { "\($0.name): \($0.docString)" }.joined(separator: "\n")))
         entries.append(("persona.outputs", graph.output.map { "\($0.name): \($0.docString)" }.joined(separator: "\n")))
+        if !scoreColumns.isEmpty {
+            let list = scoreColumns.map { ["column": $0.column, "output": $0.output, "index": String($0.index)] }
+            entries.append(("persona.score_columns", String(decoding: try encoder.encode(list), as: UTF8.self)))
+        }
         m.metadataProps = entries.map { k, v in var e = Onnx_StringStringEntryProto(); e.key = k; e.value = v; return e }
         return try m.serializedData()
     }

@@ -1,28 +1,68 @@
-/// Writes a model (logistic regression, decision tree) as one SQL SELECT over a
-/// table of raw columns, so a warehouse scores rows without any runtime. NULL
-/// is a missing value; text columns are compared after trimming spaces, and the
-/// text markers of missing values (empty, NA, N/A, NaN, null, None) count as
-/// missing too. Plain SQL: CASE, COALESCE, TRIM, UPPER, LOWER, CAST AS VARCHAR, EXP.
+/// Writes a model as one SQL SELECT over a table of raw columns, so a warehouse
+/// scores rows without any runtime. NULL is a missing value; text columns are
+/// compared after trimming spaces, and the text markers of missing values
+/// (empty, NA, N/A, NaN, null, None) count as missing too. Plain SQL: CASE,
+/// COALESCE, TRIM, UPPER, LOWER, CAST, EXP, POWER, SQRT, in the dialect asked
+/// for (`SQLDialect`).
 public enum SQLExport {
-    public static func export(_ model: any PersonaModel, table: String) throws -> String {
+    public static func export(_ model: any PersonaModel, table: String, dialect: SQLDialect = .sqlite) throws -> String {
         guard let m = model as? any SQLExportable else {
-            throw PersonaError("SQL export covers logistic regression, decision trees, gradient boosting and uplift models; a \(model.card.kind) model exports to ONNX (--format onnx)")
+            throw PersonaError("SQL export covers logistic regression, decision trees, k-means, gradient boosting and uplift models; a \(model.card.kind) model exports to ONNX (--format onnx)")
         }
-        return m.sqlSelect(table: table)
+        return m.sqlSelect(table: table, dialect: dialect)
+    }
+}
+
+/// The SQL engines an export is written for. They differ in how identifiers are
+/// quoted, how a literal number gets a double type (SQLite's `1.5` is a double,
+/// PostgreSQL's, DuckDB's and Spark's a decimal), the name of the text type, how
+/// a string literal escapes, and whether EXP may overflow (PostgreSQL raises an
+/// error where the others give infinity). Every dialect computes in double
+/// precision, as Persona does.
+public enum SQLDialect: String, CaseIterable, Sendable {
+    case sqlite, postgres, duckdb, spark
+
+    public var engine: String {
+        switch self {
+        case .sqlite: return "SQLite"
+        case .postgres: return "PostgreSQL"
+        case .duckdb: return "DuckDB"
+        case .spark: return "Spark SQL"
+        }
     }
 
-    static func identifier(_ name: String) -> String { "\"" + name.replacingOccurrences(of: "\"", with: "\"\"") + "\"" }
-    static func literal(_ s: String) -> String { "'" + s.replacingOccurrences(of: "'", with: "''") + "'" }
-    static func number(_ v: Double) -> String {
-        if v == v.rounded() && abs(v) < 1e15 { return String(format: "%.1f", v) }
-        return "\(v)"
+    func identifier(_ name: String) -> String {
+        self == .spark ? "`" + name.replacingOccurrences(of: "`", with: "``") + "`"
+                       : "\"" + name.replacingOccurrences(of: "\"", with: "\"\"") + "\""
     }
+
+    func literal(_ s: String) -> String {
+        // Spark reads backslash escapes in string literals and joins '' as two literals
+        if self == .spark { return "'" + s.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "'", with: "\\'") + "'" }
+        return "'" + s.replacingOccurrences(of: "'", with: "''") + "'"
+    }
+
+    /// A double-precision literal.
+    func number(_ v: Double) -> String {
+        let text = v == v.rounded() && abs(v) < 1e15 ? String(format: "%.1f", v) : "\(v)"
+        switch self {
+        case .sqlite: return text
+        case .postgres: return v < 0 ? "(\(text))::float8" : "\(text)::float8"
+        case .duckdb: return v < 0 ? "(\(text))::DOUBLE" : "\(text)::DOUBLE"
+        case .spark: return text + "D"
+        }
+    }
+
+    /// A numeric column as written: with double literals around it, every
+    /// engine computes in double precision whether the column holds integers,
+    /// decimals or doubles.
+    func numeric(_ column: String) -> String { identifier(column) }
 
     /// `value <= threshold` as Persona decides it: on the value rounded to
     /// Float32 first. The database holds the double, so the comparison moves to
     /// the double halfway between the largest float at or below the threshold
     /// and the next float up (ties round to the even float, as IEEE does).
-    static func atMost(_ value: String, _ threshold: Double) -> String {
+    func atMost(_ value: String, _ threshold: Double) -> String {
         guard threshold.isFinite else { return threshold > 0 ? "1 = 1" : "0 = 1" }
         var f = Float(threshold)
         if Double(f) > threshold { f = f.nextDown }
@@ -30,37 +70,51 @@ public enum SQLExport {
         return "\(value) \(f.significandBitPattern & 1 == 0 ? "<=" : "<") \(number(halfway))"
     }
 
-    static func text(_ column: String) -> String { "TRIM(CAST(\(identifier(column)) AS VARCHAR))" }
+    func text(_ column: String) -> String { "TRIM(CAST(\(identifier(column)) AS \(self == .spark ? "STRING" : "VARCHAR")))" }
 
-    static func missingText(_ column: String) -> String {
+    /// Whether a level could read as a missing marker (then a test of the level
+    /// must also rule the markers out).
+    static func looksMissing(_ level: String) -> Bool {
+        MissingMarkers.all.contains { $0.uppercased() == level.trimmingCharacters(in: .whitespaces).uppercased() }
+    }
+
+    func missingText(_ column: String) -> String {
         let markers = MissingMarkers.all.map { literal($0.uppercased()) }.joined(separator: ", ")
         return "\(identifier(column)) IS NULL OR UPPER(\(text(column))) IN (\(markers))"
     }
 
-    /// A boolean column as 1, 0 or NULL.
-    static func boolean(_ column: String) -> String {
+    /// A boolean column as 1, 0 or NULL (a BOOLEAN column's true and false included).
+    func boolean(_ column: String) -> String {
         let yes = (BooleanWords.yes + ["1", "1.0"]).map(literal).joined(separator: ", ")
         let no = (BooleanWords.no + ["0", "0.0"]).map(literal).joined(separator: ", ")
         let v = "LOWER(\(text(column)))"
-        return "(CASE WHEN \(v) IN (\(yes)) THEN 1 WHEN \(v) IN (\(no)) THEN 0 END)"
+        return "(CASE WHEN \(v) IN (\(yes)) THEN \(number(1)) WHEN \(v) IN (\(no)) THEN \(number(0)) END)"
     }
 
-    static func header(_ title: String, _ model: any PersonaModel, table: String) -> String {
-        ["-- \(title)", "-- Exported by persona \(PersonaVersion.tool) from a \(model.card.kind) model trained \(model.card.created).",
+    /// 1 / (1 + e^-x). PostgreSQL raises an error when EXP overflows or
+    /// underflows, so there x is held to ±700 first (the probability moves by
+    /// less than 1e-300).
+    func sigmoid(_ x: String) -> String {
+        let arg = self == .postgres ? "LEAST(GREATEST(\(x), \(number(-700))), \(number(700)))" : "(\(x))"
+        return "\(number(1)) / (\(number(1)) + EXP(-\(arg)))"
+    }
+
+    func header(_ title: String, _ model: any PersonaModel, table: String) -> String {
+        ["-- \(title)", "-- Exported by persona \(PersonaVersion.tool) from a \(model.card.kind) model trained \(model.card.created), for \(engine).",
          "-- Reads the raw columns of \(identifier(table)); NULL means missing.",
          "-- Columns used: " + model.card.pipeline.columns.map(\.name).joined(separator: ", "), ""].joined(separator: "\n")
     }
 }
 
 /// A model that writes itself as one SQL SELECT over a table of raw columns,
-/// with the helpers above. Each family conforms in its own folder.
+/// with the dialect's helpers above. Each family conforms in its own folder.
 public protocol SQLExportable: PersonaModel {
-    func sqlSelect(table: String) -> String
+    func sqlSelect(table: String, dialect sql: SQLDialect) -> String
 }
 
 /// A classifier whose probability of a class is one SQL expression over the raw
 /// columns, so that models built from classifiers (uplift) can combine them.
 public protocol SQLProbabilityExpression: SQLExportable {
     /// The probability of `positive`, or nil when the model does not predict that class.
-    func sqlProbability(positive: String) -> String?
+    func sqlProbability(positive: String, dialect sql: SQLDialect) -> String?
 }

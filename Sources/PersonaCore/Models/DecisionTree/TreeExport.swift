@@ -1,8 +1,5 @@
 import Foundation
 
-/// The SQL machinery shared by families (quoting, missing markers, booleans).
-private typealias SQL = SQLExport
-
 /// TreeModel as an ONNX graph (the fitted pipeline inside) and as one SQL SELECT.
 extension TreeModel: ONNXExportable {
     var onnxTitle: String { return "Persona decision tree (\(task == .regression ? "regression" : "classification") of \(target))" }
@@ -25,6 +22,7 @@ extension TreeModel: ONNXExportable {
             ]
             let y = g.node("TreeEnsembleRegressor", [x], domain: ONNXGraph.mlDomain, nodeAttributes)
             g.output(y, as: "predicted", .float, [nil, 1], doc: "float [N,1]: the predicted \(m.target)")
+            g.scoreColumn("predicted", from: "predicted")
             return
         }
         let classes = m.classes
@@ -46,18 +44,20 @@ extension TreeModel: ONNXExportable {
         g.output(label, as: "label", .string, [nil, 1], doc: "string [N,1]: the predicted class of \(m.target)")
         g.output(probabilities, as: "probabilities", .float, [nil, classes.count],
                  doc: "float [N,\(classes.count)]: the probability of each class, in the order \(classes.joined(separator: ", "))")
+        for (i, c) in classes.enumerated() { g.scoreColumn("probability_" + c, from: "probabilities", index: i) }
+        g.scoreColumn("predicted", from: "label")
     }
 }
 
 extension TreeModel: SQLProbabilityExpression {
-    public func sqlProbability(positive: String) -> String? {
+    public func sqlProbability(positive: String, dialect sql: SQLDialect) -> String? {
         guard task == .classification, let c = classes.firstIndex(of: positive) else { return nil }
         let leaves = (0..<tree.count).filter { tree.feature[$0] < 0 }
-        return "CASE (" + sqlLeaf("        ") + ")\n        " + leaves.map { "WHEN \($0) THEN \(SQL.number(tree.value[$0][c]))" }.joined(separator: " ") + " END"
+        return "CASE (" + sqlLeaf("        ", sql) + ")\n        " + leaves.map { "WHEN \($0) THEN \(sql.number(tree.value[$0][c]))" }.joined(separator: " ") + " END"
     }
 
     /// The leaf a row falls in, as one SQL expression over the raw columns.
-    func sqlLeaf(_ indent: String) -> String {
+    func sqlLeaf(_ indent: String, _ sql: SQLDialect) -> String {
         let t = tree
         let pipeline = card.pipeline
         func node(_ n: Int, _ indent: String) -> String {
@@ -68,44 +68,44 @@ extension TreeModel: SQLProbabilityExpression {
             let missing = t.missingLeft[n] ? l : r
             if c.type == .categorical {
                 let levels = c.levels ?? []
-                let leftLevels = levels.indices.filter { t.binGoesLeft(n, $0 + 1) }.map { SQL.literal(levels[$0]) }
-                let rightLevels = levels.indices.filter { !t.binGoesLeft(n, $0 + 1) }.map { SQL.literal(levels[$0]) }
+                let leftLevels = levels.indices.filter { t.binGoesLeft(n, $0 + 1) }.map { sql.literal(levels[$0]) }
+                let rightLevels = levels.indices.filter { !t.binGoesLeft(n, $0 + 1) }.map { sql.literal(levels[$0]) }
                 // unseen values take the last bin: list the other side's levels and send the rest with ELSE
                 let (listed, then, otherwise) = t.binGoesLeft(n, levels.count + 1) ? (rightLevels, r, l) : (leftLevels, l, r)
-                var e = "CASE WHEN \(SQL.missingText(c.name)) THEN \(missing)"
-                if !listed.isEmpty { e += "\n\(next)WHEN \(SQL.text(c.name)) IN (\(listed.joined(separator: ", "))) THEN \(then)" }
+                var e = "CASE WHEN \(sql.missingText(c.name)) THEN \(missing)"
+                if !listed.isEmpty { e += "\n\(next)WHEN \(sql.text(c.name)) IN (\(listed.joined(separator: ", "))) THEN \(then)" }
                 return e + "\n\(next)ELSE \(otherwise) END"
             }
-            let v = c.type == .boolean ? SQL.boolean(c.name) : SQL.identifier(c.name)
-            return "CASE WHEN \(v) IS NULL THEN \(missing)\n\(next)WHEN \(SQL.atMost(v, t.threshold[n])) THEN \(l)\n\(next)ELSE \(r) END"
+            let v = c.type == .boolean ? sql.boolean(c.name) : sql.numeric(c.name)
+            return "CASE WHEN \(v) IS NULL THEN \(missing)\n\(next)WHEN \(sql.atMost(v, t.threshold[n])) THEN \(l)\n\(next)ELSE \(r) END"
         }
         return node(0, indent)
     }
 
-    public func sqlSelect(table: String) -> String {
+    public func sqlSelect(table: String, dialect sql: SQLDialect) -> String {
         let m = self
         let t = m.tree
         let leaves = (0..<t.count).filter { t.feature[$0] < 0 }
         var outputs: [String] = []
         if m.task == .regression {
-            outputs.append("CASE leaf " + leaves.map { "WHEN \($0) THEN \(SQL.number(t.value[$0][0]))" }.joined(separator: " ") + " END AS predicted")
+            outputs.append("CASE leaf " + leaves.map { "WHEN \($0) THEN \(sql.number(t.value[$0][0]))" }.joined(separator: " ") + " END AS predicted")
         } else {
             for (ci, cls) in m.classes.enumerated() {
-                outputs.append("CASE leaf " + leaves.map { "WHEN \($0) THEN \(SQL.number(t.value[$0][ci]))" }.joined(separator: " ")
-                               + " END AS \(SQL.identifier("probability_" + cls))")
+                outputs.append("CASE leaf " + leaves.map { "WHEN \($0) THEN \(sql.number(t.value[$0][ci]))" }.joined(separator: " ")
+                               + " END AS \(sql.identifier("probability_" + cls))")
             }
-            outputs.append("CASE leaf " + leaves.map { "WHEN \($0) THEN \(SQL.literal(m.classes[m.predictedClass($0, threshold: nil)]))" }.joined(separator: " ")
+            outputs.append("CASE leaf " + leaves.map { "WHEN \($0) THEN \(sql.literal(m.classes[m.predictedClass($0, threshold: nil)]))" }.joined(separator: " ")
                            + " END AS predicted")
         }
         let title = m.task == .regression ? "Persona decision tree: the predicted \(m.target)"
                                           : "Persona decision tree: the probability of each class of \(m.target), and the predicted class"
-        return SQL.header(title, m, table: table) + """
+        return sql.header(title, m, table: table) + """
         SELECT *,
           \(outputs.joined(separator: ",\n  "))
         FROM (
           SELECT *,
-            \(sqlLeaf("    ")) AS leaf
-          FROM \(SQL.identifier(table))
+            \(sqlLeaf("    ", sql)) AS leaf
+          FROM \(sql.identifier(table))
         ) AS scored;
 
         """

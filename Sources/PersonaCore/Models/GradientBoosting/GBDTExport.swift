@@ -1,8 +1,5 @@
 import Foundation
 
-/// The SQL machinery shared by families (quoting, missing markers, booleans).
-private typealias SQL = SQLExport
-
 /// Boosted trees as one SQL SELECT: each tree a CASE expression that yields its
 /// leaf's value, summed with the starting score, then the logistic link for a
 /// classifier. Missing values go the way each split learned; a category the
@@ -34,6 +31,7 @@ extension GBDTModel: ONNXExportable {
         let raw = g.node("TreeEnsembleRegressor", [x], domain: ONNXGraph.mlDomain, attributes)
         if task == .regression {
             g.output(raw, as: "prediction", .float, [nil, 1], doc: "float [N,1]: the predicted \(target)")
+            g.scoreColumn("prediction", from: "prediction")
             return
         }
         // A forest's average is the probability; boosting's sum is log-odds.
@@ -47,18 +45,23 @@ extension GBDTModel: ONNXExportable {
                  doc: "string [N,1]: \"\(self.positive)\" when P(\(target) = \(self.positive)) >= \(threshold), else \"\(self.negative)\"")
         g.output(probabilities, as: "probabilities", .float, [nil, 2],
                  doc: "float [N,2]: P(\(target) = \(self.negative)), P(\(target) = \(self.positive))")
+        g.output(g.riskDecile(p, cutPoints: riskCutPoints, float: true), as: "risk_decile", .int64, [nil, 1],
+                 doc: "int64 [N,1]: 1 for the riskiest tenth of the training customers, up to 10")
+        g.scoreColumn("probability", from: "probabilities", index: 1)
+        g.scoreColumn("predicted", from: "label")
+        g.scoreColumn("risk_decile", from: "risk_decile")
     }
 }
 
 extension GBDTModel: SQLProbabilityExpression {
-    public func sqlProbability(positive: String) -> String? {
+    public func sqlProbability(positive: String, dialect sql: SQLDialect) -> String? {
         guard task == .classification, positive == self.positive else { return nil }
-        if isForest { return "(\n        \(sqlRawScore())\n      )" }
-        return "1.0 / (1.0 + EXP(-(\n        \(sqlRawScore())\n      )))"
+        if isForest { return "(\n        \(sqlRawScore(sql))\n      )" }
+        return sql.sigmoid("\n        \(sqlRawScore(sql))\n      ")
     }
 
     /// The raw score (log-odds, or the predicted number) as one SQL expression.
-    func sqlRawScore() -> String {
+    func sqlRawScore(_ sql: SQLDialect) -> String {
         let pipeline = card.pipeline
         // Each tree as one flat CASE over its leaves' paths: SQL engines' parsers
         // run out of stack on hundreds of nested CASEs.
@@ -67,22 +70,26 @@ extension GBDTModel: SQLProbabilityExpression {
             let missingHere = t.missingLeft[n] == left
             if c.type == .categorical {
                 let levels = c.levels ?? []
-                let set = levels.indices.filter { t.binGoesLeft(n, $0 + 1) }.map { SQL.literal(levels[$0]) }.joined(separator: ", ")
-                let missing = "(" + SQL.missingText(c.name) + ")"
-                let member = set.isEmpty ? (left ? "0 = 1" : "1 = 1") : "\(SQL.text(c.name)) \(left ? "IN" : "NOT IN") (\(set))"
-                return missingHere ? "(\(missing) OR \(member))" : "(NOT \(missing) AND \(member))"
+                let set = levels.indices.filter { t.binGoesLeft(n, $0 + 1) }.map { sql.literal(levels[$0]) }.joined(separator: ", ")
+                let missing = "(" + sql.missingText(c.name) + ")"
+                let member = set.isEmpty ? (left ? "0 = 1" : "1 = 1") : "\(sql.text(c.name)) \(left ? "IN" : "NOT IN") (\(set))"
+                if missingHere { return "(\(missing) OR \(member))" }
+                // NULL is never IN a list, and no level is a missing marker: the IN test alone rules missing out
+                if left && !levels.contains(where: SQLDialect.looksMissing) { return member }
+                return "(NOT \(missing) AND \(member))"
             }
-            let v = c.type == .boolean ? SQL.boolean(c.name) : SQL.identifier(c.name)
-            let atMost = SQL.atMost(v, t.threshold[n])
+            let v = c.type == .boolean ? sql.boolean(c.name) : sql.numeric(c.name)
+            let atMost = sql.atMost(v, t.threshold[n])
             let test = left ? atMost : "NOT (\(atMost))"
-            return missingHere ? "(\(v) IS NULL OR \(test))" : "(\(v) IS NOT NULL AND \(test))"
+            // a comparison with NULL is never true, so a test that excludes missing values needs nothing more
+            return missingHere ? "(\(v) IS NULL OR \(test))" : test
         }
         func flat(_ t: Tree) -> String {
-            if t.feature[0] < 0 { return SQL.number(t.value[0][0]) }
+            if t.feature[0] < 0 { return sql.number(t.value[0][0]) }
             var arms: [String] = []
             func walk(_ n: Int, _ path: [String]) {
                 if t.feature[n] < 0 {
-                    arms.append("WHEN " + path.joined(separator: " AND ") + " THEN " + SQL.number(t.value[n][0]))
+                    arms.append("WHEN " + path.joined(separator: " AND ") + " THEN " + sql.number(t.value[n][0]))
                     return
                 }
                 walk(Int(t.left[n]), path + [condition(t, n, left: true)])
@@ -91,27 +98,25 @@ extension GBDTModel: SQLProbabilityExpression {
             walk(0, [])
             return "CASE " + arms.joined(separator: "\n        ") + " END"
         }
-        return ([SQL.number(initScore)] + trees.map { "(" + flat($0) + ")" }).joined(separator: "\n      + ")
+        return ([sql.number(initScore)] + trees.map { "(" + flat($0) + ")" }).joined(separator: "\n      + ")
     }
 
-    public func sqlSelect(table: String) -> String {
-        let sum = sqlRawScore()
+    public func sqlSelect(table: String, dialect sql: SQLDialect) -> String {
+        let sum = sqlRawScore(sql)
         if task == .regression {
-            return SQL.header("Persona gradient-boosted trees: the predicted \(target)", self, table: table) + """
+            return sql.header("Persona gradient-boosted trees: the predicted \(target)", self, table: table) + """
             SELECT *,
               \(sum) AS prediction
-            FROM \(SQL.identifier(table));
+            FROM \(sql.identifier(table));
 
             """
         }
-        return SQL.header("Persona gradient-boosted trees: P(\(target) = \(positive)) as probability, and the predicted class", self, table: table) + """
+        return sql.header("Persona gradient-boosted trees: P(\(target) = \(positive)) as probability, and the predicted class", self, table: table) + """
         SELECT *,
-          CASE WHEN probability >= \(SQL.number(threshold)) THEN \(SQL.literal(positive)) ELSE \(SQL.literal(negative)) END AS predicted
+          CASE WHEN probability >= \(sql.number(threshold)) THEN \(sql.literal(positive)) ELSE \(sql.literal(negative)) END AS predicted
         FROM (
-          SELECT *, \(isForest ? "(" : "1.0 / (1.0 + EXP(-(")
-              \(sum)
-            \(isForest ? ")" : ")))") AS probability
-          FROM \(SQL.identifier(table))
+          SELECT *, \(isForest ? "(\n        \(sum)\n      )" : sql.sigmoid("\n        \(sum)\n      ")) AS probability
+          FROM \(sql.identifier(table))
         ) AS scored;
 
         """

@@ -1,8 +1,5 @@
 import Foundation
 
-/// The SQL machinery shared by families (quoting, missing markers, booleans).
-private typealias SQL = SQLExport
-
 /// LogisticModel as an ONNX graph (the fitted pipeline inside) and as one SQL SELECT.
 extension LogisticModel: ONNXExportable {
     var onnxTitle: String { return "Persona logistic regression: P(\(target) = \(positive))" }
@@ -25,18 +22,23 @@ extension LogisticModel: ONNXExportable {
         g.output(label, as: "label", .string, [nil, 1], doc: "string [N,1]: \"\(m.positive)\" when P(\(m.target) = \(m.positive)) >= \(m.threshold), else \"\(m.negative)\"")
         g.output(probabilities, as: "probabilities", .float, [nil, 2],
                  doc: "float [N,2]: P(\(m.target) = \(m.negative)), P(\(m.target) = \(m.positive))")
+        g.output(g.riskDecile(p, cutPoints: m.riskCutPoints, float: false), as: "risk_decile", .int64, [nil, 1],
+                 doc: "int64 [N,1]: 1 for the riskiest tenth of the training customers, up to 10")
+        g.scoreColumn("probability", from: "probabilities", index: 1)
+        g.scoreColumn("predicted", from: "label")
+        g.scoreColumn("risk_decile", from: "risk_decile")
     }
 }
 
 extension LogisticModel: SQLProbabilityExpression {
-    public func sqlProbability(positive: String) -> String? {
-        positive == self.positive ? "1.0 / (1.0 + EXP(-(\n        \(sqlLinearScore())\n      )))" : nil
+    public func sqlProbability(positive: String, dialect sql: SQLDialect) -> String? {
+        positive == self.positive ? sql.sigmoid("\n        \(sqlLinearScore(sql))\n      ") : nil
     }
 
     /// The log-odds as one SQL expression over the raw columns.
-    func sqlLinearScore() -> String {
+    func sqlLinearScore(_ sql: SQLDialect) -> String {
         let m = self
-        var terms = [SQL.number(m.coefficients[0])]
+        var terms = [sql.number(m.coefficients[0])]
         var k = 1
         for c in m.card.pipeline.columns {
             switch c.type {
@@ -45,17 +47,17 @@ extension LogisticModel: SQLProbabilityExpression {
                 let weights = Array(m.coefficients[k..<(k + levels.count + 1)])
                 k += levels.count + 1
                 let fill = c.fillIndex
-                var e = "CASE WHEN \(SQL.missingText(c.name)) THEN \(SQL.number(weights[fill]))"
-                for (i, l) in levels.enumerated() { e += " WHEN \(SQL.text(c.name)) = \(SQL.literal(l)) THEN \(SQL.number(weights[i]))" }
-                e += " ELSE \(SQL.number(weights[levels.count])) END"
+                var e = "CASE WHEN \(sql.missingText(c.name)) THEN \(sql.number(weights[fill]))"
+                for (i, l) in levels.enumerated() { e += " WHEN \(sql.text(c.name)) = \(sql.literal(l)) THEN \(sql.number(weights[i]))" }
+                e += " ELSE \(sql.number(weights[levels.count])) END"
                 terms.append("(\(e))")
             default:
-                let raw = c.type == .boolean ? SQL.boolean(c.name) : SQL.identifier(c.name)
+                let raw = c.type == .boolean ? sql.boolean(c.name) : sql.numeric(c.name)
                 let w = m.coefficients[k]
-                terms.append("(COALESCE(\(raw), \(SQL.number(c.median ?? 0))) - \(SQL.number(c.center))) / \(SQL.number(c.scale)) * \(SQL.number(w))")
+                terms.append("(COALESCE(\(raw), \(sql.number(c.median ?? 0))) - \(sql.number(c.center))) / \(sql.number(c.scale)) * \(sql.number(w))")
                 k += 1
                 if c.missingIndicator {
-                    terms.append("(CASE WHEN \(raw) IS NULL THEN \(SQL.number(m.coefficients[k])) ELSE 0.0 END)")
+                    terms.append("(CASE WHEN \(raw) IS NULL THEN \(sql.number(m.coefficients[k])) ELSE \(sql.number(0)) END)")
                     k += 1
                 }
             }
@@ -63,17 +65,15 @@ extension LogisticModel: SQLProbabilityExpression {
         return terms.joined(separator: "\n        + ")
     }
 
-    public func sqlSelect(table: String) -> String {
+    public func sqlSelect(table: String, dialect sql: SQLDialect) -> String {
         let m = self
-        let eta = sqlLinearScore()
-        return SQL.header("Persona logistic regression: P(\(m.target) = \(m.positive)) as probability, and the predicted class", m, table: table) + """
+        let eta = sqlLinearScore(sql)
+        return sql.header("Persona logistic regression: P(\(m.target) = \(m.positive)) as probability, and the predicted class", m, table: table) + """
         SELECT *,
-          CASE WHEN probability >= \(SQL.number(m.threshold)) THEN \(SQL.literal(m.positive)) ELSE \(SQL.literal(m.negative)) END AS predicted
+          CASE WHEN probability >= \(sql.number(m.threshold)) THEN \(sql.literal(m.positive)) ELSE \(sql.literal(m.negative)) END AS predicted
         FROM (
-          SELECT *, 1.0 / (1.0 + EXP(-(
-                \(eta)
-              ))) AS probability
-          FROM \(SQL.identifier(table))
+          SELECT *, \(sql.sigmoid("\n        \(eta)\n      ")) AS probability
+          FROM \(sql.identifier(table))
         ) AS scored;
 
         """

@@ -1,7 +1,5 @@
 import Foundation
 
-private typealias SQL = SQLExport
-
 /// An uplift model as one ONNX graph (every inner model's graph embedded, fed
 /// the same raw columns) and as one SQL SELECT (each inner model's probability
 /// as an expression). Both give what `score` writes: each treatment's uplift,
@@ -43,33 +41,36 @@ extension UpliftModel: ONNXExportable {
         let names = g.constant("arms", strings: [control] + treatments, shape: [treatments.count + 1])
         g.output(g.node("Gather", [names, best], [ONNXGraph.attr("axis", int: 0)]), as: "best_treatment", .string, [nil, 1],
                  doc: "string [N,1]: the treatment with the largest uplift, or \"\(control)\" when none is positive")
-        g.output(g.cast(g.node("ReduceMax", [withControl], [ONNXGraph.attr("keepdims", int: 1)]), to: .float), as: "best_uplift", .float, [nil, 1],
+        g.output(g.cast(g.node("ReduceMax", [withControl], [ONNXGraph.attr("axes", ints: [1]), ONNXGraph.attr("keepdims", int: 1)]), to: .float), as: "best_uplift", .float, [nil, 1],
                  doc: "float [N,1]: the best treatment's uplift (0 for \(control))")
         g.output(g.cast(u, to: .float), as: "uplift", .float, [nil, treatments.count],
                  doc: "float [N,\(treatments.count)]: the uplift of each treatment, in the order \(treatments.joined(separator: ", "))")
+        for (k, t) in treatments.enumerated() { g.scoreColumn("uplift_" + t, from: "uplift", index: k) }
+        g.scoreColumn("best_treatment", from: "best_treatment")
+        g.scoreColumn("best_uplift", from: "best_uplift")
     }
 }
 
 extension UpliftModel: SQLExportable {
-    public func sqlSelect(table: String) -> String {
+    public func sqlSelect(table: String, dialect sql: SQLDialect) -> String {
         let wanted = config.method == .twoModel ? positive : "1"
-        let p = models.map { ($0 as? any SQLProbabilityExpression)?.sqlProbability(positive: wanted) ?? "NULL" }
-        let names = models.indices.map { SQL.identifier("persona_p_\($0)") }
+        let p = models.map { ($0 as? any SQLProbabilityExpression)?.sqlProbability(positive: wanted, dialect: sql) ?? "NULL" }
+        let names = models.indices.map { sql.identifier("persona_p_\($0)") }
         let upliftOf: [String] = treatments.indices.map { t in
-            config.method == .twoModel ? "\(names[t + 1]) - \(names[0])" : "2.0 * \(names[t]) - 1.0"
+            config.method == .twoModel ? "\(names[t + 1]) - \(names[0])" : "\(sql.number(2)) * \(names[t]) - \(sql.number(1))"
         }
-        let columns = treatments.indices.map { "\(upliftOf[$0]) AS \(SQL.identifier("uplift_" + treatments[$0]))" }
+        let columns = treatments.indices.map { "\(upliftOf[$0]) AS \(sql.identifier("uplift_" + treatments[$0]))" }
         // The best treatment: strictly larger than every earlier one and than 0 (control), as `score` picks.
         var best = "CASE"
         for t in treatments.indices {
-            let beats = ["\(upliftOf[t]) > 0.0"] + (0..<t).map { "\(upliftOf[t]) > \(upliftOf[$0])" } + ((t + 1)..<treatments.count).map { "\(upliftOf[t]) >= \(upliftOf[$0])" }
+            let beats = ["\(upliftOf[t]) > \(sql.number(0))"] + (0..<t).map { "\(upliftOf[t]) > \(upliftOf[$0])" } + ((t + 1)..<treatments.count).map { "\(upliftOf[t]) >= \(upliftOf[$0])" }
             best += " WHEN " + beats.joined(separator: " AND ") + " THEN \(t)"
         }
         best += " ELSE -1 END"
-        let label = "CASE persona_best " + treatments.indices.map { "WHEN \($0) THEN \(SQL.literal(treatments[$0]))" }.joined(separator: " ")
-            + " ELSE \(SQL.literal(control)) END"
-        let bestUplift = "CASE persona_best " + treatments.indices.map { "WHEN \($0) THEN \(upliftOf[$0])" }.joined(separator: " ") + " ELSE 0.0 END"
-        return SQL.header("Persona uplift model: the change in P(\(config.outcome) = \(positive)) of each treatment against \(control), and the best treatment", self, table: table) + """
+        let label = "CASE persona_best " + treatments.indices.map { "WHEN \($0) THEN \(sql.literal(treatments[$0]))" }.joined(separator: " ")
+            + " ELSE \(sql.literal(control)) END"
+        let bestUplift = "CASE persona_best " + treatments.indices.map { "WHEN \($0) THEN \(upliftOf[$0])" }.joined(separator: " ") + " ELSE \(sql.number(0)) END"
+        return sql.header("Persona uplift model: the change in P(\(config.outcome) = \(positive)) of each treatment against \(control), and the best treatment", self, table: table) + """
         SELECT *,
           \(label) AS best_treatment,
           \(bestUplift) AS best_uplift
@@ -80,7 +81,7 @@ extension UpliftModel: SQLExportable {
           FROM (
             SELECT *,
               \(zip(p, names).map { "\($0) AS \($1)" }.joined(separator: ",\n      "))
-            FROM \(SQL.identifier(table))
+            FROM \(sql.identifier(table))
           ) AS inner_models
         ) AS uplifts;
 

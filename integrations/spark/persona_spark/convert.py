@@ -1,0 +1,78 @@
+"""Spark columns (as pandas batches) converted as Persona converts its own input:
+numbers for numeric columns, the category's text for categorical ones, yes/no for
+boolean ones (true/false, and integers 0/1, included)."""
+import math
+from decimal import Decimal
+
+import numpy as np
+import pandas as pd
+
+from .model import MISSING, ModelError
+
+
+def _is_missing(v):
+    return v is None or v is pd.NA or (isinstance(v, float) and math.isnan(v))
+
+
+def to_float(values, column):
+    """A numeric input: float32 [N,1], NaN for missing."""
+    if pd.api.types.is_bool_dtype(values):
+        return values.to_numpy(dtype=np.float32).reshape(-1, 1)
+    if pd.api.types.is_numeric_dtype(values):
+        return values.astype("float64").to_numpy(dtype=np.float64, na_value=np.nan).astype(np.float32).reshape(-1, 1)
+    out = np.full(len(values), np.nan, dtype=np.float64)
+    text = []
+    for i, v in enumerate(values):
+        if _is_missing(v):
+            continue
+        if isinstance(v, bool):
+            out[i] = 1.0 if v else 0.0
+        elif isinstance(v, (int, float, Decimal, np.integer, np.floating)):
+            out[i] = float(v)
+        else:
+            text.append((i, str(v).strip()))
+    if text:
+        idx = [i for i, _ in text]
+        raw = pd.Series([t for _, t in text], dtype=object)
+        parsed = pd.to_numeric(raw, errors="coerce").to_numpy(dtype=np.float64)
+        for k, (i, t) in enumerate(text):
+            if math.isnan(parsed[k]) and t.upper() not in MISSING and t.lower() != "nan":
+                raise ModelError(f"column {column!r}: {t!r} is not a number; the model reads {column} as a number "
+                                 "(leave it empty or NULL when missing)")
+        out[idx] = parsed
+    return out.astype(np.float32).reshape(-1, 1)
+
+
+def _number_text(v):
+    f = float(v)
+    if math.isfinite(f) and f == int(f) and abs(f) < 1e15:
+        return str(int(f))
+    return repr(f)
+
+
+def to_text(values, column, boolean):
+    """A categorical or yes/no input: string [N,1], empty for missing."""
+    out = np.empty(len(values), dtype=object)
+    for i, v in enumerate(values):
+        if _is_missing(v):
+            out[i] = ""
+        elif isinstance(v, (bool, np.bool_)):
+            out[i] = "true" if v else "false"
+        elif isinstance(v, (int, np.integer, float, np.floating, Decimal)):
+            t = _number_text(v)
+            if boolean and t not in ("0", "1"):
+                raise ModelError(f"column {column!r}: {v!r} is not a yes/no value; the model reads {column} as yes/no "
+                                 "(true/false, yes/no or 1/0)")
+            out[i] = t
+        else:
+            out[i] = str(v)
+    return out.reshape(-1, 1)
+
+
+def feeds(batch, inputs):
+    """The ONNX feeds for one pandas batch."""
+    out = {}
+    for name, kind in inputs:
+        col = batch[name]
+        out[name] = to_float(col, name) if kind == "numeric" else to_text(col, name, kind == "boolean")
+    return out
