@@ -58,6 +58,11 @@ bench: release venv
 	$(VENV)/bin/python bench/score/run.py --persona .build/release/persona
 	$(VENV)/bin/python bench/gbdt/run.py --persona .build/release/persona
 
+# Scoring 10M rows: persona score against Spark local[2] (ONNX UDF and SQL).
+bench-spark: release venv java
+	$(VENV)/bin/python -m pip install -q --disable-pip-version-check --no-deps ./integrations/spark
+	$(VENV)/bin/python bench/spark/run.py --persona .build/release/persona
+
 # libFuzzer on every reader of untrusted bytes (CSV, Parquet, gzip/zstd framing,
 # model files), FUZZ_SECONDS each, from the seed corpus under Tests/Fuzz/corpus.
 # Crashes land in fuzz-out/; each one found becomes a test.

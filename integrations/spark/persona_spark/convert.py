@@ -14,12 +14,31 @@ def _is_missing(v):
     return v is None or v is pd.NA or (isinstance(v, float) and math.isnan(v))
 
 
+def _parse_text(raw, column):
+    """Numbers from text (a Series of str): missing markers give NaN, anything else that is not a number is an error."""
+    text = raw.str.strip()
+    parsed = pd.to_numeric(text, errors="coerce").to_numpy(dtype=np.float64)
+    bad = np.isnan(parsed) & ~text.str.upper().isin(MISSING).to_numpy()
+    if bad.any():
+        t = text.to_numpy(dtype=object)[bad][0]
+        raise ModelError(f"column {column!r}: {t!r} is not a number; the model reads {column} as a number "
+                         "(leave it empty or NULL when missing)")
+    return parsed
+
+
 def to_float(values, column):
     """A numeric input: float32 [N,1], NaN for missing."""
     if pd.api.types.is_bool_dtype(values):
         return values.to_numpy(dtype=np.float32).reshape(-1, 1)
     if pd.api.types.is_numeric_dtype(values):
         return values.astype("float64").to_numpy(dtype=np.float64, na_value=np.nan).astype(np.float32).reshape(-1, 1)
+    if pd.api.types.infer_dtype(values, skipna=True) in ("string", "empty"):
+        # the common case, a CSV read without a schema: vectorised
+        out = np.full(len(values), np.nan, dtype=np.float64)
+        present = values.notna().to_numpy()
+        if present.any():
+            out[present] = _parse_text(values[present].astype(str), column)
+        return out.astype(np.float32).reshape(-1, 1)
     out = np.full(len(values), np.nan, dtype=np.float64)
     text = []
     for i, v in enumerate(values):
@@ -32,14 +51,7 @@ def to_float(values, column):
         else:
             text.append((i, str(v).strip()))
     if text:
-        idx = [i for i, _ in text]
-        raw = pd.Series([t for _, t in text], dtype=object)
-        parsed = pd.to_numeric(raw, errors="coerce").to_numpy(dtype=np.float64)
-        for k, (i, t) in enumerate(text):
-            if math.isnan(parsed[k]) and t.upper() not in MISSING and t.lower() != "nan":
-                raise ModelError(f"column {column!r}: {t!r} is not a number; the model reads {column} as a number "
-                                 "(leave it empty or NULL when missing)")
-        out[idx] = parsed
+        out[[i for i, _ in text]] = _parse_text(pd.Series([t for _, t in text], dtype=object), column)
     return out.astype(np.float32).reshape(-1, 1)
 
 
@@ -52,6 +64,11 @@ def _number_text(v):
 
 def to_text(values, column, boolean):
     """A categorical or yes/no input: string [N,1], empty for missing."""
+    if pd.api.types.is_bool_dtype(values):
+        return np.where(values.to_numpy(dtype=bool), "true", "false").astype(object).reshape(-1, 1)
+    if pd.api.types.infer_dtype(values, skipna=True) in ("string", "empty"):
+        # the common case, text with NULLs: vectorised
+        return values.astype(object).where(values.notna(), "").to_numpy(dtype=object).reshape(-1, 1)
     out = np.empty(len(values), dtype=object)
     for i, v in enumerate(values):
         if _is_missing(v):
