@@ -5,7 +5,7 @@ import numpy as np
 import pandas as pd
 
 from .convert import feeds
-from .model import ModelError, PersonaModel, new_session
+from .model import MISSING, ModelError, PersonaModel, new_session
 
 # One ONNX Runtime session per Python worker and model: sessions cannot be
 # pickled, and Spark reuses its Python workers between tasks.
@@ -69,8 +69,25 @@ def score_dataframe(df, model_path, id_columns=None):
     from pyspark.sql import functions as F
     from pyspark.sql import types as T
     ids = [known[c.lower()] for c in id_columns]
-    inputs = [n for n, _ in model.inputs if n not in ids]
-    selected = df.select(*[F.col(c) for c in ids], *[F.col(n).alias(n) for n in inputs])
+    fields = {f.name.lower(): f for f in df.schema.fields}
+    columns_in, checks = [F.col(c) for c in ids], {}
+    for n, kind in model.inputs:
+        if n in ids:
+            continue
+        if kind == "numeric" and isinstance(fields[n.lower()].dataType, T.StringType):
+            # numbers in text (a CSV read without a schema) are parsed by Spark, in the JVM;
+            # a text that is neither a number nor a missing marker is carried to the
+            # Python side to be reported with its column
+            quoted = "`" + fields[n.lower()].name.replace("`", "``") + "`"
+            parsed = F.expr(f"try_cast(trim({quoted}) AS DOUBLE)")
+            marker = F.upper(F.trim(F.expr(quoted))).isin(*sorted(MISSING))
+            bad = f"__persona_bad_{len(checks)}"
+            checks[bad] = n
+            columns_in.append(F.when(marker, F.lit(None).cast("double")).otherwise(parsed).alias(n))
+            columns_in.append(F.when(F.expr(quoted).isNotNull() & ~marker & parsed.isNull(), F.expr(quoted)).alias(bad))
+        else:
+            columns_in.append(F.col(n).alias(n))
+    selected = df.select(*columns_in)
     id_fields = [f for f in selected.schema.fields if f.name in ids]
     taken = set(ids)
     for column, _, _ in model.score_columns:
@@ -90,6 +107,11 @@ def score_dataframe(df, model_path, id_columns=None):
         for batch in batches:
             if len(batch) == 0:
                 continue
+            for bad, column in checks.items():
+                found = batch[bad].dropna()
+                if len(found):
+                    raise ModelError(f"column {column!r}: {found.iloc[0]!r} is not a number; the model reads {column} "
+                                     "as a number (leave it empty or NULL when missing)")
             got = dict(zip(outputs, session.run(outputs, feeds(batch, plan))))
             out = pd.DataFrame({c: batch[c] for c in ids})
             for column, output, index in columns:
