@@ -7,19 +7,23 @@ enum Console {
     nonisolated(unsafe) static var quiet = false
 
     static func error(_ message: String) {
+        LiveLine.clear()
         FileHandle.standardError.write(Data(("error: " + message + "\n").utf8))
     }
     static func warn(_ message: String) {
         if quiet { return }
+        LiveLine.clear()
         FileHandle.standardError.write(Data(("warning: " + message + "\n").utf8))
     }
     static func progress(_ message: String) {
         if quiet { return }
+        LiveLine.clear()
         FileHandle.standardError.write(Data((message + "\n").utf8))
     }
     /// A result line about a written output: on stdout, or on stderr when the
     /// data itself went to standard output (`--out -`), which then carries the data alone.
     static func wrote(_ message: String, dataOnStandardOutput: Bool) {
+        LiveLine.clear()
         if dataOnStandardOutput {
             if !quiet { FileHandle.standardError.write(Data((message + "\n").utf8)) }
         } else {
@@ -31,11 +35,62 @@ enum Console {
     }
 }
 
+/// The live line a read longer than a second shows on standard error: the
+/// file, the share read, rows, the rate and the time left. On a terminal it is
+/// one line rewritten in place and erased when the read ends; with --progress
+/// off a terminal it is a plain line every few seconds.
+enum LiveLine {
+    nonisolated(unsafe) static var shown = false
+    nonisolated(unsafe) static var terminal = true
+    static let lock = NSLock()
+
+    static func install(terminal: Bool) {
+        self.terminal = terminal
+        ReadProgress.shared.interval = terminal ? 0.2 : 5
+        ReadProgress.shared.observe { show($0) }
+    }
+
+    static func text(_ s: ReadProgress.Snapshot) -> String {
+        let name = (Inputs.displayText(s.path) as NSString).lastPathComponent
+        var t = "reading \(name)\(s.pass > 1 ? " again" : ""): \(Int(s.fraction * 100))%, \(count(s.rows)) rows, \(count(Int(s.rowsPerSecond))) rows/s"
+        if let left = s.secondsLeft, s.fraction < 1 { t += ", " + duration(left) + " left" }
+        return t
+    }
+
+    static func count(_ n: Int) -> String {
+        n >= 10_000_000 ? "\(n / 1_000_000)M" : n >= 10_000 ? "\(n / 1000)k" : "\(n)"
+    }
+
+    static func duration(_ s: Double) -> String {
+        s >= 3600 ? "\(Int(s) / 3600) h \(Int(s) % 3600 / 60) min" : s >= 60 ? "\(Int(s) / 60) min \(Int(s) % 60) s" : "\(Int(s.rounded(.up))) s"
+    }
+
+    static func show(_ s: ReadProgress.Snapshot?) {
+        guard let s else { return clear() }
+        lock.lock(); defer { lock.unlock() }
+        let line = terminal ? "\r" + text(s) + "\u{1B}[K" : text(s) + "\n"
+        FileHandle.standardError.write(Data(line.utf8))
+        shown = terminal
+    }
+
+    static func clear() {
+        lock.lock(); defer { lock.unlock() }
+        if shown { FileHandle.standardError.write(Data("\r\u{1B}[K".utf8)); shown = false }
+    }
+}
+
 struct Verbosity: ParsableArguments {
     @Flag(name: .shortAndLong, help: "Print nothing on stderr (no progress, no warnings).")
     var quiet = false
 
-    func apply() { Console.quiet = quiet }
+    @Flag(help: "Show the progress of reads longer than a second even when standard error is not a terminal (on a terminal it always shows).")
+    var progress = false
+
+    func apply() {
+        Console.quiet = quiet
+        let terminal = isatty(STDERR_FILENO) != 0
+        if !quiet && (progress || terminal) { LiveLine.install(terminal: terminal) }
+    }
 }
 
 struct DataInput: ParsableArguments {

@@ -18,6 +18,7 @@ for sig in [SIGINT, SIGTERM, SIGHUP, SIGPIPE] {
 do {
     var command = try Persona.parseAsRoot()
     try command.run()
+    LiveLine.clear()
 } catch let error as PersonaError {
     Console.error(Inputs.displayText(error.message))
     exit(1)

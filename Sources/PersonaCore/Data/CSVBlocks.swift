@@ -52,11 +52,13 @@ final class BlockSource {
             if pending.isEmpty { return nil }
             if atEOF {
                 let block = Block(bytes: pending, firstLine: line)
+                ReadProgress.shared.add(path: path, bytes: pending.count, lines: pending.reduce(0) { $0 + ($1 == 10 ? 1 : 0) })
                 pending = []
                 return block
             }
             if let (cut, lines) = boundary() {
                 let block = Block(bytes: Array(pending[0..<cut]), firstLine: line)
+                ReadProgress.shared.add(path: path, bytes: cut, lines: lines)
                 pending.removeFirst(cut)
                 line += lines
                 return block

@@ -75,6 +75,9 @@ public final class CSVReader {
     /// returned (the caller checks `count`) instead of stopping the read.
     public var allowsRaggedRows = false
     private var fingerprinting = true
+    /// Readers of files report to `ReadProgress`; readers of blocks in memory do not.
+    private var reportsProgress = true
+    private var reportedLine = 1
 
     public init(path: String, delimiter: UInt8 = UInt8(ascii: ","), expectHeader: Bool = true) throws {
         self.path = path
@@ -148,10 +151,12 @@ public final class CSVReader {
         buffer = .allocate(capacity: capacity)
         line = firstLine
         fingerprinting = false
+        reportsProgress = false
         fill()
     }
 
     deinit {
+        if reportsProgress && line > reportedLine { ReadProgress.shared.add(path: path, bytes: 0, lines: line - reportedLine) }
         fclose(file)
         buffer.deallocate()
     }
@@ -163,6 +168,10 @@ public final class CSVReader {
         let n = want > 0 ? fread(buffer, 1, want, file) : 0
         if remaining != Int.max { remaining -= n }
         if fingerprinting { fingerprint.update(UnsafeBufferPointer(start: buffer, count: n)) }
+        if reportsProgress {
+            ReadProgress.shared.add(path: path, bytes: n, lines: line - reportedLine)
+            reportedLine = line
+        }
         length = n
         position = 0
         if n < want || remaining == 0 { atEOF = true }  // fread is short only at end of file or on error

@@ -1,0 +1,49 @@
+import Foundation
+import XCTest
+
+/// The live progress line of long reads: on a terminal (run under a
+/// pseudo-terminal with script(1)), with --progress off one, and never in a
+/// pipe or with --quiet.
+final class ProgressCLITests: CLITestCase {
+    func underTerminal(_ command: String) throws -> String {
+        guard let script = ["/usr/bin/script", "/bin/script"].first(where: { FileManager.default.isExecutableFile(atPath: $0) }) else {
+            throw XCTSkip("script(1) is not installed")
+        }
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: script)
+        p.arguments = ["-qfec", command, "/dev/null"]
+        p.currentDirectoryURL = URL(fileURLWithPath: dir)
+        let out = Pipe()
+        p.standardOutput = out
+        p.standardError = out
+        p.standardInput = FileHandle.nullDevice
+        try p.run()
+        let data = out.fileHandleForReading.readDataToEndOfFile()
+        p.waitUntilExit()
+        XCTAssertEqual(p.terminationStatus, 0, String(decoding: data, as: UTF8.self))
+        return String(decoding: data, as: UTF8.self)
+    }
+
+    func testALongReadShowsALiveLineOnATerminalAndNowhereElse() throws {
+        // about 4 s to read in a debug build: well over the one second before a line shows
+        XCTAssertEqual(try persona("datasets", "generate", "churn", "--rows", "400000", "--seed", "3", "--out", "big.csv").code, 0)
+        let shown = try underTerminal("'\(Self.binary)' describe big.csv")
+        let line = try XCTUnwrap(shown.range(of: #"\rreading big\.csv: \d+%, \d+k? rows, \d+k? rows/s, \d+ s left\x{1B}\[K"#, options: .regularExpression),
+                                 "no live line in: \(shown.prefix(400))")
+        // the line is taken down before the results are printed
+        let erased = try XCTUnwrap(shown.range(of: "\r\u{1B}[Kbig.csv: 400000 rows"), "the line is not erased: \(shown.suffix(2000))")
+        XCTAssertLessThan(line.lowerBound, erased.lowerBound)
+
+        let piped = try persona("describe", "big.csv")
+        XCTAssertEqual(piped.code, 0)
+        XCTAssertFalse(piped.err.contains("reading big.csv") || piped.err.contains("\r"), piped.err)
+        XCTAssertTrue(piped.out.contains("big.csv: 400000 rows"))
+
+        let forced = try persona("describe", "big.csv", "--progress")
+        XCTAssertTrue(forced.err.contains("reading big.csv: "), forced.err)
+        XCTAssertFalse(forced.err.contains("\u{1B}") || forced.err.contains("\r"), "plain lines off a terminal: \(forced.err)")
+
+        let quiet = try underTerminal("'\(Self.binary)' describe big.csv --quiet")
+        XCTAssertFalse(quiet.contains("reading big.csv"), quiet)
+    }
+}
