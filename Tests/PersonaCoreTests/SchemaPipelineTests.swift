@@ -162,6 +162,34 @@ final class ParallelParsingTests: XCTestCase {
         }
     }
 
+    /// A quoted file (delimiters, doubled quotes and line breaks inside quotes,
+    /// CRLF) is cut outside quotes and merges to what one sequential read gives.
+    func testQuotedFilesAreCutOutsideQuotes() throws {
+        let t = TempDir()
+        var text = "\"id\",\"x\",\"note\",\"plan\"\r\n"
+        for i in 0..<5000 {
+            let note = ["\"a,b\"", "\"say \"\"hi\"\"\"", "\"two\nlines\"", "plain", "\"\""][i % 5]
+            text += "\"C\(i)\",\(Double(i % 97) / 4),\(note),\"\(["basic", "pro", "max"][i % 3])\"\r\n"
+        }
+        let path = t.file("quoted.csv", text)
+        let size = text.utf8.count
+        let cuts = try XCTUnwrap(Profiler.recordStarts(path, delimiter: UInt8(ascii: ","), after: [size / 3, 2 * size / 3]))
+        XCTAssertEqual(cuts.count, 2)
+        let bytes = Array(text.utf8)
+        for c in cuts { XCTAssertEqual(bytes[c - 1], 10); XCTAssertEqual(bytes[c], UInt8(ascii: "\"")) }  // a record starts there
+        let (p1, pipe1, m1) = try results(path, parallel: true)
+        let (p2, pipe2, m2) = try results(path, parallel: false)
+        XCTAssertEqual(p1.rows, 5000)
+        XCTAssertEqual(p1.rows, p2.rows)
+        XCTAssertEqual(p1.column("note")?.topValues.map(\.value).sorted(), p2.column("note")?.topValues.map(\.value).sorted())
+        XCTAssertTrue(p1.column("note")?.topValues.contains { $0.value == "two\nlines" } ?? false)
+        XCTAssertEqual(pipe1, pipe2)
+        XCTAssertEqual(m1, m2)
+        // a quote inside an unquoted field is not RFC 4180: no cut points, the sequential reader decides
+        let odd = t.file("odd.csv", "id,x\n1,ab\"c\n2,d\n")
+        XCTAssertNil(Profiler.recordStarts(odd, delimiter: UInt8(ascii: ","), after: [6]))
+    }
+
     func testQuotedFilesAndErrorsUseTheSequentialReader() throws {
         let t = TempDir()
         var text = "id,x,note\n"

@@ -240,11 +240,12 @@ public enum Profiler {
         return acc
     }
 
-    /// Parses the file on every core when that is safe: the file has no quote
-    /// characters, so every line feed ends a record and the file can be cut at
-    /// line feeds. Returns nil (and the caller reads sequentially) when the file
-    /// is small or quoted, or when any part fails, so that errors are reported
-    /// with exact line numbers by the sequential reader.
+    /// Parses the file on every core when that is safe: the file is cut at line
+    /// feeds that end a record (any line feed in a file without quotes; in a
+    /// quoted file, one outside quotes, found by `recordStarts`). Returns nil
+    /// (and the caller reads sequentially) when the file is small, when its
+    /// quoting is not RFC 4180's, or when any part fails, so that errors are
+    /// reported with exact line numbers by the sequential reader.
     private static func parallelAccumulate(path: String, delimiter: UInt8, keep: Bool) throws
         -> (names: [String], acc: [Accumulator], rows: Int, fingerprint: String)? {
         // A fixed number of parts, whatever the core count, so the result (down
@@ -253,12 +254,19 @@ public enum Profiler {
         let head = try CSVReader(path: path, delimiter: delimiter)
         let names = head.header
         let start = head.dataOffset
-        guard let scan = scanForQuotes(path), !scan.hasQuotes, scan.size - start >= parallelMinimumBytes else { return nil }
-        // Cut points: the byte after the first line feed at or past each even share.
+        guard let scan = scanForQuotes(path), scan.size - start >= parallelMinimumBytes else { return nil }
+        // Cut points: the byte after the first line feed at or past each even share
+        // (outside quotes, in a quoted file).
         var cuts = [start]
-        for p in 1..<parts {
-            guard let cut = lineStart(path, after: start + (scan.size - start) * p / parts), cut > cuts.last! else { continue }
-            cuts.append(cut)
+        let targets = (1..<parts).map { start + (scan.size - start) * $0 / parts }
+        if scan.hasQuotes {
+            guard let found = recordStarts(path, delimiter: delimiter, after: targets) else { return nil }
+            for cut in found where cut > cuts.last! && cut < scan.size { cuts.append(cut) }
+        } else {
+            for target in targets {
+                guard let cut = lineStart(path, after: target), cut > cuts.last! else { continue }
+                cuts.append(cut)
+            }
         }
         cuts.append(scan.size)
         let ranges = (0..<(cuts.count - 1)).map { cuts[$0]..<cuts[$0 + 1] }.filter { !$0.isEmpty }
@@ -328,6 +336,63 @@ public enum Profiler {
             size += n
         }
         return (size, quotes, fingerprint.hex)
+    }
+
+    /// In a quoted file, the start of the first record after each target offset:
+    /// the byte after the first line feed at or past it that lies outside quotes,
+    /// following RFC 4180 from the start of the file (a quote opens a field only
+    /// right after a delimiter or a line break, and a closing quote is followed
+    /// by a delimiter, a line break or a second quote). Nil when a quote sits
+    /// anywhere else: the sequential reader then reads the file as it always has.
+    static func recordStarts(_ path: String, delimiter: UInt8, after targets: [Int]) -> [Int]? {
+        guard !targets.isEmpty, let f = fopen(path, "rb") else { return nil }
+        defer { fclose(f) }
+        let capacity = 1 << 20
+        let buffer = UnsafeMutablePointer<UInt8>.allocate(capacity: capacity)
+        defer { buffer.deallocate() }
+        let quote = UInt8(ascii: "\""), lf = UInt8(ascii: "\n"), cr = UInt8(ascii: "\r")
+        enum State { case outside, inside, closing }
+        var state = State.outside
+        var previous = lf            // the start of the file counts as a line start
+        var found: [Int] = []
+        var next = 0                 // the target being looked for
+        var offset = 0
+        while next < targets.count {
+            let n = fread(buffer, 1, capacity, f)
+            if n == 0 { break }
+            for i in 0..<n {
+                let b = buffer[i]
+                switch state {
+                case .outside:
+                    if b == quote {
+                        guard previous == delimiter || previous == lf else { return nil }
+                        state = .inside
+                    } else if b == lf && offset + i >= targets[next] {
+                        found.append(offset + i + 1)
+                        next += 1
+                        while next < targets.count && targets[next] <= offset + i { next += 1 }
+                        if next == targets.count { return found }
+                    }
+                case .inside:
+                    if b == quote { state = .closing }
+                case .closing:
+                    if b == quote { state = .inside }
+                    else if b == delimiter || b == cr { state = .outside }
+                    else if b == lf {
+                        state = .outside
+                        if offset + i >= targets[next] {
+                            found.append(offset + i + 1)
+                            next += 1
+                            while next < targets.count && targets[next] <= offset + i { next += 1 }
+                            if next == targets.count { return found }
+                        }
+                    } else { return nil }
+                }
+                previous = b
+            }
+            offset += n
+        }
+        return state == .inside ? nil : found
     }
 
     /// Offset of the first byte after the first line feed at or after `offset`.
