@@ -3,6 +3,7 @@ import Glibc
 #elseif canImport(Darwin)
 import Darwin
 #endif
+import Foundation
 
 /// What a logistic-regression fit produced, and how it got there.
 struct LogisticFit {
@@ -45,18 +46,20 @@ enum LogisticSolvers {
     }
 
     /// The smooth part of the objective and its gradient (ℓ2 on all but the intercept).
-    static func smooth(_ data: LogisticData, _ beta: [Double], l2: Double, aliased: [Bool], hessian: Bool = false)
+    /// With `gradient: false` (a line search's trial points) only f and the loss
+    /// are computed, and g is empty.
+    static func smooth(_ data: LogisticData, _ beta: [Double], l2: Double, aliased: [Bool], hessian: Bool = false, gradient: Bool = true)
         -> (f: Double, g: [Double], h: DoubleMatrix?, loss: Double) {
-        let r = data.evaluate(beta, hessian: hessian)
+        let r = data.evaluate(beta, hessian: hessian, gradient: gradient || hessian)
         var f = r.loss
         var g = r.gradient
         var h = r.hessian
         for j in 1..<beta.count {
             f += 0.5 * l2 * beta[j] * beta[j]
-            g[j] += l2 * beta[j]
+            if !g.isEmpty { g[j] += l2 * beta[j] }
             if hessian { h![j, j] += l2 }
         }
-        for j in aliased.indices where aliased[j] { g[j] = 0 }
+        if !g.isEmpty { for j in aliased.indices where aliased[j] { g[j] = 0 } }
         return (f, g, h, r.loss)
     }
 
@@ -80,7 +83,11 @@ enum LogisticSolvers {
         let active = aliased.indices.filter { !aliased[$0] }
         var iterations = 0
         var converged = false, separable = false
+        // The Hessian pass's arithmetic rate, reported with each iteration.
+        let hessianFlops = 2.0 * Double(data.n) * Double(data.d + 1) * Double(data.d + 2) / 2
+        var clock = Date()
         var current = smooth(data, beta, l2: config.l2, aliased: aliased, hessian: true)
+        var hessianSeconds = Date().timeIntervalSince(clock)
         var gmax = current.g.map(abs).max() ?? 0
         while iterations < config.maxIterations {
             if gmax <= config.tolerance { converged = true; break }
@@ -107,21 +114,42 @@ enum LogisticSolvers {
             var direction = [Double](repeating: 0, count: beta.count)
             for (a, i) in active.enumerated() { direction[i] = delta[a, 0] }
             let slope = zip(direction, current.g).reduce(0) { $0 + $1.0 * $1.1 }
-            // Backtracking (Armijo) line search on the objective.
+            // Backtracking (Armijo) line search on the objective. The full step is
+            // tried with one pass that also gives the gradient and Hessian there, so
+            // an accepted full step (the usual case) costs one pass, not two; shorter
+            // steps are tried on the objective alone.
             var t = 1.0
             var accepted: (beta: [Double], f: Double)? = nil
+            var atFullStep: (f: Double, g: [Double], h: DoubleMatrix?, loss: Double)? = nil
+            var fullStepSeconds = 0.0
             for _ in 0..<40 {
                 let candidate = zip(beta, direction).map { $0 - t * $1 }
-                let f = smooth(data, candidate, l2: config.l2, aliased: aliased).f
+                let f: Double
+                if t == 1 {
+                    clock = Date()
+                    atFullStep = smooth(data, candidate, l2: config.l2, aliased: aliased, hessian: true)
+                    fullStepSeconds = Date().timeIntervalSince(clock)
+                    f = atFullStep!.f
+                } else {
+                    f = smooth(data, candidate, l2: config.l2, aliased: aliased, gradient: false).f
+                }
                 if f <= current.f - 1e-4 * t * slope || (f <= current.f && t < 1e-6) { accepted = (candidate, f); break }
                 t *= 0.5
             }
             guard let next = accepted else { break }   // no further decrease is possible in floating point
             let improvement = current.f - next.f
             beta = next.beta
-            current = smooth(data, beta, l2: config.l2, aliased: aliased, hessian: true)
+            if t == 1, let full = atFullStep {
+                current = full
+                hessianSeconds = fullStepSeconds
+            } else {
+                clock = Date()
+                current = smooth(data, beta, l2: config.l2, aliased: aliased, hessian: true)
+                hessianSeconds = Date().timeIntervalSince(clock)
+            }
             gmax = current.g.map(abs).max() ?? 0
-            progress?("newton iteration \(iterations): objective \(formatNumber(current.f, digits: 10)), max |gradient| \(formatNumber(gmax, digits: 3))")
+            progress?("newton iteration \(iterations): objective \(formatNumber(current.f, digits: 10)), max |gradient| \(formatNumber(gmax, digits: 3))"
+                      + String(format: "; pass with Hessian %.2f s, %.1f GFLOP/s in its SYRK arithmetic", hessianSeconds, hessianFlops / max(hessianSeconds, 1e-9) / 1e9))
             if config.l2 == 0 && runaway(beta) { separable = true; break }
             if improvement <= 1e-15 * max(1, abs(current.f)) && gmax <= config.tolerance * 1e3 { converged = true; break }
         }
