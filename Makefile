@@ -33,14 +33,14 @@ demo: release
 # Swift unit and end-to-end tests, then the checks against reference libraries
 # (scikit-learn, safetensors, the SQL engines: SQLite, DuckDB, a private
 # PostgreSQL server started and stopped by the check, Spark SQL) and every
-# walkthrough in notebooks-cli/, then the Spark integration's own tests.
+# walkthrough in notebooks-cli/; first the Spark integration's own tests, which
+# also install it for the Spark walkthrough.
 test: venv java
 	@scripts/install-chromium.sh
 	$(SWIFT) build --build-tests -j $(JOBS)
 	$(SWIFT) test --skip-build
-	$(VENV)/bin/python -m pip install -q --disable-pip-version-check --no-deps ./integrations/spark
-	$(VENV)/bin/python Tests/run_checks.py --persona .build/debug/persona
 	@$(MAKE) --no-print-directory test-spark
+	$(VENV)/bin/python Tests/run_checks.py --persona .build/debug/persona
 
 # The PySpark package integrations/spark against persona score, on local[2].
 test-spark: venv java

@@ -13,9 +13,7 @@ import onnx
 import onnxruntime as ort
 import pandas as pd
 
-from common import Persona, check, damage, parse_args, workdir
-
-MISSING = {"", "NA", "N/A", "NaN", "null", "None", "na", "n/a", "nan", "NULL", "NONE", "none"}
+from common import CHURN_NUMERIC, MISSING, Persona, check, damage, parse_args, workdir
 
 
 def feeds(session, frame):
@@ -64,10 +62,9 @@ def run_sql(db, sql_path):
 args = parse_args()
 with workdir() as d:
     persona = Persona(args.persona, d)
-    churn_numeric = ["tenure_months", "monthly_charges", "total_charges", "support_calls", "usage_gb", "usage_change"]
     persona("datasets", "generate", "churn", "--rows", 4000, "--seed", 5, "--out", "train.csv")
     persona("datasets", "generate", "churn", "--rows", 1500, "--seed", 6, "--out", "clean.csv")
-    damage(persona.path("clean.csv"), persona.path("score.csv"), churn_numeric,
+    damage(persona.path("clean.csv"), persona.path("score.csv"), CHURN_NUMERIC,
            ["contract", "plan", "region", "payment_method"], ["paperless_billing"], seed=1)
     frame = pd.read_csv(persona.path("score.csv"), dtype=str, keep_default_na=False)
 
@@ -83,7 +80,7 @@ with workdir() as d:
     check(np.allclose(got["probabilities"].sum(axis=1), 1, atol=1e-6), "logreg ONNX: probabilities sum to 1")
 
     persona("export", "lr.persona", "--format", "sql", "--table", "customers", "--out", "lr.sql")
-    db = sqlite_table(frame, churn_numeric)
+    db = sqlite_table(frame, CHURN_NUMERIC)
     sql = run_sql(db, persona.path("lr.sql"))
     diff = np.abs(sql["probability"].to_numpy(dtype=float) - ours["probability"].to_numpy())
     check(len(sql) == len(ours) and diff.max() <= 1e-6, f"logreg SQL in SQLite: probabilities within {diff.max():.2g}")

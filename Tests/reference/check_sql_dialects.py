@@ -21,10 +21,9 @@ import duckdb
 import numpy as np
 import pandas as pd
 
-from common import Persona, check, damage, parse_args, workdir
+from common import CHURN_NUMERIC, MISSING, Persona, check, damage, parse_args, workdir
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-MISSING = {"", "NA", "N/A", "NaN", "null", "None", "na", "n/a", "nan", "NULL", "NONE", "none"}
 YES, NO = {"yes", "y", "true", "t", "1"}, {"no", "n", "false", "f", "0"}
 
 
@@ -128,10 +127,9 @@ with workdir() as d:
     conninfo = started.stdout.strip()
     try:
         engines = Engines(conninfo)
-        churn_numeric = ["tenure_months", "monthly_charges", "total_charges", "support_calls", "usage_gb", "usage_change"]
         persona("datasets", "generate", "churn", "--rows", 4000, "--seed", 15, "--out", "train.csv")
         persona("datasets", "generate", "churn", "--rows", 800, "--seed", 16, "--out", "clean.csv")
-        damage(persona.path("clean.csv"), persona.path("score.csv"), churn_numeric,
+        damage(persona.path("clean.csv"), persona.path("score.csv"), CHURN_NUMERIC,
                ["contract", "plan", "region", "payment_method"], ["paperless_billing"], seed=3)
         frame = pd.read_csv(persona.path("score.csv"), dtype=str, keep_default_na=False)
         # a quote and a backslash in a category: each dialect escapes its literals
@@ -140,7 +138,7 @@ with workdir() as d:
         train = pd.read_csv(persona.path("train.csv"), dtype=str, keep_default_na=False)
         train.loc[train.index[:300], "region"] = "O'Brien \\ Co"
         train.to_csv(persona.path("train.csv"), index=False)
-        engines.load("customers", *typed_rows(frame, churn_numeric, {"paperless_billing"}))
+        engines.load("customers", *typed_rows(frame, CHURN_NUMERIC, {"paperless_billing"}))
 
         models = [
             ("logreg", ["train", "logreg", "--l2", 0.001], ["probability"], ["predicted"]),

@@ -43,6 +43,12 @@ def check(condition, message):
     print("ok   " + message)
 
 
+# The text Persona reads as a missing value.
+MISSING = {"", "NA", "N/A", "NaN", "null", "None", "na", "n/a", "nan", "NULL", "NONE", "none"}
+# The numeric columns of `persona datasets generate churn`.
+CHURN_NUMERIC = ["tenure_months", "monthly_charges", "total_charges", "support_calls", "usage_gb", "usage_change"]
+
+
 def damage(path, out, numeric, categorical, boolean, seed):
     """Copies a CSV, blanking some numbers and making some categories missing or unseen."""
     import numpy as np

@@ -20,7 +20,6 @@ import argparse
 import csv
 import os
 import re
-import subprocess
 import sys
 
 HERE = os.path.dirname(os.path.abspath(__file__))

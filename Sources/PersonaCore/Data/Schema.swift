@@ -362,33 +362,24 @@ public enum Profiler {
             if n == 0 { break }
             for i in 0..<n {
                 let b = buffer[i]
-                switch state {
-                case .outside:
-                    if b == quote {
-                        guard previous == delimiter || previous == lf else { return nil }
-                        state = .inside
-                    } else if b == lf && offset + i >= targets[next] {
-                        found.append(offset + i + 1)
-                        next += 1
-                        while next < targets.count && targets[next] <= offset + i { next += 1 }
-                        if next == targets.count { return found }
-                    }
-                case .inside:
-                    if b == quote { state = .closing }
-                case .closing:
-                    if b == quote { state = .inside }
-                    else if b == delimiter || b == cr { state = .outside }
-                    else if b == lf {
-                        state = .outside
-                        if offset + i >= targets[next] {
-                            found.append(offset + i + 1)
-                            next += 1
-                            while next < targets.count && targets[next] <= offset + i { next += 1 }
-                            if next == targets.count { return found }
-                        }
-                    } else { return nil }
+                defer { previous = b }
+                if state == .closing {
+                    // after a closing quote: a doubled quote inside the field, or the field's end
+                    if b == quote { state = .inside; continue }
+                    guard b == delimiter || b == cr || b == lf else { return nil }
+                    state = .outside
                 }
-                previous = b
+                if state == .inside {
+                    if b == quote { state = .closing }
+                } else if b == quote {
+                    guard previous == delimiter || previous == lf else { return nil }
+                    state = .inside
+                } else if b == lf && offset + i >= targets[next] {
+                    found.append(offset + i + 1)
+                    next += 1
+                    while next < targets.count && targets[next] <= offset + i { next += 1 }
+                    if next == targets.count { return found }
+                }
             }
             offset += n
         }

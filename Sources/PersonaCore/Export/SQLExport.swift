@@ -53,10 +53,27 @@ public enum SQLDialect: String, CaseIterable, Sendable {
         }
     }
 
-    /// A numeric column as written: with double literals around it, every
-    /// engine computes in double precision whether the column holds integers,
-    /// decimals or doubles.
-    func numeric(_ column: String) -> String { identifier(column) }
+    /// A numeric or yes/no column's value as a number, NULL when missing. A
+    /// numeric column is read as written: with double literals around it, every
+    /// engine computes in double precision whether it holds integers, decimals
+    /// or doubles.
+    func value(_ c: PipelineColumn) -> String { c.type == .boolean ? boolean(c.name) : identifier(c.name) }
+
+    /// A numeric or yes/no column as the pipeline encodes it: the median for a
+    /// missing value, then centred and scaled.
+    func standardized(_ c: PipelineColumn) -> String {
+        "(COALESCE(\(value(c)), \(number(c.median ?? 0))) - \(number(c.center))) / \(number(c.scale))"
+    }
+
+    /// A category's one-hot block as one CASE picking `values[i]` for level i,
+    /// the fill level's value for a missing one and the last value (the unseen
+    /// bucket) for any other text, as the pipeline encodes the column.
+    func perLevel(_ c: PipelineColumn, _ values: [Double]) -> String {
+        let levels = c.levels ?? []
+        var e = "CASE WHEN \(missingText(c.name)) THEN \(number(values[c.fillIndex]))"
+        for (i, l) in levels.enumerated() { e += " WHEN \(text(c.name)) = \(literal(l)) THEN \(number(values[i]))" }
+        return e + " ELSE \(number(values[levels.count])) END"
+    }
 
     /// `value <= threshold` as Persona decides it: on the value rounded to
     /// Float32 first. The database holds the double, so the comparison moves to

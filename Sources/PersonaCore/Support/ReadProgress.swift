@@ -24,7 +24,6 @@ public final class ReadProgress: @unchecked Sendable {
     private var passEnded = false
     private var path = ""
     private var size = 0
-    private var bytes = 0
     private var pass = 1
     private var passStart = Date()
     private var passBytes = 0
@@ -50,7 +49,7 @@ public final class ReadProgress: @unchecked Sendable {
             var st = stat()
             path = p
             size = stat(p, &st) == 0 ? Int(st.st_size) : 0
-            bytes = 0; pass = 1; passBytes = 0; passRows = 0; passEnded = false
+            pass = 1; passBytes = 0; passRows = 0; passEnded = false
             passStart = now; firstSeen = now; lastReport = .distantPast
         }
         if size > 0 && passBytes + n > size + (2 << 20) {
@@ -58,7 +57,7 @@ public final class ReadProgress: @unchecked Sendable {
             // line alone takes in up to one buffer of a megabyte, which is not a pass)
             pass += 1; passBytes = 0; passRows = 0; passStart = now; passEnded = false
         }
-        bytes += n; passBytes += n; passRows += lines
+        passBytes += n; passRows += lines
         if passEnded { return }
         if size > 0 && passBytes >= size {
             // every byte is in: what is left is parsing the last buffers, so the line

@@ -7,52 +7,22 @@ from decimal import Decimal
 import numpy as np
 import pandas as pd
 
-from .model import MISSING, ModelError
+from .model import ModelError
 
 
 def _is_missing(v):
     return v is None or v is pd.NA or (isinstance(v, float) and math.isnan(v))
 
 
-def _parse_text(raw, column):
-    """Numbers from text (a Series of str): missing markers give NaN, anything else that is not a number is an error."""
-    text = raw.str.strip()
-    parsed = pd.to_numeric(text, errors="coerce").to_numpy(dtype=np.float64)
-    bad = np.isnan(parsed) & ~text.str.upper().isin(MISSING).to_numpy()
-    if bad.any():
-        t = text.to_numpy(dtype=object)[bad][0]
-        raise ModelError(f"column {column!r}: {t!r} is not a number; the model reads {column} as a number "
-                         "(leave it empty or NULL when missing)")
-    return parsed
-
-
 def to_float(values, column):
-    """A numeric input: float32 [N,1], NaN for missing."""
-    if pd.api.types.is_bool_dtype(values):
-        return values.to_numpy(dtype=np.float32).reshape(-1, 1)
-    if pd.api.types.is_numeric_dtype(values):
-        return values.astype("float64").to_numpy(dtype=np.float64, na_value=np.nan).astype(np.float32).reshape(-1, 1)
-    if pd.api.types.infer_dtype(values, skipna=True) in ("string", "empty"):
-        # the common case, a CSV read without a schema: vectorised
-        out = np.full(len(values), np.nan, dtype=np.float64)
-        present = values.notna().to_numpy()
-        if present.any():
-            out[present] = _parse_text(values[present].astype(str), column)
-        return out.astype(np.float32).reshape(-1, 1)
-    out = np.full(len(values), np.nan, dtype=np.float64)
-    text = []
-    for i, v in enumerate(values):
-        if _is_missing(v):
-            continue
-        if isinstance(v, bool):
-            out[i] = 1.0 if v else 0.0
-        elif isinstance(v, (int, float, Decimal, np.integer, np.floating)):
-            out[i] = float(v)
-        else:
-            text.append((i, str(v).strip()))
-    if text:
-        out[[i for i, _ in text]] = _parse_text(pd.Series([t for _, t in text], dtype=object), column)
-    return out.astype(np.float32).reshape(-1, 1)
+    """A numeric input: float32 [N,1], NaN for missing. Numbers written as text
+    are parsed by Spark before the batch (`score_dataframe`), so a batch holds
+    numbers, booleans or decimals here."""
+    try:
+        as_double = values.astype("float64").to_numpy(dtype=np.float64, na_value=np.nan)
+    except (TypeError, ValueError) as e:
+        raise ModelError(f"column {column!r}: {e}; the model reads {column} as a number") from None
+    return as_double.astype(np.float32).reshape(-1, 1)
 
 
 def _number_text(v):

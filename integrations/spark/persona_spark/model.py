@@ -7,8 +7,6 @@ import onnxruntime as ort
 
 # The text Persona reads as a missing value, in any case.
 MISSING = {"", "NA", "N/A", "NAN", "NULL", "NONE"}
-YES = {"yes", "y", "true", "t", "1", "1.0"}
-NO = {"no", "n", "false", "f", "0", "0.0"}
 
 
 class ModelError(ValueError):

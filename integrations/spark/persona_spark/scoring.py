@@ -31,7 +31,8 @@ def _spark_type(name):
 
 
 def _check_inputs(df, model):
-    """Every input the model reads is in the DataFrame, with a type Persona can convert."""
+    """Every input the model reads is in the DataFrame, with a type Persona can
+    convert; returns the DataFrame's fields by lower-case name."""
     from pyspark.sql import types as T
     fields = {f.name.lower(): f for f in df.schema.fields}
     missing = [name for name, _ in model.inputs if name.lower() not in fields]
@@ -43,6 +44,7 @@ def _check_inputs(df, model):
         if not isinstance(t, (T.NumericType, T.StringType, T.BooleanType)):
             raise ModelError(f"column {name!r} is {t.simpleString()}; the model reads it as "
                              f"{'a number' if kind == 'numeric' else 'yes/no' if kind == 'boolean' else 'a category (text)'}")
+    return fields
 
 
 def _model(model):
@@ -59,7 +61,7 @@ def score_dataframe(df, model_path, id_columns=None):
     model = _model(model_path)
     if model.kind == "als":
         raise ModelError(f"{model.path}: an ALS model ranks items for users; use recommend_dataframe")
-    _check_inputs(df, model)
+    fields = _check_inputs(df, model)
     if id_columns is None:
         id_columns = [df.columns[0]] if df.columns and looks_like_id(df.columns[0]) else []
     known = {c.lower(): c for c in df.columns}
@@ -69,7 +71,6 @@ def score_dataframe(df, model_path, id_columns=None):
     from pyspark.sql import functions as F
     from pyspark.sql import types as T
     ids = [known[c.lower()] for c in id_columns]
-    fields = {f.name.lower(): f for f in df.schema.fields}
     columns_in, checks = [F.col(c) for c in ids], {}
     for n, kind in model.inputs:
         if n in ids:

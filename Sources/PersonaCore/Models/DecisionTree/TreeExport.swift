@@ -76,7 +76,7 @@ extension TreeModel: SQLProbabilityExpression {
                 if !listed.isEmpty { e += "\n\(next)WHEN \(sql.text(c.name)) IN (\(listed.joined(separator: ", "))) THEN \(then)" }
                 return e + "\n\(next)ELSE \(otherwise) END"
             }
-            let v = c.type == .boolean ? sql.boolean(c.name) : sql.numeric(c.name)
+            let v = sql.value(c)
             return "CASE WHEN \(v) IS NULL THEN \(missing)\n\(next)WHEN \(sql.atMost(v, t.threshold[n])) THEN \(l)\n\(next)ELSE \(r) END"
         }
         return node(0, indent)

@@ -78,7 +78,7 @@ extension GBDTModel: SQLProbabilityExpression {
                 if left && !levels.contains(where: SQLDialect.looksMissing) { return member }
                 return "(NOT \(missing) AND \(member))"
             }
-            let v = c.type == .boolean ? sql.boolean(c.name) : sql.numeric(c.name)
+            let v = sql.value(c)
             let atMost = sql.atMost(v, t.threshold[n])
             let test = left ? atMost : "NOT (\(atMost))"
             // a comparison with NULL is never true, so a test that excludes missing values needs nothing more
@@ -102,11 +102,10 @@ extension GBDTModel: SQLProbabilityExpression {
     }
 
     public func sqlSelect(table: String, dialect sql: SQLDialect) -> String {
-        let sum = sqlRawScore(sql)
         if task == .regression {
             return sql.header("Persona gradient-boosted trees: the predicted \(target)", self, table: table) + """
             SELECT *,
-              \(sum) AS prediction
+              \(sqlRawScore(sql)) AS prediction
             FROM \(sql.identifier(table));
 
             """
@@ -115,7 +114,7 @@ extension GBDTModel: SQLProbabilityExpression {
         SELECT *,
           CASE WHEN probability >= \(sql.number(threshold)) THEN \(sql.literal(positive)) ELSE \(sql.literal(negative)) END AS predicted
         FROM (
-          SELECT *, \(isForest ? "(\n        \(sum)\n      )" : sql.sigmoid("\n        \(sum)\n      ")) AS probability
+          SELECT *, \(sqlProbability(positive: positive, dialect: sql)!) AS probability
           FROM \(sql.identifier(table))
         ) AS scored;
 

@@ -48,20 +48,15 @@ extension KMeansModel: SQLExportable {
                 let block = (0...levels.count).map { centre(f + $0) }
                 let all = block.reduce(0) { $0 + $1 * $1 }
                 // the row's one-hot vector has a single 1, at level i
-                func at(_ i: Int) -> String { sql.number(all - block[i] * block[i] + (1 - block[i]) * (1 - block[i])) }
-                var e = "CASE WHEN \(sql.missingText(c.name)) THEN \(at(c.fillIndex))"
-                for (i, l) in levels.enumerated() { e += " WHEN \(sql.text(c.name)) = \(sql.literal(l)) THEN \(at(i))" }
-                e += " ELSE \(at(levels.count)) END"
-                terms.append("(\(e))")
+                terms.append("(\(sql.perLevel(c, block.map { all - $0 * $0 + (1 - $0) * (1 - $0) })))")
                 f += levels.count + 1
                 continue
             }
-            let raw = c.type == .boolean ? sql.boolean(c.name) : sql.numeric(c.name)
-            terms.append("POWER((COALESCE(\(raw), \(sql.number(c.median ?? 0))) - \(sql.number(c.center))) / \(sql.number(c.scale)) - \(sql.number(centre(f))), 2)")
+            terms.append("POWER(\(sql.standardized(c)) - \(sql.number(centre(f))), 2)")
             f += 1
             if c.missingIndicator {
                 let m = centre(f)
-                terms.append("(CASE WHEN \(raw) IS NULL THEN \(sql.number((1 - m) * (1 - m))) ELSE \(sql.number(m * m)) END)")
+                terms.append("(CASE WHEN \(sql.value(c)) IS NULL THEN \(sql.number((1 - m) * (1 - m))) ELSE \(sql.number(m * m)) END)")
                 f += 1
             }
         }

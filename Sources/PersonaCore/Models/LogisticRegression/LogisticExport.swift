@@ -44,20 +44,13 @@ extension LogisticModel: SQLProbabilityExpression {
             switch c.type {
             case .categorical:
                 let levels = c.levels ?? []
-                let weights = Array(m.coefficients[k..<(k + levels.count + 1)])
+                terms.append("(\(sql.perLevel(c, Array(m.coefficients[k..<(k + levels.count + 1)]))))")
                 k += levels.count + 1
-                let fill = c.fillIndex
-                var e = "CASE WHEN \(sql.missingText(c.name)) THEN \(sql.number(weights[fill]))"
-                for (i, l) in levels.enumerated() { e += " WHEN \(sql.text(c.name)) = \(sql.literal(l)) THEN \(sql.number(weights[i]))" }
-                e += " ELSE \(sql.number(weights[levels.count])) END"
-                terms.append("(\(e))")
             default:
-                let raw = c.type == .boolean ? sql.boolean(c.name) : sql.numeric(c.name)
-                let w = m.coefficients[k]
-                terms.append("(COALESCE(\(raw), \(sql.number(c.median ?? 0))) - \(sql.number(c.center))) / \(sql.number(c.scale)) * \(sql.number(w))")
+                terms.append("\(sql.standardized(c)) * \(sql.number(m.coefficients[k]))")
                 k += 1
                 if c.missingIndicator {
-                    terms.append("(CASE WHEN \(raw) IS NULL THEN \(sql.number(m.coefficients[k])) ELSE \(sql.number(0)) END)")
+                    terms.append("(CASE WHEN \(sql.value(c)) IS NULL THEN \(sql.number(m.coefficients[k])) ELSE \(sql.number(0)) END)")
                     k += 1
                 }
             }
@@ -67,12 +60,11 @@ extension LogisticModel: SQLProbabilityExpression {
 
     public func sqlSelect(table: String, dialect sql: SQLDialect) -> String {
         let m = self
-        let eta = sqlLinearScore(sql)
         return sql.header("Persona logistic regression: P(\(m.target) = \(m.positive)) as probability, and the predicted class", m, table: table) + """
         SELECT *,
           CASE WHEN probability >= \(sql.number(m.threshold)) THEN \(sql.literal(m.positive)) ELSE \(sql.literal(m.negative)) END AS predicted
         FROM (
-          SELECT *, \(sql.sigmoid("\n        \(eta)\n      ")) AS probability
+          SELECT *, \(sqlProbability(positive: m.positive, dialect: sql)!) AS probability
           FROM \(sql.identifier(table))
         ) AS scored;
 
