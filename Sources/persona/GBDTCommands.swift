@@ -12,12 +12,17 @@ struct TrainGBDT: TakesHyperparameters {
 
     static let configuration = CommandConfiguration(
         commandName: "gbdt",
-        abstract: "Predict churn (or a number) with gradient-boosted trees: histogram boosting, leaf-wise, with early stopping.",
+        abstract: "Predict churn, one of several classes, or a number with gradient-boosted trees: histogram boosting, leaf-wise, with early stopping.",
         discussion: """
         By default a stratified, seeded tenth of the rows is held out and boosting
         stops when its loss has not improved for 20 rounds; the model keeps the
         best round, and the card records both loss curves. --early-stopping-rounds 0
         holds nothing out and keeps every tree (--trees of them).
+
+        A target of more than two classes is boosted with softmax: each round grows
+        one tree per class, scoring writes probability_<class> for each class and
+        predicted (the most probable), and ONNX and SQL exports do the same.
+        Reason codes (--explain, --contributions) cover two classes and regression.
 
         --mode rf grows a random forest on the same engine instead: 100 trees (--trees)
         of up to 1024 leaves, each on a bootstrap sample of the rows, each split
@@ -61,7 +66,12 @@ struct TrainGBDT: TakesHyperparameters {
         var line = "trained gbdt: \(m.treeCount) trees, \(m.card.trainingData.rows) rows, \(m.card.pipeline.columns.count) columns"
         if let best = t["best_iteration"]?.int { line += "; best round \(best) of \(t["rounds"]?.int ?? 0)" }
         print(line)
-        if let auc = t["oob_auc"]?.double { print("out-of-bag AUC \(formatNumber(auc, digits: 5)), training AUC \(formatNumber(t["auc"]?.double ?? .nan, digits: 5))") }
+        if let accuracy = t["validation_accuracy"]?.double {
+            print("validation accuracy \(formatNumber(accuracy, digits: 5)), training accuracy \(formatNumber(t["accuracy"]?.double ?? .nan, digits: 5)); \(m.classes.count) classes")
+        } else if let accuracy = t["accuracy"]?.double, m.isMulticlass {
+            print("training accuracy \(formatNumber(accuracy, digits: 5)); \(m.classes.count) classes")
+        }
+        else if let auc = t["oob_auc"]?.double { print("out-of-bag AUC \(formatNumber(auc, digits: 5)), training AUC \(formatNumber(t["auc"]?.double ?? .nan, digits: 5))") }
         else if let auc = t["validation_auc"]?.double { print("validation AUC \(formatNumber(auc, digits: 5)), training AUC \(formatNumber(t["auc"]?.double ?? .nan, digits: 5))") }
         else if let auc = t["auc"]?.double { print("training AUC \(formatNumber(auc, digits: 5))") }
         if let r2 = t["oob_r2"]?.double { print("out-of-bag R² \(formatNumber(r2, digits: 5))") }

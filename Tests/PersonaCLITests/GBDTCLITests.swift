@@ -31,6 +31,26 @@ final class GBDTCLITests: CLITestCase {
             XCTAssertEqual(r.code, 0, r.err)
         }
         XCTAssertEqual(try Data(contentsOf: URL(fileURLWithPath: dir + "/g1.safetensors")), try Data(contentsOf: URL(fileURLWithPath: dir + "/g2.safetensors")))
+        // Several classes: softmax boosting through every command.
+        let mc = try persona("train", "gbdt", "--data", "train.csv", "--target", "contract", "--exclude", "customer_id", "--out", "c.safetensors")
+        XCTAssertEqual(mc.code, 0, mc.err)
+        XCTAssertTrue(mc.out.contains("validation accuracy") && mc.out.contains("3 classes"), mc.out)
+        XCTAssertEqual(try persona("score", "c.safetensors", "--data", "test.csv", "--out", "c.csv").code, 0)
+        XCTAssertEqual(try String(contentsOfFile: dir + "/c.csv", encoding: .utf8).split(separator: "\n").first,
+                       "customer_id,probability_month-to-month,probability_one-year,probability_two-year,predicted")
+        let me = try persona("evaluate", "c.safetensors", "--data", "test.csv", "--report", "c.html")
+        XCTAssertEqual(me.code, 0, me.err)
+        XCTAssertTrue(me.out.contains("confusion matrix"), me.out)
+        let html = try String(contentsOfFile: dir + "/c.html", encoding: .utf8)
+        XCTAssertTrue(html.contains("Confusion matrix") && html.contains("ROC curves, each class against the rest"))
+        let mcv = try persona("cv", "gbdt", "--data", "train.csv", "--target", "contract", "--exclude", "customer_id", "--folds", "3",
+                              "--trees", "20", "--early-stopping-rounds", "0", "--json", "--quiet")
+        XCTAssertEqual(mcv.code, 0, mcv.err)
+        XCTAssertTrue(mcv.out.contains("\"metric\" : \"accuracy\""), mcv.out)
+        let explain = try persona("score", "c.safetensors", "--data", "test.csv", "--out", "x.csv", "--explain", "3")
+        XCTAssertEqual(explain.code, 1)
+        XCTAssertTrue(explain.err.contains("3 classes"), explain.err)
+        XCTAssertFalse(exists("x.csv"))
         // Usage errors name the flag.
         expectUsageError(try persona("train", "gbdt", "--data", "train.csv", "--target", "churned", "--learning-rate", "0", "--out", "x.safetensors"),
                          ["--learning-rate must be > 0 and <= 1"], noFile: "x.safetensors")

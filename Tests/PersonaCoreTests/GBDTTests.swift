@@ -149,9 +149,82 @@ final class GBDTTests: XCTestCase {
         XCTAssertGreaterThanOrEqual(withNoise, clean - 0.003, "clean \(clean), with a 50-level noise column \(withNoise)")
     }
 
+    /// Softmax by hand: three classes, one round, trees of two leaves, learning
+    /// rate 1. The starting scores are the centred logs of the class shares, so
+    /// the first probabilities are the shares p_c; on each side of the split the
+    /// tree of class c moves the score by -Σ(p_c - y_c) / Σ p_c (1 - p_c).
+    func testSoftmaxOneRoundByItsClosedForm() throws {
+        // x = 0: 6 a, 3 b, 1 c; x = 1: 1 a, 3 b, 6 c
+        var text = "x,y\n"
+        for (x, counts) in [(0, [6, 3, 1]), (1, [1, 3, 6])] {
+            for (c, k) in counts.enumerated() { for _ in 0..<k { text += "\(x),\(["a", "b", "c"][c])\n" } }
+        }
+        let m = try train(text) { $0.trees = 1; $0.learningRate = 1; $0.earlyStoppingRounds = 0; $0.numLeaves = 2; $0.minSamplesLeaf = 1 }
+        XCTAssertEqual(m.classes, ["a", "b", "c"])
+        XCTAssertEqual(m.treeCount, 3, "one tree per class")
+        let share = [7.0 / 20, 6.0 / 20, 7.0 / 20]
+        let logs = share.map { log($0) }, mean = logs.reduce(0, +) / 3
+        for c in 0..<3 { XCTAssertEqual(m.initScores[c], logs[c] - mean, accuracy: 1e-12) }
+        let scores = m.score(FloatMatrix(rows: 2, cols: 1, storage: [0, 1]))
+        XCTAssertEqual(scores.map(\.name), ["probability_a", "probability_b", "probability_c", "predicted"])
+        for (row, counts) in [[6.0, 3, 1], [1.0, 3, 6]].enumerated() {
+            let raw = (0..<3).map { c in logs[c] - mean - (10 * share[c] - counts[c]) / (10 * share[c] * (1 - share[c])) }
+            let top = raw.max()!, z = raw.map { exp($0 - top) }.reduce(0, +)
+            for c in 0..<3 { XCTAssertEqual(scores[c].values[row], exp(raw[c] - top) / z, accuracy: 1e-12) }
+        }
+        XCTAssertEqual(scores[3].labels, ["a", "c"])
+        // Each row's probabilities sum to one; the model file keeps the three starting scores.
+        let t = TempDir()
+        try ModelStore.save(m, to: t.join("m.persona"))
+        let back = try XCTUnwrap(try ModelStore.load(path: t.join("m.persona")) as? GBDTModel)
+        XCTAssertEqual(back.tensors(), m.tensors())
+        XCTAssertEqual(back.classes, m.classes)
+        XCTAssertNotNil(m.explanationUnavailable, "reason codes cover two classes and regression")
+    }
+
+    /// Three classes on churn rows: early stopping on a stratified tenth, the
+    /// evaluation's metrics, and the same bytes on one core or two.
+    func testSeveralClassesBoostOneTreePerClassAndRound() throws {
+        let t = TempDir()
+        let path = t.join("churn.csv")
+        try Generators.generate(.churn, rows: 6000, seed: 9, to: path)
+        var c = GBDTConfig(target: "plan"); c.subsample = 0.8; c.seed = 2
+        let selection = ColumnSelection(exclude: ["customer_id"])
+        setenv("PERSONA_THREADS", "1", 1)
+        let one = try GBDTModel.train(path: path, config: c, selection: selection)
+        setenv("PERSONA_THREADS", "2", 1)
+        let two = try GBDTModel.train(path: path, config: c, selection: selection)
+        unsetenv("PERSONA_THREADS")
+        XCTAssertEqual(one.tensors(), two.tensors())
+        let metrics = one.card.trainingMetrics
+        let best = try XCTUnwrap(metrics["best_iteration"]?.int)
+        XCTAssertEqual(one.treeCount, 3 * best)
+        XCTAssertEqual(metrics["validation_rows"]?.int, 600)
+        XCTAssertGreaterThan(try XCTUnwrap(metrics["validation_accuracy"]?.double), 0.8)
+        let losses = try XCTUnwrap(metrics["training_loss"]?.array?.compactMap(\.double))
+        XCTAssertLessThan(losses.last!, losses.first!)
+        let e = try one.evaluate(path: path, options: EvaluationOptions())
+        XCTAssertEqual(e.metrics["classes"], .array(["basic", "premium", "standard"].map { .string($0) }))
+        XCTAssertGreaterThan(try XCTUnwrap(e.metrics["accuracy"]?.double), 0.8)
+        XCTAssertLessThan(try XCTUnwrap(e.metrics["log_loss"]?.double), 0.5)
+        guard case .classes(let p, _, _, _)? = e.rows else { return XCTFail("per-class rows for the report") }
+        XCTAssertTrue(p.allSatisfy { abs($0.reduce(0, +) - 1) < 1e-12 })
+        // A class the model never saw is named.
+        var lines = try String(contentsOfFile: path, encoding: .utf8).split(separator: "\n").prefix(3).map { $0.split(separator: ",", omittingEmptySubsequences: false).map(String.init) }
+        let plan = try XCTUnwrap(lines[0].firstIndex(of: "plan"))
+        lines[2][plan] = "platinum"
+        let other = t.file("other.csv", lines.map { $0.joined(separator: ",") }.joined(separator: "\n") + "\n")
+        XCTAssertThrowsPersonaError(try one.evaluate(path: other, options: EvaluationOptions()), containing: ["line 3", "platinum", "never saw"])
+    }
+
     func testBadInputIsNamed() throws {
         XCTAssertThrowsPersonaError(try train("x,y\n1,a\n2,a\n3,a\n"), containing: ["single class"])
-        XCTAssertThrowsPersonaError(try train("x,y\n1,a\n2,b\n3,c\n"), containing: ["3 classes", "persona train tree"])
+        XCTAssertThrowsParameterError(try train("x,y\n1,a\n2,b\n3,c\n") { $0.positive = "a" }, naming: "positive", containing: ["two classes", "a, b, c"])
+        XCTAssertThrowsPersonaError(try train("x,y\n1,a\n2,b\n3,c\n") { $0.mode = .rf }, containing: ["3 classes", "--mode rf"])
+        XCTAssertThrowsPersonaError(try train("x,y\n1,a\n2,b\n3,c\n4,\n") { $0.classWeight = .explicit(negative: 1, positive: 2) },
+                                    containing: ["line 5", "the target is missing"])
+        XCTAssertThrowsParameterError(try train("x,y\n1,a\n2,b\n3,c\n") { $0.classWeight = .explicit(negative: 1, positive: 2) },
+                                      naming: "class_weight", containing: ["two classes"])
         XCTAssertThrowsPersonaError(try train("x,y\n1,a\n2,b\n") { $0.task = .regression }, containing: ["numeric", "\"a\""])
         XCTAssertThrowsParameterError(try train("x,y\n1,0\n2,1\n") { $0.numLeaves = 1 }, naming: "num_leaves", containing: ["numLeaves must be between 2 and 4096"])
     }

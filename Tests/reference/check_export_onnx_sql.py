@@ -129,6 +129,24 @@ with workdir() as d:
     diff = np.abs(got["probabilities"][:, 1] - ours["probability"].to_numpy())
     check(diff.max() <= 1e-5, f"gbdt ONNX: probabilities within {diff.max():.2g} on rows with missing and unseen values")
     check((got["label"].ravel() == ours["predicted"].to_numpy()).mean() >= 0.999, "gbdt ONNX: predicted classes identical")
+    # several classes: softmax over one tree per class and round
+    persona("train", "gbdt", "--data", "train.csv", "--target", "plan", "--exclude", "customer_id,monthly_charges",
+            "--trees", 15, "--early-stopping-rounds", 0, "--min-category-rows", 20, "--out", "plan.persona")
+    persona("score", "plan.persona", "--data", "score.csv", "--out", "plan-scores.csv")
+    ours = pd.read_csv(persona.path("plan-scores.csv"), dtype={"predicted": str})
+    classes = [c[len("probability_"):] for c in ours.columns if c.startswith("probability_")]
+    columns = ["probability_" + c for c in classes]
+    check(len(classes) == 3, f"three-class gbdt scores: {', '.join(columns)}")
+    persona("export", "plan.persona", "--format", "onnx", "--out", "plan.onnx")
+    got = run_onnx(persona.path("plan.onnx"), frame)
+    diff = np.abs(got["probabilities"] - ours[columns].to_numpy())
+    check(diff.max() <= 1e-5, f"three-class gbdt ONNX: probabilities within {diff.max():.2g} on rows with missing and unseen values")
+    check((got["label"].ravel() == ours["predicted"].to_numpy()).mean() >= 0.999, "three-class gbdt ONNX: predicted classes identical")
+    persona("export", "plan.persona", "--format", "sql", "--table", "customers", "--out", "plan.sql")
+    sql = run_sql(db, persona.path("plan.sql"))
+    diff = np.abs(sql[columns].to_numpy(dtype=float) - ours[columns].to_numpy())
+    check(diff.max() <= 1e-6, f"three-class gbdt SQL in SQLite: probabilities within {diff.max():.2g}")
+    check((sql["predicted"].astype(str).to_numpy() == ours["predicted"].to_numpy()).all(), "three-class gbdt SQL: predicted classes identical")
 
     persona("train", "tree", "--data", "train.csv", "--target", "monthly_charges", "--task", "regression", "--exclude", "customer_id,total_charges",
             "--max-depth", 7, "--out", "reg.persona")

@@ -154,6 +154,11 @@ with workdir() as d:
                 "--exclude", "customer_id,total_charges", "--max-depth", 7, "--out", "reg.persona")
         persona("score", "reg.persona", "--data", "score.csv", "--out", "reg-scores.csv")
         compare(persona, engines, "reg.persona", "reg", ["predicted"], [], rel=True)
+        # several classes (softmax): each class's trees, the softmax and the most probable class
+        persona("train", "gbdt", "--data", "train.csv", "--target", "plan", "--exclude", "customer_id,monthly_charges",
+                "--trees", 4, "--num-leaves", 15, "--early-stopping-rounds", 0, "--min-category-rows", 20, "--out", "plan.persona")
+        persona("score", "plan.persona", "--data", "score.csv", "--out", "plan-scores.csv")
+        compare(persona, engines, "plan.persona", "plan", ["probability_basic", "probability_premium", "probability_standard"], ["predicted"])
 
         # k-means on customers, with named segments
         cust_numeric = ["age", "income", "tenure_months", "orders_12m", "avg_order_value", "days_since_last_order",

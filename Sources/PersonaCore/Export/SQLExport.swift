@@ -112,8 +112,12 @@ public enum SQLDialect: String, CaseIterable, Sendable {
     /// underflows, so there x is held to ±700 first (the probability moves by
     /// less than 1e-300).
     func sigmoid(_ x: String) -> String {
-        let arg = self == .postgres ? "LEAST(GREATEST(\(x), \(number(-700))), \(number(700)))" : "(\(x))"
-        return "\(number(1)) / (\(number(1)) + EXP(-\(arg)))"
+        "\(number(1)) / (\(number(1)) + \(exp("-(\(x))")))"
+    }
+
+    /// e^x, with x held to ±700 for PostgreSQL (see `sigmoid`).
+    func exp(_ x: String) -> String {
+        self == .postgres ? "EXP(LEAST(GREATEST(\(x), \(number(-700))), \(number(700))))" : "EXP(\(x))"
     }
 
     func header(_ title: String, _ model: any PersonaModel, table: String) -> String {

@@ -222,6 +222,8 @@ enum EvaluatedRows {
     case binary(p: [Double], y: [Bool])
     /// Trees: each row's leaf and its target text.
     case leaves([Int], labels: [String?])
+    /// Several classes: each row's class probabilities, actual and predicted class.
+    case classes(probabilities: [[Double]], actual: [Int], predicted: [Int], classes: [String])
     /// k-means: the encoded rows.
     case encoded(FloatMatrix)
     /// ALS: the held-out interactions.

@@ -114,6 +114,25 @@ public enum Report {
                       svg: SVG.horizontalBars(title: "What moves the score", xLabel: "mean |contribution|", items: items))
     }
 
+    /// The confusion matrix and one ROC curve per class (against the rest) of a
+    /// classifier of several classes; `caption` says how the prediction is made.
+    static func multiclass(probabilities: [[Double]], actual: [Int], predicted: [Int], classes: [String], caption: String) -> [Figure] {
+        var counts = [[Int]](repeating: [Int](repeating: 0, count: classes.count), count: classes.count)
+        for (a, p) in zip(actual, predicted) { counts[a][p] += 1 }
+        var figs = [Figure(id: "confusion", caption: caption, svg: SVG.confusion(title: "Confusion matrix", classes: classes, counts: counts))]
+        var roc = SVG.Plot(title: "ROC curves, each class against the rest", xLabel: "false positive rate (share of other classes flagged)",
+                           yLabel: "true positive rate (share of the class caught)")
+        roc.xRange = 0...1; roc.yRange = 0...1
+        for (ci, cls) in classes.enumerated().prefix(SVG.palette.count) {
+            let p = probabilities.map { $0[ci] }, y = actual.map { $0 == ci }
+            let auc = ClassificationMetrics.rocAUC(p, y).map { " (AUC \(formatNumber($0, digits: 3)))" } ?? ""
+            roc.series.append(SVG.Series(cls + auc, Report.curves(p, y).roc, color: SVG.palette[ci]))
+        }
+        roc.series.append(SVG.Series("random guess", [(0, 0), (1, 1)], kind: .dashed, color: SVG.muted))
+        figs.append(Figure(id: "roc", caption: "One curve per class: its probability ranks the rows of that class against all the others.", svg: roc.render()))
+        return figs
+    }
+
     /// ROC, precision-recall, gains, lift, calibration and the confusion matrix of a binary classifier.
     static func classifier(p: [Double], y: [Bool], positive: String, negative: String, target: String, threshold: Double) -> [Figure] {
         var figs: [Figure] = []

@@ -147,16 +147,7 @@ public struct TreeModel: RowModel, RowScoring, RuleExplaining {
             metrics["rmse"] = .number(r.rmse); metrics["mae"] = .number(r.mae); metrics["r2"] = .number(r.r2)
             text.append("\(x.rows) rows: RMSE \(formatNumber(r.rmse, digits: 5)), MAE \(formatNumber(r.mae, digits: 5)), R² \(formatNumber(r.r2, digits: 5))")
         } else {
-            var y: [Int] = []
-            for s in labels {
-                guard let s, let c = classes.firstIndex(of: s) else {
-                    let shown = labels.first { $0 == nil || !classes.contains($0!) }!
-                    throw PersonaError.data(file: path, columnName: target,
-                                            shown == nil ? "the target is missing in some rows" : "has the class \"\(shown!)\", which the model never saw (it knows \(classes.joined(separator: ", ")))",
-                                            fix: "Evaluate on rows labelled like the training data")
-                }
-                y.append(c)
-            }
+            let y = try MulticlassMetrics.classIndices(labels, classes: classes, target: target, file: path, lineOf: lineOf)
             let probs = l.map { tree.value[$0] }
             let pred = l.map { predictedClass($0, threshold: options.threshold) }
             let multi = MulticlassMetrics.compute(probs: probs, predicted: pred, actual: y, classes: classes)
@@ -295,6 +286,24 @@ public enum RegressionMetrics {
 }
 
 public enum MulticlassMetrics {
+    /// Each label's class index; a missing label or a class the model never saw
+    /// is an error naming the first such row.
+    public static func classIndices(_ labels: [String?], classes: [String], target: String, file: String,
+                                    lineOf: (Int) -> Int = { $0 + 2 }) throws -> [Int] {
+        let index = Dictionary(uniqueKeysWithValues: classes.enumerated().map { ($1, $0) })
+        var y: [Int] = []
+        y.reserveCapacity(labels.count)
+        for (i, s) in labels.enumerated() {
+            guard let s, let c = index[s] else {
+                throw PersonaError.data(file: file, line: lineOf(i), columnName: target,
+                                        labels[i] == nil ? "the target is missing" : "has the class \"\(labels[i]!)\", which the model never saw (it knows \(classes.joined(separator: ", ")))",
+                                        fix: "Evaluate on rows labelled like the training data")
+            }
+            y.append(c)
+        }
+        return y
+    }
+
     public static func compute(probs: [[Double]], predicted: [Int], actual: [Int], classes: [String]) -> (json: [String: JSONValue], text: String) {
         let k = classes.count, n = actual.count
         var confusion = [[Int]](repeating: [Int](repeating: 0, count: k), count: k)

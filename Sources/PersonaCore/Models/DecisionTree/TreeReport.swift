@@ -28,22 +28,13 @@ enum TreeReport {
             figs += Report.classifier(p: p, y: y, positive: m.classes[pos], negative: m.classes[1 - pos], target: m.target,
                                       threshold: options.threshold ?? 0.5)
         } else {
-            let c = m.classes.count
-            var counts = [[Int]](repeating: [Int](repeating: 0, count: c), count: c)
-            for (i, leaf) in l.enumerated() { if let s = labels[i], let a = m.classes.firstIndex(of: s) { counts[a][m.predictedClass(leaf, threshold: nil)] += 1 } }
-            figs.append(Report.Figure(id: "confusion", caption: "The most probable class of each row's leaf against its actual class.",
-                                      svg: SVG.confusion(title: "Confusion matrix", classes: m.classes, counts: counts)))
-            var roc = SVG.Plot(title: "ROC curves, each class against the rest", xLabel: "false positive rate (share of other classes flagged)",
-                               yLabel: "true positive rate (share of the class caught)")
-            roc.xRange = 0...1; roc.yRange = 0...1
-            for (ci, cls) in m.classes.enumerated().prefix(SVG.palette.count) {
-                var p: [Double] = [], y: [Bool] = []
-                for (i, leaf) in l.enumerated() { if let s = labels[i], m.classes.contains(s) { p.append(m.tree.value[leaf][ci]); y.append(s == cls) } }
-                let auc = ClassificationMetrics.rocAUC(p, y).map { " (AUC \(formatNumber($0, digits: 3)))" } ?? ""
-                roc.series.append(SVG.Series(cls + auc, Report.curves(p, y).roc, color: SVG.palette[ci]))
+            var probabilities: [[Double]] = [], actual: [Int] = [], predicted: [Int] = []
+            for (i, leaf) in l.enumerated() {
+                guard let s = labels[i], let a = m.classes.firstIndex(of: s) else { continue }
+                probabilities.append(m.tree.value[leaf]); actual.append(a); predicted.append(m.predictedClass(leaf, threshold: nil))
             }
-            roc.series.append(SVG.Series("random guess", [(0, 0), (1, 1)], kind: .dashed, color: SVG.muted))
-            figs.append(Report.Figure(id: "roc", caption: "One curve per class: its probability ranks the rows of that class against all the others.", svg: roc.render()))
+            figs += Report.multiclass(probabilities: probabilities, actual: actual, predicted: predicted, classes: m.classes,
+                                      caption: "The most probable class of each row's leaf against its actual class.")
         }
         figs.append(Report.Figure(id: "importance", caption: "Share of the total impurity decrease from each column's splits.",
                                   svg: SVG.horizontalBars(title: "Feature importance", xLabel: "share of impurity decrease",

@@ -2,9 +2,15 @@ import Foundation
 
 extension GBDTModel {
     /// Classifiers keep each class's share in every fold, and the positive class
-    /// is chosen once on the whole set.
+    /// of two is chosen once on the whole set.
     public static func prepareFolds(_ data: TrainingSet, config: GBDTConfig) throws -> (config: GBDTConfig, strata: [Int]?) {
         guard config.task == .classification else { return (config, nil) }
+        let labels = try data.labels(of: config.target)
+        let classes = Array(Set(labels.compactMap { $0 })).sorted()
+        if classes.count > 2 {
+            let index = Dictionary(uniqueKeysWithValues: classes.enumerated().map { ($1, $0) })
+            return (config, labels.map { $0.flatMap { index[$0] } ?? classes.count })
+        }
         let (positive, strata) = try BinaryTarget.strata(data, column: config.target, positive: config.positive)
         var settled = config
         settled.positive = positive
@@ -42,18 +48,34 @@ extension GBDTModel {
         var y = [Double](repeating: 0, count: n)
         var details: [String: JSONValue] = ["target": .string(config.target)]
         var weights = [Double](repeating: 1, count: n)
+        var classes: [String] = []          // several classes: their names, sorted; y holds the index
         if config.task == .classification {
             let distinct = Set(labels.compactMap { $0 })
             if distinct.count > 2 {
-                throw PersonaError.data(file: set.file, columnName: config.target,
-                                        "has \(distinct.count) classes; gradient boosting in this release predicts two",
-                                        fix: "Use persona train tree for several classes, or --task regression for a number")
+                if config.positive != nil {
+                    throw ParameterError(GBDTConfig.names("positive")) { "\($0[0]) is for two classes; \(config.target) has \(distinct.count) (\(distinct.sorted().prefix(5).joined(separator: ", "))\(distinct.count > 5 ? ", ..." : ""))" }
+                }
+                if config.isForest {
+                    throw PersonaError.data(file: set.file, columnName: config.target,
+                                            "has \(distinct.count) classes; a random forest (--mode rf) predicts two classes or a number",
+                                            fix: "Boost instead (leave out --mode rf), or use persona train tree")
+                }
+                classes = distinct.sorted()
+                let index = try MulticlassMetrics.classIndices(labels, classes: classes, target: config.target, file: set.file,
+                                                               lineOf: { set.fileRow($0) + 2 })
+                var counts = [Int](repeating: 0, count: classes.count)
+                for c in index { counts[c] += 1 }
+                let w = try config.classWeight.weights(counts: counts, positive: 0)
+                y = index.map(Double.init)
+                weights = index.map { w[$0] }
+                details["classes"] = .array(classes.map { .string($0) })
+            } else {
+                let target = try BinaryTarget.make(column: config.target, labels: labels, positive: config.positive, file: set.file, delimiter: set.delimiter)
+                y = target.values.map { $0 ? 1 : 0 }
+                let w = try config.classWeight.weights(counts: [n - target.positives, target.positives], positive: 1)
+                weights = target.values.map { $0 ? w[1] : w[0] }
+                details["positive"] = .string(target.positive); details["negative"] = .string(target.negative)
             }
-            let target = try BinaryTarget.make(column: config.target, labels: labels, positive: config.positive, file: set.file, delimiter: set.delimiter)
-            y = target.values.map { $0 ? 1 : 0 }
-            let w = try config.classWeight.weights(counts: [n - target.positives, target.positives], positive: 1)
-            weights = target.values.map { $0 ? w[1] : w[0] }
-            details["positive"] = .string(target.positive); details["negative"] = .string(target.negative)
         } else {
             for (i, l) in labels.enumerated() {
                 guard let l, let v = NumberParser.parse(l) else {
@@ -78,7 +100,10 @@ extension GBDTModel {
         if let validation {
             let (vx, vlabels) = try pipeline.transform(validation, keep: [config.target], raw: true)
             var vy = [Double](repeating: 0, count: vx.rows)
-            if config.task == .classification {
+            if !classes.isEmpty {
+                vy = try MulticlassMetrics.classIndices(vlabels[0], classes: classes, target: config.target, file: validation.file,
+                                                        lineOf: { validation.fileRow($0) + 2 }).map(Double.init)
+            } else if config.task == .classification {
                 let pos = details["positive"]!.string!, neg = details["negative"]!.string!
                 vy = try BinaryTarget.match(column: config.target, labels: vlabels[0], positive: pos, negative: neg,
                                             file: validation.file, delimiter: validation.delimiter).map { $0 ? 1 : 0 }
@@ -99,7 +124,8 @@ extension GBDTModel {
         var isValidation = [Bool](repeating: false, count: n)
         if config.earlyStoppingRounds > 0 && external == nil {
             var rng = PersonaRandom(seed: config.seed, stream: 0x7A11D)
-            let groups = config.task == .classification ? [1.0, 0.0].map { c in (0..<n).filter { y[$0] == c } } : [Array(0..<n)]
+            let strata = classes.isEmpty ? [1.0, 0.0] : classes.indices.map(Double.init)
+            let groups = config.task == .classification ? strata.map { c in (0..<n).filter { y[$0] == c } } : [Array(0..<n)]
             for var g in groups {
                 rng.shuffle(&g)
                 let take = Int((Double(g.count) * config.validationFraction).rounded())
@@ -113,20 +139,37 @@ extension GBDTModel {
             throw PersonaError.data(file: set.file, "has too few rows (\(n)) to grow trees", fix: "Add rows, or lower --min-samples-leaf")
         }
         let classification = config.task == .classification
+        let K = max(1, classes.count)           // raw scores per row: one per class with several classes
+        let multiclass = K > 1
 
-        // The starting score: the log odds of the (weighted) base rate, or the mean.
-        var sw = 0.0, swy = 0.0
-        for r in trainRows { sw += weights[Int(r)]; swy += weights[Int(r)] * y[Int(r)] }
-        var initScore = swy / max(sw, 1e-300)
-        if classification {
-            let p = min(max(initScore, 1e-12), 1 - 1e-12)
-            initScore = log(p / (1 - p))
+        // The starting score: the log odds of the (weighted) base rate, the log
+        // of each class's share (centred), or the mean.
+        var initScores: [Double]
+        if multiclass {
+            var share = [Double](repeating: 0, count: K), sw = 0.0
+            for r in trainRows { share[Int(y[Int(r)])] += weights[Int(r)]; sw += weights[Int(r)] }
+            let logs = share.map { log(max($0 / max(sw, 1e-300), 1e-12)) }
+            let mean = logs.reduce(0, +) / Double(K)
+            initScores = logs.map { $0 - mean }
+        } else {
+            var sw = 0.0, swy = 0.0
+            for r in trainRows { sw += weights[Int(r)]; swy += weights[Int(r)] * y[Int(r)] }
+            var initScore = swy / max(sw, 1e-300)
+            if classification {
+                let p = min(max(initScore, 1e-12), 1 - 1e-12)
+                initScore = log(p / (1 - p))
+            }
+            initScores = [initScore]
         }
-        var raw = [Double](repeating: initScore, count: n)
-        var vraw = [Double](repeating: initScore, count: external?.x.rows ?? 0)
+        // Raw scores row by row, K per row.
+        var raw = [Double](repeating: 0, count: n * K)
+        for i in 0..<n { for c in 0..<K { raw[i * K + c] = initScores[c] } }
+        var vraw = [Double](repeating: 0, count: (external?.x.rows ?? 0) * K)
+        for i in 0..<(external?.x.rows ?? 0) { for c in 0..<K { vraw[i * K + c] = initScores[c] } }
         var bestVraw = vraw
         let layout = RawRowLayout(pipeline)
         var gradients = [Double](repeating: 0, count: n), hessians = gradients
+        var probabilities = multiclass ? [Double](repeating: 0, count: n * K) : []
         let grower = TreeGrower(data: data, config: config)
         var trees: [Tree] = []
         var trainLoss: [Double] = [], validLoss: [Double] = []
@@ -136,7 +179,14 @@ extension GBDTModel {
         func loss(_ rows: [Int], _ raw: [Double], _ y: [Double]) -> Double {
             var total = 0.0
             for i in rows {
-                if classification {
+                if multiclass {
+                    // -log softmax of the actual class, without overflow
+                    var top = -Double.infinity
+                    for c in 0..<K { top = max(top, raw[i * K + c]) }
+                    var sum = 0.0
+                    for c in 0..<K { sum += exp(raw[i * K + c] - top) }
+                    total += min(log(sum) + top - raw[i * K + Int(y[i])], -log(1e-15))
+                } else if classification {
                     let p = min(max(sigmoid(raw[i]), 1e-15), 1 - 1e-15)
                     total -= y[i] == 1 ? log(p) : log(1 - p)
                 } else if huber {
@@ -152,16 +202,15 @@ extension GBDTModel {
         let categorical = data.features.map(\.categorical)
         let fitStart = Date()
         for round in 0..<config.resolvedTrees {
-            for r in trainRows {
-                let i = Int(r)
-                if classification {
-                    let p = sigmoid(raw[i])
-                    gradients[i] = weights[i] * (p - y[i]); hessians[i] = weights[i] * max(p * (1 - p), 1e-16)
-                } else if huber {
-                    let r = raw[i] - y[i]
-                    gradients[i] = weights[i] * (abs(r) <= delta ? r : (r > 0 ? delta : -delta)); hessians[i] = weights[i]
-                } else {
-                    gradients[i] = weights[i] * (raw[i] - y[i]); hessians[i] = weights[i]
+            if multiclass {
+                // every class's gradients come from the scores at the start of the round
+                for r in trainRows {
+                    let i = Int(r)
+                    var top = -Double.infinity
+                    for c in 0..<K { top = max(top, raw[i * K + c]) }
+                    var sum = 0.0
+                    for c in 0..<K { let e = exp(raw[i * K + c] - top); probabilities[i * K + c] = e; sum += e }
+                    for c in 0..<K { probabilities[i * K + c] /= sum }
                 }
             }
             var rng = PersonaRandom(seed: config.seed, stream: UInt64(round) + 1)
@@ -172,25 +221,46 @@ extension GBDTModel {
                 features = Array(features.prefix(max(1, Int((Double(features.count) * config.colsample).rounded())))).sorted()
             }
             let grown = rows.isEmpty ? trainRows : rows
-            let (tree, leafRows) = grower.grow(rows: grown, gradients: gradients, hessians: hessians, features: features)
-            trees.append(tree)
-            // Rows the tree was grown on are in its leaves already; only the others walk it.
+            var covered: [Bool] = []
             if grown.count < n {
-                var covered = [Bool](repeating: false, count: n)
+                covered = [Bool](repeating: false, count: n)
                 for r in grown { covered[Int(r)] = true }
-                for i in 0..<n where !covered[i] { raw[i] += tree.value[binnedLeaf(tree, data, i, categorical)][0] }
             }
-            for (node, members) in leafRows {
-                let v = tree.value[node][0]
-                for r in members { raw[Int(r)] += v }
-            }
-            trainLoss.append(loss(trainIndices, raw, y))
-            if let external {
-                let x = external.x
-                x.storage.withUnsafeBufferPointer { xp in
-                    for i in 0..<x.rows { vraw[i] += tree.value[tree.leaf(xp, row: i * x.cols, layout)][0] }
+            for k in 0..<K {
+                for r in trainRows {
+                    let i = Int(r)
+                    if multiclass {
+                        let p = probabilities[i * K + k]
+                        gradients[i] = weights[i] * (p - (Int(y[i]) == k ? 1 : 0)); hessians[i] = weights[i] * max(p * (1 - p), 1e-16)
+                    } else if classification {
+                        let p = sigmoid(raw[i])
+                        gradients[i] = weights[i] * (p - y[i]); hessians[i] = weights[i] * max(p * (1 - p), 1e-16)
+                    } else if huber {
+                        let r = raw[i] - y[i]
+                        gradients[i] = weights[i] * (abs(r) <= delta ? r : (r > 0 ? delta : -delta)); hessians[i] = weights[i]
+                    } else {
+                        gradients[i] = weights[i] * (raw[i] - y[i]); hessians[i] = weights[i]
+                    }
+                }
+                let (tree, leafRows) = grower.grow(rows: grown, gradients: gradients, hessians: hessians, features: features,
+                                                   treeIndex: trees.count)
+                trees.append(tree)
+                // Rows the tree was grown on are in its leaves already; only the others walk it.
+                if !covered.isEmpty {
+                    for i in 0..<n where !covered[i] { raw[i * K + k] += tree.value[binnedLeaf(tree, data, i, categorical)][0] }
+                }
+                for (node, members) in leafRows {
+                    let v = tree.value[node][0]
+                    for r in members { raw[Int(r) * K + k] += v }
+                }
+                if let external {
+                    let x = external.x
+                    x.storage.withUnsafeBufferPointer { xp in
+                        for i in 0..<x.rows { vraw[i * K + k] += tree.value[tree.leaf(xp, row: i * x.cols, layout)][0] }
+                    }
                 }
             }
+            trainLoss.append(loss(trainIndices, raw, y))
             if !validRows.isEmpty || external != nil {
                 let v = external.map { loss(Array(0..<$0.x.rows), vraw, $0.y) } ?? loss(validRows, raw, y)
                 validLoss.append(v)
@@ -207,16 +277,16 @@ extension GBDTModel {
                 progress?("round \(round + 1): training loss \(formatNumber(trainLoss.last!, digits: 6))" + (validLoss.last.map { ", validation \(formatNumber($0, digits: 6))" } ?? ""))
             }
         }
-        let rounds = trees.count
+        let rounds = trees.count / K
         if config.earlyStoppingRounds == 0 { best = rounds - 1; bestRaw = raw; bestVraw = vraw }
-        trees = Array(trees.prefix(best + 1))
+        trees = Array(trees.prefix((best + 1) * K))
         progress?("boosted \(rounds) rounds in \(String(format: "%.3f", Date().timeIntervalSince(fitStart))) s; keeping \(trees.count) trees")
 
         let card = ModelCard(kind: kind, pipeline: pipeline, hyperparameters: config.card, trainingMetrics: .null,
                              trainingData: DataFingerprintInfo(file: (set.file as NSString).lastPathComponent, rows: set.profile.rows,
                                                                columns: set.profile.columns.count, hash: set.profile.fingerprint),
                              details: .object(details))
-        var model = GBDTModel(card: card, config: config, trees: trees, initScore: initScore, riskCutPoints: [])
+        var model = GBDTModel(card: card, config: config, trees: trees, initScores: initScores, riskCutPoints: [])
         // Scores of the kept trees on every row, for the training metrics and risk deciles.
         let final = bestRaw
         var metrics: [String: JSONValue] = [
@@ -229,7 +299,18 @@ extension GBDTModel {
             metrics["validation_rows"] = .number(Double(external?.x.rows ?? validRows.count))
             if let external { metrics["validation_file"] = .string((external.file as NSString).lastPathComponent) }
         }
-        if classification {
+        if multiclass {
+            func accuracy(_ rows: [Int], _ raw: [Double], _ y: [Double]) -> Double {
+                Double(rows.filter { GBDTModel.argmax(raw, row: $0, width: K) == Int(y[$0]) }.count) / Double(max(1, rows.count))
+            }
+            metrics["accuracy"] = .number(accuracy(trainIndices, final, y))
+            metrics["log_loss"] = .number(loss(trainIndices, final, y))
+            if let external {
+                metrics["validation_accuracy"] = .number(accuracy(Array(0..<external.x.rows), bestVraw, external.y))
+            } else if !validRows.isEmpty {
+                metrics["validation_accuracy"] = .number(accuracy(validRows, final, y))
+            }
+        } else if classification {
             let p = final.map(sigmoid)
             let sorted = trainRows.map { p[Int($0)] }.sorted(by: >)
             model.riskCutPoints = (1...9).map { sorted[min(sorted.count - 1, sorted.count * $0 / 10)] }
@@ -297,7 +378,7 @@ extension GBDTModel {
                              trainingData: DataFingerprintInfo(file: (set.file as NSString).lastPathComponent, rows: set.profile.rows,
                                                                columns: set.profile.columns.count, hash: set.profile.fingerprint),
                              details: .object(details))
-        var model = GBDTModel(card: card, config: config, trees: trees, initScore: 0, riskCutPoints: [])
+        var model = GBDTModel(card: card, config: config, trees: trees, initScores: [0], riskCutPoints: [])
         var raw = [Double](repeating: 0, count: n)
         for tree in trees { for i in 0..<n { raw[i] += tree.value[binnedLeaf(tree, data, i, categorical)][0] } }
         let oob = (0..<n).filter { oobCount[$0] > 0 }

@@ -67,7 +67,7 @@ public struct GBDTConfig: Hyperparameters {
     public static let parameters: [Parameter<GBDTConfig>] = [
         .text(\.target, "target", key: "target", required: true, help: "The column to predict."),
         .text(\.positive, "positive", key: "positive", absent: "1, yes or true", help: "Which target value is the positive class.", valueName: "value"),
-        .choice(\.task, "task", key: "task", help: "classification (two classes) or regression (a number)."),
+        .choice(\.task, "task", key: "task", help: "classification (two classes, or several by softmax) or regression (a number)."),
         .choice(\.loss, "loss", key: "loss", absent: "squared for regression", help: "Regression loss: squared or huber."),
         .real(\.huberDelta, "huberDelta", key: "huber_delta", range: .positive,
               help: "With loss huber: residuals beyond this count linearly.", appliesWhen: { $0.loss == .huber }),

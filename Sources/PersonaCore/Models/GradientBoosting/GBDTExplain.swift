@@ -8,13 +8,16 @@ extension GBDTModel: RowExplaining {
     }
 
     public var explanationUnavailable: String? {
-        trees.allSatisfy({ $0.samples.first ?? 0 > 0 }) ? nil
+        if isMulticlass {
+            return "explanations cover two-class and regression models; this model predicts \(classes.count) classes of \(target)"
+        }
+        return trees.allSatisfy({ $0.samples.first ?? 0 > 0 }) ? nil
             : "this model file was written before Persona kept the rows reaching each node, which explanations need; train it again"
     }
 
     public func contributions(_ batch: FloatMatrix) -> Contributions {
         let trees = self.trees
-        return TreeContributions.compute(trees, covers: trees.map(\.samples), value: { k, n in trees[k].value[n][0] }, base: initScore,
+        return TreeContributions.compute(trees, covers: trees.map(\.samples), value: { k, n in trees[k].value[n][0] }, base: initScores[0],
                                          pipeline: card.pipeline, batch: batch)
     }
 }

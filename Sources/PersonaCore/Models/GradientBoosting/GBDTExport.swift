@@ -11,24 +11,39 @@ import Foundation
 extension GBDTModel: ONNXExportable {
     var onnxTitle: String {
         (isForest ? "Persona random forest: " : "Persona gradient-boosted trees: ")
-            + (task == .regression ? "the predicted \(target)" : "P(\(target) = \(positive))")
+            + (task == .regression ? "the predicted \(target)" : isMulticlass ? "the probability of each class of \(target)" : "P(\(target) = \(positive))")
     }
 
     func buildONNX(_ g: inout ONNXGraph, top: Int) throws {
         let (x, featureOf) = TreeEnsembleONNX.input(&g, card.pipeline, trees: trees)
         var targetTrees: [Int64] = [], targetNodes: [Int64] = [], weights: [Float] = []
+        // Tree k adds to raw score k % width (its class with several classes).
+        let w = width
         for (k, t) in trees.enumerated() {
             for n in 0..<t.count where t.feature[n] < 0 {
                 targetTrees.append(Int64(k)); targetNodes.append(Int64(n)); weights.append(Float(t.value[n][0]))
             }
         }
         let attributes = TreeEnsembleONNX.nodes(trees, featureOf: featureOf, pipeline: card.pipeline) + [
-            ONNXGraph.attr("n_targets", int: 1), ONNXGraph.attr("aggregate_function", string: "SUM"),
-            ONNXGraph.attr("base_values", floats: [Float(initScore)]),
+            ONNXGraph.attr("n_targets", int: Int64(w)), ONNXGraph.attr("aggregate_function", string: "SUM"),
+            ONNXGraph.attr("base_values", floats: initScores.map(Float.init)),
             ONNXGraph.attr("target_treeids", ints: targetTrees), ONNXGraph.attr("target_nodeids", ints: targetNodes),
-            ONNXGraph.attr("target_ids", ints: targetTrees.map { _ in 0 }), ONNXGraph.attr("target_weights", floats: weights),
+            ONNXGraph.attr("target_ids", ints: targetTrees.map { $0 % Int64(w) }), ONNXGraph.attr("target_weights", floats: weights),
         ]
         let raw = g.node("TreeEnsembleRegressor", [x], domain: ONNXGraph.mlDomain, attributes)
+        if isMulticlass {
+            // softmax of the per-class sums; the label is the most probable class, the first on ties
+            let probabilities = g.node("Softmax", [raw], [ONNXGraph.attr("axis", int: 1)])
+            let predicted = g.node("ArgMax", [raw], [ONNXGraph.attr("axis", int: 1), ONNXGraph.attr("keepdims", int: 1)])
+            let names = g.constant("classes", strings: classes, shape: [classes.count])
+            g.output(g.node("Gather", [names, predicted], [ONNXGraph.attr("axis", int: 0)]), as: "label", .string, [nil, 1],
+                     doc: "string [N,1]: the predicted class of \(target)")
+            g.output(probabilities, as: "probabilities", .float, [nil, w],
+                     doc: "float [N,\(w)]: the probability of each class, in the order \(classes.joined(separator: ", "))")
+            for (i, c) in classes.enumerated() { g.scoreColumn("probability_" + c, from: "probabilities", index: i) }
+            g.scoreColumn("predicted", from: "label")
+            return
+        }
         if task == .regression {
             g.output(raw, as: "prediction", .float, [nil, 1], doc: "float [N,1]: the predicted \(target)")
             g.scoreColumn("prediction", from: "prediction")
@@ -55,13 +70,14 @@ extension GBDTModel: ONNXExportable {
 
 extension GBDTModel: SQLProbabilityExpression {
     public func sqlProbability(positive: String, dialect sql: SQLDialect) -> String? {
-        guard task == .classification, positive == self.positive else { return nil }
+        guard task == .classification, !isMulticlass, positive == self.positive else { return nil }
         if isForest { return "(\n        \(sqlRawScore(sql))\n      )" }
         return sql.sigmoid("\n        \(sqlRawScore(sql))\n      ")
     }
 
-    /// The raw score (log-odds, or the predicted number) as one SQL expression.
-    func sqlRawScore(_ sql: SQLDialect) -> String {
+    /// The raw score (log-odds, the predicted number, or with several classes
+    /// class `k`'s score) as one SQL expression.
+    func sqlRawScore(_ sql: SQLDialect, class k: Int = 0) -> String {
         let pipeline = card.pipeline
         // Each tree as one flat CASE over its leaves' paths: SQL engines' parsers
         // run out of stack on hundreds of nested CASEs.
@@ -98,10 +114,40 @@ extension GBDTModel: SQLProbabilityExpression {
             walk(0, [])
             return "CASE " + arms.joined(separator: "\n        ") + " END"
         }
-        return ([sql.number(initScore)] + trees.map { "(" + flat($0) + ")" }).joined(separator: "\n      + ")
+        let own = trees.indices.filter { $0 % width == k }.map { trees[$0] }
+        return ([sql.number(initScores[k])] + own.map { "(" + flat($0) + ")" }).joined(separator: "\n      + ")
     }
 
     public func sqlSelect(table: String, dialect sql: SQLDialect) -> String {
+        if isMulticlass {
+            // Each class's raw score, then the softmax as 1 / Σ e^(s_j - s_c)
+            // (no exponent of a raw score alone, which could overflow), and the
+            // class with the highest score, the first on ties as `score` picks.
+            let raw = classes.map { sql.identifier("raw_score_" + $0) }
+            let scores = classes.indices.map { "\(sqlRawScore(sql, class: $0)) AS \(raw[$0])" }.joined(separator: ",\n      ")
+            let probabilities = classes.indices.map { c in
+                let others = classes.indices.filter { $0 != c }.map { sql.exp("\(raw[$0]) - \(raw[c])") }
+                return "\(sql.number(1)) / (\(([sql.number(1)] + others).joined(separator: " + "))) AS \(sql.identifier("probability_" + classes[c]))"
+            }.joined(separator: ",\n    ")
+            let arms = classes.indices.dropLast().map { c in
+                "WHEN " + classes.indices.filter { $0 > c }.map { "\(raw[c]) >= \(raw[$0])" }.joined(separator: " AND ") + " THEN \(sql.literal(classes[c]))"
+            }
+            let predicted = "CASE " + arms.joined(separator: " ") + " ELSE \(sql.literal(classes.last!)) END AS predicted"
+            return sql.header("Persona gradient-boosted trees: each class's raw score, the probability of each class of \(target), and the predicted class", self, table: table) + """
+            SELECT *,
+              \(predicted)
+            FROM (
+              SELECT *,
+                \(probabilities)
+              FROM (
+                SELECT *,
+                  \(scores)
+                FROM \(sql.identifier(table))
+              ) AS raw
+            ) AS scored;
+
+            """
+        }
         if task == .regression {
             return sql.header("Persona gradient-boosted trees: the predicted \(target)", self, table: table) + """
             SELECT *,

@@ -1,8 +1,10 @@
 import Foundation
 
-/// Gradient-boosted trees for churn (binary log loss) and for numbers (squared
-/// error): the raw score is `initScore` plus every tree's leaf value; a
-/// classifier's probability is its logistic. Trees split the pipeline's raw
+/// Gradient-boosted trees for churn (binary log loss), for several classes
+/// (softmax: one tree per class and round, each class's raw score its starting
+/// score plus its trees' leaf values, the probabilities their softmax) and for
+/// numbers (squared error): the raw score is the starting score plus every
+/// tree's leaf value; a two-class probability is its logistic. Trees split the pipeline's raw
 /// columns as the decision tree does: numbers against thresholds in original
 /// units, categories by sets of levels, missing values the way each split learned.
 ///
@@ -14,10 +16,12 @@ public struct GBDTModel: RowModel, RowScoring {
     public static let kind = "gbdt"
     public static let title = "gradient-boosted trees"
 
-    public var card: ModelCard { didSet { facts = BinaryTargetFacts(card) } }
+    public var card: ModelCard { didSet { facts = BinaryTargetFacts(card); classes = Self.classes(card) } }
     public let config: GBDTConfig
+    /// Round by round; with several classes, class `k % classes.count` for tree `k`.
     var trees: [Tree]
-    var initScore: Double
+    /// The starting raw score: one, or one per class with several classes.
+    var initScores: [Double]
     /// Training probabilities at the 10%, ..., 90% marks from the top (classifiers).
     var riskCutPoints: [Double]
 
@@ -27,15 +31,21 @@ public struct GBDTModel: RowModel, RowScoring {
     public var positive: String { facts.positive }
     public var negative: String { facts.negative }
     public var target: String { facts.target }
+    /// The classes of a target with more than two (softmax), in sorted order; empty otherwise.
+    public private(set) var classes: [String]
+    static func classes(_ card: ModelCard) -> [String] { card.details["classes"]?.array?.compactMap(\.string) ?? [] }
+    public var isMulticlass: Bool { !classes.isEmpty }
+    /// Raw scores per row: one per class with several classes, else one.
+    var width: Int { max(1, classes.count) }
     public var task: GBDTTask { config.task }
     /// The probability from which a customer is predicted positive.
     public var threshold: Double { 0.5 }
     public var readsRawValues: Bool { true }
     public var treeCount: Int { trees.count }
 
-    init(card: ModelCard, config: GBDTConfig, trees: [Tree], initScore: Double, riskCutPoints: [Double]) {
-        self.card = card; self.config = config; self.trees = trees; self.initScore = initScore
-        self.riskCutPoints = riskCutPoints; self.facts = BinaryTargetFacts(card)
+    init(card: ModelCard, config: GBDTConfig, trees: [Tree], initScores: [Double], riskCutPoints: [Double]) {
+        self.card = card; self.config = config; self.trees = trees; self.initScores = initScores
+        self.riskCutPoints = riskCutPoints; self.facts = BinaryTargetFacts(card); self.classes = Self.classes(card)
     }
 
     // MARK: the model file
@@ -46,10 +56,11 @@ public struct GBDTModel: RowModel, RowScoring {
               let right = t["right"]?.int64s, let missing = t["missing_left"]?.int64s, let cats = t["left_categories"]?.int64s,
               let threshold = t["threshold"]?.doubles, let value = t["value"]?.doubles, let gain = t["gain"]?.doubles,
               let initial = t["init_score"]?.doubles,
-              initial.count == 1, let cuts = t["risk_cut_points"]?.doubles else { throw bad("a tensor is missing") }
+              initial.count == max(1, Self.classes(card).count), let cuts = t["risk_cut_points"]?.doubles else { throw bad("a tensor is missing") }
         let n = feature.count
         guard [left.count, right.count, missing.count, threshold.count, value.count, gain.count].allSatisfy({ $0 == n }), cats.count == 4 * n,
-              offsets.first == 0, offsets.last.map(Int.init) == n, zip(offsets, offsets.dropFirst()).allSatisfy({ $0 < $1 }) else {
+              offsets.first == 0, offsets.last.map(Int.init) == n, zip(offsets, offsets.dropFirst()).allSatisfy({ $0 < $1 }),
+              (offsets.count - 1) % initial.count == 0 else {
             throw bad("node arrays of different lengths")
         }
         // Rows reaching each node (TreeSHAP's cover); files from before explanations lack it.
@@ -72,7 +83,7 @@ public struct GBDTModel: RowModel, RowScoring {
             trees.append(tree)
         }
         self.init(card: card, config: try GBDTConfig(card: card.hyperparameters, file: path), trees: trees,
-                  initScore: initial[0], riskCutPoints: cuts)
+                  initScores: initial, riskCutPoints: cuts)
     }
 
     public func tensors() -> [String: Tensor] {
@@ -93,25 +104,46 @@ public struct GBDTModel: RowModel, RowScoring {
             "missing_left": Tensor(missing, shape: [n]), "left_categories": Tensor(cats, shape: [n, 4]),
             "threshold": Tensor(threshold, shape: [n]), "value": Tensor(value, shape: [n]), "gain": Tensor(gain, shape: [n]),
             "cover": Tensor(cover, shape: [n]),
-            "init_score": Tensor([initScore], shape: [1]), "risk_cut_points": Tensor(riskCutPoints, shape: [riskCutPoints.count]),
+            "init_score": Tensor(initScores, shape: [initScores.count]), "risk_cut_points": Tensor(riskCutPoints, shape: [riskCutPoints.count]),
         ]
     }
 
     // MARK: predictions
 
 
-    /// Raw scores (log odds, or the predicted number) of raw-encoded rows.
+    /// Raw scores (log odds, or the predicted number) of raw-encoded rows: row
+    /// by row, `width` of them (one per class with several classes).
     func rawScores(_ x: FloatMatrix) -> [Double] {
         let layout = RawRowLayout(card.pipeline)
-        var out = [Double](repeating: initScore, count: x.rows)
+        let w = width
+        var out = [Double](repeating: 0, count: x.rows * w)
         x.storage.withUnsafeBufferPointer { xp in
             for i in 0..<x.rows {
-                var s = initScore
-                for t in trees { s += t.value[t.leaf(xp, row: i * x.cols, layout)][0] }
-                out[i] = s
+                for c in 0..<w { out[i * w + c] = initScores[c] }
+                for (k, t) in trees.enumerated() { out[i * w + k % w] += t.value[t.leaf(xp, row: i * x.cols, layout)][0] }
             }
         }
         return out
+    }
+
+    /// Each row's class probabilities (softmax of its raw scores), row by row.
+    static func softmax(_ raw: [Double], width w: Int) -> [Double] {
+        var p = raw
+        for start in stride(from: 0, to: raw.count, by: w) {
+            var top = -Double.infinity
+            for c in 0..<w { top = max(top, raw[start + c]) }
+            var sum = 0.0
+            for c in 0..<w { p[start + c] = exp(raw[start + c] - top); sum += p[start + c] }
+            for c in 0..<w { p[start + c] /= sum }
+        }
+        return p
+    }
+
+    /// The class with the highest raw score (the first on ties): the most probable.
+    static func argmax(_ raw: [Double], row i: Int, width w: Int) -> Int {
+        var best = 0
+        for c in 1..<w where raw[i * w + c] > raw[i * w + best] { best = c }
+        return best
     }
 
     static func sigmoid(_ t: Double) -> Double { t >= 0 ? 1 / (1 + exp(-t)) : exp(t) / (1 + exp(t)) }
@@ -120,7 +152,7 @@ public struct GBDTModel: RowModel, RowScoring {
     public var isForest: Bool { config.isForest }
     func probability(_ raw: Double) -> Double { isForest ? raw : Self.sigmoid(raw) }
 
-    public var rankingColumn: String? { task == .classification ? "probability" : nil }
+    public var rankingColumn: String? { task == .classification && !isMulticlass ? "probability" : nil }
 
     func riskDecile(_ p: Double) -> Int {
         var decile = 1
@@ -131,6 +163,15 @@ public struct GBDTModel: RowModel, RowScoring {
     public func score(_ batch: FloatMatrix, options: ScoreOptions) -> [ScoreColumn] {
         let raw = rawScores(batch)
         if task == .regression { return [ScoreColumn(name: "prediction", values: raw)] }
+        if isMulticlass {
+            let w = width, p = Self.softmax(raw, width: w)
+            var columns = classes.indices.map { c in
+                ScoreColumn(name: "probability_" + classes[c], values: (0..<batch.rows).map { p[$0 * w + c] })
+            }
+            let predicted = (0..<batch.rows).map { Self.argmax(raw, row: $0, width: w) }
+            columns.append(ScoreColumn(name: "predicted", values: predicted.map(Double.init), labels: predicted.map { classes[$0] }))
+            return columns
+        }
         let p = raw.map(probability)
         let t = options.threshold ?? threshold
         return [ScoreColumn(name: "probability", values: p),
@@ -168,6 +209,19 @@ public struct GBDTModel: RowModel, RowScoring {
             evaluation.encoded = x
             return evaluation
         }
+        if isMulticlass {
+            let w = width, p = Self.softmax(raw, width: w)
+            let y = try MulticlassMetrics.classIndices(labels, classes: classes, target: target, file: file)
+            let probs = (0..<x.rows).map { i in Array(p[i * w..<(i + 1) * w]) }
+            let predicted = (0..<x.rows).map { Self.argmax(raw, row: $0, width: w) }
+            let multi = MulticlassMetrics.compute(probs: probs, predicted: predicted, actual: y, classes: classes)
+            var metrics = multi.json
+            metrics["kind"] = .string(Self.kind); metrics["rows"] = .number(Double(x.rows))
+            var evaluation = Evaluation(metrics: .object(metrics), text: multi.text)
+            evaluation.rows = .classes(probabilities: probs, actual: y, predicted: predicted, classes: classes)
+            evaluation.encoded = x
+            return evaluation
+        }
         let y = try BinaryTarget.match(column: target, labels: labels, positive: positive, negative: negative, file: file, delimiter: options.delimiter)
         let p = raw.map(probability)
         var metrics = ClassificationMetrics.report(p, y, threshold: options.threshold ?? threshold)
@@ -182,10 +236,13 @@ public struct GBDTModel: RowModel, RowScoring {
         let m = card.trainingMetrics
         var lines = [isForest
             ? "random forest of \(trees.count) trees (\(task.rawValue)) of up to \(config.resolvedNumLeaves) leaves, each split choosing among \(formatNumber(100 * config.resolvedColsampleBynode(columns: card.pipeline.columns.count), digits: 3))% of the columns"
+            : isMulticlass
+            ? "\(trees.count / width) rounds of \(width) trees (one per class) of up to \(config.resolvedNumLeaves) leaves, learning rate \(formatNumber(config.learningRate))"
             : "\(trees.count) trees (\(task.rawValue)) of up to \(config.resolvedNumLeaves) leaves, learning rate \(formatNumber(config.learningRate))"]
         if let auc = card.trainingMetrics["oob_auc"]?.double { lines.append("out-of-bag AUC \(formatNumber(auc, digits: 5)) on \(card.trainingMetrics["oob_rows"]?.int ?? 0) rows") }
         if let r2 = card.trainingMetrics["oob_r2"]?.double { lines.append("out-of-bag R² \(formatNumber(r2, digits: 5))") }
-        if task == .classification { lines.append("predicts P(\(target) = \(positive)) against \(negative)") }
+        if isMulticlass { lines.append("predicts the probability of each class of \(target): \(classes.joined(separator: ", "))") }
+        else if task == .classification { lines.append("predicts P(\(target) = \(positive)) against \(negative)") }
         if let best = m["best_iteration"]?.int {
             lines.append("early stopping: best round \(best) of \(m["rounds"]?.int ?? 0), validation loss \(formatNumber(m["validation_loss"]?.array?.last?.double ?? .nan, digits: 5)) at the end")
         }
