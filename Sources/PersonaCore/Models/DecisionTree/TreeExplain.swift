@@ -13,20 +13,32 @@ enum TreeContributions {
         let depths = trees.map { $0.depth() }
         var values = [Double](repeating: 0, count: x.rows * width)
         var raw = [Double](repeating: 0, count: x.rows)
-        x.storage.withUnsafeBufferPointer { xp in
-            for i in 0..<x.rows {
-                let row = i * x.cols
-                let numeric: (Int) -> Double = { layout.numeric(xp, row, $0) }
-                let category: (Int) -> Int = { layout.category(xp, row, $0) }
-                var phi = [Double](repeating: 0, count: width)
-                var score = base
-                for (k, t) in trees.enumerated() {
-                    t.shap(numeric: numeric, category: category, categorical: layout.categorical, cover: covers[k], maxDepth: depths[k],
-                           value: { value(k, $0) }, into: &phi)
-                    score += value(k, t.leaf(xp, row: row, layout))
+        // Rows are independent: blocks of them on every core.
+        let blocks = Parallel.blocks(x.rows, minBlock: 16, maxBlocks: 64)
+        withoutActuallyEscaping(value) { value in
+            x.storage.withUnsafeBufferPointer { xp in
+                values.withUnsafeMutableBufferPointer { vp in
+                    raw.withUnsafeMutableBufferPointer { rp in
+                        let box = UnsafeSendableBox((xp, vp, rp, value))
+                        Parallel.forEach(blocks.count) { b in
+                            let (xp, values, raw, value) = box.value
+                            for i in blocks[b] {
+                                let row = i * x.cols
+                                let numeric: (Int) -> Double = { layout.numeric(xp, row, $0) }
+                                let category: (Int) -> Int = { layout.category(xp, row, $0) }
+                                var phi = [Double](repeating: 0, count: width)
+                                var score = base
+                                for (k, t) in trees.enumerated() {
+                                    t.shap(numeric: numeric, category: category, categorical: layout.categorical, cover: covers[k], maxDepth: depths[k],
+                                           value: { value(k, $0) }, into: &phi)
+                                    score += value(k, t.leaf(xp, row: row, layout))
+                                }
+                                raw[i] = score
+                                for j in 0..<width { values[i * width + j] = phi[j] }
+                            }
+                        }
+                    }
                 }
-                raw[i] = score
-                for j in 0..<width { values[i * width + j] = phi[j] }
             }
         }
         return Contributions(columns: pipeline.columns.map(\.name), bias: bias, raw: raw, values: values)

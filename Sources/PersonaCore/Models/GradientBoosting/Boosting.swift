@@ -166,7 +166,7 @@ extension GBDTModel {
         for i in 0..<n { for c in 0..<K { raw[i * K + c] = initScores[c] } }
         var vraw = [Double](repeating: 0, count: (external?.x.rows ?? 0) * K)
         for i in 0..<(external?.x.rows ?? 0) { for c in 0..<K { vraw[i * K + c] = initScores[c] } }
-        var bestVraw = vraw
+        var bestVraw: [Double] = []
         let layout = RawRowLayout(pipeline)
         var gradients = [Double](repeating: 0, count: n), hessians = gradients
         var probabilities = multiclass ? [Double](repeating: 0, count: n * K) : []
@@ -174,7 +174,7 @@ extension GBDTModel {
         var trees: [Tree] = []
         var trainLoss: [Double] = [], validLoss: [Double] = []
         var best = 0, bestLoss = Double.infinity
-        var bestRaw = raw       // every row's score with the trees kept so far
+        var bestRaw: [Double] = []      // every row's score at the best round so far
         let huber = !classification && config.loss == .huber, delta = config.huberDelta
         func loss(_ rows: [Int], _ raw: [Double], _ y: [Double]) -> Double {
             var total = 0.0
@@ -200,17 +200,67 @@ extension GBDTModel {
         }
         let allFeatures = Array(0..<data.features.count)
         let categorical = data.features.map(\.categorical)
+        // One pass over the training rows at the scores so far: their gradients
+        // and hessians (with several classes, each class's probability, from
+        // which each class's tree takes its gradients) and the mean training loss
+        // there. Fixed blocks on every core, the loss summed in block order: the
+        // same bits on one core or two.
+        let blocks = Parallel.blocks(trainRows.count, minBlock: 8192)
+        func gradientPass() -> Double {
+            var partial = [Double](repeating: 0, count: blocks.count)
+            raw.withUnsafeBufferPointer { rawp in gradients.withUnsafeMutableBufferPointer { gp in hessians.withUnsafeMutableBufferPointer { hp in
+                probabilities.withUnsafeMutableBufferPointer { pp in partial.withUnsafeMutableBufferPointer { lp in
+                    let box = UnsafeSendableBox((rawp, gp, hp, pp, lp))
+                    Parallel.forEach(blocks.count) { block in
+                        let (raw, g, h, prob, losses) = box.value
+                        var total = 0.0
+                        for k in blocks[block] {
+                            let i = Int(trainRows[k])
+                            if multiclass {
+                                var top = -Double.infinity
+                                for c in 0..<K { top = max(top, raw[i * K + c]) }
+                                var sum = 0.0
+                                for c in 0..<K { let e = exp(raw[i * K + c] - top); prob[i * K + c] = e; sum += e }
+                                for c in 0..<K { prob[i * K + c] /= sum }
+                                total += min(log(sum) + top - raw[i * K + Int(y[i])], -log(1e-15))
+                            } else if classification {
+                                // p = sigmoid(z) as `sigmoid` computes it, and -log p (or -log(1 - p)) from the same e^-|z|
+                                let z = raw[i], e = exp(-abs(z))
+                                let p = z >= 0 ? 1 / (1 + e) : e / (1 + e)
+                                total += log(1 + e) + (y[i] == 1 ? max(-z, 0) : max(z, 0))
+                                g[i] = weights[i] * (p - y[i]); h[i] = weights[i] * max(p * (1 - p), 1e-16)
+                            } else if huber {
+                                let r = raw[i] - y[i]
+                                total += abs(r) <= delta ? 0.5 * r * r : delta * (abs(r) - 0.5 * delta)
+                                g[i] = weights[i] * (abs(r) <= delta ? r : (r > 0 ? delta : -delta)); h[i] = weights[i]
+                            } else {
+                                let r = raw[i] - y[i]
+                                total += r * r
+                                g[i] = weights[i] * r; h[i] = weights[i]
+                            }
+                        }
+                        losses[block] = total
+                    }
+                }}
+            }}}
+            return partial.reduce(0, +) / Double(max(1, trainRows.count))
+        }
+        func keepBest() {
+            // copies into the kept buffers, so that the next round's update does not copy on write
+            bestRaw.withUnsafeMutableBufferPointer { d in raw.withUnsafeBufferPointer { d.baseAddress!.update(from: $0.baseAddress!, count: $0.count) } }
+            bestVraw.withUnsafeMutableBufferPointer { d in vraw.withUnsafeBufferPointer { if $0.count > 0 { d.baseAddress!.update(from: $0.baseAddress!, count: $0.count) } } }
+        }
+        bestRaw = raw.map { $0 }; bestVraw = vraw.map { $0 }
+        // Rows that never walk a tree: those it was grown on (all training rows unless subsampling).
+        var trainCovered = [Bool](repeating: false, count: n)
+        for r in trainRows { trainCovered[Int(r)] = true }
         let fitStart = Date()
         for round in 0..<config.resolvedTrees {
-            if multiclass {
-                // every class's gradients come from the scores at the start of the round
-                for r in trainRows {
-                    let i = Int(r)
-                    var top = -Double.infinity
-                    for c in 0..<K { top = max(top, raw[i * K + c]) }
-                    var sum = 0.0
-                    for c in 0..<K { let e = exp(raw[i * K + c] - top); probabilities[i * K + c] = e; sum += e }
-                    for c in 0..<K { probabilities[i * K + c] /= sum }
+            let lossBefore = gradientPass()
+            if round > 0 {
+                trainLoss.append(lossBefore)
+                if round % 50 == 0 {
+                    progress?("round \(round): training loss \(formatNumber(lossBefore, digits: 6))" + (validLoss.last.map { ", validation \(formatNumber($0, digits: 6))" } ?? ""))
                 }
             }
             var rng = PersonaRandom(seed: config.seed, stream: UInt64(round) + 1)
@@ -221,37 +271,28 @@ extension GBDTModel {
                 features = Array(features.prefix(max(1, Int((Double(features.count) * config.colsample).rounded())))).sorted()
             }
             let grown = rows.isEmpty ? trainRows : rows
-            var covered: [Bool] = []
-            if grown.count < n {
+            var covered = trainCovered
+            if grown.count < trainRows.count {
                 covered = [Bool](repeating: false, count: n)
                 for r in grown { covered[Int(r)] = true }
             }
+            let walkers = grown.count < n
             for k in 0..<K {
-                for r in trainRows {
-                    let i = Int(r)
-                    if multiclass {
+                if multiclass {
+                    for r in trainRows {
+                        let i = Int(r)
                         let p = probabilities[i * K + k]
                         gradients[i] = weights[i] * (p - (Int(y[i]) == k ? 1 : 0)); hessians[i] = weights[i] * max(p * (1 - p), 1e-16)
-                    } else if classification {
-                        let p = sigmoid(raw[i])
-                        gradients[i] = weights[i] * (p - y[i]); hessians[i] = weights[i] * max(p * (1 - p), 1e-16)
-                    } else if huber {
-                        let r = raw[i] - y[i]
-                        gradients[i] = weights[i] * (abs(r) <= delta ? r : (r > 0 ? delta : -delta)); hessians[i] = weights[i]
-                    } else {
-                        gradients[i] = weights[i] * (raw[i] - y[i]); hessians[i] = weights[i]
                     }
                 }
-                let (tree, leafRows) = grower.grow(rows: grown, gradients: gradients, hessians: hessians, features: features,
-                                                   treeIndex: trees.count)
-                trees.append(tree)
-                // Rows the tree was grown on are in its leaves already; only the others walk it.
-                if !covered.isEmpty {
-                    for i in 0..<n where !covered[i] { raw[i * K + k] += tree.value[binnedLeaf(tree, data, i, categorical)][0] }
+                // Rows the tree was grown on take their leaf's value as it hands them over; only the others walk it.
+                let tree = grower.grow(rows: grown, gradients: gradients, hessians: hessians, features: features,
+                                       treeIndex: trees.count) { value, members in
+                    raw.withUnsafeMutableBufferPointer { rp in for r in members { rp[Int(r) * K + k] += value } }
                 }
-                for (node, members) in leafRows {
-                    let v = tree.value[node][0]
-                    for r in members { raw[Int(r) * K + k] += v }
+                trees.append(tree)
+                if walkers {
+                    for i in 0..<n where !covered[i] { raw[i * K + k] += tree.value[binnedLeaf(tree, data, i, categorical)][0] }
                 }
                 if let external {
                     let x = external.x
@@ -260,25 +301,24 @@ extension GBDTModel {
                     }
                 }
             }
-            trainLoss.append(loss(trainIndices, raw, y))
             if !validRows.isEmpty || external != nil {
                 let v = external.map { loss(Array(0..<$0.x.rows), vraw, $0.y) } ?? loss(validRows, raw, y)
                 validLoss.append(v)
-                if v < bestLoss - 1e-12 * abs(bestLoss) || round == 0 { bestLoss = v; best = round; bestRaw = raw; bestVraw = vraw }
+                if v < bestLoss - 1e-12 * abs(bestLoss) || round == 0 {
+                    bestLoss = v; best = round
+                    if config.earlyStoppingRounds > 0 { keepBest() }
+                }
                 if config.earlyStoppingRounds > 0 && round - best >= config.earlyStoppingRounds {
                     progress?("early stopping at round \(round + 1): validation loss last improved at round \(best + 1) (\(formatNumber(bestLoss, digits: 6)))")
                     break
                 }
             } else {
                 best = round
-                bestRaw = raw
-            }
-            if (round + 1) % 50 == 0 {
-                progress?("round \(round + 1): training loss \(formatNumber(trainLoss.last!, digits: 6))" + (validLoss.last.map { ", validation \(formatNumber($0, digits: 6))" } ?? ""))
             }
         }
+        trainLoss.append(gradientPass())      // after the last round
         let rounds = trees.count / K
-        if config.earlyStoppingRounds == 0 { best = rounds - 1; bestRaw = raw; bestVraw = vraw }
+        if config.earlyStoppingRounds == 0 || validLoss.isEmpty { best = rounds - 1; bestRaw = raw; bestVraw = vraw }
         trees = Array(trees.prefix((best + 1) * K))
         progress?("boosted \(rounds) rounds in \(String(format: "%.3f", Date().timeIntervalSince(fitStart))) s; keeping \(trees.count) trees")
 
@@ -363,7 +403,7 @@ extension GBDTModel {
                 rng.shuffle(&features)
                 features = Array(features.prefix(max(1, Int((Double(features.count) * config.colsample).rounded())))).sorted()
             }
-            var (tree, _) = grower.grow(rows: rows, gradients: gradients, hessians: hessians, features: features, treeIndex: t)
+            var tree = grower.grow(rows: rows, gradients: gradients, hessians: hessians, features: features, treeIndex: t)
             tree.samples = tree.weight          // TreeSHAP's cover: the bootstrap-weighted rows at each node
             for i in 0..<n where draws[i] == 0 {
                 oobSum[i] += tree.value[binnedLeaf(tree, data, i, categorical)][0]

@@ -6,17 +6,48 @@ import Foundation
 /// is built from its rows and the larger one's is the parent's minus it.
 /// Sums run over rows in index order, feature by feature, so the tree is the
 /// same on one core or two.
-struct TreeGrower {
+///
+/// A leaf's rows sit in one range of a workspace, in ascending order, with
+/// their gradient and hessian side by side and their bins row by row, so that
+/// a histogram or a partition reads memory in order (LightGBM's ordered
+/// gradients; moving a row's 32 bytes in order costs less than gathering its
+/// gradients and bins from scattered places for every histogram). Splitting a
+/// leaf writes its children into the same range of the other half of the
+/// workspace; ranges of live leaves never overlap, so nothing is overwritten.
+/// The workspace is allocated once per grower and reused by every tree.
+final class TreeGrower {
     let data: TreeData
     let config: GBDTConfig
     let offsets: [Int]
     let totalBins: Int
+    /// Every row's bins, row by row (the columns of `data.bins` side by side).
+    let rowBins: [UInt8]
+    let width: Int
+    /// The two halves of the workspace: row numbers, (g, h) pairs, bins.
+    /// Gradients and hessians are kept in single precision, as LightGBM and
+    /// scikit-learn keep them; every sum is in double precision.
+    private var rows: [[Int32]], gh: [[Float]], bins: [[UInt8]]
 
     init(data: TreeData, config: GBDTConfig) {
         self.data = data; self.config = config
         var o: [Int] = [], total = 0
         for f in data.features { o.append(total); total += f.bins }
         offsets = o; totalBins = total
+        let width = data.features.count, n = data.rows
+        self.width = width
+        var rowBins = [UInt8](repeating: 0, count: n * width)
+        rowBins.withUnsafeMutableBufferPointer { out in
+            for f in 0..<width {
+                data.bins[f].withUnsafeBufferPointer { column in
+                    for i in 0..<n { out[i * width + f] = column[i] }
+                }
+            }
+        }
+        self.rowBins = rowBins
+        // one spare row at the end of each half (see `partition`)
+        rows = [[Int32](repeating: 0, count: n + 1), [Int32](repeating: 0, count: n + 1)]
+        gh = [[Float](repeating: 0, count: 2 * n + 2), [Float](repeating: 0, count: 2 * n + 2)]
+        bins = [[UInt8](repeating: 0, count: (n + 1) * width), [UInt8](repeating: 0, count: (n + 1) * width)]
     }
 
     struct Split {
@@ -29,9 +60,10 @@ struct TreeGrower {
         var right: (g: Double, h: Double, n: Double)
     }
 
+    /// A leaf: its rows are `start..<start + count` of workspace half `half`.
     struct Leaf {
         var node: Int
-        var rows: [Int32]
+        var start: Int, count: Int, half: Int
         var hist: [Double]
         var g: Double, h: Double
         var depth: Int
@@ -50,32 +82,38 @@ struct TreeGrower {
 
     func leafValue(_ g: Double, _ h: Double) -> Double { -threshold(g) / (h + config.l2) * (config.isForest ? 1 : config.learningRate) }
 
-    func histogram(_ rows: [Int32], gradients: [Double], hessians: [Double], features: [Int]) -> [Double] {
-        // The leaf's gradients and hessians gathered once, in row order, so each
-        // feature's pass reads them contiguously (LightGBM's ordered gradients);
-        // the sums per bin run in the same row order as before, to the bit.
-        var g = [Double](repeating: 0, count: rows.count), h = g
-        for (k, r) in rows.enumerated() { g[k] = gradients[Int(r)]; h[k] = hessians[Int(r)] }
+    /// Per bin of every column: Σ gradient, Σ hessian and the row count of a
+    /// leaf's rows. Cores split the columns, and each bin's sums run in row
+    /// order: the same bits on one core or two.
+    func histogram(_ leaf: (start: Int, count: Int, half: Int), features: [Int]) -> [Double] {
+        let count = leaf.count
         var hist = [Double](repeating: 0, count: totalBins * 3)
+        let groups = count < 10_000 ? 1 : min(Parallel.cores, features.count)
+        let width = self.width
         hist.withUnsafeMutableBufferPointer { hp in
-            let box = UnsafeSendableBox(hp)
-            let work = { (t: Int) in
-                let f = features[t]
-                let base = box.value.baseAddress! + offsets[f] * 3
-                data.bins[f].withUnsafeBufferPointer { bins in
-                    g.withUnsafeBufferPointer { gp in
-                        h.withUnsafeBufferPointer { hp in
-                            rows.withUnsafeBufferPointer { rp in
-                                for k in 0..<rp.count {
-                                    let p = base + Int(bins[Int(rp[k])]) * 3
-                                    p[0] += gp[k]; p[1] += hp[k]; p[2] += 1
+            bins[leaf.half].withUnsafeBufferPointer { bp in
+                gh[leaf.half].withUnsafeBufferPointer { ghp in
+                    let box = UnsafeSendableBox((hp, bp.baseAddress! + leaf.start * width, ghp.baseAddress! + 2 * leaf.start))
+                    let work = { (group: Int) in
+                        let (hist, rowBins, gh) = box.value
+                        let mine = Array(features[(features.count * group / groups)..<(features.count * (group + 1) / groups)])
+                        let base = mine.map { self.offsets[$0] * 3 }
+                        mine.withUnsafeBufferPointer { fp in
+                            base.withUnsafeBufferPointer { op in
+                                for k in 0..<count {
+                                    let row = rowBins + k * width
+                                    let g = Double(gh[2 * k]), h = Double(gh[2 * k + 1])
+                                    for j in 0..<fp.count {
+                                        let p = hist.baseAddress! + op[j] + Int(row[fp[j]]) * 3
+                                        p[0] += g; p[1] += h; p[2] += 1
+                                    }
                                 }
                             }
                         }
                     }
+                    if groups == 1 { work(0) } else { Parallel.forEach(groups, work) }
                 }
             }
-            if rows.count < 10_000 { for t in features.indices { work(t) } } else { Parallel.forEach(features.count, work) }
         }
         return hist
     }
@@ -142,10 +180,11 @@ struct TreeGrower {
         return best
     }
 
-    /// Grows a tree on `rows` (ascending) with the given gradients; returns it
-    /// with each leaf's value, and each leaf's rows (so the caller updates those
-    /// rows' scores without walking the tree).
-    func grow(rows: [Int32], gradients: [Double], hessians: [Double], features: [Int], treeIndex: Int = 0) -> (tree: Tree, leafRows: [(node: Int, rows: [Int32])]) {
+    /// Grows a tree on `rows` (ascending) with the given gradients; returns it,
+    /// after calling `leafRows` with each leaf's value and rows (so the caller
+    /// updates those rows' scores without walking the tree).
+    func grow(rows: [Int32], gradients: [Double], hessians: [Double], features: [Int], treeIndex: Int = 0,
+              leafRows: (_ value: Double, _ rows: UnsafeBufferPointer<Int32>) -> Void = { _, _ in }) -> Tree {
         var tree = Tree()
         // The columns a node's split may use: all of the tree's, or a seeded share per node.
         let fraction = config.resolvedColsampleBynode(columns: data.features.count)
@@ -156,11 +195,34 @@ struct TreeGrower {
             rng.shuffle(&f)
             return Array(f.prefix(max(1, Int((Double(features.count) * fraction).rounded())))).sorted()
         }
+        // The root's rows, gradients and hessians (summed in row order) and bins, into the workspace.
         var gSum = 0.0, hSum = 0.0
-        for r in rows { gSum += gradients[Int(r)]; hSum += hessians[Int(r)] }
+        let width = self.width
+        self.rows[0].withUnsafeMutableBufferPointer { rw in
+            gh[0].withUnsafeMutableBufferPointer { out in
+                bins[0].withUnsafeMutableBufferPointer { bw in
+                    rowBins.withUnsafeBufferPointer { source in
+                        gradients.withUnsafeBufferPointer { gp in
+                            hessians.withUnsafeBufferPointer { hp in
+                                rows.withUnsafeBufferPointer { rp in
+                                    for k in 0..<rp.count {
+                                        let r = Int(rp[k])
+                                        let g = Float(gp[r]), h = Float(hp[r])
+                                        rw[k] = rp[k]; out[2 * k] = g; out[2 * k + 1] = h
+                                        gSum += Double(g); hSum += Double(h)
+                                        let from = source.baseAddress! + r * width, to = bw.baseAddress! + k * width
+                                        for j in 0..<width { to[j] = from[j] }
+                                    }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
         let root = tree.addLeaf(value: [leafValue(gSum, hSum)], samples: Double(rows.count), weight: hSum, impurity: 0)
-        let rootHist = histogram(rows, gradients: gradients, hessians: hessians, features: features)
-        var leaves = [Leaf(node: root, rows: rows, hist: rootHist, g: gSum, h: hSum, depth: 0,
+        let rootHist = histogram((0, rows.count, 0), features: features)
+        var leaves = [Leaf(node: root, start: 0, count: rows.count, half: 0, hist: rootHist, g: gSum, h: hSum, depth: 0,
                            best: bestSplit(rootHist, g: gSum, h: hSum, n: rows.count, depth: 0, features: allowed(root)))]
         while leaves.count < config.resolvedNumLeaves {
             var pick = -1
@@ -171,14 +233,16 @@ struct TreeGrower {
             let leaf = leaves[pick]
             let s = leaf.best!
             let feat = data.features[s.feature]
-            let bins = data.bins[s.feature]
-            var leftRows: [Int32] = [], rightRows: [Int32] = []
-            leftRows.reserveCapacity(Int(s.left.n)); rightRows.reserveCapacity(Int(s.right.n))
-            for r in leaf.rows {
-                let b = Int(bins[Int(r)])
-                let goLeft = b == 0 ? s.missingLeft : feat.categorical ? (s.categories[b >> 6] >> UInt64(b & 63)) & 1 == 1 : b <= s.lastLeftBin
-                if goLeft { leftRows.append(r) } else { rightRows.append(r) }
+            // Partition rows, gradients and bins in order into the other half; the split's counts are exact.
+            let nLeft = Int(s.left.n), nRight = Int(s.right.n)
+            precondition(nLeft + nRight == leaf.count, "a split's counts add up to its leaf's rows")
+            let from = leaf.half, to = 1 - leaf.half
+            // which way each bin goes, as a table (bin 0 holds missing values)
+            let goesLeft = (0..<256).map { b -> UInt8 in
+                let left = b == 0 ? s.missingLeft : feat.categorical ? (s.categories[b >> 6] >> UInt64(b & 63)) & 1 == 1 : b <= s.lastLeftBin
+                return left ? 1 : 0
             }
+            partition(leaf, from: from, to: to, nLeft: nLeft, goesLeft: goesLeft)
             let l = tree.addLeaf(value: [leafValue(s.left.g, s.left.h)], samples: s.left.n, weight: s.left.h, impurity: 0)
             let r = tree.addLeaf(value: [leafValue(s.right.g, s.right.h)], samples: s.right.n, weight: s.right.h, impurity: 0)
             let n = leaf.node
@@ -193,19 +257,87 @@ struct TreeGrower {
                 tree.threshold[n] = feat.cuts[s.lastLeftBin - 1]
             }
             // The smaller child's histogram from its rows, the larger one's by subtraction.
-            let leftSmaller = leftRows.count <= rightRows.count
-            let small = histogram(leftSmaller ? leftRows : rightRows, gradients: gradients, hessians: hessians, features: features)
+            let leftSmaller = nLeft <= nRight
+            let small = histogram(leftSmaller ? (leaf.start, nLeft, to) : (leaf.start + nLeft, nRight, to), features: features)
             var large = leaf.hist
             for t in large.indices { large[t] -= small[t] }
             let (lh, rh) = leftSmaller ? (small, large) : (large, small)
             let depth = leaf.depth + 1
-            let leftLeaf = Leaf(node: l, rows: leftRows, hist: lh, g: s.left.g, h: s.left.h, depth: depth,
-                                best: bestSplit(lh, g: s.left.g, h: s.left.h, n: leftRows.count, depth: depth, features: allowed(l)))
-            let rightLeaf = Leaf(node: r, rows: rightRows, hist: rh, g: s.right.g, h: s.right.h, depth: depth,
-                                 best: bestSplit(rh, g: s.right.g, h: s.right.h, n: rightRows.count, depth: depth, features: allowed(r)))
+            let leftLeaf = Leaf(node: l, start: leaf.start, count: nLeft, half: to, hist: lh, g: s.left.g, h: s.left.h, depth: depth,
+                                best: bestSplit(lh, g: s.left.g, h: s.left.h, n: nLeft, depth: depth, features: allowed(l)))
+            let rightLeaf = Leaf(node: r, start: leaf.start + nLeft, count: nRight, half: to, hist: rh, g: s.right.g, h: s.right.h, depth: depth,
+                                 best: bestSplit(rh, g: s.right.g, h: s.right.h, n: nRight, depth: depth, features: allowed(r)))
             leaves[pick] = leftLeaf
             leaves.append(rightLeaf)
         }
-        return (tree, leaves.map { ($0.node, $0.rows) })
+        for leaf in leaves {
+            self.rows[leaf.half].withUnsafeBufferPointer { leafRows(tree.value[leaf.node][0], UnsafeBufferPointer(rebasing: $0[leaf.start..<(leaf.start + leaf.count)])) }
+        }
+        return tree
+    }
+
+    /// Moves a leaf's rows, (g, h) pairs and bins from one half of the
+    /// workspace to the same range of the other, those going left first, each
+    /// side in the order it had. Large leaves go in fixed blocks on every core
+    /// (each block's lefts counted first, so every row lands where the
+    /// sequential pass would put it). Each row is written to both sides'
+    /// next slots and only one side advances, so the loop has no
+    /// unpredictable branch; a side that is full writes to the spare slot at
+    /// the end of the workspace instead.
+    private func partition(_ leaf: Leaf, from: Int, to: Int, nLeft: Int, goesLeft table: [UInt8]) {
+        let width = self.width
+        let feature = leaf.best!.feature
+        let (start, count) = (leaf.start, leaf.count)
+        let spare = data.rows
+        let blocks = count >= 65_536 ? Parallel.blocks(count, minBlock: 32_768) : [0..<count]
+        // the halves are distinct arrays: read one, write the other
+        var dr = rows[to], dg = gh[to], db = bins[to]
+        rows[to] = []; gh[to] = []; bins[to] = []
+        table.withUnsafeBufferPointer { goesLeft in
+            rows[from].withUnsafeBufferPointer { sr in gh[from].withUnsafeBufferPointer { sg in bins[from].withUnsafeBufferPointer { sb in
+                dr.withUnsafeMutableBufferPointer { dr in dg.withUnsafeMutableBufferPointer { dg in db.withUnsafeMutableBufferPointer { db in
+                    let box = UnsafeSendableBox((sr, sg, sb, dr, dg, db, goesLeft))
+                    var lefts = [Int](repeating: 0, count: blocks.count)
+                    if blocks.count == 1 {
+                        lefts[0] = nLeft
+                    } else {
+                        lefts.withUnsafeMutableBufferPointer { lp in
+                            let counts = UnsafeSendableBox(lp)
+                            Parallel.forEach(blocks.count) { b in
+                                let (_, _, sb, _, _, _, goesLeft) = box.value
+                                var c = 0
+                                for k in blocks[b] { c += Int(goesLeft[Int(sb[(start + k) * width + feature])]) }
+                                counts.value[b] = c
+                            }
+                        }
+                        precondition(lefts.reduce(0, +) == nLeft, "a split's counts match its rows")
+                    }
+                    var leftStart: [Int] = [], rightStart: [Int] = []
+                    var l = start, r = start + nLeft
+                    for (b, block) in blocks.enumerated() { leftStart.append(l); rightStart.append(r); l += lefts[b]; r += block.count - lefts[b] }
+                    let work = { (b: Int) in
+                        let (sr, sg, sb, dr, dg, db, goesLeft) = box.value
+                        var li = leftStart[b], ri = rightStart[b]
+                        let le = li + lefts[b], re = ri + blocks[b].count - lefts[b]
+                        for k in blocks[b] {
+                            let k = start + k
+                            let row = sb.baseAddress! + k * width
+                            let left = Int(goesLeft[Int(row[feature])])
+                            @inline(__always) func put(_ t: Int) {
+                                dr[t] = sr[k]; dg[2 * t] = sg[2 * k]; dg[2 * t + 1] = sg[2 * k + 1]
+                                let out = db.baseAddress! + t * width
+                                for j in 0..<width { out[j] = row[j] }
+                            }
+                            put(li < le ? li : spare)
+                            put(ri < re ? ri : spare)
+                            li += left; ri += 1 - left
+                        }
+                        precondition(li == le && ri == re, "a split's counts match its rows")
+                    }
+                    if blocks.count == 1 { work(0) } else { Parallel.forEach(blocks.count, work) }
+                }}}
+            }}}
+        }
+        rows[to] = dr; gh[to] = dg; bins[to] = db
     }
 }
