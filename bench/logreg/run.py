@@ -51,8 +51,8 @@ print(json.dumps({"read": t1 - t0, "fit": t2 - t1, "log_loss": float(log_loss(y,
 
 
 def widened(path):
-    """The churn file with a 50-level `state` and a 3-level `channel`, made once;
-    the state shifts churn a little (a real effect for the model to find)."""
+    """The churn file with a 50-level `state` and a 3-level `channel`, made once
+    (both drawn at random: encoded columns to fit, not signal)."""
     import numpy as np
     import pandas as pd
     out = path.replace(".csv", "-wide.csv")

@@ -366,7 +366,7 @@ extension GBDTModel {
             metrics["rmse"] = .number(r.rmse); metrics["r2"] = .number(r.r2)
         }
         model.card.trainingMetrics = .object(metrics)
-        model.card.setTrainingMetric("mean_abs_contribution", model.contributionSummary(set))
+        model.card.setTrainingMetric("mean_abs_contribution", model.contributionSummary(set, limit: summaryRows(trees)))
         return model
     }
 
@@ -386,6 +386,7 @@ extension GBDTModel {
         let categorical = data.features.map(\.categorical)
         var trees: [Tree] = []
         var oobSum = [Double](repeating: 0, count: n), oobCount = [Int](repeating: 0, count: n)
+        var raw = [Double](repeating: 0, count: n)
         var gradients = [Double](repeating: 0, count: n), hessians = gradients
         let fitStart = Date()
         for t in 0..<count {
@@ -403,10 +404,15 @@ extension GBDTModel {
                 rng.shuffle(&features)
                 features = Array(features.prefix(max(1, Int((Double(features.count) * config.colsample).rounded())))).sorted()
             }
-            var tree = grower.grow(rows: rows, gradients: gradients, hessians: hessians, features: features, treeIndex: t)
+            // every row's sum over the trees: drawn rows as the grower hands them over, the others by walking the tree
+            var tree = grower.grow(rows: rows, gradients: gradients, hessians: hessians, features: features, treeIndex: t) { value, members in
+                raw.withUnsafeMutableBufferPointer { rp in for r in members { rp[Int(r)] += value } }
+            }
             tree.samples = tree.weight          // TreeSHAP's cover: the bootstrap-weighted rows at each node
             for i in 0..<n where draws[i] == 0 {
-                oobSum[i] += tree.value[binnedLeaf(tree, data, i, categorical)][0]
+                let v = tree.value[binnedLeaf(tree, data, i, categorical)][0]
+                oobSum[i] += v
+                raw[i] += v
                 oobCount[i] += 1
             }
             trees.append(tree)
@@ -419,8 +425,7 @@ extension GBDTModel {
                                                                columns: set.profile.columns.count, hash: set.profile.fingerprint),
                              details: .object(details))
         var model = GBDTModel(card: card, config: config, trees: trees, initScores: [0], riskCutPoints: [])
-        var raw = [Double](repeating: 0, count: n)
-        for tree in trees { for i in 0..<n { raw[i] += tree.value[binnedLeaf(tree, data, i, categorical)][0] } }
+        for i in 0..<n { raw[i] /= Double(count) }         // the forest's average on every training row
         let oob = (0..<n).filter { oobCount[$0] > 0 }
         let oobPrediction = oob.map { oobSum[$0] / Double(oobCount[$0]) }
         var metrics: [String: JSONValue] = ["trees": .number(Double(count)), "oob_rows": .number(Double(oob.count))]
@@ -436,10 +441,16 @@ extension GBDTModel {
             metrics["oob_rmse"] = .number(o.rmse); metrics["oob_r2"] = .number(o.r2)
         }
         model.card.trainingMetrics = .object(metrics)
-        // TreeSHAP costs leaves x depth² per tree and row: deep forests summarise on fewer rows.
-        let cost = trees.reduce(0.0) { $0 + Double($1.leaves) * pow(Double($1.depth()), 2) }
-        model.card.setTrainingMetric("mean_abs_contribution", model.contributionSummary(set, limit: max(100, min(2000, Int(2e8 / max(cost, 1))))))
+        model.card.setTrainingMetric("mean_abs_contribution", model.contributionSummary(set, limit: summaryRows(trees)))
         return model
+    }
+
+    /// Training rows for the card's mean |contribution|: TreeSHAP costs leaves x
+    /// depth² per tree and row, so many or deep trees summarise on fewer rows
+    /// (2,000 at most, 50 at least; a deep forest's summary is the roughest).
+    static func summaryRows(_ trees: [Tree]) -> Int {
+        let cost = trees.reduce(0.0) { $0 + Double($1.leaves) * pow(Double($1.depth()), 2) }
+        return max(50, min(2000, Int(1e9 / max(cost, 1))))
     }
 
     /// The leaf a training row reaches, from its bins (a numeric bin stands for its upper edge).
