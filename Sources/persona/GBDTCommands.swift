@@ -70,8 +70,7 @@ struct TrainGBDT: TakesHyperparameters {
             print("validation accuracy \(formatNumber(accuracy, digits: 5)), training accuracy \(formatNumber(t["accuracy"]?.double ?? .nan, digits: 5)); \(m.classes.count) classes")
         } else if let accuracy = t["accuracy"]?.double, m.isMulticlass {
             print("training accuracy \(formatNumber(accuracy, digits: 5)); \(m.classes.count) classes")
-        }
-        else if let auc = t["oob_auc"]?.double { print("out-of-bag AUC \(formatNumber(auc, digits: 5)), training AUC \(formatNumber(t["auc"]?.double ?? .nan, digits: 5))") }
+        } else if let auc = t["oob_auc"]?.double { print("out-of-bag AUC \(formatNumber(auc, digits: 5)), training AUC \(formatNumber(t["auc"]?.double ?? .nan, digits: 5))") }
         else if let auc = t["validation_auc"]?.double { print("validation AUC \(formatNumber(auc, digits: 5)), training AUC \(formatNumber(t["auc"]?.double ?? .nan, digits: 5))") }
         else if let auc = t["auc"]?.double { print("training AUC \(formatNumber(auc, digits: 5))") }
         if let r2 = t["oob_r2"]?.double { print("out-of-bag R² \(formatNumber(r2, digits: 5))") }

@@ -102,10 +102,19 @@ public struct BinaryTarget: Equatable {
     }
 
     /// The classes of a training set's target column as strata for folds (the
-    /// positive class first), with the positive class settled on the whole set.
-    static func strata(_ data: TrainingSet, column: String, positive: String?) throws -> (positive: String, strata: [Int]) {
-        let target = try make(column: column, labels: try data.labels(of: column), positive: positive, file: data.file, delimiter: data.delimiter)
+    /// positive class first), with the positive class settled on the whole set
+    /// (`labels`: the column's labels, when the caller has read them already).
+    static func strata(_ data: TrainingSet, column: String, positive: String?, labels: [String?]? = nil) throws -> (positive: String, strata: [Int]) {
+        let target = try make(column: column, labels: try labels ?? data.labels(of: column), positive: positive, file: data.file, delimiter: data.delimiter)
         return (target.positive, target.values.map { $0 ? 0 : 1 })
+    }
+
+    /// The classes of a target's labels, sorted, and each row's stratum for
+    /// folds: its class's index, or the class count when the label is missing.
+    static func classStrata(_ labels: [String?]) -> (classes: [String], strata: [Int]) {
+        let classes = Array(Set(labels.compactMap { $0 })).sorted()
+        let index = Dictionary(uniqueKeysWithValues: classes.enumerated().map { ($1, $0) })
+        return (classes, labels.map { $0.flatMap { index[$0] } ?? classes.count })
     }
 
     /// A target cell as a class label: nil when missing, whole numbers without a

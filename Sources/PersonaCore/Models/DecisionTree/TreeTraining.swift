@@ -110,10 +110,7 @@ extension TreeModel {
     /// Classes found in the whole set, so every fold of a cross-validation knows them all.
     public static func prepareFolds(_ data: TrainingSet, config: TreeConfig) throws -> (config: TreeConfig, strata: [Int]?) {
         guard config.task == .classification else { return (config, nil) }
-        let labels = try data.labels(of: config.target)
-        let classes = Array(Set(labels.compactMap { $0 })).sorted()
-        let index = Dictionary(uniqueKeysWithValues: classes.enumerated().map { ($1, $0) })
-        return (config, labels.map { $0.flatMap { index[$0] } ?? classes.count })
+        return (config, BinaryTarget.classStrata(try data.labels(of: config.target)).strata)
     }
 
     public static func fit(_ set: TrainingSet, config: TreeConfig, selection: ColumnSelection,

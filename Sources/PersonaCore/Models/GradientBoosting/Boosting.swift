@@ -6,12 +6,9 @@ extension GBDTModel {
     public static func prepareFolds(_ data: TrainingSet, config: GBDTConfig) throws -> (config: GBDTConfig, strata: [Int]?) {
         guard config.task == .classification else { return (config, nil) }
         let labels = try data.labels(of: config.target)
-        let classes = Array(Set(labels.compactMap { $0 })).sorted()
-        if classes.count > 2 {
-            let index = Dictionary(uniqueKeysWithValues: classes.enumerated().map { ($1, $0) })
-            return (config, labels.map { $0.flatMap { index[$0] } ?? classes.count })
-        }
-        let (positive, strata) = try BinaryTarget.strata(data, column: config.target, positive: config.positive)
+        let several = BinaryTarget.classStrata(labels)
+        if several.classes.count > 2 { return (config, several.strata) }
+        let (positive, strata) = try BinaryTarget.strata(data, column: config.target, positive: config.positive, labels: labels)
         var settled = config
         settled.positive = positive
         return (settled, strata)
@@ -176,24 +173,22 @@ extension GBDTModel {
         var best = 0, bestLoss = Double.infinity
         var bestRaw: [Double] = []      // every row's score at the best round so far
         let huber = !classification && config.loss == .huber, delta = config.huberDelta
+        let huberDelta: Double? = huber ? delta : nil
+        // The mean loss of `rows` at scores `raw` (for validation rows and the final metrics).
         func loss(_ rows: [Int], _ raw: [Double], _ y: [Double]) -> Double {
             var total = 0.0
-            for i in rows {
-                if multiclass {
-                    // -log softmax of the actual class, without overflow
-                    var top = -Double.infinity
-                    for c in 0..<K { top = max(top, raw[i * K + c]) }
-                    var sum = 0.0
-                    for c in 0..<K { sum += exp(raw[i * K + c] - top) }
-                    total += min(log(sum) + top - raw[i * K + Int(y[i])], -log(1e-15))
-                } else if classification {
-                    let p = min(max(sigmoid(raw[i]), 1e-15), 1 - 1e-15)
-                    total -= y[i] == 1 ? log(p) : log(1 - p)
-                } else if huber {
-                    let r = abs(raw[i] - y[i])
-                    total += r <= delta ? 0.5 * r * r : delta * (r - 0.5 * delta)
-                } else {
-                    total += (raw[i] - y[i]) * (raw[i] - y[i])
+            var scratch = [Double](repeating: 0, count: K)
+            raw.withUnsafeBufferPointer { rp in
+                scratch.withUnsafeMutableBufferPointer { sp in
+                    for i in rows {
+                        if multiclass {
+                            total += min(softmax(rp.baseAddress! + i * K, into: sp.baseAddress!, K) - rp[i * K + Int(y[i])], largestLoss)
+                        } else if classification {
+                            total += binaryLoss(rp[i], exp(-abs(rp[i])), y[i])
+                        } else {
+                            total += regressionLoss(rp[i] - y[i], huberDelta: huberDelta)
+                        }
+                    }
                 }
             }
             return total / Double(max(1, rows.count))
@@ -217,26 +212,18 @@ extension GBDTModel {
                         for k in blocks[block] {
                             let i = Int(trainRows[k])
                             if multiclass {
-                                var top = -Double.infinity
-                                for c in 0..<K { top = max(top, raw[i * K + c]) }
-                                var sum = 0.0
-                                for c in 0..<K { let e = exp(raw[i * K + c] - top); prob[i * K + c] = e; sum += e }
-                                for c in 0..<K { prob[i * K + c] /= sum }
-                                total += min(log(sum) + top - raw[i * K + Int(y[i])], -log(1e-15))
+                                let logSum = softmax(raw.baseAddress! + i * K, into: prob.baseAddress! + i * K, K)
+                                total += min(logSum - raw[i * K + Int(y[i])], largestLoss)
                             } else if classification {
-                                // p = sigmoid(z) as `sigmoid` computes it, and -log p (or -log(1 - p)) from the same e^-|z|
+                                // p = sigmoid(z) as `sigmoid` computes it, and the loss from the same e^-|z|
                                 let z = raw[i], e = exp(-abs(z))
                                 let p = z >= 0 ? 1 / (1 + e) : e / (1 + e)
-                                total += log(1 + e) + (y[i] == 1 ? max(-z, 0) : max(z, 0))
+                                total += binaryLoss(z, e, y[i])
                                 g[i] = weights[i] * (p - y[i]); h[i] = weights[i] * max(p * (1 - p), 1e-16)
-                            } else if huber {
-                                let r = raw[i] - y[i]
-                                total += abs(r) <= delta ? 0.5 * r * r : delta * (abs(r) - 0.5 * delta)
-                                g[i] = weights[i] * (abs(r) <= delta ? r : (r > 0 ? delta : -delta)); h[i] = weights[i]
                             } else {
                                 let r = raw[i] - y[i]
-                                total += r * r
-                                g[i] = weights[i] * r; h[i] = weights[i]
+                                total += regressionLoss(r, huberDelta: huberDelta)
+                                g[i] = weights[i] * (huber && abs(r) > delta ? (r > 0 ? delta : -delta) : r); h[i] = weights[i]
                             }
                         }
                         losses[block] = total

@@ -4,9 +4,10 @@ import Foundation
 /// (softmax: one tree per class and round, each class's raw score its starting
 /// score plus its trees' leaf values, the probabilities their softmax) and for
 /// numbers (squared error): the raw score is the starting score plus every
-/// tree's leaf value; a two-class probability is its logistic. Trees split the pipeline's raw
-/// columns as the decision tree does: numbers against thresholds in original
-/// units, categories by sets of levels, missing values the way each split learned.
+/// tree's leaf value; a two-class probability is its logistic. Trees split the
+/// pipeline's raw columns as the decision tree does: numbers against thresholds
+/// in original units, categories by sets of levels, missing values the way each
+/// split learned.
 ///
 /// Unseen and rare categories: a level that had fewer than `min_category_rows`
 /// training rows, or none, goes to the right-hand side of every categorical
@@ -129,14 +130,40 @@ public struct GBDTModel: RowModel, RowScoring {
     /// Each row's class probabilities (softmax of its raw scores), row by row.
     static func softmax(_ raw: [Double], width w: Int) -> [Double] {
         var p = raw
-        for start in stride(from: 0, to: raw.count, by: w) {
-            var top = -Double.infinity
-            for c in 0..<w { top = max(top, raw[start + c]) }
-            var sum = 0.0
-            for c in 0..<w { p[start + c] = exp(raw[start + c] - top); sum += p[start + c] }
-            for c in 0..<w { p[start + c] /= sum }
+        raw.withUnsafeBufferPointer { rp in
+            p.withUnsafeMutableBufferPointer { pp in
+                for start in stride(from: 0, to: raw.count, by: w) { softmax(rp.baseAddress! + start, into: pp.baseAddress! + start, w) }
+            }
         }
         return p
+    }
+
+    /// One row's class probabilities (softmax of its `w` raw scores, without
+    /// overflow) into `p`; returns log Σ e^raw, from which the log loss of a
+    /// class c is that minus raw[c].
+    @discardableResult @inline(__always)
+    static func softmax(_ raw: UnsafePointer<Double>, into p: UnsafeMutablePointer<Double>, _ w: Int) -> Double {
+        var top = -Double.infinity
+        for c in 0..<w { top = max(top, raw[c]) }
+        var sum = 0.0
+        for c in 0..<w { p[c] = exp(raw[c] - top); sum += p[c] }
+        for c in 0..<w { p[c] /= sum }
+        return top + log(sum)
+    }
+
+    /// The largest log loss a row counts for (its probability held at 1e-15 or more).
+    static let largestLoss = -log(1e-15)
+
+    /// The log loss of raw score (log-odds) z for y = 1 or 0, from e = e^-|z|,
+    /// which also gives the probability: 1 / (1 + e) for z >= 0, else e / (1 + e).
+    @inline(__always) static func binaryLoss(_ z: Double, _ e: Double, _ y: Double) -> Double {
+        min(log(1 + e) + (y == 1 ? max(-z, 0) : max(z, 0)), largestLoss)
+    }
+
+    /// A regression residual's loss: squared, or Huber's with `delta`.
+    @inline(__always) static func regressionLoss(_ r: Double, huberDelta delta: Double?) -> Double {
+        guard let delta else { return r * r }
+        return abs(r) <= delta ? 0.5 * r * r : delta * (abs(r) - 0.5 * delta)
     }
 
     /// The class with the highest raw score (the first on ties): the most probable.

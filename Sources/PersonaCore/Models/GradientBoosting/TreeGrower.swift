@@ -20,7 +20,8 @@ final class TreeGrower {
     let config: GBDTConfig
     let offsets: [Int]
     let totalBins: Int
-    /// Every row's bins, row by row (the columns of `data.bins` side by side).
+    /// Every row's bins, row by row (the columns of `data.bins` side by side),
+    /// from which each tree's root fills the workspace one row at a time.
     let rowBins: [UInt8]
     let width: Int
     /// The two halves of the workspace: row numbers, (g, h) pairs, bins.
@@ -199,24 +200,26 @@ final class TreeGrower {
         // The root's rows, gradients and hessians (summed in row order) and bins, into the workspace.
         var gSum = 0.0, hSum = 0.0
         let width = self.width
-        self.rows[0].withUnsafeMutableBufferPointer { rw in
-            gh[0].withUnsafeMutableBufferPointer { out in
-                bins[0].withUnsafeMutableBufferPointer { bw in
-                    rowBins.withUnsafeBufferPointer { source in
-                        gradients.withUnsafeBufferPointer { gp in
-                            hessians.withUnsafeBufferPointer { hp in
-                                rows.withUnsafeBufferPointer { rp in
-                                    for k in 0..<rp.count {
-                                        let r = Int(rp[k])
-                                        let g = gp[r], h = hp[r]
-                                        rw[k] = rp[k]; out[2 * k] = g; out[2 * k + 1] = h
-                                        gSum += g; hSum += h
-                                        let from = source.baseAddress! + r * width, to = bw.baseAddress! + k * width
-                                        for j in 0..<width { to[j] = from[j] }
-                                    }
-                                }
+        rows.withUnsafeBufferPointer { rp in
+            self.rows[0].withUnsafeMutableBufferPointer { rw in
+                gh[0].withUnsafeMutableBufferPointer { out in
+                    gradients.withUnsafeBufferPointer { gp in
+                        hessians.withUnsafeBufferPointer { hp in
+                            for k in 0..<rp.count {
+                                let r = Int(rp[k])
+                                let g = gp[r], h = hp[r]
+                                rw[k] = rp[k]; out[2 * k] = g; out[2 * k + 1] = h
+                                gSum += g; hSum += h
                             }
                         }
+                    }
+                }
+            }
+            bins[0].withUnsafeMutableBufferPointer { bw in
+                rowBins.withUnsafeBufferPointer { source in
+                    for k in 0..<rp.count {
+                        let from = source.baseAddress! + Int(rp[k]) * width, to = bw.baseAddress! + k * width
+                        for j in 0..<width { to[j] = from[j] }
                     }
                 }
             }
