@@ -80,6 +80,28 @@ final class CSVTests: XCTestCase {
         for m in ["0", "n", "none1", "nul"] { XCTAssertFalse(MissingMarkers.isMissing(m), m) }
     }
 
+    /// Decimal numbers of every length, with and without fraction, sign and
+    /// exponent, parse to exactly what the C library's correctly rounded strtod gives.
+    func testNumberParserAgreesWithStrtod() {
+        var rng = SplitMix64(seed: 42)
+        for _ in 0..<200_000 {
+            var s = rng.next() % 4 == 0 ? "-" : ""
+            let whole = Int(rng.next() % 14), fraction = Int(rng.next() % 14)
+            for _ in 0..<whole { s += String(rng.next() % 10) }
+            if fraction > 0 || rng.next() % 2 == 0 { s += "."; for _ in 0..<fraction { s += String(rng.next() % 10) } }
+            if rng.next() % 8 == 0 { s += "e\(Int(rng.next() % 60) - 30)" }
+            let expected: Double? = s.withCString { p in
+                var end: UnsafeMutablePointer<CChar>? = nil
+                let v = strtod(p, &end)
+                let used = UnsafePointer(end!) - p
+                return used == strlen(p) && used > 0 && v.isFinite ? v : nil
+            }
+            let parsed = NumberParser.parse(s)
+            XCTAssertEqual(parsed?.bitPattern, expected?.bitPattern, s)
+            if parsed?.bitPattern != expected?.bitPattern { return }
+        }
+    }
+
     func testFingerprintDoesNotDependOnBlockBoundaries() {
         let data = Array((0..<1000).map { UInt8(truncatingIfNeeded: $0 * 7) })
         var whole = DataFingerprint()

@@ -68,7 +68,7 @@ final class SchemaPipelineTests: XCTestCase {
                                     containing: ["lack.csv", "needs column \"age\""])
     }
 
-    func testMedianByQuickselect() {
+    func testMedianByRadixSelection() {
         var odd: [Float] = [5, 1, 4, 2, 3]
         XCTAssertEqual(Statistics.median(&odd), 3)
         var even: [Float] = [4, 1, 3, 2]
@@ -80,6 +80,23 @@ final class SchemaPipelineTests: XCTestCase {
             let expected = n % 2 == 1 ? Double(sorted[n / 2]) : (Double(sorted[n / 2 - 1]) + Double(sorted[n / 2])) / 2
             XCTAssertEqual(Statistics.median(&v), expected)
         }
+        // negative, fractional, huge and tiny values; NaN (missing) left out; both middles in different buckets
+        var seeds = SplitMix64(seed: 3)
+        for n in [2, 3, 10, 999, 5000] {
+            let v = (0..<n).map { i -> Float in
+                let u = Float(seeds.next() % 2_000_001) / 1000 - 1000
+                return i % 7 == 0 ? u * 1e20 : i % 11 == 0 ? u * 1e-20 : u
+            }
+            let withMissing = v + [.nan, .nan]
+            let sorted = v.sorted()
+            let expected = n % 2 == 1 ? Double(sorted[n / 2]) : (Double(sorted[n / 2 - 1]) + Double(sorted[n / 2])) / 2
+            XCTAssertEqual(withMissing.withUnsafeBufferPointer { Statistics.median(present: $0) }, expected)
+        }
+        var zeros: [Float] = [-0.0, 0, -0.0]
+        XCTAssertEqual(Statistics.median(&zeros).sign, .plus)
+        XCTAssertEqual([Float.nan].withUnsafeBufferPointer { Statistics.median(present: $0) }, 0)
+        var twoBuckets: [Float] = [-1, 1]
+        XCTAssertEqual(Statistics.median(&twoBuckets), 0)
     }
 
     func testStratifiedSplitKeepsShares() throws {
@@ -202,6 +219,61 @@ final class ParallelParsingTests: XCTestCase {
         let ragged = t.file("r.csv", bad)
         Profiler.parallelMinimumBytes = 1
         XCTAssertThrowsPersonaError(try Profiler.profile(path: ragged), containing: ["r.csv", "line 2502", "ragged"])
+    }
+}
+
+final class InPlaceSplitTests: XCTestCase {
+    override func tearDown() { Profiler.splitsPlainLinesInPlace = true; Profiler.parallelMinimumBytes = 8 << 20 }
+
+    /// Plain lines split in the read buffer give exactly what the record parser
+    /// gives, around everything it must leave to that parser (doubled quotes,
+    /// line breaks in quotes, lone carriage returns, short or long rows with
+    /// their error) and what it shares with it: quoted fields, CRLF, blank
+    /// lines, spaces, missing markers, records that run past the 1 MiB block.
+    func testSplittingInPlaceEqualsTheRecordParser() throws {
+        let t = TempDir()
+        var text = "id,x,plan,flag,note\n"
+        for i in 0..<60_000 {
+            switch i % 11 {
+            case 0: text += "\(i),\(Double(i % 89) / 8),\"pro\",yes,\"a,b\"\n"
+            case 1: text += "\(i), \(i % 7) ,basic,no,plain\r\n"
+            case 2: text += "\n"
+            case 3: text += "\(i),NA,max,Y,\"two\nlines\"\n"
+            case 4: text += "\(i),,basic, n ,\(String(repeating: "w", count: i % 300))\n"
+            case 5: text += "\"\(i)\",\"1e3\",\"pro\",\"yes\",\"\"\r\n"
+            case 6: text += "\(i),\"2\",pro,\"no\",\"say \"\"hi\"\"\"\n"
+            default: text += "\(i),\(i % 1000).25,\(["basic", "pro"][i % 2]),\(i % 2 == 0 ? "yes" : "no"),n\(i % 13)\n"
+            }
+        }
+        let path = t.file("mixed.csv", text)
+        for parallel in [false, true] {
+            Profiler.parallelMinimumBytes = parallel ? 1 : Int.max
+            Profiler.splitsPlainLinesInPlace = true
+            let a = try FeaturePipeline.profileAndFit(path: path, selection: ColumnSelection())
+            Profiler.splitsPlainLinesInPlace = false
+            let b = try FeaturePipeline.profileAndFit(path: path, selection: ColumnSelection())
+            let profileOnly = try Profiler.profile(path: path)
+            Profiler.splitsPlainLinesInPlace = true
+            XCTAssertEqual(try Profiler.profile(path: path), profileOnly)
+            XCTAssertEqual(a.profile, b.profile)
+            XCTAssertEqual(a.pipeline, b.pipeline)
+            XCTAssertEqual(a.matrix, b.matrix)
+            XCTAssertEqual(a.profile.rows, 60_000 - 60_000 / 11 - 1)
+        }
+        Profiler.parallelMinimumBytes = Int.max
+        Profiler.splitsPlainLinesInPlace = true
+        // short, long, lone-CR and unclosed-quote rows stop the read where the record parser stops it
+        for bad in ["1,2,basic,yes\n", "1,2,basic,yes,n,extra\n", "1,2,basic,yes,x\ry\n", "1,2,basic,yes,\"x\n"] {
+            let file = t.file("bad.csv", "id,x,plan,flag,note\n1,2,pro,no,a\n\n" + bad + "5,6,pro,no,b\n")
+            var messages: [String] = []
+            for inPlace in [true, false] {
+                Profiler.splitsPlainLinesInPlace = inPlace
+                XCTAssertThrowsError(try Profiler.profile(path: file)) { messages.append("\($0)") }
+            }
+            XCTAssertEqual(messages.count, 2)
+            XCTAssertEqual(messages.first, messages.last)
+            XCTAssertTrue(messages.first?.contains("bad.csv") ?? false)
+        }
     }
 }
 

@@ -258,6 +258,25 @@ public final class CSVReader {
         return true
     }
 
+    /// The whole lines left in the current block (from the next unread byte to
+    /// the last line feed), for callers that split plain records in place
+    /// instead of copying each one; empty when no line feed is left. The
+    /// caller consumes what it handled with `consumeLines`, then reads the
+    /// record that does not fit (or that needs the general parser) with `next`.
+    public func bufferedLines() -> UnsafeBufferPointer<UInt8> {
+        var end = length
+        while end > position && buffer[end - 1] != 10 { end -= 1 }
+        return UnsafeBufferPointer(start: buffer + position, count: end - position)
+    }
+
+    /// Marks the first `bytes` of `bufferedLines()` as read: `lines` physical
+    /// lines holding `records` records (the rest were blank).
+    public func consumeLines(bytes: Int, lines: Int, records: Int) {
+        position += bytes
+        line += lines
+        recordsRead += records
+    }
+
     /// Reads the next record into `record`. Returns false at the end of the file.
     /// Throws on an unterminated quoted field, and (when a header was read) on a
     /// record whose field count differs from the header's.

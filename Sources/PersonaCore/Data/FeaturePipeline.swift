@@ -380,9 +380,7 @@ extension FeaturePipeline {
     /// values (NaN = missing).
     static func fitNumeric(_ c: inout PipelineColumn, _ values: [Float], standardize: Bool) {
         let n = values.count
-        var present = values.filter { !$0.isNaN }
-        let median = Statistics.median(&present)
-        present = []
+        let median = values.withUnsafeBufferPointer { Statistics.median(present: $0) }
         c.median = median
         let fill = Float(median)
         var center = 0.0, scale = 1.0
@@ -440,34 +438,56 @@ extension FeaturePipeline {
 }
 
 public enum Statistics {
-    /// Median of the values (mean of the two middle ones for an even count), by
-    /// quickselect in expected linear time. Reorders `values`.
+    /// Median of the values (mean of the two middle ones for an even count).
     public static func median(_ values: inout [Float]) -> Double {
-        let n = values.count
-        if n == 0 { return 0 }
-        let upper = select(&values, n / 2)
-        if n % 2 == 1 { return Double(upper) }
-        // the lower middle is the largest value left of the upper middle
-        var lower = -Float.infinity
-        for i in 0..<(n / 2) where values[i] > lower { lower = values[i] }
-        return (Double(lower) + Double(upper)) / 2
+        values.withUnsafeBufferPointer { median(present: $0) }
     }
 
-    /// The k-th smallest value (0-based); afterwards values[..<k] <= it <= values[k...].
-    static func select(_ a: inout [Float], _ k: Int) -> Float {
-        var lo = 0, hi = a.count - 1
-        var rng = SplitMix64(seed: 0x5EED)
-        while lo < hi {
-            let p = a[lo + Int(rng.next() % UInt64(hi - lo + 1))]
-            var i = lo, j = hi
-            while i <= j {
-                while a[i] < p { i += 1 }
-                while a[j] > p { j -= 1 }
-                if i <= j { a.swapAt(i, j); i += 1; j -= 1 }
-            }
-            if k <= j { hi = j } else if k >= i { lo = i } else { break }
+    /// Median of the values that are not NaN (0 when there are none), by radix
+    /// selection on the values' bit patterns ordered as numbers: one pass counts
+    /// the top 16 bits, one more pass over the bucket holding each middle value
+    /// counts its low 16 bits. Linear, nothing copied or reordered. Zero of
+    /// either sign counts as +0.
+    public static func median(present values: UnsafeBufferPointer<Float>) -> Double {
+        @inline(__always) func key(_ v: Float) -> UInt32 {
+            let bits = (v == 0 ? Float(0) : v).bitPattern
+            return bits & 0x8000_0000 != 0 ? ~bits : bits | 0x8000_0000
         }
-        return a[k]
+        @inline(__always) func value(_ k: UInt32) -> Float {
+            Float(bitPattern: k & 0x8000_0000 != 0 ? k & 0x7FFF_FFFF : ~k)
+        }
+        var counts = [Int32](repeating: 0, count: 1 << 16)
+        var n = 0
+        counts.withUnsafeMutableBufferPointer { c in
+            for v in values where !v.isNaN { c[Int(key(v) >> 16)] += 1; n += 1 }
+        }
+        if n == 0 { return 0 }
+        /// The bucket holding rank r (0-based) and the rank within it.
+        func bucket(_ r: Int, _ c: [Int32]) -> (Int, Int) {
+            var below = 0
+            for b in 0..<c.count {
+                let next = below + Int(c[b])
+                if r < next { return (b, r - below) }
+                below = next
+            }
+            fatalError("rank beyond the count")
+        }
+        /// The key of rank r among all present values.
+        func select(_ r: Int) -> UInt32 {
+            let (high, rank) = bucket(r, counts)
+            var low = [Int32](repeating: 0, count: 1 << 16)
+            low.withUnsafeMutableBufferPointer { l in
+                for v in values where !v.isNaN {
+                    let k = key(v)
+                    if Int(k >> 16) == high { l[Int(k & 0xFFFF)] += 1 }
+                }
+            }
+            return UInt32(high) << 16 | UInt32(bucket(rank, low).0)
+        }
+        let upper = value(select(n / 2))
+        if n % 2 == 1 { return Double(upper) }
+        let lower = value(select(n / 2 - 1))
+        return (Double(lower) + Double(upper)) / 2
     }
 }
 

@@ -44,6 +44,43 @@ public enum NumberParser {
         var lo = 0, hi = f.count
         while lo < hi && (f[lo] == 32 || f[lo] == 9) { lo += 1 }
         while hi > lo && (f[hi - 1] == 32 || f[hi - 1] == 9) { hi -= 1 }
+        return parse(trimmed: UnsafeBufferPointer(rebasing: f[lo..<hi]))
+    }
+
+    /// The same for a field without spaces or tabs at either end. The common
+    /// case is handled inline: at most 19 digits (so the mantissa cannot
+    /// overflow), an optional fraction, no exponent. Below 10^15 the digits are
+    /// the significant ones the general parser counts, so this gives its
+    /// result exactly; anything else goes to it.
+    @inline(__always)
+    public static func parse(trimmed f: UnsafeBufferPointer<UInt8>) -> Double? {
+        let hi = f.count
+        var i = 0
+        guard hi > 0 else { return nil }
+        let negative = f[0] == UInt8(ascii: "-")
+        if negative || f[0] == UInt8(ascii: "+") { i = 1 }
+        var mantissa: UInt64 = 0
+        let digitsStart = i
+        while i < hi, f[i] &- 48 < 10 { mantissa = mantissa &* 10 &+ UInt64(f[i] &- 48); i += 1 }
+        var digits = i - digitsStart, fraction = 0
+        if i < hi && f[i] == UInt8(ascii: ".") {
+            i += 1
+            let fractionStart = i
+            while i < hi, f[i] &- 48 < 10 { mantissa = mantissa &* 10 &+ UInt64(f[i] &- 48); i += 1 }
+            fraction = i - fractionStart
+            digits += fraction
+        }
+        if i == hi && digits > 0 && digits <= 19 && mantissa < 1_000_000_000_000_000 && fraction <= 22 {
+            let v = fraction == 0 ? Double(mantissa) : Double(mantissa) / exactPowerOfTen(fraction)
+            return negative ? -v : v
+        }
+        return general(f)
+    }
+
+    /// Any decimal number: more digits, an exponent, or not a number at all.
+    @inline(never)
+    static func general(_ f: UnsafeBufferPointer<UInt8>) -> Double? {
+        let lo = 0, hi = f.count
         if lo == hi { return nil }
         var i = lo
         var negative = false

@@ -62,10 +62,16 @@ enum BooleanWords {
         while hi > lo && (f[hi - 1] == 32 || f[hi - 1] == 9) { hi -= 1 }
         let n = hi - lo
         if n == 0 || n > 5 { return nil }
-        var s = ""
-        for i in lo..<hi { let b = f[i]; s.unicodeScalars.append(Unicode.Scalar((b >= 65 && b <= 90) ? b | 0x20 : b)) }
-        return yes.contains(s) ? true : no.contains(s) ? false : nil
+        // The word's bytes, lower-cased, packed into one integer.
+        var word: UInt64 = 0
+        for i in lo..<hi { let b = f[i]; word = word << 8 | UInt64((b >= 65 && b <= 90) ? b | 0x20 : b) }
+        if yesWords.contains(word) { return true }
+        return noWords.contains(word) ? false : nil
     }
+
+    private static let yesWords = yes.map(packed)
+    private static let noWords = no.map(packed)
+    private static func packed(_ s: String) -> UInt64 { s.utf8.reduce(0) { $0 << 8 | UInt64($1) } }
 
     /// The words read as true and as false (in any case).
     static let yes = ["true", "t", "yes", "y"]
@@ -80,6 +86,9 @@ public enum Profiler {
 
     /// Files at least this large (and without quotes) are parsed on every core.
     nonisolated(unsafe) static var parallelMinimumBytes = 8 << 20
+    /// Plain lines are split where they lie in the read buffer (tests turn this
+    /// off to compare with the record parser alone).
+    nonisolated(unsafe) static var splitsPlainLinesInPlace = true
 
     private struct Accumulator {
         var count = 0, missing = 0
@@ -93,11 +102,18 @@ public enum Profiler {
         // looks numeric, value codes while its distinct values are tracked.
         var floats: [Float] = []
         var codes: [Int32] = []
+        /// The same while a part of the file is being read (moved into the
+        /// arrays when it ends).
+        var floatBuffer = AppendBuffer<Float>()
+        var codeBuffer = AppendBuffer<Int32>()
         var keepFloats = true, keepCodes = true, sawText = false, incomplete = false
         /// Distinct values counted before giving up. Parts of a file parsed in
         /// parallel count fewer while a column holds only numbers (the counts
         /// then serve only the distinct figure); text restores the full cap.
         var cap = distinctCap
+        /// Whether values of a text column past the cap still get codes (those
+        /// counted before it); parts parsed in parallel need not.
+        var findsPastCap = true
     }
 
     public static func profile(path: String, delimiter: UInt8 = UInt8(ascii: ",")) throws -> DataProfile {
@@ -177,67 +193,156 @@ public enum Profiler {
     }
 
     /// Reads every record of `reader` into per-column accumulators.
+    /// The kept values end in the accumulators' arrays, or with `buffers` stay
+    /// in their buffers (for the caller to join and free).
     private static func accumulate(_ reader: CSVReader, keep: Bool, expectedRows: Int = 0,
-                                   numericCap: Int = distinctCap) throws -> [Accumulator] {
+                                   numericCap: Int = distinctCap, buffers: Bool = false) throws -> [Accumulator] {
         let names = reader.header
         var template = Accumulator()
         template.cap = numericCap
+        template.findsPastCap = numericCap == distinctCap
         var acc = [Accumulator](repeating: template, count: names.count)
         if !keep { for j in acc.indices { acc[j].keepFloats = false; acc[j].keepCodes = false } }
         if keep && expectedRows > 0 {
-            for j in acc.indices { acc[j].floats.reserveCapacity(expectedRows) }
+            for j in acc.indices { acc[j].floatBuffer.reserve(expectedRows) }
         }
         var rec = CSVRecord()
+        let columns = names.count
+        let delimiter = reader.delimiter
+        // Where each field of a plain line starts and ends, for the line being split.
+        let starts = UnsafeMutablePointer<Int>.allocate(capacity: columns)
+        let ends = UnsafeMutablePointer<Int>.allocate(capacity: columns)
+        defer { starts.deallocate(); ends.deallocate() }
+        var finished = false
+        defer {
+            // On an error the kept values are dropped (on success they are arrays by now).
+            if !finished { for j in acc.indices { acc[j].floatBuffer.free(); acc[j].codeBuffer.free() } }
+        }
         // Accumulators through a pointer: no copy-on-write check per field.
         try acc.withUnsafeMutableBufferPointer { accp in
-        while try reader.next(into: &rec) {
+        let first = accp.baseAddress!
+        while true {
+            // Plain lines are split where they lie in the reader's block, without
+            // copying the record: one field per column, each unquoted or quoted
+            // without a quote or line break inside, lines ending in LF or CRLF.
+            // The first line that is not plain, and the record that runs past
+            // the block, go to the general parser (which also names any error).
+            let lines = reader.bufferedLines()
+            if splitsPlainLinesInPlace, let base = lines.baseAddress, lines.count > 0 {
+                var p = 0, consumedLines = 0, records = 0
+                let n = lines.count
+                // The run ends with a line feed, so every scan below stops by it.
+                lineLoop: while p < n {
+                    var q = p, k = 0
+                    fieldLoop: while true {
+                        if base[q] == 34 {
+                            var r = q + 1
+                            while base[r] != 34 && base[r] != 10 { r += 1 }
+                            guard base[r] == 34 else { break lineLoop }
+                            starts[k] = q + 1; ends[k] = r
+                            q = r + 1
+                            let after = base[q]
+                            if after == delimiter {
+                                if k == columns - 1 { break lineLoop }      // too many fields
+                                k += 1; q += 1; continue fieldLoop
+                            }
+                            if after == 13 && base[q + 1] == 10 { q += 1 } else if after != 10 { break lineLoop }
+                            k += 1; break fieldLoop
+                        }
+                        starts[k] = q
+                        while true {
+                            let b = base[q]
+                            if b == delimiter {
+                                if k == columns - 1 { break lineLoop }
+                                ends[k] = q; k += 1; q += 1; continue fieldLoop
+                            } else if b == 10 {
+                                ends[k] = q; k += 1; break fieldLoop
+                            } else if b == 13 {
+                                guard base[q + 1] == 10 else { break lineLoop }
+                                ends[k] = q; k += 1; q += 1; break fieldLoop
+                            } else if b == 34 {
+                                break lineLoop
+                            }
+                            q += 1
+                        }
+                    }
+                    if k < columns {
+                        // A blank line is skipped, as the general parser skips it;
+                        // any other short line is left to it (and its error).
+                        guard k == 1 && starts[0] == p && ends[0] == p else { break lineLoop }
+                    } else {
+                        for j in 0..<columns {
+                            add(first + j, UnsafeBufferPointer(start: base + starts[j], count: ends[j] - starts[j]), keep: keep)
+                        }
+                        records += 1
+                    }
+                    consumedLines += 1
+                    p = q + 1
+                }
+                reader.consumeLines(bytes: p, lines: consumedLines, records: records)
+            }
+            guard try reader.next(into: &rec) else { break }
             rec.bytes.withUnsafeBufferPointer { bytes in
-            var fieldStart = 0
-            for j in 0..<names.count {
-                let fieldEnd = rec.ends[j]
-                let f = UnsafeBufferPointer(rebasing: bytes[fieldStart..<fieldEnd])
-                fieldStart = fieldEnd
-                let a = accp.baseAddress! + j
-                do {
-                    a.pointee.count += 1
-                    if MissingMarkers.isMissing(f) {
-                        a.pointee.missing += 1
-                        if a.pointee.keepFloats { a.pointee.floats.append(.nan) }
-                        if a.pointee.keepCodes { a.pointee.codes.append(-1) }
-                        continue
-                    }
-                    let number = NumberParser.parse(f)
-                    if keep { keepValue(&a.pointee, f, number) }
-                    if let v = number {
-                        a.pointee.numeric += 1
-                        if v == 0 || v == 1 { a.pointee.zeroOne += 1 }
-                        if v.rounded() != v || abs(v) > 9e15 { a.pointee.allIntegers = false }
-                        // Shifted sums keep the variance accurate when values sit far from zero.
-                        if !a.pointee.shiftSet { a.pointee.shift = v; a.pointee.shiftSet = true }
-                        let d = v - a.pointee.shift
-                        a.pointee.sum += d; a.pointee.sumSquares += d * d
-                        if v < a.pointee.min { a.pointee.min = v }
-                        if v > a.pointee.max { a.pointee.max = v }
-                    } else if BooleanWords.value(f) != nil {
-                        a.pointee.booleanWords += 1
-                    }
-                    if !keep && number == nil && !a.pointee.sawText {
-                        a.pointee.sawText = true
-                        if !a.pointee.overflow { a.pointee.cap = distinctCap }
-                    }
-                    if !a.pointee.overflow && !keep {
-                        var lo = 0, hi = f.count
-                        while lo < hi && (f[lo] == 32 || f[lo] == 9) { lo += 1 }
-                        while hi > lo && (f[hi - 1] == 32 || f[hi - 1] == 9) { hi -= 1 }
-                        a.pointee.counts.add(UnsafeBufferPointer(rebasing: f[lo..<hi]))
-                        if a.pointee.counts.distinct > a.pointee.cap { a.pointee.overflow = true }
-                    }
+                var fieldStart = 0
+                for j in 0..<columns {
+                    let fieldEnd = rec.ends[j]
+                    add(first + j, UnsafeBufferPointer(rebasing: bytes[fieldStart..<fieldEnd]), keep: keep)
+                    fieldStart = fieldEnd
                 }
             }
+        }
+        }
+        if !buffers {
+            for j in acc.indices {
+                acc[j].floats = acc[j].floatBuffer.takeArray()
+                acc[j].codes = acc[j].codeBuffer.takeArray()
             }
         }
-        }
+        finished = true
         return acc
+    }
+
+    /// Counts one field of a column: missing, a number, a true/false word or
+    /// text, its statistics and (with `keep`) its value for training.
+    @inline(__always)
+    private static func add(_ a: UnsafeMutablePointer<Accumulator>, _ raw: UnsafeBufferPointer<UInt8>, keep: Bool) {
+        a.pointee.count += 1
+        var lo = 0, hi = raw.count
+        while lo < hi && (raw[lo] == 32 || raw[lo] == 9) { lo += 1 }
+        while hi > lo && (raw[hi - 1] == 32 || raw[hi - 1] == 9) { hi -= 1 }
+        let f = UnsafeBufferPointer(rebasing: raw[lo..<hi])
+        // Every missing marker is empty or starts with n or N; a number never does.
+        let first = lo < hi ? raw[lo] | 0x20 : 0
+        if lo == hi || (first == 0x6E && MissingMarkers.isMissing(f)) {
+            a.pointee.missing += 1
+            if a.pointee.keepFloats { a.pointee.floatBuffer.append(.nan) }
+            if a.pointee.keepCodes { a.pointee.codeBuffer.append(-1) }
+            return
+        }
+        let number = NumberParser.parse(trimmed: f)
+        if keep { keepValue(&a.pointee, f, number) }
+        if let v = number {
+            a.pointee.numeric += 1
+            if v == 0 || v == 1 { a.pointee.zeroOne += 1 }
+            // A whole number: exact through Int64 below 2^53 (no call to round).
+            if abs(v) > 9e15 || Double(Int64(v)) != v { a.pointee.allIntegers = false }
+            // Shifted sums keep the variance accurate when values sit far from zero.
+            if !a.pointee.shiftSet { a.pointee.shift = v; a.pointee.shiftSet = true }
+            let d = v - a.pointee.shift
+            a.pointee.sum += d; a.pointee.sumSquares += d * d
+            if v < a.pointee.min { a.pointee.min = v }
+            if v > a.pointee.max { a.pointee.max = v }
+        } else if BooleanWords.value(f) != nil {
+            a.pointee.booleanWords += 1
+        }
+        if !keep && number == nil && !a.pointee.sawText {
+            a.pointee.sawText = true
+            if !a.pointee.overflow { a.pointee.cap = distinctCap }
+        }
+        if !a.pointee.overflow && !keep {
+            a.pointee.counts.add(f)
+            if a.pointee.counts.distinct > a.pointee.cap { a.pointee.overflow = true }
+        }
     }
 
     /// Parses the file on every core when that is safe: the file is cut at line
@@ -277,43 +382,46 @@ public enum Profiler {
             Result {
                 let reader = try CSVReader(path: path, delimiter: delimiter, range: ranges[i], header: names)
                 let acc = try accumulate(reader, keep: keep, expectedRows: ranges[i].count / max(1, firstLine) * 11 / 10 + 16,
-                                         numericCap: distinctCap / parts)
+                                         numericCap: distinctCap / parts, buffers: true)
                 return (acc, reader.recordsRead)
             }
         }
         var partsAcc: [[Accumulator]] = []
         var rows = 0
         for r in results {
-            guard case .success(let (acc, n)) = r else { return nil }
-            rows += n
-            partsAcc.append(acc)
+            if case .success(let (acc, n)) = r {
+                rows += n
+                partsAcc.append(acc)
+            }
         }
-        guard var merged = partsAcc.first else { return nil }
+        // Each part's kept values are freed here, once (`merged` starts as a copy of part 0).
+        defer { for p in partsAcc.indices { for j in partsAcc[p].indices { partsAcc[p][j].floatBuffer.free(); partsAcc[p][j].codeBuffer.free() } } }
+        guard partsAcc.count == results.count, var merged = partsAcc.first else { return nil }
         for j in merged.indices {
             var remaps: [[Int32]?] = [nil]
             for p in 1..<partsAcc.count { remaps.append(merge(&merged[j], partsAcc[p][j])) }
-            // The kept values, concatenated once in file order.
+            // The kept values, joined once in file order straight from the parts' buffers.
+            merged[j].floatBuffer = AppendBuffer()
+            merged[j].codeBuffer = AppendBuffer()
             if merged[j].keepFloats {
                 var floats: [Float] = []
-                floats.reserveCapacity(partsAcc.reduce(0) { $0 + $1[j].floats.count })
-                for p in partsAcc.indices { floats += p == 0 ? merged[j].floats : partsAcc[p][j].floats }
+                floats.reserveCapacity(partsAcc.reduce(0) { $0 + $1[j].floatBuffer.count })
+                for p in partsAcc.indices { partsAcc[p][j].floatBuffer.withValues { floats += $0 } }
                 merged[j].floats = floats
-            } else {
-                merged[j].floats = []
             }
             if merged[j].keepCodes && !merged[j].incomplete {
                 var codes: [Int32] = []
-                codes.reserveCapacity(partsAcc.reduce(0) { $0 + $1[j].codes.count })
-                codes += merged[j].codes
+                codes.reserveCapacity(partsAcc.reduce(0) { $0 + $1[j].codeBuffer.count })
+                partsAcc[0][j].codeBuffer.withValues { codes += $0 }
                 for p in 1..<partsAcc.count {
                     let remap = remaps[p]!
-                    for c in partsAcc[p][j].codes { codes.append(c >= 0 ? remap[Int(c)] : c) }
+                    partsAcc[p][j].codeBuffer.withValues { part in
+                        for c in part { codes.append(c >= 0 ? remap[Int(c)] : c) }
+                    }
                 }
                 merged[j].codes = codes
-            } else {
-                merged[j].codes = []
             }
-            for p in 1..<partsAcc.count { partsAcc[p][j].floats = []; partsAcc[p][j].codes = [] }
+            for p in partsAcc.indices { partsAcc[p][j].floatBuffer.free(); partsAcc[p][j].codeBuffer.free() }
         }
         return (names, merged, rows, scan.fingerprint)
     }
@@ -435,37 +543,84 @@ public enum Profiler {
         return remap
     }
 
-    /// Keeps one present value of a column for training, and counts its distinct value.
+    /// Keeps one present value of a column (trimmed) for training, and counts its distinct value.
     @inline(__always)
-    private static func keepValue(_ a: inout Accumulator, _ raw: UnsafeBufferPointer<UInt8>, _ number: Double?) {
-        var lo = 0, hi = raw.count
-        while lo < hi && (raw[lo] == 32 || raw[lo] == 9) { lo += 1 }
-        while hi > lo && (raw[hi - 1] == 32 || raw[hi - 1] == 9) { hi -= 1 }
-        let f = UnsafeBufferPointer(rebasing: raw[lo..<hi])
+    private static func keepValue(_ a: inout Accumulator, _ f: UnsafeBufferPointer<UInt8>, _ number: Double?) {
         if number == nil && !a.sawText {
             // The column holds text: it will be categorical (or boolean words), so
             // numbers are of no use, and the codes must cover every row.
             a.sawText = true
             if !a.overflow { a.cap = distinctCap }
             a.keepFloats = false
-            a.floats = []
+            a.floatBuffer.free()
             if !a.keepCodes { a.incomplete = true }
         }
-        if a.keepFloats { a.floats.append(Float(number!)) }
+        if a.keepFloats { a.floatBuffer.append(Float(number!)) }
         var code = -2   // -2: a value beyond the distinct cap (the "other" bucket)
         if !a.overflow {
             code = a.counts.add(f)
             if a.counts.distinct > a.cap { a.overflow = true }
         } else if a.keepCodes {
-            if !a.sawText { a.keepCodes = false; a.codes = [] }    // numbers from here on
-            else { code = a.counts.find(f) ?? -2 }
+            if !a.sawText { a.keepCodes = false; a.codeBuffer.free() }    // numbers from here on
+            else if a.findsPastCap { code = a.counts.find(f) ?? -2 }
+            else {
+                // A part of a file parsed in parallel: the merge drops the codes
+                // of a text column past the cap, so none are looked up.
+                a.keepCodes = false; a.codeBuffer.free(); a.incomplete = true
+            }
         }
-        if a.keepCodes { a.codes.append(Int32(code)) }
+        if a.keepCodes { a.codeBuffer.append(Int32(code)) }
     }
 
     static func looksLikeIdentifierName(_ name: String) -> Bool {
         let lower = name.lowercased()
         return lower == "id" || lower.hasSuffix("_id") || lower.hasSuffix("-id") || lower.hasSuffix(" id")
             || name.hasSuffix("Id") || name.hasSuffix("ID") || lower == "key" || lower == "uuid"
+    }
+}
+
+/// An append-only buffer of plain values (numbers) without Array's
+/// copy-on-write check on every append. It has one owner: a copy made after
+/// the first append must not be used, and the owner frees it (`takeArray` or
+/// `free`).
+struct AppendBuffer<Element: BitwiseCopyable> {
+    private var base: UnsafeMutablePointer<Element>?
+    private(set) var count = 0
+    private var capacity = 0
+
+    mutating func reserve(_ n: Int) { if n > capacity { grow(to: n) } }
+
+    @inline(__always) mutating func append(_ value: Element) {
+        if count == capacity { grow(to: Swift.max(1024, capacity * 2)) }
+        base.unsafelyUnwrapped[count] = value
+        count += 1
+    }
+
+    private mutating func grow(to n: Int) {
+        let bigger = UnsafeMutablePointer<Element>.allocate(capacity: n)
+        if let base {
+            bigger.update(from: base, count: count)
+            base.deallocate()
+        }
+        base = bigger
+        capacity = n
+    }
+
+    mutating func free() {
+        base?.deallocate()
+        base = nil
+        count = 0
+        capacity = 0
+    }
+
+    func withValues<R>(_ body: (UnsafeBufferPointer<Element>) throws -> R) rethrows -> R {
+        try body(UnsafeBufferPointer(start: base, count: count))
+    }
+
+    /// The values as an array; the buffer is freed.
+    mutating func takeArray() -> [Element] {
+        defer { free() }
+        guard let base else { return [] }
+        return Array(UnsafeBufferPointer(start: base, count: count))
     }
 }

@@ -49,15 +49,22 @@ public enum KMeans {
     static func scaledTolerance(_ x: FloatMatrix, _ tol: Double) -> Double {
         if tol == 0 || x.rows == 0 { return 0 }
         let n = x.rows, d = x.cols
-        var total = 0.0
-        for j in 0..<d {
-            var s = 0.0
-            for i in 0..<n { s += Double(x.storage[i * d + j]) }
-            let mean = s / Double(n)
-            var ss = 0.0
-            for i in 0..<n { let v = Double(x.storage[i * d + j]) - mean; ss += v * v }
-            total += ss / Double(n)
+        // Row by row, one running sum per column: each column's sums are added
+        // in row order, as a column-by-column loop would, without striding
+        // through the whole matrix once per column.
+        var sums = [Double](repeating: 0, count: d)
+        var squares = [Double](repeating: 0, count: d)
+        x.storage.withUnsafeBufferPointer { v in
+            sums.withUnsafeMutableBufferPointer { s in
+                for i in 0..<n { for j in 0..<d { s[j] += Double(v[i * d + j]) } }
+            }
+            let means = sums.map { $0 / Double(n) }
+            squares.withUnsafeMutableBufferPointer { q in
+                for i in 0..<n { for j in 0..<d { let c = Double(v[i * d + j]) - means[j]; q[j] += c * c } }
+            }
         }
+        var total = 0.0
+        for j in 0..<d { total += squares[j] / Double(n) }
         return total / Double(d) * tol
     }
 
