@@ -1,3 +1,9 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
 /// Counts occurrences of distinct byte strings (CSV field values) without
 /// building a String per field: an open-addressing table keyed by a 64-bit hash
 /// of the bytes, with each distinct value stored once in an arena. Strings are
@@ -18,18 +24,35 @@ struct ByteCounter {
 
     var distinct: Int { counts.count }
 
+    /// A 64-bit hash of the bytes. Short values (most category levels) are read
+    /// in at most two overlapping loads instead of byte by byte.
     @inline(__always) static func hash(_ f: UnsafeBufferPointer<UInt8>) -> UInt64 {
         var h: UInt64 = 0xCBF2_9CE4_8422_2325 ^ UInt64(f.count)
-        var i = 0
         let n = f.count
-        if let base = f.baseAddress {
-            while i + 8 <= n {
-                h = (h ^ UnsafeRawPointer(base + i).loadUnaligned(as: UInt64.self)) &* 0x100_0000_01B3
-                h ^= h >> 32
-                i += 8
+        if let base = f.baseAddress, n > 0 {
+            let raw = UnsafeRawPointer(base)
+            if n >= 8 {
+                var i = 0
+                while i + 8 <= n {
+                    h = (h ^ raw.loadUnaligned(fromByteOffset: i, as: UInt64.self)) &* 0x100_0000_01B3
+                    h ^= h >> 32
+                    i += 8
+                }
+                if i < n {
+                    h = (h ^ raw.loadUnaligned(fromByteOffset: n - 8, as: UInt64.self)) &* 0x100_0000_01B3
+                    h ^= h >> 32
+                }
+            } else {
+                let word: UInt64
+                if n >= 4 {
+                    word = UInt64(raw.loadUnaligned(as: UInt32.self))
+                        | UInt64(raw.loadUnaligned(fromByteOffset: n - 4, as: UInt32.self)) << 32
+                } else {
+                    word = UInt64(base[0]) | UInt64(base[n / 2]) << 8 | UInt64(base[n - 1]) << 16
+                }
+                h = (h ^ word) &* 0x100_0000_01B3
             }
         }
-        while i < n { h = (h ^ UInt64(f[i])) &* 0x100_0000_01B3; i += 1 }
         h ^= h >> 29; h = h &* 0xBF58_476D_1CE4_E5B9; h ^= h >> 32
         return h
     }
@@ -71,10 +94,28 @@ struct ByteCounter {
     @inline(__always) private func equal(_ e: Int, _ f: UnsafeBufferPointer<UInt8>) -> Bool {
         let len = ends[e] - starts[e]
         if len != f.count { return false }
-        var i = 0
+        if len == 0 { return true }
         let s = starts[e]
-        while i < len { if arena[s + i] != f[i] { return false }; i += 1 }
-        return true
+        return arena.withUnsafeBufferPointer { Self.same(UnsafeRawPointer($0.baseAddress! + s), UnsafeRawPointer(f.baseAddress!), len) }
+    }
+
+    /// Whether `n` (at least 1) bytes at `a` and `b` are equal, in word loads
+    /// (short values are the common case; a call to memcmp costs more).
+    @inline(__always) static func same(_ a: UnsafeRawPointer, _ b: UnsafeRawPointer, _ n: Int) -> Bool {
+        if n >= 8 {
+            var i = 0
+            while i + 8 <= n {
+                if a.loadUnaligned(fromByteOffset: i, as: UInt64.self) != b.loadUnaligned(fromByteOffset: i, as: UInt64.self) { return false }
+                i += 8
+            }
+            return i == n || a.loadUnaligned(fromByteOffset: n - 8, as: UInt64.self) == b.loadUnaligned(fromByteOffset: n - 8, as: UInt64.self)
+        }
+        if n >= 4 {
+            return a.loadUnaligned(as: UInt32.self) == b.loadUnaligned(as: UInt32.self)
+                && a.loadUnaligned(fromByteOffset: n - 4, as: UInt32.self) == b.loadUnaligned(fromByteOffset: n - 4, as: UInt32.self)
+        }
+        let p = a.assumingMemoryBound(to: UInt8.self), q = b.assumingMemoryBound(to: UInt8.self)
+        return p[0] == q[0] && p[n / 2] == q[n / 2] && p[n - 1] == q[n - 1]
     }
 
     private mutating func grow() {

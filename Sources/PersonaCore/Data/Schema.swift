@@ -209,6 +209,7 @@ public enum Profiler {
         var rec = CSVRecord()
         let columns = names.count
         let delimiter = reader.delimiter
+        let delimiters = SWAR.splat(delimiter), lineFeeds = SWAR.splat(10), returns = SWAR.splat(13), quotes = SWAR.splat(34)
         // Where each field of a plain line starts and ends, for the line being split.
         let starts = UnsafeMutablePointer<Int>.allocate(capacity: columns)
         let ends = UnsafeMutablePointer<Int>.allocate(capacity: columns)
@@ -237,6 +238,12 @@ public enum Profiler {
                     fieldLoop: while true {
                         if base[q] == 34 {
                             var r = q + 1
+                            while r + 8 <= n {
+                                let w = UnsafeRawPointer(base + r).loadUnaligned(as: UInt64.self)
+                                let m = SWAR.bytes(w, equalTo: quotes) | SWAR.bytes(w, equalTo: lineFeeds)
+                                if m != 0 { r += m.trailingZeroBitCount >> 3; break }
+                                r += 8
+                            }
                             while base[r] != 34 && base[r] != 10 { r += 1 }
                             guard base[r] == 34 else { break lineLoop }
                             starts[k] = q + 1; ends[k] = r
@@ -251,6 +258,14 @@ public enum Profiler {
                         }
                         starts[k] = q
                         while true {
+                            // Eight bytes at a time up to the first delimiter, line end or quote.
+                            while q + 8 <= n {
+                                let w = UnsafeRawPointer(base + q).loadUnaligned(as: UInt64.self)
+                                let m = SWAR.bytes(w, equalTo: delimiters) | SWAR.bytes(w, equalTo: lineFeeds)
+                                    | SWAR.bytes(w, equalTo: returns) | SWAR.bytes(w, equalTo: quotes)
+                                if m != 0 { q += m.trailingZeroBitCount >> 3; break }
+                                q += 8
+                            }
                             let b = base[q]
                             if b == delimiter {
                                 if k == columns - 1 { break lineLoop }
@@ -332,7 +347,9 @@ public enum Profiler {
             a.pointee.sum += d; a.pointee.sumSquares += d * d
             if v < a.pointee.min { a.pointee.min = v }
             if v > a.pointee.max { a.pointee.max = v }
-        } else if BooleanWords.value(f) != nil {
+        } else if a.pointee.booleanWords == a.pointee.count - 1 - a.pointee.missing && BooleanWords.value(f) != nil {
+            // Counted only while every present value so far was such a word:
+            // the count matters only when it equals the present values.
             a.pointee.booleanWords += 1
         }
         if !keep && number == nil && !a.pointee.sawText {
@@ -461,26 +478,32 @@ public enum Profiler {
         let quote = UInt8(ascii: "\""), lf = UInt8(ascii: "\n"), cr = UInt8(ascii: "\r")
         enum State { case outside, inside, closing }
         var state = State.outside
-        var previous = lf            // the start of the file counts as a line start
+        var previous = lf            // the byte before the block (the start of the file counts as a line start)
         var found: [Int] = []
         var next = 0                 // the target being looked for
         var offset = 0
         while next < targets.count {
             let n = fread(buffer, 1, capacity, f)
             if n == 0 { break }
-            for i in 0..<n {
+            var i = 0
+            while i < n {
+                if state == .inside {
+                    // Inside quotes only a quote matters: jump to the next one.
+                    guard let q = memchr(buffer + i, Int32(quote), n - i) else { i = n; break }
+                    i = buffer.distance(to: q.assumingMemoryBound(to: UInt8.self)) + 1
+                    state = .closing
+                    continue
+                }
                 let b = buffer[i]
-                defer { previous = b }
                 if state == .closing {
                     // after a closing quote: a doubled quote inside the field, or the field's end
-                    if b == quote { state = .inside; continue }
+                    if b == quote { state = .inside; i += 1; continue }
                     guard b == delimiter || b == cr || b == lf else { return nil }
                     state = .outside
                 }
-                if state == .inside {
-                    if b == quote { state = .closing }
-                } else if b == quote {
-                    guard previous == delimiter || previous == lf else { return nil }
+                if b == quote {
+                    let before = i > 0 ? buffer[i - 1] : previous
+                    guard before == delimiter || before == lf else { return nil }
                     state = .inside
                 } else if b == lf && offset + i >= targets[next] {
                     found.append(offset + i + 1)
@@ -488,7 +511,9 @@ public enum Profiler {
                     while next < targets.count && targets[next] <= offset + i { next += 1 }
                     if next == targets.count { return found }
                 }
+                i += 1
             }
+            previous = buffer[n - 1]
             offset += n
         }
         return state == .inside ? nil : found
@@ -622,5 +647,18 @@ struct AppendBuffer<Element: BitwiseCopyable> {
         defer { free() }
         guard let base else { return [] }
         return Array(UnsafeBufferPointer(start: base, count: count))
+    }
+}
+
+/// Byte tests on eight bytes at once.
+enum SWAR {
+    @inline(__always) static func splat(_ b: UInt8) -> UInt64 { UInt64(b) &* 0x0101_0101_0101_0101 }
+
+    /// The high bit of each byte of `word` equal to the splatted byte; exact up
+    /// to the first match (bits above it may be set spuriously), which is all
+    /// a scan for the first match needs.
+    @inline(__always) static func bytes(_ word: UInt64, equalTo splatted: UInt64) -> UInt64 {
+        let x = word ^ splatted
+        return (x &- 0x0101_0101_0101_0101) & ~x & 0x8080_8080_8080_8080
     }
 }
