@@ -258,43 +258,42 @@ extension FeaturePipeline {
         var pipeline = FeaturePipeline(columns: columns, standardize: standardize)
         let width = pipeline.width
         let n = profile.rows
-        var m = FloatMatrix(rows: n, cols: width)
         let offsets = pipeline.columnOffsets
         let indexOf = Dictionary(uniqueKeysWithValues: profile.columns.enumerated().map { ($1.name, $0) })
 
         if let store, pipeline.columns.allSatisfy({ canBuild($0, store.columns[indexOf[$0.name]!]) }) {
             // One pass was enough: build the matrix from the kept column values.
             var numeric: [(Int, Int, [Float])] = []
-            m.storage.withUnsafeMutableBufferPointer { out in
-                for (k, c) in pipeline.columns.enumerated() {
-                    let col = store.columns[indexOf[c.name]!]
-                    let o = offsets[k]
-                    if c.type == .categorical {
-                        let levels = c.levels ?? []
-                        var levelIndex: [String: Int] = [:]
-                        for (t, l) in levels.enumerated() { levelIndex[l] = t }
-                        let codeToLevel = (0..<col.counter.distinct).map { levelIndex[col.counter.value($0)] ?? levels.count }
-                        let fill = c.fillIndex
-                        let codes = col.codes!
-                        for i in 0..<n {
-                            let code = Int(codes[i])
-                            out[i * width + o + (code >= 0 ? codeToLevel[code] : (code == -1 ? fill : levels.count))] = 1
-                        }
-                    } else {
-                        var values: [Float]
-                        if let f = col.floats { values = f } else {
-                            // boolean words (yes/no, true/false) kept as codes
-                            let words = (0..<col.counter.distinct).map { BooleanWords.value(col.counter.value($0)).map { $0 ? Float(1) : 0 } ?? .nan }
-                            values = col.codes!.map { $0 >= 0 ? words[Int($0)] : .nan }
-                        }
-                        numeric.append((k, o, values))
+            var oneHot: [OneHot] = []
+            for (k, c) in pipeline.columns.enumerated() {
+                let col = store.columns[indexOf[c.name]!]
+                let o = offsets[k]
+                if c.type == .categorical {
+                    let levels = c.levels ?? []
+                    var levelIndex: [String: Int] = [:]
+                    for (t, l) in levels.enumerated() { levelIndex[l] = t }
+                    let codeToLevel = (0..<col.counter.distinct).map { levelIndex[col.counter.value($0)] ?? levels.count }
+                    oneHot.append(OneHot(offset: o, slotOfCode: codeToLevel, missing: c.fillIndex, other: levels.count, codes: col.codes!))
+                } else {
+                    var values: [Float]
+                    if let f = col.floats { values = f } else {
+                        // boolean words (yes/no, true/false) kept as codes
+                        let words = (0..<col.counter.distinct).map { BooleanWords.value(col.counter.value($0)).map { $0 ? Float(1) : 0 } ?? .nan }
+                        values = col.codes!.map { $0 >= 0 ? words[Int($0)] : .nan }
                     }
+                    numeric.append((k, o, values))
                 }
-                fitNumericColumns(&pipeline, numeric, standardize: standardize)
-                writeNumeric(numeric, pipeline: pipeline, out: out, rows: n, width: width)
             }
-            return (pipeline, m)
+            fitNumericColumns(&pipeline, numeric, standardize: standardize)
+            // Every row written once, in row blocks on every core (each block
+            // zeroes its own rows first, so no thread clears the whole matrix).
+            let storage = [Float](unsafeUninitializedCapacity: n * width) { out, count in
+                writeRows(numeric, oneHot, pipeline: pipeline, out: out, rows: n, width: width, clear: true)
+                count = n * width
+            }
+            return (pipeline, FloatMatrix(rows: n, cols: width, storage: storage))
         }
+        var m = FloatMatrix(rows: n, cols: width)
 
         // Second pass: raw values (missing numbers as NaN), one-hot already final.
         let reader = try CSVReader(path: path, delimiter: delimiter)
@@ -315,9 +314,19 @@ extension FeaturePipeline {
                 numeric.append((k, o, values))
             }
             fitNumericColumns(&pipeline, numeric, standardize: standardize)
-            writeNumeric(numeric, pipeline: pipeline, out: out, rows: n, width: width)
+            writeRows(numeric, [], pipeline: pipeline, out: out, rows: n, width: width, clear: false)
         }
         return (pipeline, m)
+    }
+
+    /// A categorical column's one-hot block: where it starts in the row, the
+    /// slot of each value code, the slots of a missing and of an unknown value.
+    struct OneHot {
+        var offset: Int
+        var slotOfCode: [Int]
+        var missing: Int
+        var other: Int
+        var codes: [Int32]
     }
 
     /// The chosen feature columns, typed and with their levels, before anything numeric is fitted.
@@ -400,11 +409,13 @@ extension FeaturePipeline {
         c.scale = scale
     }
 
-    /// Writes the imputed, scaled numeric features (and missing indicators) row
-    /// by row, reading each column's values in order: one sequential sweep of
-    /// the matrix instead of one strided sweep per column.
-    static func writeNumeric(_ numeric: [(column: Int, offset: Int, values: [Float])], pipeline: FeaturePipeline,
-                             out: UnsafeMutableBufferPointer<Float>, rows n: Int, width: Int) {
+    /// Writes the imputed, scaled numeric features (and missing indicators) and
+    /// the one-hot blocks row by row, reading each column's values in order:
+    /// one sequential sweep of the matrix instead of one strided sweep per
+    /// column. With `clear`, each row is zeroed first (the matrix's memory is
+    /// then written for the first time by the core that fills it).
+    static func writeRows(_ numeric: [(column: Int, offset: Int, values: [Float])], _ oneHot: [OneHot], pipeline: FeaturePipeline,
+                          out: UnsafeMutableBufferPointer<Float>, rows n: Int, width: Int, clear: Bool) {
         let params = numeric.map { item -> (Int, Float, Double, Double, Bool) in
             let c = pipeline.columns[item.column]
             return (item.offset, Float(c.median ?? 0), c.center, c.scale, c.missingIndicator)
@@ -412,12 +423,19 @@ extension FeaturePipeline {
         let blocks = Parallel.blocks(n, minBlock: 8192)
         let box = UnsafeSendableBox(out)
         Parallel.forEach(blocks.count) { b in
+            if clear, let start = blocks[b].first {
+                (box.value.baseAddress! + start * width).initialize(repeating: 0, count: blocks[b].count * width)
+            }
             for i in blocks[b] {
                 let row = box.value.baseAddress! + i * width
                 for (t, p) in params.enumerated() {
                     let v = numeric[t].values[i]
                     row[p.0] = FeaturePipeline.scaled(v.isNaN ? p.1 : v, p.2, p.3)
                     if p.4 { row[p.0 + 1] = v.isNaN ? 1 : 0 }
+                }
+                for t in oneHot.indices {
+                    let code = Int(oneHot[t].codes[i])
+                    row[oneHot[t].offset + (code >= 0 ? oneHot[t].slotOfCode[code] : (code == -1 ? oneHot[t].missing : oneHot[t].other))] = 1
                 }
             }
         }
