@@ -52,7 +52,7 @@ enum LiveLine {
 
     static func text(_ s: ReadProgress.Snapshot) -> String {
         let name = (Inputs.displayText(s.path) as NSString).lastPathComponent
-        var t = "reading \(name)\(s.pass > 1 ? " again" : ""): \(Int(s.fraction * 100))%, \(count(s.rows)) rows, \(count(Int(s.rowsPerSecond))) rows/s"
+        var t = "\(s.action) \(name)\(s.pass > 1 ? " again" : ""): \(Int(s.fraction * 100))%, \(count(s.rows)) rows, \(count(Int(s.rowsPerSecond))) rows/s"
         if let left = s.secondsLeft, s.fraction < 1 { t += ", " + duration(left) + " left" }
         return t
     }

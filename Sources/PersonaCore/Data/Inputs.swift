@@ -17,7 +17,8 @@ import Foundation
 /// Every input is also remembered by device and inode, so that an output that
 /// is the same file as an input is refused before anything is written.
 public enum Inputs {
-    private static let lock = NSLock()
+    // Recursive: a conversion runs under it and reports progress, whose line names the input through `displayText`.
+    private static let lock = NSRecursiveLock()
     nonisolated(unsafe) private static var resolved: [String: String] = [:]
     nonisolated(unsafe) private static var temporaries: [(path: String, display: String)] = []
     nonisolated(unsafe) private static var folder: String?

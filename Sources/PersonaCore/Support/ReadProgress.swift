@@ -8,6 +8,8 @@ import Foundation
 public final class ReadProgress: @unchecked Sendable {
     public struct Snapshot: Sendable {
         public let path: String
+        /// What is being done: "reading", or "converting" (Parquet to CSV).
+        public let action: String
         public let pass: Int
         /// Of the file's bytes, in this pass.
         public let fraction: Double
@@ -23,6 +25,7 @@ public final class ReadProgress: @unchecked Sendable {
     /// Whether this pass has taken in the whole file (the line is then taken down).
     private var passEnded = false
     private var path = ""
+    private var action = "reading"
     private var size = 0
     private var pass = 1
     private var passStart = Date()
@@ -40,15 +43,19 @@ public final class ReadProgress: @unchecked Sendable {
         lock.lock(); observer = f; lock.unlock()
     }
 
-    func add(path p: String, bytes n: Int, lines: Int) {
+    /// Counts `bytes` more of the file at `p` and `lines` more lines. With
+    /// `total`, the amount is counted against it instead of the file's size
+    /// (a conversion counts rows against the data set's rows).
+    func add(path p: String, bytes n: Int, lines: Int, total: Int? = nil, action a: String = "reading") {
         lock.lock()
         defer { lock.unlock() }
         guard let observer else { return }
         let now = Date()
-        if p != path {
+        if p != path || a != action {
             var st = stat()
             path = p
-            size = stat(p, &st) == 0 ? Int(st.st_size) : 0
+            action = a
+            size = total ?? (stat(p, &st) == 0 ? Int(st.st_size) : 0)
             pass = 1; passBytes = 0; passRows = 0; passEnded = false
             passStart = now; firstSeen = now; lastReport = .distantPast
         }
@@ -71,7 +78,7 @@ public final class ReadProgress: @unchecked Sendable {
         let elapsed = max(now.timeIntervalSince(passStart), 1e-3)
         let fraction = min(1, Double(passBytes) / Double(size))
         let rate = Double(passBytes) / elapsed
-        observer(Snapshot(path: path, pass: pass, fraction: fraction, rows: passRows, rowsPerSecond: Double(passRows) / elapsed,
+        observer(Snapshot(path: path, action: action, pass: pass, fraction: fraction, rows: passRows, rowsPerSecond: Double(passRows) / elapsed,
                           secondsLeft: rate > 0 && elapsed > 0.3 ? Double(size - passBytes) / rate : nil))
     }
 }

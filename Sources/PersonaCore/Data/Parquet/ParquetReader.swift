@@ -39,14 +39,28 @@ enum ParquetReader {
         var header: [String]? = nil
         var buffer: [UInt8] = []
         buffer.reserveCapacity(1 << 20)
+        func name(_ path: String) -> String { paths.count == 1 ? display : display + "/" + (path as NSString).lastPathComponent }
+        // The rows of every part, from their footers, so the progress line can
+        // count converted rows against them.
+        let total = try paths.reduce(0) { sum, path in
+            let file = try ParquetFile(path: path, display: name(path))
+            defer { file.unmap() }
+            return sum + file.rowGroups.reduce(0) { $0 + $1.rows }
+        }
+        var reported = 0, converted = 0
         func flush() throws {
             if !buffer.isEmpty, fwrite(buffer, 1, buffer.count, out) != buffer.count {
                 throw PersonaError("\(display): writing its CSV copy failed (\(String(cString: strerror(errno)))); set TMPDIR to a folder with more space")
             }
             buffer.removeAll(keepingCapacity: true)
+            if converted > reported {
+                ReadProgress.shared.add(path: display, bytes: converted - reported, lines: converted - reported,
+                                        total: total, action: "converting")
+                reported = converted
+            }
         }
         for path in paths {
-            let name = paths.count == 1 ? display : display + "/" + (path as NSString).lastPathComponent
+            let name = name(path)
             let file = try ParquetFile(path: path, display: name)
             defer { file.unmap() }
             let names = file.columns.map(\.name)
@@ -73,6 +87,7 @@ enum ParquetReader {
                         cells[j].append(row: r, to: &buffer)
                     }
                     buffer.append(10)
+                    converted += 1
                     if buffer.count >= 1 << 20 { try flush() }
                 }
             }
