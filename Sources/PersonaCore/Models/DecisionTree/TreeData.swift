@@ -57,23 +57,24 @@ struct TreeData {
         let columns = try FeaturePipeline.unfittedColumns(path: path, profile: set.pipelineProfile, selection: selection, reserved: [target])
         let pipeline = FeaturePipeline(columns: columns, standardize: false)
         let n = profile.rows
-        var features: [Feature] = []
-        var bins: [[UInt8]] = []
-        for c in columns {
-            let j = profile.columns.firstIndex { $0.name == c.name }!
-            let col = store.columns[j]
-            if c.type == .categorical {
-                guard let codes = col.codes else {
-                    throw PersonaError.data(file: path, columnName: c.name, "mixes numbers and text in a way this release cannot read in one pass",
-                                            fix: "Clean the column, or leave it out with --exclude \(c.name)")
+        // Each column is binned on its own, on every core; the results keep column order.
+        let built: [Result<(Feature, [UInt8]), Error>] = Parallel.map(columns.count) { k in
+            Result {
+                let c = columns[k]
+                let j = profile.columns.firstIndex { $0.name == c.name }!
+                let col = store.columns[j]
+                if c.type == .categorical {
+                    guard let codes = col.codes else {
+                        throw PersonaError.data(file: path, columnName: c.name, "mixes numbers and text in a way this release cannot read in one pass",
+                                                fix: "Clean the column, or leave it out with --exclude \(c.name)")
+                    }
+                    let levels = c.levels ?? []
+                    var levelIndex: [String: Int] = [:]
+                    for (i, l) in levels.enumerated() { levelIndex[l] = i }
+                    let map = (0..<col.counter.distinct).map { UInt8(1 + (levelIndex[col.counter.value($0)] ?? levels.count)) }
+                    return (Feature(name: c.name, categorical: true, cuts: [], levels: levels),
+                            codes.map { $0 >= 0 ? map[Int($0)] : ($0 == -1 ? 0 : UInt8(1 + levels.count)) })
                 }
-                let levels = c.levels ?? []
-                var levelIndex: [String: Int] = [:]
-                for (i, l) in levels.enumerated() { levelIndex[l] = i }
-                let map = (0..<col.counter.distinct).map { UInt8(1 + (levelIndex[col.counter.value($0)] ?? levels.count)) }
-                bins.append(codes.map { $0 >= 0 ? map[Int($0)] : ($0 == -1 ? 0 : UInt8(1 + levels.count)) })
-                features.append(Feature(name: c.name, categorical: true, cuts: [], levels: levels))
-            } else {
                 var values: [Float]
                 if let f = col.floats { values = f } else if let codes = col.codes {
                     let words = (0..<col.counter.distinct).map { BooleanWords.value(col.counter.value($0)).map { $0 ? Float(1) : 0 } ?? .nan }
@@ -82,9 +83,15 @@ struct TreeData {
                     throw PersonaError.data(file: path, columnName: c.name, "could not be read as numbers", fix: "Leave it out with --exclude \(c.name)")
                 }
                 let cuts = Self.cuts(values, maxBins: maxBins)
-                bins.append(values.map { bin($0, cuts) })
-                features.append(Feature(name: c.name, categorical: false, cuts: cuts, levels: []))
+                return (Feature(name: c.name, categorical: false, cuts: cuts, levels: []), values.map { bin($0, cuts) })
             }
+        }
+        var features: [Feature] = []
+        var bins: [[UInt8]] = []
+        for r in built {
+            let (feature, column) = try r.get()
+            features.append(feature)
+            bins.append(column)
         }
         return (TreeData(features: features, bins: bins, rows: n), pipeline, labels)
     }
