@@ -80,6 +80,12 @@ final class CSVTests: XCTestCase {
         for m in ["0", "n", "none1", "nul"] { XCTAssertFalse(MissingMarkers.isMissing(m), m) }
     }
 
+    func testTrueFalseWords() {
+        for w in ["true", "TRUE", " Yes ", "y", "T"] { XCTAssertEqual(BooleanWords.value(w), true, w) }
+        for w in ["false", "No", "n", "F", "\tfalse"] { XCTAssertEqual(BooleanWords.value(w), false, w) }
+        for w in ["", "ye", "yess", "truee", "1", "\u{0}y", "\u{0}\u{0}no", "oui", "tr ue"] { XCTAssertNil(BooleanWords.value(w), w) }
+    }
+
     /// Decimal numbers of every length, with and without fraction, sign and
     /// exponent, parse to exactly what the C library's correctly rounded strtod gives.
     func testNumberParserAgreesWithStrtod() {

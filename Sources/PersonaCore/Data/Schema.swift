@@ -62,16 +62,17 @@ enum BooleanWords {
         while hi > lo && (f[hi - 1] == 32 || f[hi - 1] == 9) { hi -= 1 }
         let n = hi - lo
         if n == 0 || n > 5 { return nil }
-        // The word's bytes, lower-cased, packed into one integer.
+        // The word's length and bytes, lower-cased, packed into one integer.
         var word: UInt64 = 0
         for i in lo..<hi { let b = f[i]; word = word << 8 | UInt64((b >= 65 && b <= 90) ? b | 0x20 : b) }
+        word |= UInt64(n) << 56
         if yesWords.contains(word) { return true }
         return noWords.contains(word) ? false : nil
     }
 
     private static let yesWords = yes.map(packed)
     private static let noWords = no.map(packed)
-    private static func packed(_ s: String) -> UInt64 { s.utf8.reduce(0) { $0 << 8 | UInt64($1) } }
+    private static func packed(_ s: String) -> UInt64 { s.utf8.reduce(0) { $0 << 8 | UInt64($1) } | UInt64(s.utf8.count) << 56 }
 
     /// The words read as true and as false (in any case).
     static let yes = ["true", "t", "yes", "y"]
