@@ -49,12 +49,13 @@ final class ProgressCLITests: CLITestCase {
 
     /// A Parquet input is converted before it is read: the conversion has its
     /// own line, counting rows against the rows the file's footer declares.
+    /// 400,000 rows keep each conversion well over the second before a line shows.
     func testAParquetConversionShowsItsOwnLine() throws {
-        XCTAssertEqual(try persona("datasets", "generate", "churn", "--rows", "100000", "--seed", "3", "--out", "big.parquet").code, 0)
+        XCTAssertEqual(try persona("datasets", "generate", "churn", "--rows", "400000", "--seed", "3", "--out", "big.parquet").code, 0)
         let shown = try underTerminal("'\(Self.binary)' describe big.parquet")
         XCTAssertNotNil(shown.range(of: #"\rconverting big\.parquet: \d+%, \d+k? rows, \d+k? rows/s"#, options: .regularExpression),
                         "no conversion line in: \(shown.prefix(400))")
-        XCTAssertTrue(shown.contains("big.parquet: 100000 rows"), String(shown.suffix(1000)))
+        XCTAssertTrue(shown.contains("big.parquet: 400000 rows"), String(shown.suffix(1000)))
         let forced = try persona("describe", "big.parquet", "--progress")
         XCTAssertTrue(forced.err.contains("converting big.parquet: "), forced.err)
     }
