@@ -57,5 +57,26 @@ final class ModelFileTests: XCTestCase {
         XCTAssertEqual(SHA256.hex(Array("abc".utf8)), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad")
         XCTAssertEqual(SHA256.hex(Array("abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq".utf8)),
                        "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1")
+        // FIPS 180-2's long message: a million "a"s, hashed at once and in uneven pieces.
+        let million = [UInt8](repeating: UInt8(ascii: "a"), count: 1_000_000)
+        let expected = "cdc76e5c9914fb9281a1c7e284d73e67f1809a48a497200e046d39ccc7112cd0"
+        XCTAssertEqual(SHA256.hex(million), expected)
+        XCTAssertEqual(SHA256.hex(million[...]), expected)
+        var pieces = SHA256(), at = 0, size = 0
+        while at < million.count {
+            size = size % 130 + 1  // 1 to 130 bytes: pieces shorter than, equal to and longer than a block
+            let end = min(at + size, million.count)
+            pieces.update(million[at..<end])
+            at = end
+        }
+        XCTAssertEqual(pieces.finalize().map { String(format: "%02x", $0) }.joined(), expected)
+        // A sequence without contiguous storage, and lengths around the padding's edge (55, 56, 63, 64 bytes).
+        XCTAssertEqual(SHA256.hex(million.lazy.prefix(1000).map { $0 }), SHA256.hex(Array(million.prefix(1000))))
+        for (n, digest) in [(55, "9f4390f8d30c2dd92ec9f095b65e2b9ae9b0a925a5258e241c9f1e910f734318"),
+                            (56, "b35439a4ac6f0948b6d6f9e3c6af0f5f590ce20f1bde7090ef7970686ec6738a"),
+                            (63, "7d3e74a05d7db15bce4ad9ec0658ea98e3f06eeecf16b4c6fff2da457ddc2f34"),
+                            (64, "ffe054fe7ae0cb6dc65c3af9b61d5209f439851db43d0ba5997337df154668eb")] {
+            XCTAssertEqual(SHA256.hex(million.prefix(n)), digest, "\(n) bytes")
+        }
     }
 }
