@@ -27,6 +27,62 @@ final class ALSTests: XCTestCase {
                                     containing: ["no interactions"])
     }
 
+    /// The read against a plain reference on shuffled rows with repeats: ids numbered
+    /// in order of first appearance (spaces and tabs trimmed, quotes removed), each
+    /// user's items in id order, duplicates merged in file order.
+    func testInteractionsAgainstAReference() throws {
+        var rng = PersonaRandom(seed: 11)
+        var lines = ["user, item ,count"]
+        var rows: [(String, String, Float)] = []
+        for _ in 0..<3000 {
+            let u = "u\(Int(rng.uniform() * 300))", i = "item \(Int(rng.uniform() * 80))"
+            let v = Float(Int(rng.uniform() * 5))
+            rows.append((u, i, v))
+            let pad = Int(rng.uniform() * 3)
+            lines.append((pad == 0 ? u : pad == 1 ? " \(u)\t" : "\"\(u)\"") + ",\"" + i + "\"," + "\(Int(v))")
+        }
+        let t = TempDir()
+        let p = t.file("x.csv", lines.joined(separator: "\r\n") + "\r\n")
+        for policy in [DuplicatePolicy.sum, .last, .mean] {
+            let got = try Interactions.read(path: p, user: "user", item: "item", rating: "count", duplicates: policy)
+            var userIds: [String] = [], itemIds: [String] = [], userIndex: [String: Int] = [:], itemIndex: [String: Int] = [:]
+            for (u, i, _) in rows {
+                if userIndex[u] == nil { userIndex[u] = userIds.count; userIds.append(u) }
+                if itemIndex[i] == nil { itemIndex[i] = itemIds.count; itemIds.append(i) }
+            }
+            var cells: [Int: [Int: [Float]]] = [:]
+            for (u, i, v) in rows { cells[userIndex[u]!, default: [:]][itemIndex[i]!, default: []].append(v) }
+            XCTAssertEqual(got.userIds, userIds)
+            XCTAssertEqual(got.itemIds, itemIds)
+            var indices: [Int32] = [], values: [Float] = [], merged = 0
+            for u in userIds.indices {
+                for (i, vs) in cells[u]!.sorted(by: { $0.key < $1.key }) {
+                    indices.append(Int32(i))
+                    merged += vs.count - 1
+                    switch policy {
+                    case .sum: values.append(vs.dropFirst().reduce(vs[0], +))
+                    case .last: values.append(vs.last!)
+                    default:
+                        var m = vs[0]
+                        for (n, v) in vs.enumerated().dropFirst() { m += (v - m) / Float(n + 1) }
+                        values.append(m)
+                    }
+                }
+            }
+            XCTAssertEqual(got.byUser.indices, indices)
+            XCTAssertEqual(got.byUser.values, values, "\(policy)")
+            XCTAssertEqual(got.duplicatesMerged, merged)
+            XCTAssertEqual(got.byItem, got.byUser.transposed(columns: itemIds.count))
+        }
+        XCTAssertThrowsPersonaError(try Interactions.read(path: t.file("m.csv", "u,i\na,x\n NA ,y\n"), user: "u", item: "i", rating: nil,
+                                                          duplicates: .sum), containing: ["m.csv", "line 3", "column 1", "user id is missing"])
+        XCTAssertThrowsPersonaError(try Interactions.read(path: t.file("mi.csv", "u,i\na,\n"), user: "u", item: "i", rating: nil,
+                                                          duplicates: .sum), containing: ["line 2", "column 2", "item id is missing"])
+        // The same letter composed two ways: one id to every lookup by name, so refused.
+        XCTAssertThrowsPersonaError(try Interactions.read(path: t.file("nfc.csv", "u,i\nJos\u{E9},x\nJose\u{301},y\n"), user: "u", item: "i",
+                                                          rating: nil, duplicates: .sum), containing: ["nfc.csv", "two different user ids", "NFC"])
+    }
+
     /// With the item factors fixed, an explicit update is the ridge solution, checked in closed form.
     func testExplicitUpdateIsTheClosedFormSolution() {
         let y = FloatMatrix([[1, 0], [0, 2], [1, 1]])

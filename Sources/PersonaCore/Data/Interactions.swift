@@ -58,17 +58,26 @@ public struct Interactions {
         }
         let ui = try column(user, "--user"), ii = try column(item, "--item")
         let ri = try rating.map { try column($0, "--rating") }
-        var userIndex: [String: Int32] = [:], itemIndex: [String: Int32] = [:]
-        var userIds: [String] = [], itemIds: [String] = []
-        var triples: [(Int32, Int32, Float, Int)] = []
+        // Ids are told apart by their bytes (spaces and tabs trimmed) and numbered in
+        // order of first appearance; no String is built per row.
+        var users = ByteCounter(), items = ByteCounter()
+        var userOf: [Int32] = [], itemOf: [Int32] = [], valueOf: [Float] = []
+        var lineOf: [Int] = []  // kept only to name a duplicate rating's line
         var rec = CSVRecord()
         while try reader.next(into: &rec) {
-            let u = rec.string(ui).trimmingASCIISpaces(), it = rec.string(ii).trimmingASCIISpaces()
-            if u.isEmpty || MissingMarkers.isMissing(u) {
-                throw PersonaError.data(file: path, line: rec.line, column: ui + 1, columnName: user, "the user id is missing", fix: "Every row needs a user and an item")
+            let u = try rec.withField(ui) { f -> Int in
+                let id = trimmedSpaces(f)
+                if id.isEmpty || MissingMarkers.isMissing(id) {
+                    throw PersonaError.data(file: path, line: rec.line, column: ui + 1, columnName: user, "the user id is missing", fix: "Every row needs a user and an item")
+                }
+                return users.add(id)
             }
-            if it.isEmpty || MissingMarkers.isMissing(it) {
-                throw PersonaError.data(file: path, line: rec.line, column: ii + 1, columnName: item, "the item id is missing", fix: "Every row needs a user and an item")
+            let it = try rec.withField(ii) { f -> Int in
+                let id = trimmedSpaces(f)
+                if id.isEmpty || MissingMarkers.isMissing(id) {
+                    throw PersonaError.data(file: path, line: rec.line, column: ii + 1, columnName: item, "the item id is missing", fix: "Every row needs a user and an item")
+                }
+                return items.add(id)
             }
             var value: Float = 1
             if let ri {
@@ -82,31 +91,34 @@ public struct Interactions {
                 }
                 value = Float(v)
             }
-            let uIdx: Int32
-            if let x = userIndex[u] { uIdx = x } else { uIdx = Int32(userIds.count); userIndex[u] = uIdx; userIds.append(u) }
-            let iIdx: Int32
-            if let x = itemIndex[it] { iIdx = x } else { iIdx = Int32(itemIds.count); itemIndex[it] = iIdx; itemIds.append(it) }
-            triples.append((uIdx, iIdx, value, rec.line))
+            guard userOf.count < Int(Int32.max) else {
+                throw PersonaError.data(file: path, line: rec.line, "has more than \(Int32.max) interactions", fix: "Split the file, or sample it")
+            }
+            userOf.append(Int32(u)); itemOf.append(Int32(it)); valueOf.append(value)
+            if duplicates == .error { lineOf.append(rec.line) }
         }
-        if triples.isEmpty {
+        if userOf.isEmpty {
             throw PersonaError.data(file: path, "has no interactions (a header and no rows)", fix: "Add rows of user, item and rating")
         }
-        // Sort by (user, item), keeping file order among duplicates.
-        let order = triples.indices.sorted { a, b in
-            let x = triples[a], y = triples[b]
-            return x.0 != y.0 ? x.0 < y.0 : (x.1 != y.1 ? x.1 < y.1 : a < b)
-        }
+        let userIds = try distinctIds(users, path: path, what: "user", column: user)
+        let itemIds = try distinctIds(items, path: path, what: "item", column: item)
+        // Ordered by (user, item), file order among duplicates: a stable counting
+        // sort by item, then a stable one by user.
+        let byItemFirst = countingOrder(keys: itemOf, buckets: itemIds.count, over: nil)
+        let order = countingOrder(keys: userOf, buckets: userIds.count, over: byItemFirst)
         var rows: [Int32] = [], cols: [Int32] = [], vals: [Float] = []
+        rows.reserveCapacity(order.count); cols.reserveCapacity(order.count); vals.reserveCapacity(order.count)
         var merged = 0
         var runCount = 0
-        for k in order {
-            let (u, i, v, line) = triples[k]
+        for k32 in order {
+            let k = Int(k32)
+            let u = userOf[k], i = itemOf[k], v = valueOf[k]
             if let lastU = rows.last, let lastI = cols.last, lastU == u, lastI == i {
                 merged += 1
                 runCount += 1
                 switch duplicates {
                 case .error:
-                    throw PersonaError.data(file: path, line: line,
+                    throw PersonaError.data(file: path, line: lineOf[k],
                                             "user \"\(userIds[Int(u)])\" rates item \"\(itemIds[Int(i)])\" more than once",
                                             fix: "Remove the duplicate, or choose --duplicates last|mean|sum")
                 case .sum: vals[vals.count - 1] += v
@@ -122,4 +134,41 @@ public struct Interactions {
         return Interactions(userIds: userIds, itemIds: itemIds, byUser: byUser, byItem: byUser.transposed(columns: itemIds.count),
                             duplicatesMerged: merged, fingerprint: reader.dataFingerprint.hex)
     }
+
+    /// The ids in order of first appearance. Ids that differ in bytes but not as
+    /// text (invalid UTF-8, or the same letters composed differently) would be one
+    /// user to every lookup by name: refused.
+    private static func distinctIds(_ counter: ByteCounter, path: String, what: String, column: String) throws -> [String] {
+        let ids = (0..<counter.distinct).map(counter.value)
+        var seen = Set<String>(minimumCapacity: ids.count)
+        for id in ids where !seen.insert(id).inserted {
+            throw PersonaError.data(file: path, columnName: column,
+                                    "two different \(what) ids read as \"\(id)\" (invalid UTF-8, or the same characters encoded differently)",
+                                    fix: "Write the ids as UTF-8 in one Unicode normalisation form (NFC)")
+        }
+        return ids
+    }
+
+    /// A stable counting sort: positions ordered by `keys` (0..<buckets), taken in
+    /// the order of `over` (or 0, 1, 2, ... without it).
+    private static func countingOrder(keys: [Int32], buckets: Int, over: [Int32]?) -> [Int32] {
+        var next = [Int](repeating: 0, count: buckets + 1)
+        for k in keys { next[Int(k) + 1] += 1 }
+        for b in 0..<buckets { next[b + 1] += next[b] }
+        var out = [Int32](repeating: 0, count: keys.count)
+        if let over {
+            for p in over { let b = Int(keys[Int(p)]); out[next[b]] = p; next[b] += 1 }
+        } else {
+            for p in keys.indices { let b = Int(keys[p]); out[next[b]] = Int32(p); next[b] += 1 }
+        }
+        return out
+    }
+}
+
+/// The field without leading and trailing spaces and tabs.
+@inline(__always) func trimmedSpaces(_ f: UnsafeBufferPointer<UInt8>) -> UnsafeBufferPointer<UInt8> {
+    var lo = 0, hi = f.count
+    while lo < hi && (f[lo] == 32 || f[lo] == 9) { lo += 1 }
+    while hi > lo && (f[hi - 1] == 32 || f[hi - 1] == 9) { hi -= 1 }
+    return UnsafeBufferPointer(rebasing: f[lo..<hi])
 }

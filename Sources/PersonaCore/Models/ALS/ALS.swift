@@ -3,6 +3,7 @@ import Glibc
 #elseif canImport(Darwin)
 import Darwin
 #endif
+import COpenBLAS
 import Foundation
 
 /// Hyperparameters of alternating least squares.
@@ -84,6 +85,21 @@ enum ALSSolver {
 
     static func confidence(_ r: Float, _ config: ALSConfig) -> Float { 1 + Float(config.alpha) * r }
 
+    /// How many interactions ahead a factor row is fetched: far enough for the
+    /// fetch to arrive before the row's first use, near enough to stay in cache.
+    static let prefetchDistance = 8
+
+    /// Fetches the factor row of the interaction `prefetchDistance` ahead of t, if
+    /// there is one: rows are gathered in the order of the item (or user) ids, at
+    /// random in memory.
+    @inline(__always) static func prefetchAhead(_ t: Int, indices: UnsafeBufferPointer<Int32>, factors y: UnsafePointer<Float>, k: Int) {
+        let ahead = t + prefetchDistance
+        guard ahead < indices.count else { return }
+        let row = UnsafeRawPointer(y + Int(indices[ahead]) * k)
+        var offset = 0
+        while offset < k * MemoryLayout<Float>.size { persona_prefetch(row + offset); offset += 64 }
+    }
+
     /// One row's normal equations A x = b, for the exact solves of training and
     /// for fold-in alike. Explicit: A = Σ yᵢyᵢᵀ + λ n I and b = Σ rᵢ yᵢ over the n
     /// rated items. Implicit: A = YᵀY + λ I + Σ (cᵢ − 1) yᵢyᵢᵀ and b = Σ cᵢ yᵢ, with
@@ -138,6 +154,7 @@ enum ALSSolver {
         x.storage.withUnsafeMutableBufferPointer { xp in
             let box = UnsafeSendableBox(xp)
             y.storage.withUnsafeBufferPointer { yp in
+            data.indices.withUnsafeBufferPointer { ip in
                 Parallel.forEach(blocks.count) { b in
                     var a = [Float](repeating: 0, count: k * k)
                     var rhs = [Float](repeating: 0, count: k)
@@ -165,6 +182,8 @@ enum ALSSolver {
                             Float._gemv(false, k, k, -1, g, k, xu, 0, r)
                             axpy(-reg, xu, r, k)
                             for t in range {
+                                // The first pass over the row's items: each factor row comes from memory.
+                                prefetchAhead(t, indices: ip, factors: yp.baseAddress!, k: k)
                                 let yi = yp.baseAddress! + Int(data.indices[t]) * k
                                 let c = confidence(data.values[t], config)
                                 axpy(c - (c - 1) * dot(yi, xu, k), yi, r, k)
@@ -176,6 +195,7 @@ enum ALSSolver {
                                 Float._gemv(false, k, k, 1, g, k, p, 0, ap)
                                 axpy(reg, p, ap, k)
                                 for t in range {
+                                    prefetchAhead(t, indices: ip, factors: yp.baseAddress!, k: k)
                                     let yi = yp.baseAddress! + Int(data.indices[t]) * k
                                     let c = confidence(data.values[t], config)
                                     axpy((c - 1) * dot(yi, p, k), yi, ap, k)
@@ -197,6 +217,7 @@ enum ALSSolver {
                         }
                     }
                 }
+            }
             }
         }
     }
@@ -224,10 +245,12 @@ enum ALSSolver {
             x.storage.withUnsafeBufferPointer { xp in
             y.storage.withUnsafeBufferPointer { yp in
             xg.storage.withUnsafeBufferPointer { gp in
+            byUser.indices.withUnsafeBufferPointer { ip in
                 for u in blocks[b] {
                     let xu = xp.baseAddress! + u * k
                     if config.implicit { total += Double(dot(gp.baseAddress! + u * k, xu, k)) }
                     for t in byUser.range(u) {
+                        prefetchAhead(t, indices: ip, factors: yp.baseAddress!, k: k)
                         let d = Double(dot(xu, yp.baseAddress! + Int(byUser.indices[t]) * k, k))
                         if config.implicit {
                             let c = Double(confidence(byUser.values[t], config))
@@ -238,6 +261,7 @@ enum ALSSolver {
                         }
                     }
                 }
+            }
             }
             }
             }
