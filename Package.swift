@@ -23,9 +23,12 @@ let package = Package(
         .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
         .systemLibrary(name: "CZstd", pkgConfig: "libzstd", providers: [.apt(["libzstd-dev"])]),
         .systemLibrary(name: "CSnappy", pkgConfig: "snappy", providers: [.apt(["libsnappy-dev"])]),
+        // Kernels that need a processor's own instructions, chosen at run time.
+        .target(name: "CPersonaKernels"),
         .target(
             name: "PersonaCore",
-            dependencies: ["COpenBLAS", "CZlib", "CZstd", "CSnappy", .product(name: "SwiftProtobuf", package: "swift-protobuf")],
+            dependencies: ["COpenBLAS", "CZlib", "CZstd", "CSnappy", "CPersonaKernels",
+                           .product(name: "SwiftProtobuf", package: "swift-protobuf")],
             swiftSettings: [.unsafeFlags(["-Ounchecked"], .when(configuration: .release))]
         ),
         .executableTarget(

@@ -53,6 +53,25 @@ final class ModelFileTests: XCTestCase {
     }
 
     func testSHA256KnownAnswers() {
+        // Where the processor has SHA instructions, the portable code is checked too.
+        let hardware = SHA256.usesHardware
+        defer { SHA256.usesHardware = hardware }
+        for portable in hardware ? [false, true] : [true] {
+            SHA256.usesHardware = !portable
+            checkSHA256KnownAnswers()
+        }
+        // The two ways agree on random bytes of every length around a block.
+        var rng = PersonaRandom(seed: 5)
+        let bytes = (0..<10_000).map { _ in UInt8(truncatingIfNeeded: rng.next()) }
+        for n in [1, 55, 56, 63, 64, 65, 119, 120, 128, 1000, 10_000] {
+            SHA256.usesHardware = false
+            let portable = SHA256.hex(bytes.prefix(n))
+            SHA256.usesHardware = hardware
+            XCTAssertEqual(SHA256.hex(bytes.prefix(n)), portable, "\(n) bytes")
+        }
+    }
+
+    func checkSHA256KnownAnswers() {
         XCTAssertEqual(SHA256.hex([UInt8]()), "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855")
         XCTAssertEqual(SHA256.hex(Array("abc".utf8)), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad")
         XCTAssertEqual(SHA256.hex(Array("abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq".utf8)),

@@ -1,8 +1,14 @@
-/// SHA-256 (FIPS 180-4), used for the model file's checksums. Dependency-free.
-/// Whole 64-byte blocks are compressed straight from the caller's bytes, with
-/// the message schedule in one scratch buffer: a recommender's model file is
+import CPersonaKernels
+
+/// SHA-256 (FIPS 180-4), used for the model file's checksums. Whole 64-byte
+/// blocks are compressed straight from the caller's bytes: by the processor's
+/// SHA instructions where it has them (several times faster), else here, with
+/// the message schedule in one scratch buffer. A recommender's model file is
 /// tens of megabytes, hashed once when written and once when read.
 public struct SHA256 {
+    /// Whether blocks go to the SHA instructions; tests turn it off to check the portable code.
+    static var usesHardware = persona_sha256_hardware() != 0
+
     private static let k: [UInt32] = [
         0x428a2f98, 0x71374491, 0xb5c0fbcf, 0xe9b5dba5, 0x3956c25b, 0x59f111f1, 0x923f82a4, 0xab1c5ed5,
         0xd807aa98, 0x12835b01, 0x243185be, 0x550c7dc3, 0x72be5d74, 0x80deb1fe, 0x9bdc06a7, 0xc19bf174,
@@ -24,6 +30,10 @@ public struct SHA256 {
     /// Compresses `blocks` whole 64-byte blocks starting at `p`.
     private mutating func compress(_ p: UnsafeRawPointer, blocks: Int) {
         guard blocks > 0 else { return }
+        if Self.usesHardware {
+            h.withUnsafeMutableBufferPointer { persona_sha256_blocks($0.baseAddress!, p.assumingMemoryBound(to: UInt8.self), blocks) }
+            return
+        }
         Self.k.withUnsafeBufferPointer { kp in
         h.withUnsafeMutableBufferPointer { hp in
         withUnsafeTemporaryAllocation(of: UInt32.self, capacity: 64) { w in
