@@ -15,7 +15,8 @@ public enum MissingMarkers {
         while hi > lo && (f[hi - 1] == 32 || f[hi - 1] == 9) { hi -= 1 }
         let n = hi - lo
         if n == 0 { return true }
-        if n > 4 { return false }
+        // Every other marker starts with n or N, which no number does: most fields stop here.
+        if n > 4 || f[lo] | 0x20 != 0x6E { return false }
         @inline(__always) func lower(_ b: UInt8) -> UInt8 { (b >= 65 && b <= 90) ? b | 0x20 : b }
         var word: UInt32 = 0
         for i in lo..<hi { word = word << 8 | UInt32(lower(f[i])) }

@@ -209,12 +209,8 @@ public enum Profiler {
         }
         var rec = CSVRecord()
         let columns = names.count
-        let delimiter = reader.delimiter
-        let delimiters = SWAR.splat(delimiter), lineFeeds = SWAR.splat(10), returns = SWAR.splat(13), quotes = SWAR.splat(34)
-        // Where each field of a plain line starts and ends, for the line being split.
-        let starts = UnsafeMutablePointer<Int>.allocate(capacity: columns)
-        let ends = UnsafeMutablePointer<Int>.allocate(capacity: columns)
-        defer { starts.deallocate(); ends.deallocate() }
+        let splitter = PlainLineSplitter(columns: columns, delimiter: reader.delimiter)
+        let starts = splitter.starts, ends = splitter.ends
         var finished = false
         defer {
             // On an error the kept values are dropped (on success they are arrays by now).
@@ -225,75 +221,25 @@ public enum Profiler {
         let first = accp.baseAddress!
         while true {
             // Plain lines are split where they lie in the reader's block, without
-            // copying the record: one field per column, each unquoted or quoted
-            // without a quote or line break inside, lines ending in LF or CRLF.
-            // The first line that is not plain, and the record that runs past
-            // the block, go to the general parser (which also names any error).
+            // copying the record; the first line that is not plain, and the record
+            // that runs past the block, go to the general parser (which also names
+            // any error).
             let lines = reader.bufferedLines()
             if splitsPlainLinesInPlace, let base = lines.baseAddress, lines.count > 0 {
                 var p = 0, consumedLines = 0, records = 0
-                let n = lines.count
-                // The run ends with a line feed, so every scan below stops by it.
-                lineLoop: while p < n {
-                    var q = p, k = 0
-                    fieldLoop: while true {
-                        if base[q] == 34 {
-                            var r = q + 1
-                            while r + 8 <= n {
-                                let w = UnsafeRawPointer(base + r).loadUnaligned(as: UInt64.self)
-                                let m = SWAR.bytes(w, equalTo: quotes) | SWAR.bytes(w, equalTo: lineFeeds)
-                                if m != 0 { r += m.trailingZeroBitCount >> 3; break }
-                                r += 8
-                            }
-                            while base[r] != 34 && base[r] != 10 { r += 1 }
-                            guard base[r] == 34 else { break lineLoop }
-                            starts[k] = q + 1; ends[k] = r
-                            q = r + 1
-                            let after = base[q]
-                            if after == delimiter {
-                                if k == columns - 1 { break lineLoop }      // too many fields
-                                k += 1; q += 1; continue fieldLoop
-                            }
-                            if after == 13 && base[q + 1] == 10 { q += 1 } else if after != 10 { break lineLoop }
-                            k += 1; break fieldLoop
-                        }
-                        starts[k] = q
-                        while true {
-                            // Eight bytes at a time up to the first delimiter, line end or quote.
-                            while q + 8 <= n {
-                                let w = UnsafeRawPointer(base + q).loadUnaligned(as: UInt64.self)
-                                let m = SWAR.bytes(w, equalTo: delimiters) | SWAR.bytes(w, equalTo: lineFeeds)
-                                    | SWAR.bytes(w, equalTo: returns) | SWAR.bytes(w, equalTo: quotes)
-                                if m != 0 { q += m.trailingZeroBitCount >> 3; break }
-                                q += 8
-                            }
-                            let b = base[q]
-                            if b == delimiter {
-                                if k == columns - 1 { break lineLoop }
-                                ends[k] = q; k += 1; q += 1; continue fieldLoop
-                            } else if b == 10 {
-                                ends[k] = q; k += 1; break fieldLoop
-                            } else if b == 13 {
-                                guard base[q + 1] == 10 else { break lineLoop }
-                                ends[k] = q; k += 1; q += 1; break fieldLoop
-                            } else if b == 34 {
-                                break lineLoop
-                            }
-                            q += 1
-                        }
-                    }
-                    if k < columns {
-                        // A blank line is skipped, as the general parser skips it;
-                        // any other short line is left to it (and its error).
-                        guard k == 1 && starts[0] == p && ends[0] == p else { break lineLoop }
-                    } else {
+                while p < lines.count, let line = splitter.split(base, from: p, count: lines.count) {
+                    if line.fields == columns {
                         for j in 0..<columns {
                             add(first + j, UnsafeBufferPointer(start: base + starts[j], count: ends[j] - starts[j]), keep: keep)
                         }
                         records += 1
+                    } else {
+                        // A blank line is skipped, as the general parser skips it;
+                        // any other short line is left to it (and its error).
+                        guard line.fields == 1 && starts[0] == p && ends[0] == p else { break }
                     }
                     consumedLines += 1
-                    p = q + 1
+                    p = line.next
                 }
                 reader.consumeLines(bytes: p, lines: consumedLines, records: records)
             }
@@ -327,9 +273,9 @@ public enum Profiler {
         while lo < hi && (raw[lo] == 32 || raw[lo] == 9) { lo += 1 }
         while hi > lo && (raw[hi - 1] == 32 || raw[hi - 1] == 9) { hi -= 1 }
         let f = UnsafeBufferPointer(rebasing: raw[lo..<hi])
-        // Every missing marker is empty or starts with n or N; a number never does.
-        let first = lo < hi ? raw[lo] | 0x20 : 0
-        if lo == hi || (first == 0x6E && MissingMarkers.isMissing(f)) {
+        // Every missing marker but the empty one starts with n or N (no number
+        // does): only such fields pay for the call, which is not inlined here.
+        if lo == hi || (raw[lo] | 0x20 == 0x6E && MissingMarkers.isMissing(f)) {
             a.pointee.missing += 1
             if a.pointee.keepFloats { a.pointee.floatBuffer.append(.nan) }
             if a.pointee.keepCodes { a.pointee.codeBuffer.append(-1) }
@@ -651,8 +597,80 @@ struct AppendBuffer<Element: BitwiseCopyable> {
     }
 }
 
+/// Splits plain CSV lines in place: one field per column at most, each unquoted
+/// or quoted without a quote or line break inside, the line ending in LF or CRLF.
+/// Anything else (doubled quotes, a line break inside quotes, a lone CR, a quote
+/// inside an unquoted field, too many fields) is not plain, and is left to the
+/// record parser.
+final class PlainLineSplitter {
+    let columns: Int
+    let delimiter: UInt8
+    /// Where each field of the last line split starts and ends (byte offsets).
+    let starts: UnsafeMutablePointer<Int>
+    let ends: UnsafeMutablePointer<Int>
+    private let delimiters: UInt64, lineFeeds = SWAR.splat(10), returns = SWAR.splat(13), quotes = SWAR.splat(34)
+
+    init(columns: Int, delimiter: UInt8) {
+        self.columns = columns
+        self.delimiter = delimiter
+        delimiters = SWAR.splat(delimiter)
+        starts = .allocate(capacity: columns)
+        ends = .allocate(capacity: columns)
+    }
+
+    deinit { starts.deallocate(); ends.deallocate() }
+
+    /// Splits the line starting at `p` in `base[0..<n]`, which must end with a
+    /// line feed: its number of fields (a blank line has one, empty) and where
+    /// the next line starts, or nil when the line is not plain.
+    @inline(__always)
+    func split(_ base: UnsafePointer<UInt8>, from p: Int, count n: Int) -> (fields: Int, next: Int)? {
+        // In locals: a store through `starts` could otherwise make every property be loaded again.
+        let starts = starts, ends = ends, columns = columns, delimiter = delimiter
+        let delimiters = delimiters, lineFeeds = lineFeeds, returns = returns, quotes = quotes
+        var q = p, k = 0
+        while true {
+            if base[q] == 34 {
+                let close = SWAR.first(quotes, lineFeeds, quotes, lineFeeds, in: base, from: q + 1, count: n)
+                guard base[close] == 34 else { return nil }        // a line break inside quotes
+                starts[k] = q + 1; ends[k] = close
+                q = close + 1
+            } else {
+                starts[k] = q
+                q = SWAR.first(delimiters, lineFeeds, returns, quotes, in: base, from: q, count: n)
+                ends[k] = q
+            }
+            // What follows the field: a delimiter, or the line's end.
+            let b = base[q]
+            if b == delimiter {
+                if k == columns - 1 { return nil }                  // too many fields
+                k += 1; q += 1
+                continue
+            }
+            if b == 13 && base[q + 1] == 10 { q += 1 } else if b != 10 { return nil }
+            return (k + 1, q + 1)
+        }
+    }
+}
+
 /// Byte tests on eight bytes at once.
 enum SWAR {
+    /// The first byte at or after `start` equal to any of the four splatted
+    /// bytes, eight bytes at a time; `base[0..<n]` must hold one past `start`.
+    @inline(__always)
+    static func first(_ a: UInt64, _ b: UInt64, _ c: UInt64, _ d: UInt64, in base: UnsafePointer<UInt8>, from start: Int, count n: Int) -> Int {
+        var q = start
+        while q + 8 <= n {
+            let w = UnsafeRawPointer(base + q).loadUnaligned(as: UInt64.self)
+            let m = bytes(w, equalTo: a) | bytes(w, equalTo: b) | bytes(w, equalTo: c) | bytes(w, equalTo: d)
+            if m != 0 { return q + m.trailingZeroBitCount >> 3 }
+            q += 8
+        }
+        let (x, y, z, v) = (UInt8(truncatingIfNeeded: a), UInt8(truncatingIfNeeded: b), UInt8(truncatingIfNeeded: c), UInt8(truncatingIfNeeded: d))
+        while base[q] != x && base[q] != y && base[q] != z && base[q] != v { q += 1 }
+        return q
+    }
+
     @inline(__always) static func splat(_ b: UInt8) -> UInt64 { UInt64(b) &* 0x0101_0101_0101_0101 }
 
     /// The high bit of each byte of `word` equal to the splatted byte; exact up
