@@ -40,13 +40,12 @@ enum ParquetReader {
         var buffer: [UInt8] = []
         buffer.reserveCapacity(1 << 20)
         func name(_ path: String) -> String { paths.count == 1 ? display : display + "/" + (path as NSString).lastPathComponent }
-        // The rows of every part, from their footers, so the progress line can
-        // count converted rows against them.
-        let total = try paths.reduce(0) { sum, path in
-            let file = try ParquetFile(path: path, display: name(path))
-            defer { file.unmap() }
-            return sum + file.rowGroups.reduce(0) { $0 + $1.rows }
-        }
+        // Every part opened (mapped, its footer read) once, up front: the progress
+        // line counts converted rows against what the footers declare.
+        var files: [ParquetFile] = []
+        defer { for file in files { file.unmap() } }
+        for path in paths { files.append(try ParquetFile(path: path, display: name(path))) }
+        let total = files.reduce(0) { sum, file in sum + file.rowGroups.reduce(0) { $0 + $1.rows } }
         var reported = 0, converted = 0
         func flush() throws {
             if !buffer.isEmpty, fwrite(buffer, 1, buffer.count, out) != buffer.count {
@@ -59,10 +58,8 @@ enum ParquetReader {
                 reported = converted
             }
         }
-        for path in paths {
+        for (path, file) in zip(paths, files) {
             let name = name(path)
-            let file = try ParquetFile(path: path, display: name)
-            defer { file.unmap() }
             let names = file.columns.map(\.name)
             if let header {
                 guard header == names else {
