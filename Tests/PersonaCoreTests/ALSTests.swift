@@ -43,7 +43,10 @@ final class ALSTests: XCTestCase {
         }
         let t = TempDir()
         let p = t.file("x.csv", lines.joined(separator: "\r\n") + "\r\n")
-        for policy in [DuplicatePolicy.sum, .last, .mean] {
+        defer { Profiler.parallelMinimumBytes = 8 << 20 }
+        for (parallel, policy) in [(false, DuplicatePolicy.sum), (false, .last), (false, .mean), (true, .sum), (true, .last), (true, .mean)] {
+            // In parallel: the file in eight parts, joined in file order.
+            Profiler.parallelMinimumBytes = parallel ? 1 : Int.max
             let got = try Interactions.read(path: p, user: "user", item: "item", rating: "count", duplicates: policy)
             var userIds: [String] = [], itemIds: [String] = [], userIndex: [String: Int] = [:], itemIndex: [String: Int] = [:]
             for (u, i, _) in rows {
@@ -73,6 +76,21 @@ final class ALSTests: XCTestCase {
             XCTAssertEqual(got.byUser.values, values, "\(policy)")
             XCTAssertEqual(got.duplicatesMerged, merged)
             XCTAssertEqual(got.byItem, got.byUser.transposed(columns: itemIds.count))
+            Profiler.parallelMinimumBytes = Int.max
+            XCTAssertEqual(got.fingerprint, try Interactions.read(path: p, user: "user", item: "item", rating: "count", duplicates: policy).fingerprint)
+        }
+        // Errors name the exact line whether the file was cut into parts or not:
+        // a missing id on line 2,501 and a duplicate rating first seen again on line 2,999.
+        var bad = lines
+        bad[2500] = " NA ,x,1"
+        let badPath = t.file("bad.csv", bad.joined(separator: "\n") + "\n")
+        let dupPath = t.file("dup.csv", (Array(lines.prefix(1)) + (1..<3000).map { "u\($0),i\($0),1" } + ["u5,i5,2"]).joined(separator: "\n") + "\n")
+        for parallel in [false, true] {
+            Profiler.parallelMinimumBytes = parallel ? 1 : Int.max
+            XCTAssertThrowsPersonaError(try Interactions.read(path: badPath, user: "user", item: "item", rating: "count", duplicates: .sum),
+                                        containing: ["bad.csv", "line 2501", "user id is missing"])
+            XCTAssertThrowsPersonaError(try Interactions.read(path: dupPath, user: "user", item: "item", rating: "count", duplicates: .error),
+                                        containing: ["dup.csv", "line 3001", "\"u5\" rates item \"i5\" more than once"])
         }
         XCTAssertThrowsPersonaError(try Interactions.read(path: t.file("m.csv", "u,i\na,x\n NA ,y\n"), user: "u", item: "i", rating: nil,
                                                           duplicates: .sum), containing: ["m.csv", "line 3", "column 1", "user id is missing"])

@@ -45,6 +45,22 @@ public struct Interactions {
 
     public var count: Int { byUser.indices.count }
 
+    /// The rows of a file (or of one part of it, read in parallel), ids numbered
+    /// by their bytes (spaces and tabs trimmed) in order of first appearance:
+    /// no String is built per row.
+    private struct Rows {
+        var users = ByteCounter(), items = ByteCounter()
+        var userOf: [Int32] = [], itemOf: [Int32] = [], valueOf: [Float] = []
+        /// Each row's line, kept only to name a duplicate rating's line.
+        var lineOf: [Int]? = nil
+    }
+
+    /// Which columns hold what.
+    private struct Columns {
+        let user: String, item: String, rating: String?
+        let ui: Int, ii: Int, ri: Int?
+    }
+
     /// - Parameter rating: the value column; without it every row counts 1.
     public static func read(path: String, user: String, item: String, rating: String?, duplicates: DuplicatePolicy,
                             delimiter: UInt8 = UInt8(ascii: ",")) throws -> Interactions {
@@ -56,68 +72,115 @@ public struct Interactions {
             }
             return i
         }
-        let ui = try column(user, "--user"), ii = try column(item, "--item")
-        let ri = try rating.map { try column($0, "--rating") }
-        // Ids are told apart by their bytes (spaces and tabs trimmed) and numbered in
-        // order of first appearance; no String is built per row.
-        var users = ByteCounter(), items = ByteCounter()
-        var userOf: [Int32] = [], itemOf: [Int32] = [], valueOf: [Float] = []
-        var lineOf: [Int] = []  // kept only to name a duplicate rating's line
+        let columns = Columns(user: user, item: item, rating: rating, ui: try column(user, "--user"), ii: try column(item, "--item"),
+                              ri: try rating.map { try column($0, "--rating") })
+        // A large file is read in parts on every core and the parts joined in file
+        // order (the same ids, numbers and rows as one pass). Any error there, and a
+        // duplicate rating that must name its line, send the file to the one pass,
+        // which names the exact line.
+        if let plan = try? Profiler.parts(path: path, delimiter: delimiter, count: 8) {
+            let parts: [Rows?] = Parallel.map(plan.ranges.count) { i in
+                guard let part = try? CSVReader(path: path, delimiter: delimiter, range: plan.ranges[i], header: plan.names) else { return nil }
+                return try? collect(part, path: path, columns, keepLines: false)
+            }
+            if parts.allSatisfy({ $0 != nil }), let rows = try? joined(parts.map { $0! }, path: path),
+               let result = try assemble(rows, path: path, columns, duplicates: duplicates, fingerprint: plan.fingerprint) {
+                return result
+            }
+        }
+        let rows = try collect(reader, path: path, columns, keepLines: duplicates == .error)
+        return try assemble(rows, path: path, columns, duplicates: duplicates, fingerprint: reader.dataFingerprint.hex)!
+    }
+
+    /// Reads every row of `reader`.
+    private static func collect(_ reader: CSVReader, path: String, _ c: Columns, keepLines: Bool) throws -> Rows {
+        var rows = Rows()
+        var lineOf: [Int] = []
         var rec = CSVRecord()
         while try reader.next(into: &rec) {
-            let u = try rec.withField(ui) { f -> Int in
+            let u = try rec.withField(c.ui) { f -> Int in
                 let id = trimmedSpaces(f)
                 if id.isEmpty || MissingMarkers.isMissing(id) {
-                    throw PersonaError.data(file: path, line: rec.line, column: ui + 1, columnName: user, "the user id is missing", fix: "Every row needs a user and an item")
+                    throw PersonaError.data(file: path, line: rec.line, column: c.ui + 1, columnName: c.user, "the user id is missing",
+                                            fix: "Every row needs a user and an item")
                 }
-                return users.add(id)
+                return rows.users.add(id)
             }
-            let it = try rec.withField(ii) { f -> Int in
+            let it = try rec.withField(c.ii) { f -> Int in
                 let id = trimmedSpaces(f)
                 if id.isEmpty || MissingMarkers.isMissing(id) {
-                    throw PersonaError.data(file: path, line: rec.line, column: ii + 1, columnName: item, "the item id is missing", fix: "Every row needs a user and an item")
+                    throw PersonaError.data(file: path, line: rec.line, column: c.ii + 1, columnName: c.item, "the item id is missing",
+                                            fix: "Every row needs a user and an item")
                 }
-                return items.add(id)
+                return rows.items.add(id)
             }
             var value: Float = 1
-            if let ri {
+            if let ri = c.ri {
                 guard let v = rec.number(ri) else {
-                    throw PersonaError.data(file: path, line: rec.line, column: ri + 1, columnName: rating,
+                    throw PersonaError.data(file: path, line: rec.line, column: ri + 1, columnName: c.rating,
                                             "the rating \"\(rec.string(ri))\" is not a number", fix: "Ratings and counts must be numbers")
                 }
                 if v < 0 {
-                    throw PersonaError.data(file: path, line: rec.line, column: ri + 1, columnName: rating,
+                    throw PersonaError.data(file: path, line: rec.line, column: ri + 1, columnName: c.rating,
                                             "the rating \(rec.string(ri)) is negative", fix: "Ratings and counts must be zero or more")
                 }
                 value = Float(v)
             }
-            guard userOf.count < Int(Int32.max) else {
+            guard rows.userOf.count < Int(Int32.max) else {
                 throw PersonaError.data(file: path, line: rec.line, "has more than \(Int32.max) interactions", fix: "Split the file, or sample it")
             }
-            userOf.append(Int32(u)); itemOf.append(Int32(it)); valueOf.append(value)
-            if duplicates == .error { lineOf.append(rec.line) }
+            rows.userOf.append(Int32(u)); rows.itemOf.append(Int32(it)); rows.valueOf.append(value)
+            if keepLines { lineOf.append(rec.line) }
         }
-        if userOf.isEmpty {
+        if keepLines { rows.lineOf = lineOf }
+        return rows
+    }
+
+    /// The parts' rows in file order, each part's ids renumbered into the whole
+    /// file's order of first appearance (the first part's numbers stay).
+    private static func joined(_ parts: [Rows], path: String) throws -> Rows {
+        var all = parts[0]
+        let total = parts.reduce(0) { $0 + $1.userOf.count }
+        guard total < Int(Int32.max) else {
+            throw PersonaError.data(file: path, "has more than \(Int32.max) interactions", fix: "Split the file, or sample it")
+        }
+        all.userOf.reserveCapacity(total); all.itemOf.reserveCapacity(total); all.valueOf.reserveCapacity(total)
+        for part in parts.dropFirst() {
+            let users = (0..<part.users.distinct).map { e in Int32(part.users.withValue(e) { all.users.add($0) }) }
+            let items = (0..<part.items.distinct).map { e in Int32(part.items.withValue(e) { all.items.add($0) }) }
+            all.userOf.append(contentsOf: part.userOf.lazy.map { users[Int($0)] })
+            all.itemOf.append(contentsOf: part.itemOf.lazy.map { items[Int($0)] })
+            all.valueOf.append(contentsOf: part.valueOf)
+        }
+        return all
+    }
+
+    /// Orders the rows by (user, item), file order among duplicates, merges
+    /// duplicates and builds both layouts. Nil when a duplicate must be refused
+    /// by its line and the rows' lines were not kept.
+    private static func assemble(_ r: Rows, path: String, _ c: Columns, duplicates: DuplicatePolicy,
+                                 fingerprint: String) throws -> Interactions? {
+        if r.userOf.isEmpty {
             throw PersonaError.data(file: path, "has no interactions (a header and no rows)", fix: "Add rows of user, item and rating")
         }
-        let userIds = try distinctIds(users, path: path, what: "user", column: user)
-        let itemIds = try distinctIds(items, path: path, what: "item", column: item)
-        // Ordered by (user, item), file order among duplicates: a stable counting
-        // sort by item, then a stable one by user.
-        let byItemFirst = countingOrder(keys: itemOf, buckets: itemIds.count, over: nil)
-        let order = countingOrder(keys: userOf, buckets: userIds.count, over: byItemFirst)
+        let userIds = try distinctIds(r.users, path: path, what: "user", column: c.user)
+        let itemIds = try distinctIds(r.items, path: path, what: "item", column: c.item)
+        // Two stable counting sorts: by item, then by user.
+        let byItemFirst = countingOrder(keys: r.itemOf, buckets: itemIds.count, over: nil)
+        let order = countingOrder(keys: r.userOf, buckets: userIds.count, over: byItemFirst)
         var rows: [Int32] = [], cols: [Int32] = [], vals: [Float] = []
         rows.reserveCapacity(order.count); cols.reserveCapacity(order.count); vals.reserveCapacity(order.count)
         var merged = 0
         var runCount = 0
         for k32 in order {
             let k = Int(k32)
-            let u = userOf[k], i = itemOf[k], v = valueOf[k]
+            let u = r.userOf[k], i = r.itemOf[k], v = r.valueOf[k]
             if let lastU = rows.last, let lastI = cols.last, lastU == u, lastI == i {
                 merged += 1
                 runCount += 1
                 switch duplicates {
                 case .error:
+                    guard let lineOf = r.lineOf else { return nil }
                     throw PersonaError.data(file: path, line: lineOf[k],
                                             "user \"\(userIds[Int(u)])\" rates item \"\(itemIds[Int(i)])\" more than once",
                                             fix: "Remove the duplicate, or choose --duplicates last|mean|sum")
@@ -132,7 +195,7 @@ public struct Interactions {
         }
         let byUser = SparseRows.build(rows: userIds.count, rows, cols, vals)
         return Interactions(userIds: userIds, itemIds: itemIds, byUser: byUser, byItem: byUser.transposed(columns: itemIds.count),
-                            duplicatesMerged: merged, fingerprint: reader.dataFingerprint.hex)
+                            duplicatesMerged: merged, fingerprint: fingerprint)
     }
 
     /// The ids in order of first appearance. Ids that differ in bytes but not as

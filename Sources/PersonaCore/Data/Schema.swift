@@ -320,28 +320,12 @@ public enum Profiler {
         // A fixed number of parts, whatever the core count, so the result (down
         // to the order of floating-point sums) depends only on the file.
         let parts = 8
-        let head = try CSVReader(path: path, delimiter: delimiter)
-        let names = head.header
-        let start = head.dataOffset
-        guard let scan = scanForQuotes(path), scan.size - start >= parallelMinimumBytes else { return nil }
-        // Cut points: the byte after the first line feed at or past each even share
-        // (outside quotes, in a quoted file).
-        var cuts = [start]
-        let targets = (1..<parts).map { start + (scan.size - start) * $0 / parts }
-        if scan.hasQuotes {
-            guard let found = recordStarts(path, delimiter: delimiter, after: targets) else { return nil }
-            for cut in found where cut > cuts.last! && cut < scan.size { cuts.append(cut) }
-        } else {
-            for target in targets {
-                guard let cut = lineStart(path, after: target), cut > cuts.last! else { continue }
-                cuts.append(cut)
-            }
-        }
-        cuts.append(scan.size)
-        let ranges = (0..<(cuts.count - 1)).map { cuts[$0]..<cuts[$0 + 1] }.filter { !$0.isEmpty }
+        guard let plan = try Self.parts(path: path, delimiter: delimiter, count: parts) else { return nil }
+        let (names, ranges) = (plan.names, plan.ranges)
         // Rows per part, estimated from the length of the first data line, so
         // the kept values are allocated once instead of grown by doubling.
-        let firstLine = (lineStart(path, after: start) ?? scan.size) - start
+        let start = ranges[0].lowerBound
+        let firstLine = (lineStart(path, after: start) ?? plan.size) - start
         let results: [Result<([Accumulator], Int), Error>] = Parallel.map(ranges.count) { i in
             Result {
                 let reader = try CSVReader(path: path, delimiter: delimiter, range: ranges[i], header: names)
@@ -387,7 +371,35 @@ public enum Profiler {
             }
             for p in partsAcc.indices { partsAcc[p][j].floatBuffer.free(); partsAcc[p][j].codeBuffer.free() }
         }
-        return (names, merged, rows, scan.fingerprint)
+        return (names, merged, rows, plan.fingerprint)
+    }
+
+    /// A file's data rows cut into about `count` ranges of whole records, for
+    /// parsing in parallel: cut at the byte after the first line feed at or past
+    /// each even share (outside quotes, following RFC 4180, in a quoted file).
+    /// Nil when the file is under `parallelMinimumBytes` or its quoting is not
+    /// RFC 4180's; callers then read it sequentially.
+    static func parts(path: String, delimiter: UInt8, count parts: Int)
+        throws -> (names: [String], ranges: [Range<Int>], size: Int, fingerprint: String)? {
+        let head = try CSVReader(path: path, delimiter: delimiter)
+        let names = head.header
+        let start = head.dataOffset
+        guard let scan = scanForQuotes(path), scan.size - start >= parallelMinimumBytes else { return nil }
+        var cuts = [start]
+        let targets = (1..<parts).map { start + (scan.size - start) * $0 / parts }
+        if scan.hasQuotes {
+            guard let found = recordStarts(path, delimiter: delimiter, after: targets) else { return nil }
+            for cut in found where cut > cuts.last! && cut < scan.size { cuts.append(cut) }
+        } else {
+            for target in targets {
+                guard let cut = lineStart(path, after: target), cut > cuts.last! else { continue }
+                cuts.append(cut)
+            }
+        }
+        cuts.append(scan.size)
+        let ranges = (0..<(cuts.count - 1)).map { cuts[$0]..<cuts[$0 + 1] }.filter { !$0.isEmpty }
+        guard !ranges.isEmpty else { return nil }
+        return (names, ranges, scan.size, scan.fingerprint)
     }
 
     /// One sequential read of the whole file: its size, its fingerprint, and whether it holds a quote.
