@@ -55,6 +55,7 @@ public enum ModelFile {
     public static func encode(card: ModelCard, tensors: [String: Tensor]) throws -> [UInt8] {
         let names = tensors.keys.sorted()
         var data: [UInt8] = []
+        data.reserveCapacity(tensors.values.reduce(0) { $0 + $1.bytes.count })  // one allocation, however large the model
         var entries: [String: JSONValue] = [:]
         for name in names {
             let t = tensors[name]!
