@@ -3,6 +3,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/* SHA-256's 64 round constants. */
+extern const uint32_t persona_sha256_k[64];
+
 /* Nonzero when this processor has the SHA extensions (with SSSE3 and SSE4.1)
    that persona_sha256_blocks needs. */
 int persona_sha256_hardware(void);

@@ -97,23 +97,20 @@ public struct Interactions {
         var rows = Rows()
         var lineOf: [Int] = []
         var rec = CSVRecord()
+        // The id in `column`, numbered in `counter`; a missing one is an error naming its line.
+        func id(_ column: Int, _ name: String, _ what: String, _ counter: inout ByteCounter) throws -> Int {
+            try rec.withField(column) { f -> Int in
+                let id = trimmedSpaces(f)
+                if id.isEmpty || MissingMarkers.isMissing(id) {
+                    throw PersonaError.data(file: path, line: rec.line, column: column + 1, columnName: name, "the \(what) id is missing",
+                                            fix: "Every row needs a user and an item")
+                }
+                return counter.add(id)
+            }
+        }
         while try reader.next(into: &rec) {
-            let u = try rec.withField(c.ui) { f -> Int in
-                let id = trimmedSpaces(f)
-                if id.isEmpty || MissingMarkers.isMissing(id) {
-                    throw PersonaError.data(file: path, line: rec.line, column: c.ui + 1, columnName: c.user, "the user id is missing",
-                                            fix: "Every row needs a user and an item")
-                }
-                return rows.users.add(id)
-            }
-            let it = try rec.withField(c.ii) { f -> Int in
-                let id = trimmedSpaces(f)
-                if id.isEmpty || MissingMarkers.isMissing(id) {
-                    throw PersonaError.data(file: path, line: rec.line, column: c.ii + 1, columnName: c.item, "the item id is missing",
-                                            fix: "Every row needs a user and an item")
-                }
-                return rows.items.add(id)
-            }
+            let u = try id(c.ui, c.user, "user", &rows.users)
+            let it = try id(c.ii, c.item, "item", &rows.items)
             var value: Float = 1
             if let ri = c.ri {
                 guard let v = rec.number(ri) else {
