@@ -140,10 +140,7 @@ public struct BoundPipeline: @unchecked Sendable {
                 for t in 0...n { out[o + t] = 0 }
                 let slot: Int? = rec.withField(j) { f -> Int? in
                     if MissingMarkers.isMissing(f) { return missingCategories ? nil : fillIndex[k] }
-                    var lo = 0, hi = f.count
-                    while lo < hi && (f[lo] == 32 || f[lo] == 9) { lo += 1 }
-                    while hi > lo && (f[hi - 1] == 32 || f[hi - 1] == 9) { hi -= 1 }
-                    return levelTables[k].find(UnsafeBufferPointer(rebasing: f[lo..<hi])) ?? n
+                    return levelTables[k].find(trimmedSpaces(f)) ?? n
                 }
                 if let slot { out[o + slot] = 1 }
                 continue

@@ -88,6 +88,7 @@ public struct Interactions {
                 return result
             }
         }
+        // Lines are kept whenever a duplicate must name its line, so this pass always assembles.
         let rows = try collect(reader, path: path, columns, keepLines: duplicates == .error)
         return try assemble(rows, path: path, columns, duplicates: duplicates, fingerprint: reader.dataFingerprint.hex)!
     }
@@ -223,12 +224,4 @@ public struct Interactions {
         }
         return out
     }
-}
-
-/// The field without leading and trailing spaces and tabs.
-@inline(__always) func trimmedSpaces(_ f: UnsafeBufferPointer<UInt8>) -> UnsafeBufferPointer<UInt8> {
-    var lo = 0, hi = f.count
-    while lo < hi && (f[lo] == 32 || f[lo] == 9) { lo += 1 }
-    while hi > lo && (f[hi - 1] == 32 || f[hi - 1] == 9) { hi -= 1 }
-    return UnsafeBufferPointer(rebasing: f[lo..<hi])
 }

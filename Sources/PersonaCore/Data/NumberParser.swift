@@ -4,22 +4,29 @@ import Glibc
 import Darwin
 #endif
 
+/// A CSV field without leading and trailing spaces and tabs, as every reader of
+/// fields takes it.
+@inline(__always) func trimmedSpaces(_ f: UnsafeBufferPointer<UInt8>) -> UnsafeBufferPointer<UInt8> {
+    var lo = 0, hi = f.count
+    while lo < hi && (f[lo] == 32 || f[lo] == 9) { lo += 1 }
+    while hi > lo && (f[hi - 1] == 32 || f[hi - 1] == 9) { hi -= 1 }
+    return UnsafeBufferPointer(rebasing: f[lo..<hi])
+}
+
 /// Values that mean "missing" in a CSV field, compared case-insensitively after
 /// trimming spaces: empty, NA, N/A, NaN, null, None.
 public enum MissingMarkers {
     public static let all = ["", "NA", "N/A", "NaN", "null", "None"]
 
     public static func isMissing(_ f: UnsafeBufferPointer<UInt8>) -> Bool {
-        var lo = 0, hi = f.count
-        while lo < hi && (f[lo] == 32 || f[lo] == 9) { lo += 1 }
-        while hi > lo && (f[hi - 1] == 32 || f[hi - 1] == 9) { hi -= 1 }
-        let n = hi - lo
+        let f = trimmedSpaces(f)
+        let n = f.count
         if n == 0 { return true }
         // Every other marker starts with n or N, which no number does: most fields stop here.
-        if n > 4 || f[lo] | 0x20 != 0x6E { return false }
+        if n > 4 || f[0] | 0x20 != 0x6E { return false }
         @inline(__always) func lower(_ b: UInt8) -> UInt8 { (b >= 65 && b <= 90) ? b | 0x20 : b }
         var word: UInt32 = 0
-        for i in lo..<hi { word = word << 8 | UInt32(lower(f[i])) }
+        for b in f { word = word << 8 | UInt32(lower(b)) }
         switch n {
         case 2: return word == 0x6E61                          // na
         case 3: return word == 0x6E2F61 || word == 0x6E616E    // n/a, nan
@@ -42,10 +49,7 @@ public enum MissingMarkers {
 /// fast path). Everything else goes to `strtod`, which is correctly rounded too.
 public enum NumberParser {
     public static func parse(_ f: UnsafeBufferPointer<UInt8>) -> Double? {
-        var lo = 0, hi = f.count
-        while lo < hi && (f[lo] == 32 || f[lo] == 9) { lo += 1 }
-        while hi > lo && (f[hi - 1] == 32 || f[hi - 1] == 9) { hi -= 1 }
-        return parse(trimmed: UnsafeBufferPointer(rebasing: f[lo..<hi]))
+        parse(trimmed: trimmedSpaces(f))
     }
 
     /// The same for a field without spaces or tabs at either end. The common

@@ -57,14 +57,12 @@ public struct DataProfile: Codable, Equatable, Sendable {
 
 enum BooleanWords {
     static func value(_ f: UnsafeBufferPointer<UInt8>) -> Bool? {
-        var lo = 0, hi = f.count
-        while lo < hi && (f[lo] == 32 || f[lo] == 9) { lo += 1 }
-        while hi > lo && (f[hi - 1] == 32 || f[hi - 1] == 9) { hi -= 1 }
-        let n = hi - lo
+        let f = trimmedSpaces(f)
+        let n = f.count
         if n == 0 || n > 5 { return nil }
         // The word's length and bytes, lower-cased, packed into one integer.
         var word: UInt64 = 0
-        for i in lo..<hi { let b = f[i]; word = word << 8 | UInt64((b >= 65 && b <= 90) ? b | 0x20 : b) }
+        for b in f { word = word << 8 | UInt64((b >= 65 && b <= 90) ? b | 0x20 : b) }
         word |= UInt64(n) << 56
         if yesWords.contains(word) { return true }
         return noWords.contains(word) ? false : nil
@@ -269,13 +267,10 @@ public enum Profiler {
     @inline(__always)
     private static func add(_ a: UnsafeMutablePointer<Accumulator>, _ raw: UnsafeBufferPointer<UInt8>, keep: Bool) {
         a.pointee.count += 1
-        var lo = 0, hi = raw.count
-        while lo < hi && (raw[lo] == 32 || raw[lo] == 9) { lo += 1 }
-        while hi > lo && (raw[hi - 1] == 32 || raw[hi - 1] == 9) { hi -= 1 }
-        let f = UnsafeBufferPointer(rebasing: raw[lo..<hi])
+        let f = trimmedSpaces(raw)
         // Every missing marker but the empty one starts with n or N (no number
         // does): only such fields pay for the call, which is not inlined here.
-        if lo == hi || (raw[lo] | 0x20 == 0x6E && MissingMarkers.isMissing(f)) {
+        if f.isEmpty || (f[0] | 0x20 == 0x6E && MissingMarkers.isMissing(f)) {
             a.pointee.missing += 1
             if a.pointee.keepFloats { a.pointee.floatBuffer.append(.nan) }
             if a.pointee.keepCodes { a.pointee.codeBuffer.append(-1) }

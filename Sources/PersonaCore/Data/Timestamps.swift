@@ -8,10 +8,9 @@ public enum Timestamps {
     }
 
     public static func parse(_ f: UnsafeBufferPointer<UInt8>) -> Double? {
-        var lo = 0, hi = f.count
-        while lo < hi && (f[lo] == 32 || f[lo] == 9) { lo += 1 }
-        while hi > lo && (f[hi - 1] == 32 || f[hi - 1] == 9) { hi -= 1 }
-        var i = lo
+        let f = trimmedSpaces(f)
+        let hi = f.count
+        var i = 0
         func digits(_ n: Int) -> Int? {
             guard i + n <= hi else { return nil }
             var v = 0

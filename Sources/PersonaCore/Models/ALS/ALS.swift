@@ -184,7 +184,7 @@ enum ALSSolver {
                             for t in range {
                                 // The first pass over the row's items: each factor row comes from memory.
                                 prefetchAhead(t, indices: ip, factors: yp.baseAddress!, k: k)
-                                let yi = yp.baseAddress! + Int(data.indices[t]) * k
+                                let yi = yp.baseAddress! + Int(ip[t]) * k
                                 let c = confidence(data.values[t], config)
                                 axpy(c - (c - 1) * dot(yi, xu, k), yi, r, k)
                             }
@@ -196,7 +196,7 @@ enum ALSSolver {
                                 axpy(reg, p, ap, k)
                                 for t in range {
                                     prefetchAhead(t, indices: ip, factors: yp.baseAddress!, k: k)
-                                    let yi = yp.baseAddress! + Int(data.indices[t]) * k
+                                    let yi = yp.baseAddress! + Int(ip[t]) * k
                                     let c = confidence(data.values[t], config)
                                     axpy((c - 1) * dot(yi, p, k), yi, ap, k)
                                 }
@@ -251,7 +251,7 @@ enum ALSSolver {
                     if config.implicit { total += Double(dot(gp.baseAddress! + u * k, xu, k)) }
                     for t in byUser.range(u) {
                         prefetchAhead(t, indices: ip, factors: yp.baseAddress!, k: k)
-                        let d = Double(dot(xu, yp.baseAddress! + Int(byUser.indices[t]) * k, k))
+                        let d = Double(dot(xu, yp.baseAddress! + Int(ip[t]) * k, k))
                         if config.implicit {
                             let c = Double(confidence(byUser.values[t], config))
                             total += c * (1 - d) * (1 - d) - d * d
