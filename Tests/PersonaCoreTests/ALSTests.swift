@@ -121,6 +121,81 @@ final class ALSTests: XCTestCase {
         XCTAssertEqual(a.storage, b.storage, accuracy: 1e-4)
     }
 
+    /// The C passes of the conjugate-gradient solve, generic and AVX2, give the
+    /// bits of the same steps written with the Swift `dot` and `axpy`, for factor
+    /// counts on and off the sixteen-wide blocks, rows gathered or read in place.
+    func testConjugateGradientKernelsMatchTheSwiftSteps() {
+        var rng = PersonaRandom(seed: 21)
+        let variants = [ALSSolver.Kernels.generic] + (ALSSolver.Kernels.hasAVX2 ? [ALSSolver.Kernels.avx2] : [])
+        for k in [1, 5, 16, 17, 32, 40, 64] {
+            let rows = 50, m = 23
+            let factors = (0..<(rows * k)).map { _ in Float(rng.uniform() * 2 - 1) }
+            let items = (0..<m).map { _ in Int32(rng.uniform() * Double(rows)) }
+            let values = (0..<m).map { _ in Float(Int(rng.uniform() * 5)) }
+            let x = (0..<k).map { _ in Float(rng.uniform() - 0.5) }, p = (0..<k).map { _ in Float(rng.uniform() - 0.5) }
+            let alpha: Float = 1.7
+            // The reference: the steps in Swift.
+            var r0 = [Float](repeating: 0.25, count: k), ap0 = [Float](repeating: -0.5, count: k), total0 = 3.0
+            factors.withUnsafeBufferPointer { f in
+                for t in 0..<m {
+                    let y = f.baseAddress! + Int(items[t]) * k
+                    let c = 1 + alpha * values[t]
+                    let d = ALSSolver.dot(y, x, k)
+                    r0.withUnsafeMutableBufferPointer { ALSSolver.axpy(c - (c - 1) * d, y, $0.baseAddress!, k) }
+                    total0 += Double(c) * (1 - Double(d)) * (1 - Double(d)) - Double(d) * Double(d)
+                    ap0.withUnsafeMutableBufferPointer { ALSSolver.axpy((c - 1) * ALSSolver.dot(y, p, k), y, $0.baseAddress!, k) }
+                }
+            }
+            for kernels in variants {
+                XCTAssertEqual(kernels.dot(factors, x, k).bitPattern, ALSSolver.dot(factors, x, k).bitPattern, "k \(k)")
+                var r = [Float](repeating: 0.25, count: k), gathered = [Float](repeating: .nan, count: m * k)
+                let total = kernels.firstPass(factors, items, m, m, values, alpha, x, k, &r, &gathered, 3.0)
+                XCTAssertEqual(r.map(\.bitPattern), r0.map(\.bitPattern), "k \(k)")
+                XCTAssertEqual(total.bitPattern, total0.bitPattern, "k \(k)")
+                for t in 0..<m { XCTAssertEqual(Array(gathered[(t * k)..<((t + 1) * k)]), Array(factors[(Int(items[t]) * k)..<((Int(items[t]) + 1) * k)])) }
+                var inPlace = [Float](repeating: -0.5, count: k), side = inPlace
+                kernels.cgPass(factors, items, m, m, values, alpha, p, k, &inPlace)
+                kernels.cgPass(gathered, nil, m, 0, values, alpha, p, k, &side)
+                XCTAssertEqual(inPlace.map(\.bitPattern), ap0.map(\.bitPattern), "k \(k)")
+                XCTAssertEqual(side.map(\.bitPattern), ap0.map(\.bitPattern), "k \(k)")
+            }
+        }
+    }
+
+    /// The conjugate-gradient step reports the loss of the factors it starts from,
+    /// which must be the objective `loss` computes in its own pass.
+    func testLossReportedByTheUserStepIsTheObjective() {
+        var rng = PersonaRandom(seed: 3)
+        let users = 300, items = 40, k = 5
+        var r: [Int32] = [], c: [Int32] = [], v: [Float] = []
+        for u in 0..<users { for i in 0..<items where rng.uniform() < 0.2 { r.append(Int32(u)); c.append(Int32(i)); v.append(Float(1 + Int(rng.uniform() * 4))) } }
+        let byUser = SparseRows.build(rows: users, r, c, v), byItem = byUser.transposed(columns: items)
+        var x = FloatMatrix(rows: users, cols: k), y = FloatMatrix(rows: items, cols: k)
+        for t in x.storage.indices { x.storage[t] = Float(rng.uniform() - 0.5) }
+        for t in y.storage.indices { y.storage[t] = Float(rng.uniform() - 0.5) }
+        var config = ALSConfig(user: "u", item: "i"); config.implicit = true; config.alpha = 2; config.regularization = 0.3
+        let expected = ALSSolver.loss(x: x, y: y, byUser: byUser, byItem: byItem, config: config)
+        let penalty = ALSSolver.penalty(x: x, y: y, byUser: byUser, byItem: byItem, config: config)
+        let reported = ALSSolver.update(&x, fixed: y, rows: byUser, config: config)
+        XCTAssertNotNil(reported)
+        XCTAssertEqual(reported! + penalty, expected, accuracy: 1e-5 * abs(expected))
+        XCTAssertNotEqual(ALSSolver.loss(x: x, y: y, byUser: byUser, byItem: byItem, config: config), expected)
+        if ALSSolver.Kernels.hasAVX2 {
+            // The same factors from either kernel, gathered rows or not.
+            let saved = ALSSolver.kernels
+            defer { ALSSolver.kernels = saved }
+            var a = x, b = x
+            ALSSolver.kernels = .generic
+            let la = ALSSolver.update(&a, fixed: y, rows: byUser, config: config)
+            ALSSolver.kernels = .avx2
+            let lb = ALSSolver.update(&b, fixed: y, rows: byUser, config: config)
+            XCTAssertEqual(a.storage.map(\.bitPattern), b.storage.map(\.bitPattern))
+            XCTAssertEqual(la, lb)
+        }
+        config.solver = .cholesky
+        XCTAssertNil(ALSSolver.update(&x, fixed: y, rows: byUser, config: config))
+    }
+
     func testExplicitLossDecreasesAndLowRankBeatsPopularity() throws {
         let t = TempDir()
         let path = t.join("i.csv")

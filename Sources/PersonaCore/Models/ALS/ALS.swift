@@ -4,6 +4,7 @@ import Glibc
 import Darwin
 #endif
 import COpenBLAS
+import CPersonaKernels
 import Foundation
 
 /// Hyperparameters of alternating least squares.
@@ -100,6 +101,27 @@ enum ALSSolver {
         while offset < k * MemoryLayout<Float>.size { persona_prefetch(row + offset); offset += 64 }
     }
 
+    /// The conjugate-gradient passes, in C (CPersonaKernels): the same operations
+    /// in the same order as `dot` and `axpy` here, in AVX2 where the processor has
+    /// it, so the factors are the same bits on every processor.
+    struct Kernels {
+        let firstPass: @convention(c) (UnsafePointer<Float>?, UnsafePointer<Int32>?, Int, Int, UnsafePointer<Float>?, Float,
+                                       UnsafePointer<Float>?, Int, UnsafeMutablePointer<Float>?, UnsafeMutablePointer<Float>?, Double) -> Double
+        let cgPass: @convention(c) (UnsafePointer<Float>?, UnsafePointer<Int32>?, Int, Int, UnsafePointer<Float>?, Float,
+                                    UnsafePointer<Float>?, Int, UnsafeMutablePointer<Float>?) -> Void
+        let dot: @convention(c) (UnsafePointer<Float>?, UnsafePointer<Float>?, Int) -> Float
+        static let generic = Kernels(firstPass: persona_als_first_pass_generic, cgPass: persona_als_cg_pass_generic, dot: persona_als_dot_generic)
+        static let avx2 = Kernels(firstPass: persona_als_first_pass_avx2, cgPass: persona_als_cg_pass_avx2, dot: persona_als_dot_avx2)
+        static let hasAVX2 = persona_avx2() != 0
+    }
+    /// The kernels `update` uses (tests switch them).
+    static var kernels = Kernels.hasAVX2 ? Kernels.avx2 : Kernels.generic
+
+    /// The most factor values (4 MB) a conjugate-gradient solve copies side by
+    /// side for its passes; a longer row (an item with more users) gathers them
+    /// from the factor matrix on every pass.
+    static let gatheredCapacity = 1 << 20
+
     /// One row's normal equations A x = b, for the exact solves of training and
     /// for fold-in alike. Explicit: A = Σ yᵢyᵢᵀ + λ n I and b = Σ rᵢ yᵢ over the n
     /// rated items. Implicit: A = YᵀY + λ I + Σ (cᵢ − 1) yᵢyᵢᵀ and b = Σ cᵢ yᵢ, with
@@ -144,21 +166,38 @@ enum ALSSolver {
         solve(&a, &b, k)
     }
 
-    /// One half-step: recompute every row of `x` from the fixed `y`.
-    static func update(_ x: inout FloatMatrix, fixed y: FloatMatrix, rows data: SparseRows, config: ALSConfig) {
+    /// Whether a half-step can report the loss of the factors it starts from
+    /// (`update`'s result): the conjugate-gradient solve computes every observed
+    /// xᵤ·yᵢ and YᵀY xᵤ of the current factors in its first pass anyway.
+    static func reportsLoss(_ config: ALSConfig) -> Bool { config.implicit && config.solver == .cg }
+
+    /// One half-step: recompute every row of `x` from the fixed `y`. When
+    /// `reportsLoss(config)`, returns the data part of the objective (`loss` without
+    /// the penalty) at the factors before the step, summed over blocks in order;
+    /// otherwise nil.
+    @discardableResult
+    static func update(_ x: inout FloatMatrix, fixed y: FloatMatrix, rows data: SparseRows, config: ALSConfig) -> Double? {
         let k = y.cols
         var gram = FloatMatrix(rows: k, cols: k)
         if config.implicit { BLAS.syrk(y, into: &gram) }
         let reg = Float(config.regularization)
         let blocks = Parallel.blocks(data.rows, minBlock: 256, maxBlocks: 64)
+        var partials = [Double](repeating: 0, count: blocks.count)
         x.storage.withUnsafeMutableBufferPointer { xp in
             let box = UnsafeSendableBox(xp)
             y.storage.withUnsafeBufferPointer { yp in
             data.indices.withUnsafeBufferPointer { ip in
+            data.values.withUnsafeBufferPointer { vp in
+            partials.withUnsafeMutableBufferPointer { pp in
+                let totals = UnsafeSendableBox(pp)
                 Parallel.forEach(blocks.count) { b in
+                    var total = 0.0
+                    defer { totals.value[b] = total }
                     var a = [Float](repeating: 0, count: k * k)
                     var rhs = [Float](repeating: 0, count: k)
                     var r = [Float](repeating: 0, count: k), p = r, ap = r
+                    var gathered = UnsafeMutableBufferPointer<Float>.allocate(capacity: 0)
+                    defer { gathered.deallocate() }
                     for u in blocks[b] {
                         let xu = box.value.baseAddress! + u * k
                         let range = data.range(u)
@@ -180,25 +219,30 @@ enum ALSSolver {
                         gram.storage.withUnsafeBufferPointer { gb in
                             let r = rb.baseAddress!, p = pb.baseAddress!, ap = apb.baseAddress!, g = gb.baseAddress!
                             Float._gemv(false, k, k, -1, g, k, xu, 0, r)
+                            total -= Double(dot(r, xu, k))                  // xᵀ(YᵀY)x
                             axpy(-reg, xu, r, k)
-                            for t in range {
-                                // The first pass over the row's items: each factor row comes from memory.
-                                prefetchAhead(t, indices: ip, factors: yp.baseAddress!, k: k)
-                                let yi = yp.baseAddress! + Int(ip[t]) * k
-                                let c = confidence(data.values[t], config)
-                                axpy(c - (c - 1) * dot(yi, xu, k), yi, r, k)
+                            // The row's factor rows are copied side by side as the first pass
+                            // gathers them, so the conjugate-gradient passes read them in order.
+                            let m = range.count, first = range.lowerBound
+                            let copied = m * k <= gatheredCapacity
+                            if copied && m * k > gathered.count {
+                                gathered.deallocate()
+                                gathered = .allocate(capacity: min(gatheredCapacity, max(m * k, 2 * gathered.count)))
                             }
+                            let alpha = Float(config.alpha), available = ip.count - first
+                            let items = ip.baseAddress.map { $0 + first }, values = vp.baseAddress.map { $0 + first }
+                            total = kernels.firstPass(yp.baseAddress, items, m, available, values, alpha, xu, k, r,
+                                                      copied ? gathered.baseAddress : nil, total)
                             for j in 0..<k { p[j] = r[j] }
                             var rsold = dot(r, r, k)
                             if rsold < 1e-20 { return }
                             for _ in 0..<config.cgSteps {
                                 Float._gemv(false, k, k, 1, g, k, p, 0, ap)
                                 axpy(reg, p, ap, k)
-                                for t in range {
-                                    prefetchAhead(t, indices: ip, factors: yp.baseAddress!, k: k)
-                                    let yi = yp.baseAddress! + Int(ip[t]) * k
-                                    let c = confidence(data.values[t], config)
-                                    axpy((c - 1) * dot(yi, p, k), yi, ap, k)
+                                if copied {
+                                    kernels.cgPass(gathered.baseAddress, nil, m, 0, values, alpha, p, k, ap)
+                                } else {
+                                    kernels.cgPass(yp.baseAddress, items, m, available, values, alpha, p, k, ap)
                                 }
                                 let pap = dot(p, ap, k)
                                 if pap <= 0 { break }
@@ -219,7 +263,10 @@ enum ALSSolver {
                 }
             }
             }
+            }
+            }
         }
+        return reportsLoss(config) ? partials.reduce(0, +) : nil
     }
 
     /// Solves the symmetric positive definite k x k system in place (rhs becomes x).
@@ -267,7 +314,12 @@ enum ALSSolver {
             }
             return total
         }
-        let total = parts.reduce(0, +)
+        return parts.reduce(0, +) + penalty(x: x, y: y, byUser: byUser, byItem: byItem, config: config)
+    }
+
+    /// The objective's penalty: λ Σ ‖x‖² over both sides (explicit: each row's
+    /// squared norm times its count).
+    static func penalty(x: FloatMatrix, y: FloatMatrix, byUser: SparseRows, byItem: SparseRows, config: ALSConfig) -> Double {
         func norms(_ m: FloatMatrix, _ rows: SparseRows) -> Double {
             var s = 0.0
             for r in 0..<m.rows {
@@ -277,6 +329,6 @@ enum ALSSolver {
             }
             return s
         }
-        return total + config.regularization * (norms(x, byUser) + norms(y, byItem))
+        return config.regularization * (norms(x, byUser) + norms(y, byItem))
     }
 }

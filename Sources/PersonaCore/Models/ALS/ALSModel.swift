@@ -185,12 +185,23 @@ public struct ALSModel: TrainableModel, Recommending {
         for t in y.storage.indices { y.storage[t] = Float(rng.uniform()) * 0.01 }
         var losses: [Double] = []
         let fitStart = Date()
-        for it in 1...config.iterations {
-            ALSSolver.update(&x, fixed: y, rows: data.byUser, config: config)
-            ALSSolver.update(&y, fixed: x, rows: data.byItem, config: config)
-            let loss = ALSSolver.loss(x: x, y: y, byUser: data.byUser, byItem: data.byItem, config: config)
+        func record(_ loss: Double) {
             losses.append(loss)
-            progress?("iteration \(it)/\(config.iterations): loss \(formatNumber(loss, digits: 8))")
+            progress?("iteration \(losses.count)/\(config.iterations): loss \(formatNumber(loss, digits: 8))")
+        }
+        for it in 1...config.iterations {
+            // The conjugate-gradient user step reports the loss of the factors it
+            // starts from, those of the iteration before: one pass over the
+            // interactions fewer per iteration. The last iteration's loss, and every
+            // loss of the other solvers, takes its own pass.
+            let penalty = it > 1 && ALSSolver.reportsLoss(config)
+                ? ALSSolver.penalty(x: x, y: y, byUser: data.byUser, byItem: data.byItem, config: config) : nil
+            let previous = ALSSolver.update(&x, fixed: y, rows: data.byUser, config: config)
+            if let penalty, let previous { record(previous + penalty) }
+            ALSSolver.update(&y, fixed: x, rows: data.byItem, config: config)
+            if it == config.iterations || !ALSSolver.reportsLoss(config) {
+                record(ALSSolver.loss(x: x, y: y, byUser: data.byUser, byItem: data.byItem, config: config))
+            }
         }
         progress?("fitted in \(String(format: "%.3f", Date().timeIntervalSince(fitStart))) s")
         var popularity = [Int64](repeating: 0, count: data.itemIds.count)
