@@ -89,7 +89,7 @@ def main():
           f"{a.iterations} iterations; medians of {a.repeat} runs")
     print(f"{'':26}{'Persona':>12}{'implicit ' + implicit.__version__:>20}{'ratio':>10}")
     print(f"{'training (fit)':26}{p['fit']:>11.2f}s{s['fit']:>19.2f}s{s['fit'] / p['fit']:>9.2f}x")
-    print(f"{'train, end to end':26}{p['wall']:>11.2f}s{s['wall'] - s['recommend']:>19.2f}s")
+    print(f"{'train, end to end':26}{p['wall']:>11.2f}s{s['wall'] - s['recommend']:>19.2f}s{(s['wall'] - s['recommend']) / p['wall']:>9.2f}x")
     print(f"{'recommend all, top 10':26}{users / p['recommend']:>8.0f} u/s{users / s['recommend']:>15.0f} u/s{s['recommend'] / p['recommend']:>9.2f}x")
     print(f"{'peak memory (max RSS)':26}{p['rss']:>10.0f}MB{s['rss']:>18.0f}MB{p['rss'] / s['rss']:>9.2f}x")
 
