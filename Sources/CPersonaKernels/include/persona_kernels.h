@@ -42,4 +42,19 @@ void persona_als_cg_pass_generic(const float *factors, const int32_t *items, siz
 void persona_als_cg_pass_avx2(const float *factors, const int32_t *items, size_t m, size_t available,
                               const float *values, float alpha, const float *p, size_t k, float *ap);
 
+/* Moves rows begin..<end of a leaf (row numbers, (g, h) pairs, `width` bins per
+   row) to the other workspace: a row whose bin at `feature` has goes_left[bin]
+   = 1 to slot left, left + 1, ... (below left_end), the others to right, right +
+   1, ... (below right_end); each side keeps the rows' order. A row for a side
+   already full goes to slot `spare`. Returns 1 when both sides came out full. */
+int persona_tree_partition(const int32_t *rows, const double *gh, const uint8_t *bins, size_t width, size_t begin,
+                           size_t end, size_t feature, const uint8_t goes_left[256], int32_t *to_rows, double *to_gh,
+                           uint8_t *to_bins, size_t left, size_t left_end, size_t right, size_t right_end, size_t spare);
+
+/* Adds each of `count` rows' g, h and 1 to the bin its value falls in, for the
+   listed features: feature features[j] of a row is the byte at row * width +
+   features[j], and its bins start at hist + offsets[j] (three doubles each). */
+void persona_tree_histogram(const uint8_t *bins, const double *gh, size_t width, size_t count, const int32_t *features,
+                            const int64_t *offsets, size_t nfeatures, double *hist);
+
 #endif

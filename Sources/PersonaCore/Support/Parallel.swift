@@ -5,10 +5,14 @@ import Foundation
 /// problem size, never on the core count or on scheduling, and results are
 /// combined in block order, so parallel runs are bit-for-bit reproducible.
 public enum Parallel {
+    /// PERSONA_THREADS when set, else the processors this process may use. Read on
+    /// every call (tests change it), with getenv: building ProcessInfo's whole
+    /// environment dictionary each time cost 4% of a boosting run.
     public static var cores: Int {
-        if let s = ProcessInfo.processInfo.environment["PERSONA_THREADS"], let n = Int(s), n > 0 { return n }
-        return max(1, ProcessInfo.processInfo.activeProcessorCount)
+        if let s = getenv("PERSONA_THREADS"), let n = Int(String(cString: s)), n > 0 { return n }
+        return processors
     }
+    private static let processors = max(1, ProcessInfo.processInfo.activeProcessorCount)
 
     /// Splits 0..<n into at most `maxBlocks` contiguous ranges of at least `minBlock` items.
     public static func blocks(_ n: Int, minBlock: Int = 1024, maxBlocks: Int = 16) -> [Range<Int>] {

@@ -1,3 +1,4 @@
+import CPersonaKernels
 import Foundation
 
 /// Grows one regression tree on gradients and hessians, leaf-wise (the leaf
@@ -98,20 +99,9 @@ final class TreeGrower {
                     let box = UnsafeSendableBox((hp, bp.baseAddress! + leaf.start * width, ghp.baseAddress! + 2 * leaf.start))
                     let work = { (group: Int) in
                         let (hist, rowBins, gh) = box.value
-                        let mine = Array(features[(features.count * group / groups)..<(features.count * (group + 1) / groups)])
-                        let base = mine.map { self.offsets[$0] * 3 }
-                        mine.withUnsafeBufferPointer { fp in
-                            base.withUnsafeBufferPointer { op in
-                                for k in 0..<count {
-                                    let row = rowBins + k * width
-                                    let g = gh[2 * k], h = gh[2 * k + 1]
-                                    for j in 0..<fp.count {
-                                        let p = hist.baseAddress! + op[j] + Int(row[fp[j]]) * 3
-                                        p[0] += g; p[1] += h; p[2] += 1
-                                    }
-                                }
-                            }
-                        }
+                        let mine = features[(features.count * group / groups)..<(features.count * (group + 1) / groups)].map { Int32($0) }
+                        let base = mine.map { Int64(self.offsets[Int($0)] * 3) }
+                        persona_tree_histogram(rowBins, gh, width, count, mine, base, mine.count, hist.baseAddress)
                     }
                     if groups == 1 { work(0) } else { Parallel.forEach(groups, work) }
                 }
@@ -284,10 +274,10 @@ final class TreeGrower {
     /// workspace to the same range of the other, those going left first, each
     /// side in the order it had. Large leaves go in fixed blocks on every core
     /// (each block's lefts counted first, so every row lands where the
-    /// sequential pass would put it). Each row is written to both sides'
-    /// next slots and only one side advances, so the loop has no
-    /// unpredictable branch; a side that is full writes to the spare slot at
-    /// the end of the workspace instead.
+    /// sequential pass would put it). The loop is C (`persona_tree_partition`):
+    /// each row's slot is chosen without a branch and its bins are copied in a
+    /// few word-sized moves; a side that is full writes to the spare slot at
+    /// the end of the workspace instead, and the split is refused.
     private func partition(_ leaf: Leaf, from: Int, to: Int, nLeft: Int, goesLeft table: [UInt8]) {
         let width = self.width
         let feature = leaf.best!.feature
@@ -321,22 +311,11 @@ final class TreeGrower {
                     for (b, block) in blocks.enumerated() { leftStart.append(l); rightStart.append(r); l += lefts[b]; r += block.count - lefts[b] }
                     let work = { (b: Int) in
                         let (sr, sg, sb, dr, dg, db, goesLeft) = box.value
-                        var li = leftStart[b], ri = rightStart[b]
-                        let le = li + lefts[b], re = ri + blocks[b].count - lefts[b]
-                        for k in blocks[b] {
-                            let k = start + k
-                            let row = sb.baseAddress! + k * width
-                            let left = Int(goesLeft[Int(row[feature])])
-                            @inline(__always) func put(_ t: Int) {
-                                dr[t] = sr[k]; dg[2 * t] = sg[2 * k]; dg[2 * t + 1] = sg[2 * k + 1]
-                                let out = db.baseAddress! + t * width
-                                for j in 0..<width { out[j] = row[j] }
-                            }
-                            put(li < le ? li : spare)
-                            put(ri < re ? ri : spare)
-                            li += left; ri += 1 - left
-                        }
-                        precondition(li == le && ri == re, "a split's counts match its rows")
+                        let li = leftStart[b], ri = rightStart[b]
+                        let full = persona_tree_partition(sr.baseAddress, sg.baseAddress, sb.baseAddress, width, start + blocks[b].lowerBound,
+                                                          start + blocks[b].upperBound, feature, goesLeft.baseAddress, dr.baseAddress,
+                                                          dg.baseAddress, db.baseAddress, li, li + lefts[b], ri, ri + blocks[b].count - lefts[b], spare)
+                        precondition(full != 0, "a split's counts match its rows")
                     }
                     if blocks.count == 1 { work(0) } else { Parallel.forEach(blocks.count, work) }
                 }}}

@@ -1,0 +1,65 @@
+/* The inner loops of growing a boosted tree over binned rows: moving a leaf's
+   rows to its children (a partition) and summing a leaf's histogram. Rows sit in
+   a workspace as three arrays: row numbers, (gradient, hessian) pairs and each
+   row's `width` bins side by side. Both loops read their rows in order; the
+   histogram adds each row's values to its bins in row order, as the Swift loop
+   it replaced did, so trees are the same bits. */
+#include <string.h>
+#include "persona_kernels.h"
+
+#pragma STDC FP_CONTRACT OFF
+#pragma clang fp contract(off)
+
+/* Copies n bytes (1 to 32, or any n) without reading or writing past either end:
+   overlapping word-sized moves instead of a byte loop or a call. */
+static inline __attribute__((always_inline)) void copy_small(uint8_t *to, const uint8_t *from, size_t n) {
+    if (n >= 8 && n <= 16) {
+        uint64_t a, b;
+        memcpy(&a, from, 8); memcpy(&b, from + n - 8, 8);
+        memcpy(to, &a, 8); memcpy(to + n - 8, &b, 8);
+    } else if (n > 16 && n <= 32) {
+        uint64_t a, b, c, d;
+        memcpy(&a, from, 8); memcpy(&b, from + 8, 8); memcpy(&c, from + n - 16, 8); memcpy(&d, from + n - 8, 8);
+        memcpy(to, &a, 8); memcpy(to + 8, &b, 8); memcpy(to + n - 16, &c, 8); memcpy(to + n - 8, &d, 8);
+    } else if (n >= 4 && n < 8) {
+        uint32_t a, b;
+        memcpy(&a, from, 4); memcpy(&b, from + n - 4, 4);
+        memcpy(to, &a, 4); memcpy(to + n - 4, &b, 4);
+    } else {
+        memcpy(to, from, n);
+    }
+}
+
+int persona_tree_partition(const int32_t *rows, const double *gh, const uint8_t *bins, size_t width, size_t begin,
+                           size_t end, size_t feature, const uint8_t goes_left[256], int32_t *to_rows, double *to_gh,
+                           uint8_t *to_bins, size_t left, size_t left_end, size_t right, size_t right_end, size_t spare) {
+    for (size_t k = begin; k < end; k++) {
+        const uint8_t *row = bins + k * width;
+        size_t l = goes_left[row[feature]];
+        /* the row's slot, chosen without a branch: left ? left : right */
+        size_t t = right + ((left - right) & ((size_t)0 - l));
+        /* a side already full (counts that do not match the rows) writes to the spare slot */
+        if (__builtin_expect(t >= (l ? left_end : right_end), 0)) t = spare;
+        to_rows[t] = rows[k];
+        to_gh[2 * t] = gh[2 * k];
+        to_gh[2 * t + 1] = gh[2 * k + 1];
+        copy_small(to_bins + t * width, row, width);
+        left += l;
+        right += 1 - l;
+    }
+    return left == left_end && right == right_end;
+}
+
+void persona_tree_histogram(const uint8_t *bins, const double *gh, size_t width, size_t count, const int32_t *features,
+                            const int64_t *offsets, size_t nfeatures, double *hist) {
+    for (size_t k = 0; k < count; k++) {
+        const uint8_t *row = bins + k * width;
+        double g = gh[2 * k], h = gh[2 * k + 1];
+        for (size_t j = 0; j < nfeatures; j++) {
+            double *p = hist + offsets[j] + (size_t)row[features[j]] * 3;
+            p[0] += g;
+            p[1] += h;
+            p[2] += 1;
+        }
+    }
+}
