@@ -63,3 +63,7 @@ void persona_tree_histogram(const uint8_t *bins, const double *gh, size_t width,
         }
     }
 }
+
+void persona_tree_gather_bins(const uint8_t *bins, size_t width, const int32_t *rows, size_t count, uint8_t *to) {
+    for (size_t k = 0; k < count; k++) copy_small(to + k * width, bins + (size_t)rows[k] * width, width);
+}

@@ -57,4 +57,8 @@ int persona_tree_partition(const int32_t *rows, const double *gh, const uint8_t 
 void persona_tree_histogram(const uint8_t *bins, const double *gh, size_t width, size_t count, const int32_t *features,
                             const int64_t *offsets, size_t nfeatures, double *hist);
 
+/* Copies the `width` bins of rows rows[0..<count] (row r's at bins + r * width)
+   side by side into `to`. */
+void persona_tree_gather_bins(const uint8_t *bins, size_t width, const int32_t *rows, size_t count, uint8_t *to);
+
 #endif

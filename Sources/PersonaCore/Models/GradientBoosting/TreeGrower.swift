@@ -207,9 +207,13 @@ final class TreeGrower {
             }
             bins[0].withUnsafeMutableBufferPointer { bw in
                 rowBins.withUnsafeBufferPointer { source in
-                    for k in 0..<rp.count {
-                        let from = source.baseAddress! + Int(rp[k]) * width, to = bw.baseAddress! + k * width
-                        for j in 0..<width { to[j] = from[j] }
+                    // a copy, in blocks on every core
+                    let blocks = Parallel.blocks(rp.count, minBlock: 16_384)
+                    let box = UnsafeSendableBox((source, bw, rp))
+                    Parallel.forEach(blocks.count) { b in
+                        let (source, to, rows) = box.value
+                        persona_tree_gather_bins(source.baseAddress, width, rows.baseAddress! + blocks[b].lowerBound, blocks[b].count,
+                                                 to.baseAddress! + blocks[b].lowerBound * width)
                     }
                 }
             }
@@ -283,7 +287,7 @@ final class TreeGrower {
         let feature = leaf.best!.feature
         let (start, count) = (leaf.start, leaf.count)
         let spare = data.rows
-        let blocks = count >= 65_536 ? Parallel.blocks(count, minBlock: 32_768) : [0..<count]
+        let blocks = count >= 16_384 ? Parallel.blocks(count, minBlock: 8_192) : [0..<count]
         // the halves are distinct arrays: read one, write the other
         var dr = rows[to], dg = gh[to], db = bins[to]
         rows[to] = []; gh[to] = []; bins[to] = []
