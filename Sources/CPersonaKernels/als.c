@@ -37,8 +37,6 @@ INLINE void axpy(float alpha, const float *x, float *y, size_t n) {
     for (size_t j = 0; j < n; j++) y[j] += alpha * x[j];
 }
 
-enum { PREFETCH_DISTANCE = 8 };
-
 INLINE void prefetch_row(const float *row, size_t k) {
     for (size_t offset = 0; offset < k * sizeof(float); offset += 64) __builtin_prefetch((const char *)row + offset, 0, 3);
 }
@@ -46,7 +44,8 @@ INLINE void prefetch_row(const float *row, size_t k) {
 INLINE double first_pass(const float *factors, const int32_t *items, size_t m, size_t available, const float *values,
                          float alpha, const float *x, size_t k, float *r, float *gathered, double total) {
     for (size_t t = 0; t < m; t++) {
-        if (t + PREFETCH_DISTANCE < available) prefetch_row(factors + (size_t)items[t + PREFETCH_DISTANCE] * k, k);
+        if (t + PERSONA_ALS_PREFETCH_DISTANCE < available)
+            prefetch_row(factors + (size_t)items[t + PERSONA_ALS_PREFETCH_DISTANCE] * k, k);
         const float *y = factors + (size_t)items[t] * k;
         float c = 1.0f + alpha * values[t];
         float d = dot(y, x, k);
@@ -60,24 +59,16 @@ INLINE double first_pass(const float *factors, const int32_t *items, size_t m, s
 
 INLINE void cg_pass(const float *factors, const int32_t *items, size_t m, size_t available, const float *values,
                     float alpha, const float *p, size_t k, float *ap) {
-    if (!items) {
-        for (size_t t = 0; t < m; t++) {
-            const float *y = factors + t * k;
-            float c = 1.0f + alpha * values[t];
-            axpy((c - 1.0f) * dot(y, p, k), y, ap, k);
-        }
-        return;
-    }
     for (size_t t = 0; t < m; t++) {
-        if (t + PREFETCH_DISTANCE < available) prefetch_row(factors + (size_t)items[t + PREFETCH_DISTANCE] * k, k);
-        const float *y = factors + (size_t)items[t] * k;
+        if (items && t + PERSONA_ALS_PREFETCH_DISTANCE < available)
+            prefetch_row(factors + (size_t)items[t + PERSONA_ALS_PREFETCH_DISTANCE] * k, k);
+        const float *y = factors + (items ? (size_t)items[t] : t) * k;
         float c = 1.0f + alpha * values[t];
         axpy((c - 1.0f) * dot(y, p, k), y, ap, k);
     }
 }
 
 #define ALS_KERNELS(suffix, attributes)                                                                              \
-    attributes float persona_als_dot_##suffix(const float *a, const float *b, size_t n) { return dot(a, b, n); }     \
     attributes double persona_als_first_pass_##suffix(const float *factors, const int32_t *items, size_t m,          \
                                                       size_t available, const float *values, float alpha,           \
                                                       const float *x, size_t k, float *r, float *gathered,          \

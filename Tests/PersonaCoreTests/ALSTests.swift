@@ -147,7 +147,6 @@ final class ALSTests: XCTestCase {
                 }
             }
             for kernels in variants {
-                XCTAssertEqual(kernels.dot(factors, x, k).bitPattern, ALSSolver.dot(factors, x, k).bitPattern, "k \(k)")
                 var r = [Float](repeating: 0.25, count: k), gathered = [Float](repeating: .nan, count: m * k)
                 let total = kernels.firstPass(factors, items, m, m, values, alpha, x, k, &r, &gathered, 3.0)
                 XCTAssertEqual(r.map(\.bitPattern), r0.map(\.bitPattern), "k \(k)")

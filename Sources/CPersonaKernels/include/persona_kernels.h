@@ -18,9 +18,10 @@ void persona_sha256_blocks(uint32_t state[8], const uint8_t *data, size_t blocks
 /* Nonzero when this processor (and its OS) can run the _avx2 kernels below. */
 int persona_avx2(void);
 
-/* ALS's dot product, as ALSSolver.dot computes it. */
-float persona_als_dot_generic(const float *a, const float *b, size_t n);
-float persona_als_dot_avx2(const float *a, const float *b, size_t n);
+/* How many interactions ahead ALS fetches a factor row, in the C passes and the
+   Swift ones alike: far enough for the row to arrive before its first use, near
+   enough to stay in cache. */
+#define PERSONA_ALS_PREFETCH_DISTANCE 8
 
 /* The first pass of one row's conjugate-gradient solve (implicit ALS): for each
    of its m items t, the factor row y = factors + items[t] * k and the confidence

@@ -86,9 +86,9 @@ enum ALSSolver {
 
     static func confidence(_ r: Float, _ config: ALSConfig) -> Float { 1 + Float(config.alpha) * r }
 
-    /// How many interactions ahead a factor row is fetched: far enough for the
-    /// fetch to arrive before the row's first use, near enough to stay in cache.
-    static let prefetchDistance = 8
+    /// How many interactions ahead a factor row is fetched (one constant for the
+    /// C passes and these loops).
+    static let prefetchDistance = Int(PERSONA_ALS_PREFETCH_DISTANCE)
 
     /// Fetches the factor row of the interaction `prefetchDistance` ahead of t, if
     /// there is one: rows are gathered in the order of the item (or user) ids, at
@@ -109,9 +109,8 @@ enum ALSSolver {
                                        UnsafePointer<Float>?, Int, UnsafeMutablePointer<Float>?, UnsafeMutablePointer<Float>?, Double) -> Double
         let cgPass: @convention(c) (UnsafePointer<Float>?, UnsafePointer<Int32>?, Int, Int, UnsafePointer<Float>?, Float,
                                     UnsafePointer<Float>?, Int, UnsafeMutablePointer<Float>?) -> Void
-        let dot: @convention(c) (UnsafePointer<Float>?, UnsafePointer<Float>?, Int) -> Float
-        static let generic = Kernels(firstPass: persona_als_first_pass_generic, cgPass: persona_als_cg_pass_generic, dot: persona_als_dot_generic)
-        static let avx2 = Kernels(firstPass: persona_als_first_pass_avx2, cgPass: persona_als_cg_pass_avx2, dot: persona_als_dot_avx2)
+        static let generic = Kernels(firstPass: persona_als_first_pass_generic, cgPass: persona_als_cg_pass_generic)
+        static let avx2 = Kernels(firstPass: persona_als_first_pass_avx2, cgPass: persona_als_cg_pass_avx2)
         static let hasAVX2 = persona_avx2() != 0
     }
     /// The kernels `update` uses (tests switch them).
