@@ -43,6 +43,15 @@ void persona_als_cg_pass_generic(const float *factors, const int32_t *items, siz
 void persona_als_cg_pass_avx2(const float *factors, const int32_t *items, size_t m, size_t available,
                               const float *values, float alpha, const float *p, size_t k, float *ap);
 
+/* Binary boosting's pass over rows rows[0..<count]: for each row i, with score
+   z = raw[i], label y[i] (1 or 0) and weight w[i], p = 1 / (1 + e^-z), and, unless
+   g is NULL, g[i] = w (p - y) and h[i] = w max(p (1 - p), 1e-16). Returns the
+   sum of the rows' log losses, each capped at `largest`. */
+double persona_boost_binary_pass_generic(const int32_t *rows, size_t count, const double *raw, const double *y,
+                                         const double *w, double largest, double *g, double *h);
+double persona_boost_binary_pass_avx2(const int32_t *rows, size_t count, const double *raw, const double *y,
+                                      const double *w, double largest, double *g, double *h);
+
 /* Moves rows begin..<end of a leaf (row numbers, (g, h) pairs, `width` bins per
    row) to the other workspace: a row whose bin at `feature` has goes_left[bin]
    = 1 to slot left, left + 1, ... (below left_end), the others to right, right +
@@ -54,9 +63,12 @@ int persona_tree_partition(const int32_t *rows, const double *gh, const uint8_t 
 
 /* Adds each of `count` rows' g, h and 1 to the bin its value falls in, for the
    listed features: feature features[j] of a row is the byte at row * width +
-   features[j], and its bins start at hist + offsets[j] (three doubles each). */
-void persona_tree_histogram(const uint8_t *bins, const double *gh, size_t width, size_t count, const int32_t *features,
-                            const int64_t *offsets, size_t nfeatures, double *hist);
+   features[j], and its bins start at hist + offsets[j], four doubles each
+   (Σg, Σh, count and a zero). */
+void persona_tree_histogram_generic(const uint8_t *bins, const double *gh, size_t width, size_t count,
+                                    const int32_t *features, const int64_t *offsets, size_t nfeatures, double *hist);
+void persona_tree_histogram_avx2(const uint8_t *bins, const double *gh, size_t width, size_t count,
+                                 const int32_t *features, const int64_t *offsets, size_t nfeatures, double *hist);
 
 /* Copies the `width` bins of rows rows[0..<count] (row r's at bins + r * width)
    side by side into `to`. */

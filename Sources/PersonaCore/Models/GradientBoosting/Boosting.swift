@@ -176,6 +176,13 @@ extension GBDTModel {
         let huberDelta: Double? = huber ? delta : nil
         // The mean loss of `rows` at scores `raw` (for validation rows and the final metrics).
         func loss(_ rows: [Int], _ raw: [Double], _ y: [Double]) -> Double {
+            if classification && !multiclass {
+                let rows32 = rows.map { Int32($0) }
+                let total = rows32.withUnsafeBufferPointer { rp in raw.withUnsafeBufferPointer { zp in y.withUnsafeBufferPointer { yp in
+                    BinaryPass.kernel(rp.baseAddress, rp.count, zp.baseAddress, yp.baseAddress, yp.baseAddress, largestLoss, nil, nil)
+                }}}
+                return total / Double(max(1, rows.count))
+            }
             var total = 0.0
             var scratch = [Double](repeating: 0, count: K)
             raw.withUnsafeBufferPointer { rp in
@@ -183,8 +190,6 @@ extension GBDTModel {
                     for i in rows {
                         if multiclass {
                             total += min(softmax(rp.baseAddress! + i * K, into: sp.baseAddress!, K) - rp[i * K + Int(y[i])], largestLoss)
-                        } else if classification {
-                            total += binaryLoss(rp[i], exp(-abs(rp[i])), y[i])
                         } else {
                             total += regressionLoss(rp[i] - y[i], huberDelta: huberDelta)
                         }
@@ -203,6 +208,22 @@ extension GBDTModel {
         let blocks = Parallel.blocks(trainRows.count, minBlock: 8192)
         func gradientPass() -> Double {
             var partial = [Double](repeating: 0, count: blocks.count)
+            if classification && !multiclass {
+                let kernel = BinaryPass.kernel
+                trainRows.withUnsafeBufferPointer { rp in raw.withUnsafeBufferPointer { zp in y.withUnsafeBufferPointer { yp in
+                    weights.withUnsafeBufferPointer { wp in gradients.withUnsafeMutableBufferPointer { gp in
+                        hessians.withUnsafeMutableBufferPointer { hp in partial.withUnsafeMutableBufferPointer { lp in
+                            let box = UnsafeSendableBox((rp, zp, yp, wp, gp, hp, lp))
+                            Parallel.forEach(blocks.count) { block in
+                                let (rows, z, y, w, g, h, losses) = box.value
+                                losses[block] = kernel(rows.baseAddress! + blocks[block].lowerBound, blocks[block].count, z.baseAddress,
+                                                       y.baseAddress, w.baseAddress, largestLoss, g.baseAddress, h.baseAddress)
+                            }
+                        }}
+                    }}
+                }}}
+                return partial.reduce(0, +) / Double(max(1, trainRows.count))
+            }
             raw.withUnsafeBufferPointer { rawp in gradients.withUnsafeMutableBufferPointer { gp in hessians.withUnsafeMutableBufferPointer { hp in
                 probabilities.withUnsafeMutableBufferPointer { pp in partial.withUnsafeMutableBufferPointer { lp in
                     let box = UnsafeSendableBox((rawp, gp, hp, pp, lp))
@@ -214,12 +235,6 @@ extension GBDTModel {
                             if multiclass {
                                 let logSum = softmax(raw.baseAddress! + i * K, into: prob.baseAddress! + i * K, K)
                                 total += min(logSum - raw[i * K + Int(y[i])], largestLoss)
-                            } else if classification {
-                                // p = sigmoid(z) as `sigmoid` computes it, and the loss from the same e^-|z|
-                                let z = raw[i], e = exp(-abs(z))
-                                let p = z >= 0 ? 1 / (1 + e) : e / (1 + e)
-                                total += binaryLoss(z, e, y[i])
-                                g[i] = weights[i] * (p - y[i]); h[i] = weights[i] * max(p * (1 - p), 1e-16)
                             } else {
                                 let r = raw[i] - y[i]
                                 total += regressionLoss(r, huberDelta: huberDelta)

@@ -1,3 +1,4 @@
+import CPersonaKernels
 import Foundation
 
 /// Gradient-boosted trees for churn (binary log loss), for several classes
@@ -154,10 +155,18 @@ public struct GBDTModel: RowModel, RowScoring {
     /// The largest log loss a row counts for (its probability held at 1e-15 or more).
     static let largestLoss = -log(1e-15)
 
-    /// The log loss of raw score (log-odds) z for y = 1 or 0, from e = e^-|z|,
-    /// which also gives the probability: 1 / (1 + e) for z >= 0, else e / (1 + e).
-    @inline(__always) static func binaryLoss(_ z: Double, _ e: Double, _ y: Double) -> Double {
-        min(log(1 + e) + (y == 1 ? max(-z, 0) : max(z, 0)), largestLoss)
+    /// Binary boosting's pass over rows at their scores, in C (CPersonaKernels/boosting.c):
+    /// gradients and hessians of the log loss (unless those pointers are nil) and the
+    /// summed loss, four rows at a time, with its own e^x so that no row waits for a
+    /// library call; in AVX2 where the processor has it, the same bits either way.
+    enum BinaryPass {
+        typealias Kernel = @convention(c) (UnsafePointer<Int32>?, Int, UnsafePointer<Double>?, UnsafePointer<Double>?, UnsafePointer<Double>?,
+                                           Double, UnsafeMutablePointer<Double>?, UnsafeMutablePointer<Double>?) -> Double
+        static let generic: Kernel = persona_boost_binary_pass_generic
+        static let avx2: Kernel = persona_boost_binary_pass_avx2
+        static let hasAVX2 = persona_avx2() != 0
+        /// The kernel training uses (tests switch it).
+        static var kernel: Kernel = hasAVX2 ? avx2 : generic
     }
 
     /// A regression residual's loss: squared, or Huber's with `delta`.

@@ -3,7 +3,8 @@ import Foundation
 
 /// Grows one regression tree on gradients and hessians, leaf-wise (the leaf
 /// whose best split gains most is split next) over binned columns. Each leaf's
-/// histogram holds, per bin, Σg, Σh and the row count; the smaller child's
+/// histogram holds, per bin, Σg, Σh, the row count and a zero (four doubles,
+/// so that one four-wide add updates a bin); the smaller child's
 /// is built from its rows and the larger one's is the parent's minus it.
 /// Sums run over rows in index order, feature by feature, so the tree is the
 /// same on one core or two.
@@ -30,6 +31,13 @@ final class TreeGrower {
     /// them, moved a regression leaf off its exact mean by 4e-7 and gained
     /// little time).
     private var rows: [[Int32]], gh: [[Double]], bins: [[UInt8]]
+    /// Doubles per histogram bin: Σg, Σh, count, 0.
+    static let binStride = 4
+    typealias HistogramKernel = @convention(c) (UnsafePointer<UInt8>?, UnsafePointer<Double>?, Int, Int, UnsafePointer<Int32>?,
+                                                UnsafePointer<Int64>?, Int, UnsafeMutablePointer<Double>?) -> Void
+    /// The histogram loop (C, CPersonaKernels/trees.c), in AVX2 where the
+    /// processor has it: the same sums either way (tests switch it).
+    static var histogramKernel: HistogramKernel = persona_avx2() != 0 ? persona_tree_histogram_avx2 : persona_tree_histogram_generic
 
     init(data: TreeData, config: GBDTConfig) {
         self.data = data; self.config = config
@@ -90,9 +98,9 @@ final class TreeGrower {
     /// order: the same bits on one core or two.
     func histogram(_ leaf: (start: Int, count: Int, half: Int), features: [Int]) -> [Double] {
         let count = leaf.count
-        var hist = [Double](repeating: 0, count: totalBins * 3)
+        var hist = [Double](repeating: 0, count: totalBins * Self.binStride)
         let groups = count < 10_000 ? 1 : min(Parallel.cores, features.count)
-        let width = self.width
+        let width = self.width, kernel = Self.histogramKernel
         hist.withUnsafeMutableBufferPointer { hp in
             bins[leaf.half].withUnsafeBufferPointer { bp in
                 gh[leaf.half].withUnsafeBufferPointer { ghp in
@@ -100,8 +108,8 @@ final class TreeGrower {
                     let work = { (group: Int) in
                         let (hist, rowBins, gh) = box.value
                         let mine = features[(features.count * group / groups)..<(features.count * (group + 1) / groups)].map { Int32($0) }
-                        let base = mine.map { Int64(self.offsets[Int($0)] * 3) }
-                        persona_tree_histogram(rowBins, gh, width, count, mine, base, mine.count, hist.baseAddress)
+                        let base = mine.map { Int64(self.offsets[Int($0)] * Self.binStride) }
+                        kernel(rowBins, gh, width, count, mine, base, mine.count, hist.baseAddress)
                     }
                     if groups == 1 { work(0) } else { Parallel.forEach(groups, work) }
                 }
@@ -115,7 +123,7 @@ final class TreeGrower {
         if n < 2 * config.minSamplesLeaf { return nil }
         if let d = config.maxDepth, depth >= d { return nil }
         let search = { (t: Int) -> Split? in
-            hist.withUnsafeBufferPointer { hp in self.bestSplit(feature: features[t], hp.baseAddress! + self.offsets[features[t]] * 3, g: g, h: h, n: Double(n)) }
+            hist.withUnsafeBufferPointer { hp in self.bestSplit(feature: features[t], hp.baseAddress! + self.offsets[features[t]] * Self.binStride, g: g, h: h, n: Double(n)) }
         }
         let candidates: [Split?] = n < 10_000 ? features.indices.map(search) : Parallel.map(features.count, search)
         var best: Split? = nil
@@ -128,6 +136,7 @@ final class TreeGrower {
         let nb = feat.bins
         let minLeaf = Double(config.minSamplesLeaf)
         let missing = (g: hist[0], h: hist[1], n: hist[2])
+        let s = Self.binStride
         var best: Split? = nil
         let l2 = feat.categorical ? config.l2 + config.categoryL2 : config.l2
         let parent = score(g, h, l2)
@@ -143,8 +152,8 @@ final class TreeGrower {
         if !feat.categorical {
             var lg = 0.0, lh = 0.0, ln = 0.0
             for b in 1..<(nb - 1) {
-                lg += hist[b * 3]; lh += hist[b * 3 + 1]; ln += hist[b * 3 + 2]
-                if hist[b * 3 + 2] == 0 { continue }
+                lg += hist[b * s]; lh += hist[b * s + 1]; ln += hist[b * s + 2]
+                if hist[b * s + 2] == 0 { continue }
                 consider(lg, lh, ln, lastLeftBin: b, categories: [], missingLeft: false)
                 if missing.n > 0 { consider(lg + missing.g, lh + missing.h, ln + missing.n, lastLeftBin: b, categories: [], missingLeft: true) }
             }
@@ -154,16 +163,16 @@ final class TreeGrower {
         // gradient; prefixes of that order (at most maxCategoryLevels levels)
         // go left, everything else (rare and unseen levels) goes right.
         var levels: [Int] = []
-        for b in 1..<nb where hist[b * 3 + 2] >= Double(config.minCategoryRows) && b != nb - 1 { levels.append(b) }
+        for b in 1..<nb where hist[b * s + 2] >= Double(config.minCategoryRows) && b != nb - 1 { levels.append(b) }
         guard levels.count >= 1 else { return nil }
-        let key = { (b: Int) in hist[b * 3] / (hist[b * 3 + 1] + self.config.categorySmoothing) }
+        let key = { (b: Int) in hist[b * s] / (hist[b * s + 1] + self.config.categorySmoothing) }
         levels.sort { key($0) != key($1) ? key($0) < key($1) : $0 < $1 }
         // Scan from both ends, as LightGBM does: the prefix and the suffix of the order.
         for order in [levels, levels.reversed()] {
             var lg = 0.0, lh = 0.0, ln = 0.0
             var mask: [UInt64] = [0, 0, 0, 0]
             for (i, b) in order.enumerated() where i < config.maxCategoryLevels {
-                lg += hist[b * 3]; lh += hist[b * 3 + 1]; ln += hist[b * 3 + 2]
+                lg += hist[b * s]; lh += hist[b * s + 1]; ln += hist[b * s + 2]
                 mask[b >> 6] |= 1 << UInt64(b & 63)
                 consider(lg, lh, ln, lastLeftBin: 0, categories: mask, missingLeft: false)
                 if missing.n > 0 { consider(lg + missing.g, lh + missing.h, ln + missing.n, lastLeftBin: 0, categories: mask, missingLeft: true) }
