@@ -44,9 +44,11 @@ int persona_tree_partition(const int32_t *rows, const double *gh, const uint8_t 
         /* a side already full (counts that do not match the rows) writes to the spare slot */
         if (__builtin_expect(t >= (l ? left_end : right_end), 0)) t = spare;
         to_rows[t] = rows[k];
-        to_gh[2 * t] = gh[2 * k];
-        to_gh[2 * t + 1] = gh[2 * k + 1];
-        copy_small(to_bins + t * width, row, width);
+        if (to_gh) {
+            to_gh[2 * t] = gh[2 * k];
+            to_gh[2 * t + 1] = gh[2 * k + 1];
+            copy_small(to_bins + t * width, row, width);
+        }
         left += l;
         right += 1 - l;
     }

@@ -56,7 +56,8 @@ double persona_boost_binary_pass_avx2(const int32_t *rows, size_t count, const d
    row) to the other workspace: a row whose bin at `feature` has goes_left[bin]
    = 1 to slot left, left + 1, ... (below left_end), the others to right, right +
    1, ... (below right_end); each side keeps the rows' order. A row for a side
-   already full goes to slot `spare`. Returns 1 when both sides came out full. */
+   already full goes to slot `spare`. With to_gh NULL only the row numbers move
+   (for children that are never split). Returns 1 when both sides came out full. */
 int persona_tree_partition(const int32_t *rows, const double *gh, const uint8_t *bins, size_t width, size_t begin,
                            size_t end, size_t feature, const uint8_t goes_left[256], int32_t *to_rows, double *to_gh,
                            uint8_t *to_bins, size_t left, size_t left_end, size_t right, size_t right_end, size_t spare);

@@ -28,10 +28,10 @@ enum TreeContributions {
                                 let category: (Int) -> Int = { layout.category(xp, row, $0) }
                                 var phi = [Double](repeating: 0, count: width)
                                 var score = base
-                                for (k, t) in trees.enumerated() {
-                                    t.shap(numeric: numeric, category: category, categorical: layout.categorical, cover: covers[k], maxDepth: depths[k],
-                                           value: { value(k, $0) }, into: &phi)
-                                    score += value(k, t.leaf(xp, row: row, layout))
+                                for k in trees.indices {
+                                    trees[k].shap(numeric: numeric, category: category, categorical: layout.categorical, cover: covers[k],
+                                                  maxDepth: depths[k], value: { value(k, $0) }, into: &phi)
+                                    score += value(k, trees[k].leaf(xp, row: row, layout))
                                 }
                                 raw[i] = score
                                 for j in 0..<width { values[i * width + j] = phi[j] }

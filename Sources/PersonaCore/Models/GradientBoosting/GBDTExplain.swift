@@ -17,7 +17,10 @@ extension GBDTModel: RowExplaining {
 
     public func contributions(_ batch: FloatMatrix) -> Contributions {
         let trees = self.trees
-        return TreeContributions.compute(trees, covers: trees.map(\.samples), value: { k, n in trees[k].value[n][0] }, base: initScores[0],
+        // each node's value, read at every leaf of every row (reading it through
+        // `trees[k]` copied the tree, with a reference count per array, each time)
+        let values = trees.map { $0.value.map { $0[0] } }
+        return TreeContributions.compute(trees, covers: trees.map(\.samples), value: { k, n in values[k][n] }, base: initScores[0],
                                          pipeline: card.pipeline, batch: batch)
     }
 }

@@ -249,7 +249,9 @@ final class TreeGrower {
                 let left = b == 0 ? s.missingLeft : feat.categorical ? (s.categories[b >> 6] >> UInt64(b & 63)) & 1 == 1 : b <= s.lastLeftBin
                 return left ? 1 : 0
             }
-            partition(leaf, from: from, to: to, nLeft: nLeft, goesLeft: goesLeft)
+            // The children of a tree's last split are never split: they need their rows, not their histograms.
+            let last = leaves.count + 1 == config.resolvedNumLeaves
+            partition(leaf, from: from, to: to, nLeft: nLeft, goesLeft: goesLeft, rowsOnly: last)
             let l = tree.addLeaf(value: [leafValue(s.left.g, s.left.h)], samples: s.left.n, weight: s.left.h, impurity: 0)
             let r = tree.addLeaf(value: [leafValue(s.right.g, s.right.h)], samples: s.right.n, weight: s.right.h, impurity: 0)
             let n = leaf.node
@@ -265,15 +267,18 @@ final class TreeGrower {
             }
             // The smaller child's histogram from its rows, the larger one's by subtraction.
             let leftSmaller = nLeft <= nRight
-            let small = histogram(leftSmaller ? (leaf.start, nLeft, to) : (leaf.start + nLeft, nRight, to), features: features)
-            var large = leaf.hist
-            for t in large.indices { large[t] -= small[t] }
-            let (lh, rh) = leftSmaller ? (small, large) : (large, small)
+            var lh: [Double] = [], rh: [Double] = []
+            if !last {
+                let small = histogram(leftSmaller ? (leaf.start, nLeft, to) : (leaf.start + nLeft, nRight, to), features: features)
+                var large = leaf.hist
+                for t in large.indices { large[t] -= small[t] }
+                (lh, rh) = leftSmaller ? (small, large) : (large, small)
+            }
             let depth = leaf.depth + 1
             let leftLeaf = Leaf(node: l, start: leaf.start, count: nLeft, half: to, hist: lh, g: s.left.g, h: s.left.h, depth: depth,
-                                best: bestSplit(lh, g: s.left.g, h: s.left.h, n: nLeft, depth: depth, features: allowed(l)))
+                                best: last ? nil : bestSplit(lh, g: s.left.g, h: s.left.h, n: nLeft, depth: depth, features: allowed(l)))
             let rightLeaf = Leaf(node: r, start: leaf.start + nLeft, count: nRight, half: to, hist: rh, g: s.right.g, h: s.right.h, depth: depth,
-                                 best: bestSplit(rh, g: s.right.g, h: s.right.h, n: nRight, depth: depth, features: allowed(r)))
+                                 best: last ? nil : bestSplit(rh, g: s.right.g, h: s.right.h, n: nRight, depth: depth, features: allowed(r)))
             leaves[pick] = leftLeaf
             leaves.append(rightLeaf)
         }
@@ -290,8 +295,9 @@ final class TreeGrower {
     /// sequential pass would put it). The loop is C (`persona_tree_partition`):
     /// each row's slot is chosen without a branch and its bins are copied in a
     /// few word-sized moves; a side that is full writes to the spare slot at
-    /// the end of the workspace instead, and the split is refused.
-    private func partition(_ leaf: Leaf, from: Int, to: Int, nLeft: Int, goesLeft table: [UInt8]) {
+    /// the end of the workspace instead, and the split is refused. `rowsOnly`
+    /// moves the row numbers alone, for children that are never split.
+    private func partition(_ leaf: Leaf, from: Int, to: Int, nLeft: Int, goesLeft table: [UInt8], rowsOnly: Bool) {
         let width = self.width
         let feature = leaf.best!.feature
         let (start, count) = (leaf.start, leaf.count)
@@ -327,7 +333,8 @@ final class TreeGrower {
                         let li = leftStart[b], ri = rightStart[b]
                         let full = persona_tree_partition(sr.baseAddress, sg.baseAddress, sb.baseAddress, width, start + blocks[b].lowerBound,
                                                           start + blocks[b].upperBound, feature, goesLeft.baseAddress, dr.baseAddress,
-                                                          dg.baseAddress, db.baseAddress, li, li + lefts[b], ri, ri + blocks[b].count - lefts[b], spare)
+                                                          rowsOnly ? nil : dg.baseAddress, db.baseAddress, li, li + lefts[b], ri,
+                                                          ri + blocks[b].count - lefts[b], spare)
                         precondition(full != 0, "a split's counts match its rows")
                     }
                     if blocks.count == 1 { work(0) } else { Parallel.forEach(blocks.count, work) }
