@@ -6,7 +6,8 @@ import Foundation
 /// histogram holds, per bin, Σg, Σh, the row count and a zero (four doubles,
 /// so that one four-wide add updates a bin); the smaller child's
 /// is built from its rows and the larger one's is the parent's minus it.
-/// Sums run over rows in index order, feature by feature, so the tree is the
+/// Sums run over rows in a fixed order (index order, or for large leaves the
+/// even rows' sum plus the odd rows'), feature by feature, so the tree is the
 /// same on one core or two.
 ///
 /// A leaf's rows sit in one range of a workspace, in ascending order, with
@@ -34,7 +35,7 @@ final class TreeGrower {
     /// Doubles per histogram bin: Σg, Σh, count, 0.
     static let binStride = 4
     typealias HistogramKernel = @convention(c) (UnsafePointer<UInt8>?, UnsafePointer<Double>?, Int, Int, UnsafePointer<Int32>?,
-                                                UnsafePointer<Int64>?, Int, UnsafeMutablePointer<Double>?) -> Void
+                                                UnsafePointer<Int64>?, UnsafePointer<Int64>?, Int, UnsafeMutablePointer<Double>?) -> Void
     /// The histogram loop (C, CPersonaKernels/trees.c), in AVX2 where the
     /// processor has it: the same sums either way (tests switch it).
     static var histogramKernel: HistogramKernel = persona_avx2() != 0 ? persona_tree_histogram_avx2 : persona_tree_histogram_generic
@@ -94,8 +95,8 @@ final class TreeGrower {
     func leafValue(_ g: Double, _ h: Double) -> Double { -threshold(g) / (h + config.l2) * (config.isForest ? 1 : config.learningRate) }
 
     /// Per bin of every column: Σ gradient, Σ hessian and the row count of a
-    /// leaf's rows. Cores split the columns, and each bin's sums run in row
-    /// order: the same bits on one core or two.
+    /// leaf's rows. Cores split the columns, and each bin's sums run in a
+    /// fixed order (see `persona_tree_histogram`): the same bits on one core or two.
     func histogram(_ leaf: (start: Int, count: Int, half: Int), features: [Int]) -> [Double] {
         let count = leaf.count
         var hist = [Double](repeating: 0, count: totalBins * Self.binStride)
@@ -109,7 +110,8 @@ final class TreeGrower {
                         let (hist, rowBins, gh) = box.value
                         let mine = features[(features.count * group / groups)..<(features.count * (group + 1) / groups)].map { Int32($0) }
                         let base = mine.map { Int64(self.offsets[Int($0)] * Self.binStride) }
-                        kernel(rowBins, gh, width, count, mine, base, mine.count, hist.baseAddress)
+                        let lengths = mine.map { Int64(self.data.features[Int($0)].bins * Self.binStride) }
+                        kernel(rowBins, gh, width, count, mine, base, lengths, mine.count, hist.baseAddress)
                     }
                     if groups == 1 { work(0) } else { Parallel.forEach(groups, work) }
                 }
