@@ -11,6 +11,32 @@ final class TreeTests: XCTestCase {
     }
 
     /// The best gini split is known by hand: x <= 2.5 separates the classes exactly.
+    func testBinsCutAndAssignAsASortAndASearchWould() {
+        // The radix sort and the branch-free search against the plain ones.
+        var rng = PersonaRandom(seed: 21, stream: 0)
+        let specials: [Float] = [0, -0.0, .nan, .infinity, -.infinity, .leastNonzeroMagnitude, -.leastNonzeroMagnitude, .greatestFiniteMagnitude, -1, 1]
+        for trial in 0..<40 {
+            let n = [0, 1, 2, 7, 1000, 30_000][trial % 6]
+            let values: [Float] = (0..<n).map { _ in
+                let u = rng.uniform()
+                if u < 0.1 { return specials[rng.below(specials.count)] }
+                return trial % 2 == 0 ? Float((rng.uniform() - 0.3) * 1e4) : Float(rng.below(40))   // continuous, or few levels
+            }
+            let plain = values.filter { !$0.isNaN }.sorted()
+            let radix = TreeData.sortedNumbers(values)
+            XCTAssertEqual(radix, plain, "trial \(trial)")
+            for maxBins in [2, 3, 16, 255] {
+                let cuts = TreeData.cuts(values, maxBins: maxBins)
+                cuts.withUnsafeBufferPointer { cp in
+                    for v in values.prefix(1500) + specials {
+                        let expected = v.isNaN ? 0 : 1 + cuts.filter { $0 < Double(v) }.count
+                        XCTAssertEqual(Int(TreeData.bin(v, cp)), expected, "\(v) among \(cuts.count) cuts")
+                    }
+                }
+            }
+        }
+    }
+
     func testKnownBestSplitsAndPureLeaves() throws {
         let m = try train("x,z,y\n1,5,a\n2,1,a\n3,4,b\n4,2,b\n5,3,b\n")
         XCTAssertEqual(m.tree.feature[0], 0)

@@ -18,7 +18,7 @@ struct TreeData {
     /// Cut points for a numeric column: midpoints between consecutive distinct
     /// values when there are few enough, else between quantiles of the values.
     static func cuts(_ values: [Float], maxBins: Int) -> [Double] {
-        let sorted = values.filter { !$0.isNaN }.sorted()
+        let sorted = sortedNumbers(values)
         if sorted.isEmpty { return [] }
         var distinct: [Float] = []
         for v in sorted where distinct.last != v { distinct.append(v) }
@@ -39,12 +39,61 @@ struct TreeData {
         return cuts
     }
 
-    @inline(__always) static func bin(_ x: Float, _ cuts: [Double]) -> UInt8 {
+    /// The values other than NaN in ascending order (-0 before +0, which
+    /// compare equal): a radix sort of their bits, three passes of 11 bits,
+    /// several times faster than a comparison sort on a column of a million.
+    static func sortedNumbers(_ values: [Float]) -> [Float] {
+        // Keys that order as the numbers do: negative numbers' bits flipped, positive ones' sign bit set.
+        var keys: [UInt32] = []
+        keys.reserveCapacity(values.count)
+        for v in values where !v.isNaN {
+            let b = v.bitPattern
+            keys.append(b & 0x8000_0000 != 0 ? ~b : b | 0x8000_0000)
+        }
+        let n = keys.count
+        var other = [UInt32](repeating: 0, count: n)
+        var counts = [Int](repeating: 0, count: 3 * 2048)
+        var inOther = false
+        keys.withUnsafeMutableBufferPointer { a in
+            other.withUnsafeMutableBufferPointer { b in
+                counts.withUnsafeMutableBufferPointer { c in
+                    for i in 0..<n {
+                        let k = a[i]
+                        c[Int(k & 2047)] += 1; c[2048 + Int((k >> 11) & 2047)] += 1; c[4096 + Int(k >> 22)] += 1
+                    }
+                    for pass in 0..<3 {
+                        let digits = c.baseAddress! + pass * 2048, shift = UInt32(11 * pass)
+                        let (from, to) = inOther ? (b, a) : (a, b)
+                        // a pass in which every key has the same digit leaves them as they are
+                        if n == 0 || digits[Int((from[0] >> shift) & 2047)] == n { continue }
+                        var start = 0
+                        for d in 0..<2048 { let count = digits[d]; digits[d] = start; start += count }
+                        for i in 0..<n {
+                            let k = from[i], d = Int((k >> shift) & 2047)
+                            to[digits[d]] = k; digits[d] += 1
+                        }
+                        inOther.toggle()
+                    }
+                }
+            }
+        }
+        return (inOther ? other : keys).map { k in Float(bitPattern: k & 0x8000_0000 != 0 ? k & 0x7FFF_FFFF : ~k) }
+    }
+
+    /// A value's bin: 0 for missing, else 1 + the number of cuts below it.
+    @inline(__always) static func bin(_ x: Float, _ cuts: UnsafeBufferPointer<Double>) -> UInt8 {
         if x.isNaN { return 0 }
         let v = Double(x)
-        var lo = 0, hi = cuts.count
-        while lo < hi { let m = (lo + hi) / 2; if cuts[m] < v { lo = m + 1 } else { hi = m } }
-        return UInt8(1 + lo)
+        var n = cuts.count
+        if n == 0 { return 1 }
+        // the first cut at or above v, by halving without branches (the comparison becomes a conditional move)
+        var base = 0
+        while n > 1 {
+            let half = n / 2
+            base = cuts[base + half - 1] < v ? base + half : base
+            n -= half
+        }
+        return UInt8(1 + base + (cuts[base] < v ? 1 : 0))
     }
 
     /// Cuts a training set's columns into bins, and returns the target column's
@@ -83,7 +132,8 @@ struct TreeData {
                     throw PersonaError.data(file: path, columnName: c.name, "could not be read as numbers", fix: "Leave it out with --exclude \(c.name)")
                 }
                 let cuts = Self.cuts(values, maxBins: maxBins)
-                return (Feature(name: c.name, categorical: false, cuts: cuts, levels: []), values.map { bin($0, cuts) })
+                let column = cuts.withUnsafeBufferPointer { cp in values.map { bin($0, cp) } }
+                return (Feature(name: c.name, categorical: false, cuts: cuts, levels: []), column)
             }
         }
         var features: [Feature] = []
