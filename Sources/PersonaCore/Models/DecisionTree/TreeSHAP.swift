@@ -40,80 +40,120 @@ extension Tree {
               value: (Int) -> Double, into phi: inout [Double]) {
         guard cover[0] > 0 else { return }
         let levels = maxDepth + 2
-        withUnsafeTemporaryAllocation(of: PathElement.self, capacity: levels * (levels + 1) / 2 + levels) { buffer in
-            let base = buffer.baseAddress!
-            func extend(_ m: UnsafeMutablePointer<PathElement>, _ depth: Int, _ zero: Double, _ one: Double, _ feature: Int) {
-                m[depth] = PathElement(feature: feature, zero: zero, one: one, weight: depth == 0 ? 1 : 0)
-                var i = depth - 1
-                while i >= 0 {
-                    m[i + 1].weight += one * m[i].weight * Double(i + 1) / Double(depth + 1)
-                    m[i].weight = zero * m[i].weight * Double(depth - i) / Double(depth + 1)
-                    i -= 1
+        let ratios = levels <= Self.shapRatios.levels ? Self.shapRatios : ShapRatios(levels: levels)
+        let stride = ratios.levels
+        ratios.values.withUnsafeBufferPointer { rp in
+            let table = stride * stride
+            let up = rp.baseAddress!, down = up + table, upInverse = up + 2 * table, downInverse = up + 3 * table
+            withUnsafeTemporaryAllocation(of: PathElement.self, capacity: levels * (levels + 1) / 2 + levels) { buffer in
+                let base = buffer.baseAddress!
+                func extend(_ m: UnsafeMutablePointer<PathElement>, _ depth: Int, _ zero: Double, _ one: Double, _ feature: Int) {
+                    m[depth] = PathElement(feature: feature, zero: zero, one: one, weight: depth == 0 ? 1 : 0)
+                    let up = up + depth * stride, down = down + depth * stride
+                    var i = depth - 1
+                    while i >= 0 {
+                        m[i + 1].weight += one * m[i].weight * up[i]
+                        m[i].weight = zero * m[i].weight * down[i]
+                        i -= 1
+                    }
                 }
-            }
-            func unwind(_ m: UnsafeMutablePointer<PathElement>, _ depth: Int, _ index: Int) {
-                let one = m[index].one, zero = m[index].zero
-                var next = m[depth].weight
-                var j = depth - 1
-                while j >= 0 {
+                func unwind(_ m: UnsafeMutablePointer<PathElement>, _ depth: Int, _ index: Int) {
+                    let one = m[index].one, zero = m[index].zero
+                    let upInverse = upInverse + depth * stride, downInverse = downInverse + depth * stride, down = down + depth * stride
+                    var next = m[depth].weight
+                    var j = depth - 1
+                    while j >= 0 {
+                        if one != 0 {
+                            let t = m[j].weight
+                            m[j].weight = next * upInverse[j] / one
+                            next = t - m[j].weight * zero * down[j]
+                        } else {
+                            m[j].weight = m[j].weight * downInverse[j] / zero
+                        }
+                        j -= 1
+                    }
+                    for k in index..<depth {
+                        m[k].feature = m[k + 1].feature; m[k].zero = m[k + 1].zero; m[k].one = m[k + 1].one
+                    }
+                }
+                func unwoundSum(_ m: UnsafeMutablePointer<PathElement>, _ depth: Int, _ index: Int) -> Double {
+                    let one = m[index].one, zero = m[index].zero
+                    let upInverse = upInverse + depth * stride, downInverse = downInverse + depth * stride, down = down + depth * stride
+                    var next = m[depth].weight, total = 0.0
+                    var i = depth - 1
                     if one != 0 {
-                        let t = m[j].weight
-                        m[j].weight = next * Double(depth + 1) / (Double(j + 1) * one)
-                        next = t - m[j].weight * zero * Double(depth - j) / Double(depth + 1)
+                        let inverseOne = 1 / one
+                        while i >= 0 {
+                            let t = next * upInverse[i] * inverseOne
+                            total += t
+                            next = m[i].weight - t * zero * down[i]
+                            i -= 1
+                        }
                     } else {
-                        m[j].weight = m[j].weight * Double(depth + 1) / (zero * Double(depth - j))
+                        let inverseZero = 1 / zero
+                        while i >= 0 {
+                            total += m[i].weight * inverseZero * downInverse[i]
+                            i -= 1
+                        }
                     }
-                    j -= 1
+                    return total
                 }
-                for k in index..<depth {
-                    m[k].feature = m[k + 1].feature; m[k].zero = m[k + 1].zero; m[k].one = m[k + 1].one
-                }
-            }
-            func unwoundSum(_ m: UnsafeMutablePointer<PathElement>, _ depth: Int, _ index: Int) -> Double {
-                let one = m[index].one, zero = m[index].zero
-                var next = m[depth].weight, total = 0.0
-                var i = depth - 1
-                while i >= 0 {
-                    if one != 0 {
-                        let t = next * Double(depth + 1) / (Double(i + 1) * one)
-                        total += t
-                        next = m[i].weight - t * zero * Double(depth - i) / Double(depth + 1)
-                    } else {
-                        total += m[i].weight / zero / (Double(depth - i) / Double(depth + 1))
+                func recurse(_ node: Int, _ parent: UnsafeMutablePointer<PathElement>, _ parentDepth: Int,
+                             _ zero: Double, _ one: Double, _ feature: Int) {
+                    var depth = parentDepth
+                    let m = parent + depth + 1
+                    m.update(from: parent, count: depth)
+                    extend(m, depth, zero, one, feature)
+                    if self.feature[node] < 0 {
+                        let v = value(node)
+                        if depth > 0 {
+                            for i in 1...depth { phi[m[i].feature] += unwoundSum(m, depth, i) * (m[i].one - m[i].zero) * v }
+                        }
+                        return
                     }
-                    i -= 1
-                }
-                return total
-            }
-            func recurse(_ node: Int, _ parent: UnsafeMutablePointer<PathElement>, _ parentDepth: Int,
-                         _ zero: Double, _ one: Double, _ feature: Int) {
-                var depth = parentDepth
-                let m = parent + depth + 1
-                m.update(from: parent, count: depth)
-                extend(m, depth, zero, one, feature)
-                if self.feature[node] < 0 {
-                    let v = value(node)
-                    if depth > 0 {
-                        for i in 1...depth { phi[m[i].feature] += unwoundSum(m, depth, i) * (m[i].one - m[i].zero) * v }
+                    let d = Int(self.feature[node])
+                    let left = goesLeft(node, numeric: numeric, category: category, categorical: categorical)
+                    let hot = Int(left ? self.left[node] : self.right[node]), cold = Int(left ? self.right[node] : self.left[node])
+                    var incomingZero = 1.0, incomingOne = 1.0
+                    var k = 0
+                    while k <= depth && m[k].feature != d { k += 1 }
+                    if k <= depth {
+                        incomingZero = m[k].zero; incomingOne = m[k].one
+                        unwind(m, depth, k)
+                        depth -= 1
                     }
-                    return
+                    let r = cover[node]
+                    recurse(hot, m, depth + 1, incomingZero * cover[hot] / r, incomingOne, d)
+                    recurse(cold, m, depth + 1, incomingZero * cover[cold] / r, 0, d)
                 }
-                let d = Int(self.feature[node])
-                let left = goesLeft(node, numeric: numeric, category: category, categorical: categorical)
-                let hot = Int(left ? self.left[node] : self.right[node]), cold = Int(left ? self.right[node] : self.left[node])
-                var incomingZero = 1.0, incomingOne = 1.0
-                var k = 0
-                while k <= depth && m[k].feature != d { k += 1 }
-                if k <= depth {
-                    incomingZero = m[k].zero; incomingOne = m[k].one
-                    unwind(m, depth, k)
-                    depth -= 1
-                }
-                let r = cover[node]
-                recurse(hot, m, depth + 1, incomingZero * cover[hot] / r, incomingOne, d)
-                recurse(cold, m, depth + 1, incomingZero * cover[cold] / r, 0, d)
+                recurse(0, base, 0, 1, 1, -1)
             }
-            recurse(0, base, 0, 1, 1, -1)
         }
     }
+
+    /// The ratios TreeSHAP's path updates multiply by, for each path length d + 1
+    /// and position i: (i + 1) / (d + 1), (d - i) / (d + 1) and their inverses,
+    /// four tables side by side, so that no step divides by a constant.
+    struct ShapRatios {
+        let levels: Int
+        let values: [Double]
+
+        init(levels: Int) {
+            self.levels = levels
+            var v = [Double](repeating: 0, count: 4 * levels * levels)
+            let table = levels * levels
+            for d in 0..<levels {
+                for i in 0..<levels {
+                    v[d * levels + i] = Double(i + 1) / Double(d + 1)
+                    v[table + d * levels + i] = Double(d - i) / Double(d + 1)
+                    v[2 * table + d * levels + i] = Double(d + 1) / Double(i + 1)
+                    v[3 * table + d * levels + i] = Double(d + 1) / Double(d - i)
+                }
+            }
+            values = v
+        }
+    }
+
+    /// Paths of up to 64 levels (deeper trees build their own).
+    static let shapRatios = ShapRatios(levels: 64)
 }
