@@ -5,7 +5,6 @@
    histogram adds each row's values to its bins in row order, so trees are the
    same bits on one core or two, and on every processor (the histogram is
    compiled for any x86-64 and for AVX2, chosen at run time). */
-#include <stdlib.h>
 #include <string.h>
 #include "persona_kernels.h"
 
@@ -61,32 +60,23 @@ typedef double v4d __attribute__((vector_size(32)));
 typedef double v4d_unaligned __attribute__((vector_size(32), aligned(8)));
 
 /* Each bin is four doubles, (Σg, Σh, count, 0), so one four-wide add updates it:
-   one instruction in AVX2, two in SSE2, the same sums either way. A leaf of
-   PERSONA_TREE_PAIRED_ROWS rows or more sums its even and its odd rows into two
-   histograms, added at the end: a run of rows in one bin (common in a column of
-   few levels) then waits for every other row's update instead of for each. */
+   one instruction in AVX2, two in SSE2, the same sums either way. Given `odd` (a
+   zeroed histogram laid out as `hist`), a leaf of PERSONA_TREE_PAIRED_ROWS rows or
+   more sums its odd rows there and adds them to the even rows' sums at the end:
+   a run of rows in one bin (common in a column of few levels) then waits for
+   every other row's update instead of for each. */
 INLINE void histogram(const uint8_t *bins, const double *gh, size_t width, size_t count, const int32_t *features,
-                      const int64_t *offsets, const int64_t *lengths, size_t nfeatures, double *hist) {
-    double *buffer = NULL, *second = NULL;
-    int64_t lo = 0, hi = 0;
-    if (count >= PERSONA_TREE_PAIRED_ROWS && nfeatures > 0) {
-        lo = offsets[0];
-        for (size_t j = 0; j < nfeatures; j++) {
-            if (offsets[j] < lo) lo = offsets[j];
-            if (offsets[j] + lengths[j] > hi) hi = offsets[j] + lengths[j];
-        }
-        buffer = calloc((size_t)(hi - lo), sizeof(double));
-        if (buffer) second = buffer - lo;
-    }
+                      const int64_t *offsets, const int64_t *lengths, size_t nfeatures, double *hist, double *odd) {
+    int paired = odd != NULL && count >= PERSONA_TREE_PAIRED_ROWS;
     size_t k = 0;
-    if (second) {
+    if (paired) {
         for (; k + 2 <= count; k += 2) {
             const uint8_t *row = bins + k * width;
-            v4d even = {gh[2 * k], gh[2 * k + 1], 1, 0}, odd = {gh[2 * k + 2], gh[2 * k + 3], 1, 0};
+            v4d a = {gh[2 * k], gh[2 * k + 1], 1, 0}, b = {gh[2 * k + 2], gh[2 * k + 3], 1, 0};
             for (size_t j = 0; j < nfeatures; j++) {
                 size_t f = (size_t)features[j];
-                *(v4d_unaligned *)(hist + offsets[j] + (size_t)row[f] * 4) += even;
-                *(v4d_unaligned *)(second + offsets[j] + (size_t)row[width + f] * 4) += odd;
+                *(v4d_unaligned *)(hist + offsets[j] + (size_t)row[f] * 4) += a;
+                *(v4d_unaligned *)(odd + offsets[j] + (size_t)row[width + f] * 4) += b;
             }
         }
     }
@@ -98,18 +88,18 @@ INLINE void histogram(const uint8_t *bins, const double *gh, size_t width, size_
             *p += add;
         }
     }
-    if (second) {
+    if (paired) {
         for (size_t j = 0; j < nfeatures; j++)
-            for (int64_t t = offsets[j]; t < offsets[j] + lengths[j]; t++) hist[t] += second[t];
-        free(buffer);
+            for (int64_t t = offsets[j]; t < offsets[j] + lengths[j]; t++) hist[t] += odd[t];
     }
 }
 
 #define HISTOGRAM_KERNEL(suffix, attributes)                                                                        \
     attributes void persona_tree_histogram_##suffix(const uint8_t *bins, const double *gh, size_t width, size_t count, \
                                                     const int32_t *features, const int64_t *offsets,                   \
-                                                    const int64_t *lengths, size_t nfeatures, double *hist) {          \
-        histogram(bins, gh, width, count, features, offsets, lengths, nfeatures, hist);                                \
+                                                    const int64_t *lengths, size_t nfeatures, double *hist,            \
+                                                    double *odd) {                                                     \
+        histogram(bins, gh, width, count, features, offsets, lengths, nfeatures, hist, odd);                           \
     }
 
 HISTOGRAM_KERNEL(generic, )

@@ -65,16 +65,18 @@ int persona_tree_partition(const int32_t *rows, const double *gh, const uint8_t 
 /* Adds each of `count` rows' g, h and 1 to the bin its value falls in, for the
    listed features: feature features[j] of a row is the byte at row * width +
    features[j], and its lengths[j] / 4 bins start at hist + offsets[j], four
-   doubles each (Σg, Σh, count and a zero). From PERSONA_TREE_PAIRED_ROWS rows on,
-   each bin is the sum of its even rows plus the sum of its odd rows (each in
-   row order); below, the sum in row order. */
+   doubles each (Σg, Σh, count and a zero). With `odd` (NULL, or a zeroed array
+   laid out as hist) and PERSONA_TREE_PAIRED_ROWS rows or more, each bin is the
+   sum of its even rows plus the sum of its odd rows (each in row order), the
+   odd rows summed in odd's ranges of the listed features; otherwise the sum in
+   row order. */
 #define PERSONA_TREE_PAIRED_ROWS 4096
 void persona_tree_histogram_generic(const uint8_t *bins, const double *gh, size_t width, size_t count,
                                     const int32_t *features, const int64_t *offsets, const int64_t *lengths,
-                                    size_t nfeatures, double *hist);
+                                    size_t nfeatures, double *hist, double *odd);
 void persona_tree_histogram_avx2(const uint8_t *bins, const double *gh, size_t width, size_t count,
                                  const int32_t *features, const int64_t *offsets, const int64_t *lengths,
-                                 size_t nfeatures, double *hist);
+                                 size_t nfeatures, double *hist, double *odd);
 
 /* Copies the `width` bins of rows rows[0..<count] (row r's at bins + r * width)
    side by side into `to`. */

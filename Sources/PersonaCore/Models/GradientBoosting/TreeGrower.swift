@@ -35,7 +35,8 @@ final class TreeGrower {
     /// Doubles per histogram bin: Σg, Σh, count, 0.
     static let binStride = 4
     typealias HistogramKernel = @convention(c) (UnsafePointer<UInt8>?, UnsafePointer<Double>?, Int, Int, UnsafePointer<Int32>?,
-                                                UnsafePointer<Int64>?, UnsafePointer<Int64>?, Int, UnsafeMutablePointer<Double>?) -> Void
+                                                UnsafePointer<Int64>?, UnsafePointer<Int64>?, Int, UnsafeMutablePointer<Double>?,
+                                                UnsafeMutablePointer<Double>?) -> Void
     /// The histogram loop (C, CPersonaKernels/trees.c), in AVX2 where the
     /// processor has it: the same sums either way (tests switch it).
     static var histogramKernel: HistogramKernel = persona_avx2() != 0 ? persona_tree_histogram_avx2 : persona_tree_histogram_generic
@@ -102,21 +103,23 @@ final class TreeGrower {
         var hist = [Double](repeating: 0, count: totalBins * Self.binStride)
         let groups = count < 10_000 ? 1 : min(Parallel.cores, features.count)
         let width = self.width, kernel = Self.histogramKernel
-        hist.withUnsafeMutableBufferPointer { hp in
+        // the odd rows' sums of a large leaf (each group fills its own columns' ranges)
+        var odd = count >= Int(PERSONA_TREE_PAIRED_ROWS) ? [Double](repeating: 0, count: hist.count) : []
+        hist.withUnsafeMutableBufferPointer { hp in odd.withUnsafeMutableBufferPointer { op in
             bins[leaf.half].withUnsafeBufferPointer { bp in
                 gh[leaf.half].withUnsafeBufferPointer { ghp in
-                    let box = UnsafeSendableBox((hp, bp.baseAddress! + leaf.start * width, ghp.baseAddress! + 2 * leaf.start))
+                    let box = UnsafeSendableBox((hp, bp.baseAddress! + leaf.start * width, ghp.baseAddress! + 2 * leaf.start, op))
                     let work = { (group: Int) in
-                        let (hist, rowBins, gh) = box.value
+                        let (hist, rowBins, gh, odd) = box.value
                         let mine = features[(features.count * group / groups)..<(features.count * (group + 1) / groups)].map { Int32($0) }
                         let base = mine.map { Int64(self.offsets[Int($0)] * Self.binStride) }
                         let lengths = mine.map { Int64(self.data.features[Int($0)].bins * Self.binStride) }
-                        kernel(rowBins, gh, width, count, mine, base, lengths, mine.count, hist.baseAddress)
+                        kernel(rowBins, gh, width, count, mine, base, lengths, mine.count, hist.baseAddress, odd.baseAddress)
                     }
                     if groups == 1 { work(0) } else { Parallel.forEach(groups, work) }
                 }
             }
-        }
+        }}
         return hist
     }
 
