@@ -280,10 +280,13 @@ final class TreeGrower {
                 (lh, rh) = leftSmaller ? (small, large) : (large, small)
             }
             let depth = leaf.depth + 1
-            let leftLeaf = Leaf(node: l, start: leaf.start, count: nLeft, half: to, hist: lh, g: s.left.g, h: s.left.h, depth: depth,
+            var leftLeaf = Leaf(node: l, start: leaf.start, count: nLeft, half: to, hist: lh, g: s.left.g, h: s.left.h, depth: depth,
                                 best: last ? nil : bestSplit(lh, g: s.left.g, h: s.left.h, n: nLeft, depth: depth, features: allowed(l)))
-            let rightLeaf = Leaf(node: r, start: leaf.start + nLeft, count: nRight, half: to, hist: rh, g: s.right.g, h: s.right.h, depth: depth,
+            var rightLeaf = Leaf(node: r, start: leaf.start + nLeft, count: nRight, half: to, hist: rh, g: s.right.g, h: s.right.h, depth: depth,
                                  best: last ? nil : bestSplit(rh, g: s.right.g, h: s.right.h, n: nRight, depth: depth, features: allowed(r)))
+            // A leaf without a split is never split: its histogram is not needed again (a deep forest's many small leaves).
+            if leftLeaf.best == nil { leftLeaf.hist = [] }
+            if rightLeaf.best == nil { rightLeaf.hist = [] }
             leaves[pick] = leftLeaf
             leaves.append(rightLeaf)
         }
