@@ -83,11 +83,13 @@ INLINE double binary_pass(const int32_t *rows, size_t count, const double *raw, 
         for (size_t l = 1; l < LANES && run; l++) run = (size_t)rows[k + l] == first + l;
         v8d z = zero, yy = zero, ww = zero;
         if (run) {
-            z = LOAD(raw + first); yy = LOAD(y + first); ww = LOAD(w + first);
+            z = LOAD(raw + first); yy = LOAD(y + first);
+            if (g) ww = LOAD(w + first);
         } else {
             for (size_t l = 0; l < lanes; l++) {
                 size_t i = (size_t)rows[k + l];
-                z[l] = raw[i]; yy[l] = y[i]; ww[l] = w[i];
+                z[l] = raw[i]; yy[l] = y[i];
+                if (g) ww[l] = w[i];
             }
         }
         v8l absent = {0, 0, 0, 0, 0, 0, 0, 0};

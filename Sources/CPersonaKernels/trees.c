@@ -2,9 +2,10 @@
    rows to its children (a partition) and summing a leaf's histogram. Rows sit in
    a workspace as three arrays: row numbers, (gradient, hessian) pairs and each
    row's `width` bins side by side. Both loops read their rows in order; the
-   histogram adds each row's values to its bins in row order, so trees are the
-   same bits on one core or two, and on every processor (the histogram is
-   compiled for any x86-64 and for AVX2, chosen at run time). */
+   histogram adds each row's values to its bins in a fixed order (see
+   `histogram`), so trees are the same bits on one core or two, and on every
+   processor (the histogram is compiled for any x86-64 and for AVX2, chosen at
+   run time). */
 #include <string.h>
 #include "persona_kernels.h"
 

@@ -126,7 +126,7 @@ final class ALSTests: XCTestCase {
     /// counts on and off the sixteen-wide blocks, rows gathered or read in place.
     func testConjugateGradientKernelsMatchTheSwiftSteps() {
         var rng = PersonaRandom(seed: 21)
-        let variants = [ALSSolver.Kernels.generic] + (ALSSolver.Kernels.hasAVX2 ? [ALSSolver.Kernels.avx2] : [])
+        let variants = [ALSSolver.Kernels.generic] + (Processor.hasAVX2 ? [ALSSolver.Kernels.avx2] : [])
         for k in [1, 5, 16, 17, 32, 40, 64] {
             let rows = 50, m = 23
             let factors = (0..<(rows * k)).map { _ in Float(rng.uniform() * 2 - 1) }
@@ -179,7 +179,7 @@ final class ALSTests: XCTestCase {
         XCTAssertNotNil(reported)
         XCTAssertEqual(reported! + penalty, expected, accuracy: 1e-5 * abs(expected))
         XCTAssertNotEqual(ALSSolver.loss(x: x, y: y, byUser: byUser, byItem: byItem, config: config), expected)
-        if ALSSolver.Kernels.hasAVX2 {
+        if Processor.hasAVX2 {
             // The same factors from either kernel, gathered rows or not.
             let saved = ALSSolver.kernels
             defer { ALSSolver.kernels = saved }

@@ -155,7 +155,7 @@ final class GBDTTests: XCTestCase {
         let w = (0..<n).map { _ in 0.5 + rng.uniform() }
         var rows = (0..<Int32(n)).filter { $0 % 7 != 3 }
         rng.shuffle(&rows)
-        let kernels = [GBDTModel.BinaryPass.generic] + (GBDTModel.BinaryPass.hasAVX2 ? [GBDTModel.BinaryPass.avx2] : [])
+        let kernels = [GBDTModel.BinaryPass.generic] + (Processor.hasAVX2 ? [GBDTModel.BinaryPass.avx2] : [])
         var results: [[Double]] = []
         for kernel in kernels {
             var g = [Double](repeating: .nan, count: n), h = g
@@ -180,7 +180,7 @@ final class GBDTTests: XCTestCase {
 
     func testTheSameTreesOnEveryProcessor() throws {
         // The gradient pass and the histogram in AVX2 against the same C compiled for any x86-64.
-        guard GBDTModel.BinaryPass.hasAVX2 else { throw XCTSkip("this processor has no AVX2") }
+        guard Processor.hasAVX2 else { throw XCTSkip("this processor has no AVX2") }
         let t = TempDir()
         let path = t.join("churn.csv")
         try Generators.generate(.churn, rows: 20000, seed: 5, to: path)

@@ -45,8 +45,9 @@ void persona_als_cg_pass_avx2(const float *factors, const int32_t *items, size_t
 
 /* Binary boosting's pass over rows rows[0..<count]: for each row i, with score
    z = raw[i], label y[i] (1 or 0) and weight w[i], p = 1 / (1 + e^-z), and, unless
-   g is NULL, g[i] = w (p - y) and h[i] = w max(p (1 - p), 1e-16). Returns the
-   sum of the rows' log losses, each capped at `largest`. */
+   g is NULL, g[i] = w (p - y) and h[i] = w max(p (1 - p), 1e-16) (w is read only
+   then, and may be NULL with g). Returns the sum of the rows' log losses, each
+   capped at `largest`. */
 double persona_boost_binary_pass_generic(const int32_t *rows, size_t count, const double *raw, const double *y,
                                          const double *w, double largest, double *g, double *h);
 double persona_boost_binary_pass_avx2(const int32_t *rows, size_t count, const double *raw, const double *y,

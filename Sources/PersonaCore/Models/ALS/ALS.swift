@@ -111,10 +111,9 @@ enum ALSSolver {
                                     UnsafePointer<Float>?, Int, UnsafeMutablePointer<Float>?) -> Void
         static let generic = Kernels(firstPass: persona_als_first_pass_generic, cgPass: persona_als_cg_pass_generic)
         static let avx2 = Kernels(firstPass: persona_als_first_pass_avx2, cgPass: persona_als_cg_pass_avx2)
-        static let hasAVX2 = persona_avx2() != 0
     }
     /// The kernels `update` uses (tests switch them).
-    static var kernels = Kernels.hasAVX2 ? Kernels.avx2 : Kernels.generic
+    static var kernels = Processor.hasAVX2 ? Kernels.avx2 : Kernels.generic
 
     /// The most factor values (4 MB) a conjugate-gradient solve copies side by
     /// side for its passes; a longer row (an item with more users) gathers them

@@ -1,3 +1,4 @@
+import CPersonaKernels
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
@@ -67,8 +68,8 @@ struct TreeBuilder {
         return (0..<classes).map { w > 0 ? s[$0] / w : 0 }
     }
 
-    /// Histogram of the rows order[range]. A node of 4,096 rows or more sums
-    /// its even and its odd rows apart and adds the two at the end, so that a
+    /// Histogram of the rows order[range]. A node of PERSONA_TREE_PAIRED_ROWS
+    /// rows or more (as in the booster's C histogram) sums its even and its odd rows apart and adds the two at the end, so that a
     /// run of rows in one bin (common in a column of few levels) does not wait
     /// on each update; the order is fixed, so the tree is the same on any cores.
     func histogram(_ order: [Int32], _ range: Range<Int>) -> [Double] {
@@ -89,7 +90,7 @@ struct TreeBuilder {
                     }
                     p[stride - 1] += 1
                 }
-                guard range.count >= 4096 else {
+                guard range.count >= Int(PERSONA_TREE_PAIRED_ROWS) else {
                     for t in range { add(t, base) }
                     return
                 }

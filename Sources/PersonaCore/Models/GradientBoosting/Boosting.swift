@@ -179,7 +179,7 @@ extension GBDTModel {
             if classification && !multiclass {
                 let rows32 = rows.map { Int32($0) }
                 let total = rows32.withUnsafeBufferPointer { rp in raw.withUnsafeBufferPointer { zp in y.withUnsafeBufferPointer { yp in
-                    BinaryPass.kernel(rp.baseAddress, rp.count, zp.baseAddress, yp.baseAddress, yp.baseAddress, largestLoss, nil, nil)
+                    BinaryPass.kernel(rp.baseAddress, rp.count, zp.baseAddress, yp.baseAddress, nil, largestLoss, nil, nil)
                 }}}
                 return total / Double(max(1, rows.count))
             }

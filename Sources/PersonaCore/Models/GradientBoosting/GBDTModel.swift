@@ -157,16 +157,15 @@ public struct GBDTModel: RowModel, RowScoring {
 
     /// Binary boosting's pass over rows at their scores, in C (CPersonaKernels/boosting.c):
     /// gradients and hessians of the log loss (unless those pointers are nil) and the
-    /// summed loss, four rows at a time, with its own e^x so that no row waits for a
+    /// summed loss, eight rows at a time, with its own e^x so that no row waits for a
     /// library call; in AVX2 where the processor has it, the same bits either way.
     enum BinaryPass {
         typealias Kernel = @convention(c) (UnsafePointer<Int32>?, Int, UnsafePointer<Double>?, UnsafePointer<Double>?, UnsafePointer<Double>?,
                                            Double, UnsafeMutablePointer<Double>?, UnsafeMutablePointer<Double>?) -> Double
         static let generic: Kernel = persona_boost_binary_pass_generic
         static let avx2: Kernel = persona_boost_binary_pass_avx2
-        static let hasAVX2 = persona_avx2() != 0
         /// The kernel training uses (tests switch it).
-        static var kernel: Kernel = hasAVX2 ? avx2 : generic
+        static var kernel: Kernel = Processor.hasAVX2 ? avx2 : generic
     }
 
     /// A regression residual's loss: squared, or Huber's with `delta`.

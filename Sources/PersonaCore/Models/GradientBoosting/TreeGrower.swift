@@ -39,7 +39,7 @@ final class TreeGrower {
                                                 UnsafeMutablePointer<Double>?) -> Void
     /// The histogram loop (C, CPersonaKernels/trees.c), in AVX2 where the
     /// processor has it: the same sums either way (tests switch it).
-    static var histogramKernel: HistogramKernel = persona_avx2() != 0 ? persona_tree_histogram_avx2 : persona_tree_histogram_generic
+    static var histogramKernel: HistogramKernel = Processor.hasAVX2 ? persona_tree_histogram_avx2 : persona_tree_histogram_generic
 
     init(data: TreeData, config: GBDTConfig) {
         self.data = data; self.config = config
