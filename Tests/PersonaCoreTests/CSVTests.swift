@@ -121,4 +121,37 @@ final class CSVTests: XCTestCase {
         (data + [1]).withUnsafeBufferPointer { other.update($0) }
         XCTAssertNotEqual(whole.hex, other.hex)
     }
+
+    /// Hashing a stream's blocks one by one (as parts of a file read on several
+    /// cores do) and chaining their values gives what one pass in pieces of any
+    /// size gives, for streams that end inside a block, on its boundary, or are
+    /// empty; and any changed byte changes the fingerprint.
+    func testFingerprintFromBlocksEqualsOnePass() {
+        defer { DataFingerprint.blockSize = 1 << 20 }
+        var rng = SystemRandomNumberGenerator()
+        for blockSize in [32, 64, 4096] {
+            DataFingerprint.blockSize = blockSize
+            for n in [0, 1, 7, 31, 32, 33, blockSize - 1, blockSize, blockSize + 1, 3 * blockSize, 3 * blockSize + 13, 10_007] {
+                let data = (0..<n).map { _ in UInt8.random(in: 0...255, using: &rng) }
+                var pieces = DataFingerprint()
+                var i = 0
+                while i < n {
+                    let k = min(n - i, Int.random(in: 1...70, using: &rng))
+                    data[i..<(i + k)].withUnsafeBufferPointer { pieces.update($0) }
+                    i += k
+                }
+                let values = stride(from: 0, to: n, by: blockSize).map { s in
+                    data[s..<min(n, s + blockSize)].withUnsafeBufferPointer { DataFingerprint.blockValue($0) }
+                }
+                XCTAssertEqual(DataFingerprint(combining: values, byteCount: n).hex, pieces.hex, "\(blockSize) \(n)")
+                if n > 0 {
+                    var changed = data
+                    changed[Int.random(in: 0..<n, using: &rng)] ^= UInt8(1 << Int.random(in: 0..<8, using: &rng))
+                    var other = DataFingerprint()
+                    changed.withUnsafeBufferPointer { other.update($0) }
+                    XCTAssertNotEqual(other.hex, pieces.hex, "\(blockSize) \(n)")
+                }
+            }
+        }
+    }
 }

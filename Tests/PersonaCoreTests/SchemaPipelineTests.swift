@@ -148,7 +148,10 @@ final class OnePassTests: XCTestCase {
 }
 
 final class ParallelParsingTests: XCTestCase {
-    override func tearDown() { Profiler.parallelMinimumBytes = 8 << 20 }
+    // Fingerprint blocks of 64 bytes: every part hashes many, and most parts
+    // start inside one that an earlier part hashes.
+    override func setUp() { DataFingerprint.blockSize = 64 }
+    override func tearDown() { Profiler.parallelMinimumBytes = 8 << 20; DataFingerprint.blockSize = 1 << 20 }
 
     func results(_ path: String, parallel: Bool) throws -> (DataProfile, FeaturePipeline, FloatMatrix) {
         Profiler.parallelMinimumBytes = parallel ? 1 : Int.max
@@ -205,6 +208,64 @@ final class ParallelParsingTests: XCTestCase {
         // a quote inside an unquoted field is not RFC 4180: no cut points, the sequential reader decides
         let odd = t.file("odd.csv", "id,x\n1,ab\"c\n2,d\n")
         XCTAssertNil(Profiler.recordStarts(odd, delimiter: UInt8(ascii: ","), after: [6]))
+    }
+
+    /// A profile without the distinct counts of columns past the cap: those are
+    /// lower bounds, which parts read in parallel count otherwise.
+    static func capped(_ p: DataProfile) -> DataProfile {
+        var p = p
+        for c in p.columns.indices where p.columns[c].distinctIsLowerBound { p.columns[c].distinct = 0 }
+        return p
+    }
+
+    /// Parts are cut at the first line feed past each share without reading
+    /// what comes before; a cut that falls inside a quoted field makes a part
+    /// fail, and the file is then cut by following its quotes from the start.
+    /// Either way the parts merge to what one sequential read gives, for quoted
+    /// files, files with line breaks inside quotes only past their first MiB,
+    /// and files whose quotes are not RFC 4180's (read leniently as text).
+    func testCutsAtTheFirstLineFeedAndWhenTheyFailOutsideQuotes() throws {
+        let t = TempDir()
+        Profiler.parallelMinimumBytes = 1
+        // Quoted fields, none with a line break: cut at the first line feeds.
+        var quoted = "\"id\",\"x\",\"note\"\n"
+        for i in 0..<20000 { quoted += "\"C\(i % 50)\",\"\(i % 89)\",\"\(["a,b", "say \"\"hi\"\"", "", "plain"][i % 4])\"\n" }
+        // Past its first MiB of data, notes of four lines: three line feeds in five are inside quotes.
+        var late = "id,x,note\n"
+        var i = 0
+        while late.utf8.count < (1 << 20) + 100 { late += "\(i),\(i % 89),n\(i % 7)\n"; i += 1 }
+        for j in 0..<60000 { late += "\(j),\(j % 89),\"a\nb \(j % 5)\nc\nd\"\n" }
+        // A quote inside unquoted fields: not RFC 4180, text for both readers.
+        var lenient = "id,x,note\n"
+        for j in 0..<20000 { lenient += "\(j),\(j % 89),\(j % 3 == 0 ? "ab\"c" : "d\"\"e\"")\n" }
+        for (name, text, exact) in [("quoted.csv", quoted, false), ("late.csv", late, true), ("lenient.csv", lenient, false)] {
+            let path = t.file(name, text)
+            Profiler.parallelMinimumBytes = 1
+            let plan = try XCTUnwrap(Profiler.parts(path: path, delimiter: UInt8(ascii: ","), count: 8), name)
+            XCTAssertFalse(plan.exact, name)
+            let exactPlan = try Profiler.parts(path: path, delimiter: UInt8(ascii: ","), count: 8, exact: true)
+            if exact {
+                // The first cuts fall inside quoted fields; following the quotes moves them.
+                XCTAssertNotEqual(plan.ranges, try XCTUnwrap(exactPlan, name).ranges, name)
+            }
+            let (p1, pipe1, m1) = try results(path, parallel: true)
+            let (p2, pipe2, m2) = try results(path, parallel: false)
+            XCTAssertEqual(Self.capped(p1), Self.capped(p2), name)
+            XCTAssertEqual(pipe1, pipe2, name)
+            XCTAssertEqual(m1, m2, name)
+        }
+        XCTAssertEqual(try results(t.join("late.csv"), parallel: false).0.rows, i + 60000)
+        XCTAssertEqual(try results(t.join("lenient.csv"), parallel: false).0.column("note")?.distinct, 2)
+        // A file whose first MiB holds a line break inside quotes is cut by its quotes at once.
+        var multi = "id,note\n"
+        for j in 0..<40000 { multi += "\(j),\"x\ny \(j % 3)\"\n" }
+        let m = t.file("multi.csv", multi)
+        Profiler.parallelMinimumBytes = 1
+        XCTAssertEqual(try Profiler.parts(path: m, delimiter: UInt8(ascii: ","), count: 8)?.exact, true)
+        let (q1, _, n1) = try results(m, parallel: true)
+        let (q2, _, n2) = try results(m, parallel: false)
+        XCTAssertEqual(Self.capped(q1), Self.capped(q2))
+        XCTAssertEqual(n1, n2)
     }
 
     func testQuotedFilesAndErrorsUseTheSequentialReader() throws {

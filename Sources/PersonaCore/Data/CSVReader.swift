@@ -131,6 +131,7 @@ public final class CSVReader {
         blockStart = range.lowerBound
         remaining = range.count
         self.header = header
+        fingerprinting = false      // the caller hashes the file's blocks (DataFingerprint.blockValue)
         fill()
         blockStart = range.lowerBound
     }

@@ -78,15 +78,11 @@ public struct Interactions {
         // order (the same ids, numbers and rows as one pass). Any error there, and a
         // duplicate rating that must name its line, send the file to the one pass,
         // which names the exact line.
-        if let plan = try? Profiler.parts(path: path, delimiter: delimiter, count: 8) {
-            let parts: [Rows?] = Parallel.map(plan.ranges.count) { i in
-                guard let part = try? CSVReader(path: path, delimiter: delimiter, range: plan.ranges[i], header: plan.names) else { return nil }
-                return try? collect(part, path: path, columns, keepLines: false)
-            }
-            if parts.allSatisfy({ $0 != nil }), let rows = try? joined(parts.map { $0! }, path: path),
-               let result = try assemble(rows, path: path, columns, duplicates: duplicates, fingerprint: plan.fingerprint) {
-                return result
-            }
+        if let read = Profiler.inParts(path: path, delimiter: delimiter, count: 8, { part, _ in
+               try collect(part, path: path, columns, keepLines: false)
+           }), let rows = try? joined(read.results, path: path),
+           let result = try assemble(rows, path: path, columns, duplicates: duplicates, fingerprint: read.fingerprint) {
+            return result
         }
         // Lines are kept whenever a duplicate must name its line, so this pass always assembles.
         let rows = try collect(reader, path: path, columns, keepLines: duplicates == .error)

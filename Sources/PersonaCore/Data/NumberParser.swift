@@ -174,41 +174,120 @@ public enum NumberParser {
 }
 
 /// A 64-bit fingerprint of a byte stream, independent of how the stream is cut
-/// into blocks. It identifies training data in the model card; it is a
+/// into pieces. It identifies training data in the model card; it is a
 /// checksum against accidents, not a cryptographic hash.
+///
+/// The stream is hashed in blocks of `blockSize` bytes counted from its first
+/// byte, each block in four lanes (word k of a block goes to lane k mod 4, so
+/// the four multiplications run side by side), and the blocks' values are
+/// chained in order. Parts of a file can therefore hash their own blocks on
+/// different cores (`blockValue`) and give, chained (`combining`), what one
+/// sequential pass gives.
 public struct DataFingerprint: Equatable {
-    private var state: UInt64 = 0x9E37_79B9_7F4A_7C15
-    private var pending: UInt64 = 0
-    private var pendingCount = 0
+    /// Bytes per block; a multiple of 32. Tests lower it to cover many blocks.
+    nonisolated(unsafe) static var blockSize = 1 << 20
+
+    private var chain: UInt64 = 0x9E37_79B9_7F4A_7C15
+    private var block = Block()
     public private(set) var byteCount: UInt64 = 0
 
     public init() {}
 
-    @inline(__always) private mutating func mix(_ w: UInt64) {
-        state = (state ^ w) &* 0x100_0000_01B3
-        state ^= state >> 29
+    /// One block's state: four lanes, the lane the next word goes to, and the
+    /// bytes of a word not yet complete.
+    struct Block: Equatable {
+        var l0: UInt64 = 0x9E37_79B9_7F4A_7C15, l1: UInt64 = 0x3C6E_F372_FE94_F82A
+        var l2: UInt64 = 0xDAA6_6D2C_7DDF_743F, l3: UInt64 = 0x78DD_E6E5_FD29_F054
+        var lane = 0
+        var pending: UInt64 = 0, pendingCount = 0
+        var count = 0
+
+        @inline(__always) static func mix(_ s: UInt64, _ w: UInt64) -> UInt64 {
+            let t = (s ^ w) &* 0x100_0000_01B3
+            return t ^ (t >> 29)
+        }
+
+        @inline(__always) mutating func word(_ w: UInt64) {
+            switch lane {
+            case 0: l0 = Self.mix(l0, w)
+            case 1: l1 = Self.mix(l1, w)
+            case 2: l2 = Self.mix(l2, w)
+            default: l3 = Self.mix(l3, w)
+            }
+            lane = (lane + 1) & 3
+        }
+
+        mutating func feed(_ base: UnsafePointer<UInt8>, _ n: Int) {
+            count += n
+            var i = 0
+            while pendingCount != 0 && i < n {
+                pending |= UInt64(base[i]) << (8 * UInt64(pendingCount))
+                pendingCount += 1; i += 1
+                if pendingCount == 8 { word(pending); pending = 0; pendingCount = 0 }
+            }
+            while lane != 0 && i + 8 <= n {
+                word(UnsafeRawPointer(base + i).loadUnaligned(as: UInt64.self).littleEndian); i += 8
+            }
+            // Whole stripes of four words, one per lane.
+            var a = l0, b = l1, c = l2, d = l3
+            while i + 32 <= n {
+                let r = UnsafeRawPointer(base + i)
+                a = Self.mix(a, r.loadUnaligned(as: UInt64.self).littleEndian)
+                b = Self.mix(b, r.loadUnaligned(fromByteOffset: 8, as: UInt64.self).littleEndian)
+                c = Self.mix(c, r.loadUnaligned(fromByteOffset: 16, as: UInt64.self).littleEndian)
+                d = Self.mix(d, r.loadUnaligned(fromByteOffset: 24, as: UInt64.self).littleEndian)
+                i += 32
+            }
+            l0 = a; l1 = b; l2 = c; l3 = d
+            while i + 8 <= n { word(UnsafeRawPointer(base + i).loadUnaligned(as: UInt64.self).littleEndian); i += 8 }
+            while i < n { pending |= UInt64(base[i]) << (8 * UInt64(pendingCount)); pendingCount += 1; i += 1 }
+        }
+
+        /// The block's value (a last word shorter than eight bytes is padded with zeros).
+        var value: UInt64 {
+            var s = self
+            if s.pendingCount > 0 { s.word(s.pending) }
+            var v = s.l0 ^ ((s.l1 << 17) | (s.l1 >> 47)) ^ ((s.l2 << 31) | (s.l2 >> 33)) ^ ((s.l3 << 47) | (s.l3 >> 17))
+            v = (v ^ UInt64(s.count)) &* 0xFF51_AFD7_ED55_8CCD
+            return v ^ (v >> 33)
+        }
+    }
+
+    @inline(__always) private static func chained(_ chain: UInt64, _ value: UInt64) -> UInt64 {
+        let t = (chain ^ value) &* 0xC2B2_AE3D_27D4_EB4F
+        return t ^ (t >> 31)
     }
 
     public mutating func update(_ bytes: UnsafeBufferPointer<UInt8>) {
-        byteCount += UInt64(bytes.count)
-        var i = 0
-        let n = bytes.count
-        while pendingCount != 0 && i < n {
-            pending |= UInt64(bytes[i]) << (8 * UInt64(pendingCount))
-            pendingCount += 1; i += 1
-            if pendingCount == 8 { mix(pending); pending = 0; pendingCount = 0 }
-        }
         guard let base = bytes.baseAddress else { return }
-        while i + 8 <= n {
-            mix(UnsafeRawPointer(base + i).loadUnaligned(as: UInt64.self).littleEndian)
-            i += 8
+        byteCount += UInt64(bytes.count)
+        let size = Self.blockSize
+        var i = 0
+        while i < bytes.count {
+            let n = min(bytes.count - i, size - block.count)
+            block.feed(base + i, n)
+            i += n
+            if block.count == size { chain = Self.chained(chain, block.value); block = Block() }
         }
-        while i < n { pending |= UInt64(bytes[i]) << (8 * UInt64(pendingCount)); pendingCount += 1; i += 1 }
+    }
+
+    /// The value of one block of a stream: `bytes` is the whole block (or, for
+    /// the stream's last block, all that is left of it).
+    static func blockValue(_ bytes: UnsafeBufferPointer<UInt8>) -> UInt64 {
+        var b = Block()
+        if let base = bytes.baseAddress { b.feed(base, bytes.count) }
+        return b.value
+    }
+
+    /// The fingerprint of a stream of `byteCount` bytes from its blocks' values, in order.
+    init(combining values: [UInt64], byteCount: Int) {
+        for v in values { chain = Self.chained(chain, v) }
+        self.byteCount = UInt64(byteCount)
     }
 
     public var hex: String {
-        var s = state
-        if pendingCount > 0 { s = (s ^ pending) &* 0x100_0000_01B3; s ^= s >> 29 }
+        var s = chain
+        if block.count > 0 { s = Self.chained(s, block.value) }
         s = (s ^ byteCount) &* 0xFF51_AFD7_ED55_8CCD
         s ^= s >> 33
         let h = String(s, radix: 16)

@@ -304,42 +304,35 @@ public enum Profiler {
         }
     }
 
-    /// Parses the file on every core when that is safe: the file is cut at line
-    /// feeds that end a record (any line feed in a file without quotes; in a
-    /// quoted file, one outside quotes, found by `recordStarts`). Returns nil
-    /// (and the caller reads sequentially) when the file is small, when its
-    /// quoting is not RFC 4180's, or when any part fails, so that errors are
-    /// reported with exact line numbers by the sequential reader.
+    /// Parses the file on every core (see `inParts`); nil when the file is small
+    /// or any part fails, so that errors are reported with exact line numbers by
+    /// the sequential reader.
     private static func parallelAccumulate(path: String, delimiter: UInt8, keep: Bool) throws
         -> (names: [String], acc: [Accumulator], rows: Int, fingerprint: String)? {
         // A fixed number of parts, whatever the core count, so the result (down
         // to the order of floating-point sums) depends only on the file.
         let parts = 8
-        guard let plan = try Self.parts(path: path, delimiter: delimiter, count: parts) else { return nil }
-        let (names, ranges) = (plan.names, plan.ranges)
         // Rows per part, estimated from the length of the first data line, so
         // the kept values are allocated once instead of grown by doubling.
-        let start = ranges[0].lowerBound
-        let firstLine = (lineStart(path, after: start) ?? plan.size) - start
-        let results: [Result<([Accumulator], Int), Error>] = Parallel.map(ranges.count) { i in
-            Result {
-                let reader = try CSVReader(path: path, delimiter: delimiter, range: ranges[i], header: names)
-                let acc = try accumulate(reader, keep: keep, expectedRows: ranges[i].count / max(1, firstLine) * 11 / 10 + 16,
-                                         numericCap: distinctCap / parts, buffers: true)
-                return (acc, reader.recordsRead)
-            }
+        var firstLine = 0
+        func freeBuffers(_ part: ([Accumulator], Int)) {
+            var acc = part.0
+            for j in acc.indices { acc[j].floatBuffer.free(); acc[j].codeBuffer.free() }
         }
-        var partsAcc: [[Accumulator]] = []
-        var rows = 0
-        for r in results {
-            if case .success(let (acc, n)) = r {
-                rows += n
-                partsAcc.append(acc)
-            }
-        }
+        guard let read = inParts(path: path, delimiter: delimiter, count: parts, discard: freeBuffers, { reader, range in
+            let acc = try accumulate(reader, keep: keep, expectedRows: range.count / max(1, firstLine) * 11 / 10 + 16,
+                                     numericCap: distinctCap / parts, buffers: true)
+            return (acc, reader.recordsRead)
+        }, before: { plan in
+            let start = plan.ranges[0].lowerBound
+            firstLine = (lineStart(path, after: start) ?? plan.size) - start
+        }) else { return nil }
+        let names = read.names
+        var partsAcc = read.results.map(\.0)
+        let rows = read.results.reduce(0) { $0 + $1.1 }
         // Each part's kept values are freed here, once (`merged` starts as a copy of part 0).
         defer { for p in partsAcc.indices { for j in partsAcc[p].indices { partsAcc[p][j].floatBuffer.free(); partsAcc[p][j].codeBuffer.free() } } }
-        guard partsAcc.count == results.count, var merged = partsAcc.first else { return nil }
+        guard var merged = partsAcc.first else { return nil }
         for j in merged.indices {
             var remaps: [[Int32]?] = [nil]
             for p in 1..<partsAcc.count { remaps.append(merge(&merged[j], partsAcc[p][j])) }
@@ -366,55 +359,150 @@ public enum Profiler {
             }
             for p in partsAcc.indices { partsAcc[p][j].floatBuffer.free(); partsAcc[p][j].codeBuffer.free() }
         }
-        return (names, merged, rows, plan.fingerprint)
+        return (names, merged, rows, read.fingerprint)
+    }
+
+    /// A file's data rows cut into about `count` ranges of whole records.
+    struct PartPlan: Equatable {
+        var names: [String]
+        var ranges: [Range<Int>]
+        var size: Int
+        /// Cut outside quotes as found by following the quoting from the start
+        /// of the file (`recordStarts`), rather than at the first line feed.
+        var exact: Bool
+    }
+
+    /// Reads a large file in about `count` parts on every core, each part with
+    /// `body` over a reader of its whole records, and hashes the file's
+    /// fingerprint blocks in the same tasks. Nil when the file is under
+    /// `parallelMinimumBytes`, or when a part fails (the caller then reads the
+    /// file in one pass, which names any error's exact line).
+    ///
+    /// The parts are first cut at the first line feed past each even share.
+    /// That is safe without looking at the bytes before a cut: part 0 starts
+    /// where one pass starts, and a part that reads to its end without an error
+    /// ended its last record at the cut (a cut inside a quoted field leaves the
+    /// quote unterminated at the part's end, an error), so the next part starts
+    /// where one pass would start its next record, and so on. Only when a part
+    /// fails, or when the file's first block holds a line break inside quotes,
+    /// are the cuts found by following the quoting from the start of the file
+    /// (`recordStarts`), and the parts read again with those.
+    static func inParts<T>(path: String, delimiter: UInt8, count: Int, discard: (T) -> Void = { _ in },
+                           _ body: (CSVReader, Range<Int>) throws -> T,
+                           before: (PartPlan) -> Void = { _ in }) -> (names: [String], results: [T], fingerprint: String)? {
+        guard var plan = try? parts(path: path, delimiter: delimiter, count: count) else { return nil }
+        let blockSize = DataFingerprint.blockSize
+        while true {
+            before(plan)
+            let ranges = plan.ranges
+            let results: [Result<(T, [UInt64]), Error>] = Parallel.map(ranges.count) { i in
+                Result {
+                    let reader = try CSVReader(path: path, delimiter: delimiter, range: ranges[i], header: plan.names)
+                    let value = try body(reader, ranges[i])
+                    // The fingerprint blocks that start in this part (part 0's start with the file's).
+                    let from = i == 0 ? 0 : (ranges[i].lowerBound + blockSize - 1) / blockSize
+                    let to = i == ranges.count - 1 ? (plan.size + blockSize - 1) / blockSize : (ranges[i].upperBound + blockSize - 1) / blockSize
+                    guard let values = blockValues(path: path, blocks: from..<to, size: plan.size) else {
+                        discard(value)
+                        throw PersonaError("\(path): could not be read again for its fingerprint")
+                    }
+                    return (value, values)
+                }
+            }
+            if results.allSatisfy({ if case .success = $0 { return true } else { return false } }) {
+                var values: [T] = [], blocks: [UInt64] = []
+                for case .success(let (v, b)) in results { values.append(v); blocks += b }
+                return (plan.names, values, DataFingerprint(combining: blocks, byteCount: plan.size).hex)
+            }
+            for case .success(let (v, _)) in results { discard(v) }
+            guard !plan.exact, let exact = try? parts(path: path, delimiter: delimiter, count: count, exact: true),
+                  exact.ranges != plan.ranges else { return nil }
+            plan = exact
+        }
+    }
+
+    /// The fingerprint values of the file's blocks in `blocks` (the file is `size` bytes).
+    private static func blockValues(path: String, blocks: Range<Int>, size: Int) -> [UInt64]? {
+        guard !blocks.isEmpty else { return [] }
+        let fd = open(path, O_RDONLY)
+        guard fd >= 0 else { return nil }
+        defer { close(fd) }
+        let blockSize = DataFingerprint.blockSize
+        let buffer = UnsafeMutablePointer<UInt8>.allocate(capacity: blockSize)
+        defer { buffer.deallocate() }
+        var values: [UInt64] = []
+        values.reserveCapacity(blocks.count)
+        for b in blocks {
+            let start = b * blockSize, n = min(blockSize, size - start)
+            var got = 0
+            while got < n {
+                let r = pread(fd, buffer + got, n - got, off_t(start + got))
+                if r < 0 && errno == EINTR { continue }
+                guard r > 0 else { return nil }
+                got += r
+            }
+            values.append(DataFingerprint.blockValue(UnsafeBufferPointer(start: buffer, count: n)))
+        }
+        return values
     }
 
     /// A file's data rows cut into about `count` ranges of whole records, for
-    /// parsing in parallel: cut at the byte after the first line feed at or past
-    /// each even share (outside quotes, following RFC 4180, in a quoted file).
-    /// Nil when the file is under `parallelMinimumBytes` or its quoting is not
-    /// RFC 4180's; callers then read it sequentially.
-    static func parts(path: String, delimiter: UInt8, count parts: Int)
-        throws -> (names: [String], ranges: [Range<Int>], size: Int, fingerprint: String)? {
+    /// parsing in parallel (see `inParts`): at the byte after the first line feed
+    /// at or past each even share, or with `exact` (and when the file's first
+    /// block holds a line break inside quotes) after the first one outside
+    /// quotes, following RFC 4180 from the start of the file. Nil when the file
+    /// is under `parallelMinimumBytes`, or when exact cuts are wanted and the
+    /// quoting is not RFC 4180's; callers then read it sequentially.
+    static func parts(path: String, delimiter: UInt8, count parts: Int, exact: Bool = false) throws -> PartPlan? {
         let head = try CSVReader(path: path, delimiter: delimiter)
         let names = head.header
         let start = head.dataOffset
-        guard let scan = scanForQuotes(path), scan.size - start >= parallelMinimumBytes else { return nil }
+        var st = stat()
+        guard stat(path, &st) == 0, (st.st_mode & S_IFMT) == S_IFREG else { return nil }
+        let size = Int(st.st_size)
+        guard size - start >= parallelMinimumBytes else { return nil }
         var cuts = [start]
-        let targets = (1..<parts).map { start + (scan.size - start) * $0 / parts }
-        if scan.hasQuotes {
-            guard let found = recordStarts(path, delimiter: delimiter, after: targets) else { return nil }
-            for cut in found where cut > cuts.last! && cut < scan.size { cuts.append(cut) }
+        let targets = (1..<parts).map { start + (size - start) * $0 / parts }
+        // Quotes that are not RFC 4180's (read leniently as text) may look like a
+        // line break inside quotes to the first block's check: cut those files
+        // at the first line feeds, which the parts' reads then check.
+        var found: [Int]? = nil
+        if exact || lineBreakInQuotes(path, start: start, size: size) {
+            found = recordStarts(path, delimiter: delimiter, after: targets)
+            if exact && found == nil { return nil }
+        }
+        if let found {
+            for cut in found where cut > cuts.last! && cut < size { cuts.append(cut) }
         } else {
             for target in targets {
-                guard let cut = lineStart(path, after: target), cut > cuts.last! else { continue }
+                guard let cut = lineStart(path, after: target), cut > cuts.last!, cut < size else { continue }
                 cuts.append(cut)
             }
         }
-        cuts.append(scan.size)
+        cuts.append(size)
         let ranges = (0..<(cuts.count - 1)).map { cuts[$0]..<cuts[$0 + 1] }.filter { !$0.isEmpty }
         guard !ranges.isEmpty else { return nil }
-        return (names, ranges, scan.size, scan.fingerprint)
+        return PartPlan(names: names, ranges: ranges, size: size, exact: found != nil)
     }
 
-    /// One sequential read of the whole file: its size, its fingerprint, and whether it holds a quote.
-    private static func scanForQuotes(_ path: String) -> (size: Int, hasQuotes: Bool, fingerprint: String)? {
-        guard let f = fopen(path, "rb") else { return nil }
-        defer { fclose(f) }
-        let capacity = 1 << 20
-        let buffer = UnsafeMutablePointer<UInt8>.allocate(capacity: capacity)
+    /// Whether the file's first MiB of data, followed as RFC 4180 quoting,
+    /// holds a line feed inside quotes: such a file likely has more, and
+    /// cutting at the first line feed would often cut a field.
+    private static func lineBreakInQuotes(_ path: String, start: Int, size: Int) -> Bool {
+        let fd = open(path, O_RDONLY)
+        guard fd >= 0 else { return true }
+        defer { close(fd) }
+        let n = min(1 << 20, size - start)
+        let buffer = UnsafeMutablePointer<UInt8>.allocate(capacity: max(1, n))
         defer { buffer.deallocate() }
-        var fingerprint = DataFingerprint()
-        var size = 0
-        var quotes = false
-        while true {
-            let n = fread(buffer, 1, capacity, f)
-            if n == 0 { break }
-            fingerprint.update(UnsafeBufferPointer(start: buffer, count: n))
-            if !quotes && memchr(buffer, 34, n) != nil { quotes = true }
-            size += n
+        let got = pread(fd, buffer, n, off_t(start))
+        guard got > 0 else { return true }
+        var inside = false
+        for i in 0..<got {
+            let b = buffer[i]
+            if b == 34 { inside.toggle() } else if b == 10 && inside { return true }
         }
-        return (size, quotes, fingerprint.hex)
+        return false
     }
 
     /// In a quoted file, the start of the first record after each target offset:
