@@ -487,22 +487,25 @@ public enum Statistics {
             }
             fatalError("rank beyond the count")
         }
-        /// The key of rank r among all present values.
-        func select(_ r: Int) -> UInt32 {
-            let (high, rank) = bucket(r, counts)
-            var low = [Int32](repeating: 0, count: 1 << 16)
+        /// The keys of ranks r and s among all present values, in one pass over
+        /// the values for both (the two middle ranks of an even count).
+        func select(_ r: Int, _ s: Int) -> (UInt32, UInt32) {
+            let (highR, rankR) = bucket(r, counts), (highS, rankS) = bucket(s, counts)
+            var low = [Int32](repeating: 0, count: highR == highS ? 1 << 16 : 1 << 17)
             low.withUnsafeMutableBufferPointer { l in
+                let second = highR == highS ? 0 : 1 << 16
                 for v in values where !v.isNaN {
-                    let k = key(v)
-                    if Int(k >> 16) == high { l[Int(k & 0xFFFF)] += 1 }
+                    let k = key(v), high = Int(k >> 16)
+                    if high == highR { l[Int(k & 0xFFFF)] += 1 } else if high == highS { l[second + Int(k & 0xFFFF)] += 1 }
                 }
             }
-            return UInt32(high) << 16 | UInt32(bucket(rank, low).0)
+            let lowR = bucket(rankR, Array(low[0..<(1 << 16)])).0
+            let lowS = bucket(rankS, highR == highS ? Array(low[0..<(1 << 16)]) : Array(low[(1 << 16)...])).0
+            return (UInt32(highR) << 16 | UInt32(lowR), UInt32(highS) << 16 | UInt32(lowS))
         }
-        let upper = value(select(n / 2))
-        if n % 2 == 1 { return Double(upper) }
-        let lower = value(select(n / 2 - 1))
-        return (Double(lower) + Double(upper)) / 2
+        if n % 2 == 1 { return Double(value(select(n / 2, n / 2).0)) }
+        let (upper, lower) = select(n / 2, n / 2 - 1)
+        return (Double(value(lower)) + Double(value(upper))) / 2
     }
 }
 

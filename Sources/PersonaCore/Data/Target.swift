@@ -54,16 +54,22 @@ public struct BinaryTarget: Equatable {
                 }
             }
             pos = positive
-        } else if let x = NumberParser.parse(a), let y = NumberParser.parse(b), Set([x, y]) == Set([0.0, 1.0]) {
-            pos = x == 1 ? a : b
-        } else if let x = BooleanWords.value(a), let y = BooleanWords.value(b), x != y {
-            pos = x ? a : b
+        } else if let p = positiveClass(a, b) {
+            pos = p
         } else {
             throw PersonaError.data(file: file, columnName: column, "the target's classes are \"\(a)\" and \"\(b)\"; which one is the positive class (the one to predict)?",
                                     fix: "Say it with --positive \(b.contains(" ") ? "\"\(b)\"" : b)")
         }
         let neg = pos == a ? b : a
         return BinaryTarget(column: column, positive: pos, negative: neg, values: labels.map { $0 == pos })
+    }
+
+    /// The positive one of two classes when the labels say it: 1 of 0 and 1,
+    /// or the true one of two true/false words; nil otherwise.
+    static func positiveClass(_ a: String, _ b: String) -> String? {
+        if let x = NumberParser.parse(a), let y = NumberParser.parse(b), Set([x, y]) == Set([0.0, 1.0]) { return x == 1 ? a : b }
+        if let x = BooleanWords.value(a), let y = BooleanWords.value(b), x != y { return x ? a : b }
+        return nil
     }
 
     /// Classes of an evaluation file against the labels the model was trained with.

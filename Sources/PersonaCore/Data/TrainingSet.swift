@@ -63,6 +63,21 @@ public struct TrainingSet {
         return fileRows.map { $0.map { all[$0] } } ?? all
     }
 
+    /// The same as each distinct label once and, per row, its index among them
+    /// (-1 when missing).
+    func labelCodes(of column: String) throws -> (values: [String], codes: [Int32]) {
+        let j = try columnIndex(column, role: "target column")
+        if let l = store.columns[j].labelCodes() { return l }
+        var values: [String] = [], index: [String: Int32] = [:]
+        let codes = try labels(of: column).map { l -> Int32 in
+            guard let l else { return -1 }
+            if let c = index[l] { return c }
+            values.append(l); index[l] = Int32(values.count - 1)
+            return Int32(values.count - 1)
+        }
+        return (values, codes)
+    }
+
     /// The physical line of the file a row was read from, when it is known
     /// without reading the file (rows of an unquoted file are one line each).
     func fileRow(_ i: Int) -> Int { fileRows?[i] ?? i }

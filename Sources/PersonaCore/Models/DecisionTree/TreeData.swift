@@ -96,12 +96,10 @@ struct TreeData {
         return UInt8(1 + base + (cuts[base] < v ? 1 : 0))
     }
 
-    /// Cuts a training set's columns into bins, and returns the target column's
-    /// labels alongside.
+    /// Cuts a training set's columns into bins (all but the target's).
     static func build(_ set: TrainingSet, selection: ColumnSelection, target: String,
-                      maxBins: Int) throws -> (data: TreeData, pipeline: FeaturePipeline, target: [String?]) {
+                      maxBins: Int) throws -> (data: TreeData, pipeline: FeaturePipeline) {
         let profile = set.profile, store = set.store, path = set.file
-        let labels = try set.labels(of: target)
         try selection.checkTarget(target, parameter: TreeConfig.names("target")[0])
         let columns = try FeaturePipeline.unfittedColumns(path: path, profile: set.pipelineProfile, selection: selection, reserved: [target])
         let pipeline = FeaturePipeline(columns: columns, standardize: false)
@@ -143,6 +141,6 @@ struct TreeData {
             features.append(feature)
             bins.append(column)
         }
-        return (TreeData(features: features, bins: bins, rows: n), pipeline, labels)
+        return (TreeData(features: features, bins: bins, rows: n), pipeline)
     }
 }

@@ -46,7 +46,8 @@ extension Tree {
             let table = stride * stride
             let up = rp.baseAddress!, down = up + table, upInverse = up + 2 * table, downInverse = up + 3 * table
             withUnsafeTemporaryAllocation(of: PathElement.self, capacity: levels * (levels + 1) / 2 + levels) { buffer in
-                let base = buffer.baseAddress!
+              withUnsafeTemporaryAllocation(of: Double.self, capacity: 3 * levels) { scratch in
+                let base = buffer.baseAddress!, sums = scratch.baseAddress!
                 func extend(_ m: UnsafeMutablePointer<PathElement>, _ depth: Int, _ zero: Double, _ one: Double, _ feature: Int) {
                     m[depth] = PathElement(feature: feature, zero: zero, one: one, weight: depth == 0 ? 1 : 0)
                     let up = up + depth * stride, down = down + depth * stride
@@ -76,27 +77,34 @@ extension Tree {
                         m[k].feature = m[k + 1].feature; m[k].zero = m[k + 1].zero; m[k].one = m[k + 1].one
                     }
                 }
-                func unwoundSum(_ m: UnsafeMutablePointer<PathElement>, _ depth: Int, _ index: Int) -> Double {
-                    let one = m[index].one, zero = m[index].zero
+                /// At a leaf: every path element's unwound sum (the weight of the
+                /// path without it), added to its feature's value. The elements'
+                /// sums are independent chains of multiplications; running them
+                /// side by side, position by position, hides each step's latency.
+                /// Each chain's operations are those of the element's sum alone.
+                func leaf(_ m: UnsafeMutablePointer<PathElement>, _ depth: Int, _ v: Double) {
                     let upInverse = upInverse + depth * stride, downInverse = downInverse + depth * stride, down = down + depth * stride
-                    var next = m[depth].weight, total = 0.0
-                    var i = depth - 1
-                    if one != 0 {
-                        let inverseOne = 1 / one
-                        while i >= 0 {
-                            let t = next * upInverse[i] * inverseOne
-                            total += t
-                            next = m[i].weight - t * zero * down[i]
-                            i -= 1
-                        }
-                    } else {
-                        let inverseZero = 1 / zero
-                        while i >= 0 {
-                            total += m[i].weight * inverseZero * downInverse[i]
-                            i -= 1
-                        }
+                    let next = sums, total = sums + levels, inverse = sums + 2 * levels
+                    let w = m[depth].weight
+                    for i in 1...depth {
+                        next[i] = w; total[i] = 0
+                        inverse[i] = m[i].one != 0 ? 1 / m[i].one : 1 / m[i].zero
                     }
-                    return total
+                    var j = depth - 1
+                    while j >= 0 {
+                        let wj = m[j].weight, ui = upInverse[j], dj = down[j], di = downInverse[j]
+                        for i in 1...depth {
+                            if m[i].one != 0 {
+                                let t = next[i] * ui * inverse[i]
+                                total[i] += t
+                                next[i] = wj - t * m[i].zero * dj
+                            } else {
+                                total[i] += wj * inverse[i] * di
+                            }
+                        }
+                        j -= 1
+                    }
+                    for i in 1...depth { phi[m[i].feature] += total[i] * (m[i].one - m[i].zero) * v }
                 }
                 func recurse(_ node: Int, _ parent: UnsafeMutablePointer<PathElement>, _ parentDepth: Int,
                              _ zero: Double, _ one: Double, _ feature: Int) {
@@ -105,10 +113,7 @@ extension Tree {
                     m.update(from: parent, count: depth)
                     extend(m, depth, zero, one, feature)
                     if self.feature[node] < 0 {
-                        let v = value(node)
-                        if depth > 0 {
-                            for i in 1...depth { phi[m[i].feature] += unwoundSum(m, depth, i) * (m[i].one - m[i].zero) * v }
-                        }
+                        if depth > 0 { leaf(m, depth, value(node)) }
                         return
                     }
                     let d = Int(self.feature[node])
@@ -127,6 +132,7 @@ extension Tree {
                     recurse(cold, m, depth + 1, incomingZero * cover[cold] / r, 0, d)
                 }
                 recurse(0, base, 0, 1, 1, -1)
+              }
             }
         }
     }

@@ -16,31 +16,33 @@ extension TreeModel {
     /// classification, numbers for regression.
     static func prepare(_ set: TrainingSet, config: TreeConfig, selection: ColumnSelection) throws -> Prepared {
         try config.validate()
-        let (data, pipeline, labels) = try TreeData.build(set, selection: selection, target: config.target, maxBins: config.maxBins)
+        let (values, codes) = try set.labelCodes(of: config.target)
+        let (data, pipeline) = try TreeData.build(set, selection: selection, target: config.target, maxBins: config.maxBins)
         let profile = set.profile, path = set.file, delimiter = set.delimiter
-        let missing = labels.indices.filter { labels[$0] == nil }
-        if !missing.isEmpty {
+        // Labels as codes into their distinct values: each value is parsed,
+        // compared and sorted once, not once per row.
+        var missing = 0
+        var occurrences = [Int](repeating: 0, count: values.count)
+        for c in codes { if c < 0 { missing += 1 } else { occurrences[Int(c)] += 1 } }
+        if missing > 0 {
             let lines = TargetLines.lines(of: config.target, path: path, delimiter: delimiter, limit: 5)
             throw PersonaError.data(file: path, columnName: config.target,
-                                    "the target is missing in \(missing.count) of \(labels.count) rows (first at line\(lines.count > 1 ? "s" : "") \(lines.map(String.init).joined(separator: ", ")))",
+                                    "the target is missing in \(missing) of \(codes.count) rows (first at line\(lines.count > 1 ? "s" : "") \(lines.map(String.init).joined(separator: ", ")))",
                                     fix: "Drop those rows or fill in the target before training")
         }
-        let n = labels.count
+        let n = codes.count
         if config.task == .regression {
-            var y: [Double] = []
-            for (i, l) in labels.enumerated() {
-                guard let v = NumberParser.parse(l!) else {
-                    let line = TargetLines.firstLine(of: config.target, path: path, delimiter: delimiter, row: i)
-                    throw PersonaError.data(file: path, line: line, columnName: config.target,
-                                            "a regression target must be numeric, found \"\(l!)\"",
-                                            fix: "Use --task classification for a categorical target")
-                }
-                y.append(v)
+            let numbers = values.map { NumberParser.parse($0) }
+            if let i = codes.firstIndex(where: { numbers[Int($0)] == nil }) {
+                let line = TargetLines.firstLine(of: config.target, path: path, delimiter: delimiter, row: i)
+                throw PersonaError.data(file: path, line: line, columnName: config.target,
+                                        "a regression target must be numeric, found \"\(values[Int(codes[i])])\"",
+                                        fix: "Use --task classification for a categorical target")
             }
-            return Prepared(data: data, pipeline: pipeline, profile: profile, classes: [], label: [], target: y,
+            return Prepared(data: data, pipeline: pipeline, profile: profile, classes: [], label: [], target: codes.map { numbers[Int($0)]! },
                             weights: [Double](repeating: 1, count: n), positive: nil)
         }
-        var distinct = Array(Set(labels.map { $0! }))
+        var distinct = values.indices.filter { occurrences[$0] > 0 }.map { values[$0] }
         if distinct.allSatisfy({ NumberParser.parse($0) != nil }) {
             distinct.sort { NumberParser.parse($0)! < NumberParser.parse($1)! }
         } else {
@@ -56,16 +58,19 @@ extension TreeModel {
         }
         var index: [String: Int32] = [:]
         for (i, c) in distinct.enumerated() { index[c] = Int32(i) }
-        let label = labels.map { index[$0!]! }
+        let classOfCode = values.map { index[$0] ?? -1 }
+        let label = codes.map { classOfCode[Int($0)] }
         var positive: String? = nil
         if distinct.count == 2 {
-            if let t = try? BinaryTarget.make(column: config.target, labels: labels, positive: nil, file: path) { positive = t.positive }
+            let (a, b) = distinct[0] < distinct[1] ? (distinct[0], distinct[1]) : (distinct[1], distinct[0])
+            positive = BinaryTarget.positiveClass(a, b)
         }
         var counts = [Int](repeating: 0, count: distinct.count)
-        for l in label { counts[Int(l)] += 1 }
+        for (k, c) in values.indices.map({ (classOfCode[$0], occurrences[$0]) }) where k >= 0 { counts[Int(k)] += c }
         let classWeights = try config.classWeight.weights(counts: counts, positive: positive.flatMap { distinct.firstIndex(of: $0) } ?? 1)
+        let weightOfClass = (0..<distinct.count).map { classWeights[$0] }
         return Prepared(data: data, pipeline: pipeline, profile: profile, classes: distinct, label: label, target: [],
-                        weights: label.map { classWeights[Int($0)] }, positive: positive)
+                        weights: label.map { weightOfClass[Int($0)] }, positive: positive)
     }
 
     static func builder(_ p: Prepared, _ config: TreeConfig) -> TreeBuilder {
@@ -95,16 +100,26 @@ extension TreeModel {
         return model
     }
 
-    /// Leaves of the training rows, from their bins (a bin stands for its upper edge).
+    /// Leaves of the training rows, from their bins (a bin stands for its upper edge), on every core.
     func binLeaves(_ data: TreeData, rows: [Int]? = nil) -> [Int] {
         let cat = categorical
-        return (rows ?? Array(0..<data.rows)).map { i in
-            tree.leaf(numeric: { f in
-                let b = Int(data.bins[f][i])
-                // A bin's upper cut compares with every threshold as the bin did in training.
-                return b == 0 ? .nan : (b - 1 < data.features[f].cuts.count ? data.features[f].cuts[b - 1] : .infinity)
-            }, category: { Int(data.bins[$0][i]) }, categorical: cat)
+        let n = rows?.count ?? data.rows
+        var leaves = [Int](repeating: 0, count: n)
+        let blocks = Parallel.blocks(n, minBlock: 16_384)
+        leaves.withUnsafeMutableBufferPointer { out in
+            let box = UnsafeSendableBox(out)
+            Parallel.forEach(blocks.count) { b in
+                for t in blocks[b] {
+                    let i = rows?[t] ?? t
+                    box.value[t] = tree.leaf(numeric: { f in
+                        let b = Int(data.bins[f][i])
+                        // A bin's upper cut compares with every threshold as the bin did in training.
+                        return b == 0 ? .nan : (b - 1 < data.features[f].cuts.count ? data.features[f].cuts[b - 1] : .infinity)
+                    }, category: { Int(data.bins[$0][i]) }, categorical: cat)
+                }
+            }
         }
+        return leaves
     }
 
     /// Classes found in the whole set, so every fold of a cross-validation knows them all.

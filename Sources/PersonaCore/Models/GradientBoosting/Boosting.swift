@@ -40,7 +40,8 @@ extension GBDTModel {
                     progress: ProgressHandler?) throws -> GBDTModel {
         try config.validate()
         let start = Date()
-        let (data, pipeline, labels) = try TreeData.build(set, selection: selection, target: config.target, maxBins: config.maxBins)
+        let labels = try set.labels(of: config.target)
+        let (data, pipeline) = try TreeData.build(set, selection: selection, target: config.target, maxBins: config.maxBins)
         let n = data.rows
         var y = [Double](repeating: 0, count: n)
         var details: [String: JSONValue] = ["target": .string(config.target)]
