@@ -1,3 +1,4 @@
+import COpenBLAS
 import CPersonaKernels
 #if canImport(Glibc)
 import Glibc
@@ -22,6 +23,12 @@ struct TreeBuilder {
     let offsets: [Int]               // first bin of each feature in a histogram
     let totalBins: Int
     let totalWeight: Double
+    /// The bins again, row by row (a row's features side by side, then its
+    /// class for a classifier), so that a histogram reads one place per row.
+    let rowBins: [UInt8]
+    let rowWidth: Int
+    /// Whether every row weighs 1 (the histogram then reads no weights).
+    let unitWeights: Bool
 
     init(data: TreeData, config: TreeConfig, classes: Int, label: [Int32], target: [Double], weights: [Double]) {
         self.data = data; self.config = config; self.classes = classes
@@ -31,6 +38,24 @@ struct TreeBuilder {
         for f in data.features { o.append(total); total += f.bins }
         offsets = o; totalBins = total
         totalWeight = weights.reduce(0, +)
+        let features = data.features.count, n = data.rows
+        let width = features + (classes > 0 ? 1 : 0)
+        var rows = [UInt8](repeating: 0, count: n * width)
+        rows.withUnsafeMutableBufferPointer { out in
+            let box = UnsafeSendableBox(out)
+            let blocks = Parallel.blocks(n, minBlock: 65_536)
+            Parallel.forEach(blocks.count) { b in
+                for f in 0..<features {
+                    data.bins[f].withUnsafeBufferPointer { column in
+                        for i in blocks[b] { box.value[i * width + f] = column[i] }
+                    }
+                }
+                if classes > 0 { for i in blocks[b] { box.value[i * width + features] = UInt8(label[i]) } }
+            }
+        }
+        rowBins = rows
+        rowWidth = width
+        unitWeights = weights.allSatisfy { $0 == 1 }
     }
 
     // MARK: statistics
@@ -68,43 +93,72 @@ struct TreeBuilder {
         return (0..<classes).map { w > 0 ? s[$0] / w : 0 }
     }
 
-    /// Histogram of the rows order[range]. A node of PERSONA_TREE_PAIRED_ROWS
-    /// rows or more (as in the booster's C histogram) sums its even and its odd rows apart and adds the two at the end, so that a
-    /// run of rows in one bin (common in a column of few levels) does not wait
-    /// on each update; the order is fixed, so the tree is the same on any cores.
+    /// Histogram of the rows order[range], in one pass over the rows for all
+    /// features (on several cores, each taking some of the features). A node of
+    /// PERSONA_TREE_PAIRED_ROWS rows or more (as in the booster's C histogram)
+    /// sums its even and its odd rows apart and adds the two at the end, so that
+    /// a run of rows in one bin (common in a column of few levels) does not wait
+    /// on each update. Every bin adds its rows in row order whatever the cores,
+    /// so the tree is the same on any machine.
     func histogram(_ order: [Int32], _ range: Range<Int>) -> [Double] {
         var hist = [Double](repeating: 0, count: totalBins * stride)
+        let width = data.features.count
+        let paired = range.count >= Int(PERSONA_TREE_PAIRED_ROWS)
+        // Small nodes are not worth the threads.
+        let parts = range.count < 20_000 ? 1 : min(width, Parallel.cores)
         hist.withUnsafeMutableBufferPointer { hp in
             let box = UnsafeSendableBox(hp)
-            let work = { (f: Int) in
-                let bins = data.bins[f]
-                let base = box.value.baseAddress! + offsets[f] * stride
-                @inline(__always) func add(_ t: Int, _ base: UnsafeMutablePointer<Double>) {
-                    let i = Int(order[t])
-                    let p = base + Int(bins[i]) * stride
-                    if classes > 0 {
-                        p[Int(label[i])] += weights[i]
-                    } else {
-                        let w = weights[i], y = target[i]
-                        p[0] += w; p[1] += w * y; p[2] += w * y * y
+            order.withUnsafeBufferPointer { order in
+            rowBins.withUnsafeBufferPointer { rowBins in
+            weights.withUnsafeBufferPointer { weights in
+            target.withUnsafeBufferPointer { target in
+            offsets.withUnsafeBufferPointer { offsets in
+                let inputs = UnsafeSendableBox((order, rowBins, weights, target, offsets))
+                Parallel.forEach(parts) { part in
+                    let (order, rowBins, weights, target, offsets) = inputs.value
+                    let lo = width * part / parts, hi = width * (part + 1) / parts
+                    guard lo < hi else { return }
+                    let first = offsets[lo] * stride
+                    let size = (hi < width ? offsets[hi] : totalBins) * stride - first
+                    let base = box.value.baseAddress!
+                    let odd = UnsafeMutablePointer<Double>.allocate(capacity: paired ? size : 1)
+                    defer { odd.deallocate() }
+                    if paired { odd.initialize(repeating: 0, count: size) }
+                    // Both addressed from this part's first bin.
+                    let own = base + first, start = offsets[lo]
+                    let classes = classes, stride = stride
+                    let rowWidth = rowWidth, unitWeights = unitWeights
+                    // A deep node's rows lie far apart: each row is fetched
+                    // some rows ahead, so that the loads overlap.
+                    let ahead = 16, end = range.upperBound
+                    for t in range {
+                        if t + ahead < end { persona_prefetch(rowBins.baseAddress! + Int(order[t + ahead]) * rowWidth) }
+                        let i = Int(order[t])
+                        let row = rowBins.baseAddress! + i * rowWidth
+                        let h = paired && (t - range.lowerBound) & 1 == 1 ? odd : own
+                        if classes > 0 {
+                            let c = Int(row[width]), w = unitWeights ? 1 : weights[i]
+                            for f in lo..<hi {
+                                let p = h + (offsets[f] - start + Int(row[f])) * stride
+                                p[c] += w
+                                p[stride - 1] += 1
+                            }
+                        } else {
+                            let w = weights[i], y = target[i]
+                            for f in lo..<hi {
+                                let p = h + (offsets[f] - start + Int(row[f])) * stride
+                                p[0] += w; p[1] += w * y; p[2] += w * y * y
+                                p[3] += 1
+                            }
+                        }
                     }
-                    p[stride - 1] += 1
+                    if paired { for k in 0..<size { own[k] += odd[k] } }
                 }
-                guard range.count >= Int(PERSONA_TREE_PAIRED_ROWS) else {
-                    for t in range { add(t, base) }
-                    return
-                }
-                let size = data.features[f].bins * stride
-                let odd = UnsafeMutablePointer<Double>.allocate(capacity: size)
-                defer { odd.deallocate() }
-                odd.initialize(repeating: 0, count: size)
-                var t = range.lowerBound
-                while t + 1 < range.upperBound { add(t, base); add(t + 1, odd); t += 2 }
-                if t < range.upperBound { add(t, base) }
-                for k in 0..<size { base[k] += odd[k] }
             }
-            // Small nodes are not worth the threads.
-            if range.count < 20_000 { for f in 0..<data.features.count { work(f) } } else { Parallel.forEach(data.features.count, work) }
+            }
+            }
+            }
+            }
         }
         return hist
     }
@@ -243,13 +297,6 @@ struct TreeBuilder {
         return best
     }
 
-    @inline(__always) func goesLeft(_ s: Split, _ row: Int) -> Bool {
-        let b = Int(data.bins[s.feature][row])
-        if b == 0 { return s.missingLeft }
-        if data.features[s.feature].categorical { return (s.categories[b >> 6] >> UInt64(b & 63)) & 1 == 1 }
-        return b <= s.thresholdBin
-    }
-
     // MARK: growth
 
     func grow(rows: [Int]? = nil) -> Tree {
@@ -282,11 +329,25 @@ struct TreeBuilder {
             if let m = config.maxLeafNodes, leaves >= m { break }
             // Partition the node's rows, keeping file order on each side.
             var l = cand.range.lowerBound, r = 0
-            for t in cand.range {
-                let i = Int(order[t])
-                if goesLeft(split, i) { order[l] = Int32(i); l += 1 } else { scratch[r] = Int32(i); r += 1 }
+            let categorical = data.features[split.feature].categorical
+            let missingLeft = split.missingLeft, thresholdBin = split.thresholdBin
+            data.bins[split.feature].withUnsafeBufferPointer { column in
+            split.categories.withUnsafeBufferPointer { levels in
+            order.withUnsafeMutableBufferPointer { order in
+            scratch.withUnsafeMutableBufferPointer { scratch in
+                let ahead = 32, end = cand.range.upperBound
+                for t in cand.range {
+                    if t + ahead < end { persona_prefetch(column.baseAddress! + Int(order[t + ahead])) }
+                    let i = order[t], b = Int(column[Int(i)])
+                    let left = b == 0 ? missingLeft
+                        : categorical ? (levels[b >> 6] >> UInt64(b & 63)) & 1 == 1 : b <= thresholdBin
+                    if left { order[l] = i; l += 1 } else { scratch[r] = i; r += 1 }
+                }
+                for t in 0..<r { order[l + t] = scratch[t] }
             }
-            for t in 0..<r { order[l + t] = scratch[t] }
+            }
+            }
+            }
             let leftRange = cand.range.lowerBound..<l, rightRange = l..<cand.range.upperBound
             let ln = tree.addLeaf(value: value(split.leftStats), samples: split.leftStats[stride - 1],
                                   weight: split.leftStats.withUnsafeBufferPointer { weightOf($0.baseAddress!) },
