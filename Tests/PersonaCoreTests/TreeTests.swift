@@ -12,7 +12,7 @@ final class TreeTests: XCTestCase {
 
     /// The best gini split is known by hand: x <= 2.5 separates the classes exactly.
     func testBinsCutAndAssignAsASortAndASearchWould() {
-        // The radix sort and the branch-free search against the plain ones.
+        // The radix sort, the branch-free search and the table-bounded one against the plain ones.
         var rng = PersonaRandom(seed: 21, stream: 0)
         let specials: [Float] = [0, -0.0, .nan, .infinity, -.infinity, .leastNonzeroMagnitude, -.leastNonzeroMagnitude, .greatestFiniteMagnitude, -1, 1]
         for trial in 0..<40 {
@@ -27,10 +27,17 @@ final class TreeTests: XCTestCase {
             XCTAssertEqual(radix, plain, "trial \(trial)")
             for maxBins in [2, 3, 16, 255] {
                 let cuts = TreeData.cuts(values, maxBins: maxBins)
+                let binner = TreeData.Binner(cuts: cuts)
+                let checked = Array(values.prefix(1500)) + specials + cuts.flatMap { c in
+                    // each cut itself, and the floats just around it
+                    [Float(c), Float(c).nextUp, Float(c).nextDown]
+                }
+                let tabled = binner.bins(checked)
                 cuts.withUnsafeBufferPointer { cp in
-                    for v in values.prefix(1500) + specials {
+                    for (k, v) in checked.enumerated() {
                         let expected = v.isNaN ? 0 : 1 + cuts.filter { $0 < Double(v) }.count
                         XCTAssertEqual(Int(TreeData.bin(v, cp)), expected, "\(v) among \(cuts.count) cuts")
+                        XCTAssertEqual(Int(tabled[k]), expected, "\(v) among \(cuts.count) cuts, by the table")
                     }
                 }
             }

@@ -96,6 +96,67 @@ struct TreeData {
         return UInt8(1 + base + (cuts[base] < v ? 1 : 0))
     }
 
+    /// Bins values by a column's cuts as `bin` does, faster on a long column:
+    /// the top 16 bits of a value's order-keeping key (as in `sortedNumbers`)
+    /// index two tables that bound its bin (the cuts below the least value with
+    /// those bits, and those at or below the greatest), so the search by halving
+    /// covers the few cuts between, usually none or one.
+    struct Binner {
+        let cuts: [Double]
+        private var low: [Int32], high: [Int32]
+
+        init(cuts: [Double]) {
+            self.cuts = cuts
+            low = [Int32](repeating: 0, count: 1 << 16)
+            high = [Int32](repeating: Int32(cuts.count), count: 1 << 16)
+            // Keys rise with the values, so one sweep with two counts fills both
+            // tables; a least or greatest value that is NaN (the keys at either
+            // end) leaves the widest bound.
+            var below = 0, atOrBelow = 0
+            for prefix in 0..<(1 << 16) {
+                let least = Self.value(UInt32(prefix) << 16), greatest = Self.value(UInt32(prefix) << 16 | 0xFFFF)
+                if !least.isNaN {
+                    while below < cuts.count && cuts[below] < Double(least) { below += 1 }
+                    low[prefix] = Int32(below)
+                }
+                if !greatest.isNaN {
+                    while atOrBelow < cuts.count && cuts[atOrBelow] <= Double(greatest) { atOrBelow += 1 }
+                    high[prefix] = Int32(atOrBelow)
+                }
+            }
+        }
+
+        @inline(__always) static func key(_ v: Float) -> UInt32 {
+            let b = v.bitPattern
+            return b & 0x8000_0000 != 0 ? ~b : b | 0x8000_0000
+        }
+
+        @inline(__always) static func value(_ k: UInt32) -> Float {
+            Float(bitPattern: k & 0x8000_0000 != 0 ? k & 0x7FFF_FFFF : ~k)
+        }
+
+        /// The bins of `values`: 0 for missing, else 1 + the number of cuts below.
+        func bins(_ values: [Float]) -> [UInt8] {
+            cuts.withUnsafeBufferPointer { cuts in
+                low.withUnsafeBufferPointer { low in
+                    high.withUnsafeBufferPointer { high in
+                        values.map { x -> UInt8 in
+                            if x.isNaN { return 0 }
+                            let v = Double(x), prefix = Int(Self.key(x) >> 16)
+                            var first = Int(low[prefix]), n = Int(high[prefix]) - first
+                            // the first cut at or above v among cuts[first ..< first + n], else first + n
+                            while n > 0 {
+                                let half = n / 2
+                                if cuts[first + half] < v { first += half + 1; n -= half + 1 } else { n = half }
+                            }
+                            return UInt8(1 + first)
+                        }
+                    }
+                }
+            }
+        }
+    }
+
     /// Cuts a training set's columns into bins (all but the target's).
     static func build(_ set: TrainingSet, selection: ColumnSelection, target: String,
                       maxBins: Int) throws -> (data: TreeData, pipeline: FeaturePipeline) {
@@ -130,7 +191,8 @@ struct TreeData {
                     throw PersonaError.data(file: path, columnName: c.name, "could not be read as numbers", fix: "Leave it out with --exclude \(c.name)")
                 }
                 let cuts = Self.cuts(values, maxBins: maxBins)
-                let column = cuts.withUnsafeBufferPointer { cp in values.map { bin($0, cp) } }
+                let column = values.count >= 100_000 ? Binner(cuts: cuts).bins(values)
+                    : cuts.withUnsafeBufferPointer { cp in values.map { bin($0, cp) } }
                 return (Feature(name: c.name, categorical: false, cuts: cuts, levels: []), column)
             }
         }
