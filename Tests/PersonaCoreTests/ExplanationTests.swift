@@ -56,6 +56,48 @@ final class ExplanationTests: XCTestCase {
         }
     }
 
+    /// Batches of 32 rows or more take each tree's SHAP values from its tables,
+    /// smaller ones from the recursion: the two agree (to rounding) for a deep
+    /// tree with categories, missing values and features split several times
+    /// on a path, for regression, and for a booster's many trees.
+    func testTabledTreeSHAPEqualsTheRecursion() throws {
+        let t = TempDir()
+        let path = t.join("churn.csv")
+        try Generators.generate(.churn, rows: 4000, seed: 9, to: path)
+        var deep = TreeConfig(target: "churned"); deep.maxDepth = 11
+        var regression = TreeConfig(target: "monthly_charges"); regression.task = .regression; regression.maxDepth = 8
+        var gbdt = GBDTConfig(target: "churned"); gbdt.trees = 30; gbdt.earlyStoppingRounds = 0
+        let models: [any RowExplaining] = [
+            try TreeModel.train(path: path, config: deep, selection: ColumnSelection()),
+            try TreeModel.train(path: path, config: regression, selection: ColumnSelection()),
+            try GBDTModel.train(path: path, config: gbdt, selection: ColumnSelection()),
+        ]
+        let tree = (models[0] as! TreeModel).tree
+        XCTAssertGreaterThan(tree.depth(), 9)
+        XCTAssertNotNil(ShapTable(tree, cover: tree.weight), "the deep tree is tabled")
+        for model in models {
+            let x = try model.card.pipeline.transform(path: path, raw: model.readsRawValues).matrix
+            let rows = 600
+            var batch = FloatMatrix(rows: rows, cols: x.cols)
+            for i in 0..<rows { for j in 0..<x.cols { batch[i, j] = x[i, j] } }
+            let tabled = model.contributions(batch)
+            let width = tabled.columns.count
+            for start in stride(from: 0, to: rows, by: 20) {
+                var small = FloatMatrix(rows: 20, cols: x.cols)
+                for i in 0..<20 { for j in 0..<x.cols { small[i, j] = x[start + i, j] } }
+                let recursed = model.contributions(small)
+                XCTAssertEqual(recursed.bias, tabled.bias)
+                for i in 0..<20 {
+                    XCTAssertEqual(recursed.raw[i], tabled.raw[start + i])
+                    for j in 0..<width {
+                        let a = recursed.values[i * width + j], b = tabled.values[(start + i) * width + j]
+                        XCTAssertEqual(a, b, accuracy: 1e-12 * max(1, abs(a)), "row \(start + i), \(tabled.columns[j])")
+                    }
+                }
+            }
+        }
+    }
+
     func testContributionsAddUpForEveryFamilyThatExplains() throws {
         let t = TempDir()
         let path = t.join("churn.csv")

@@ -13,6 +13,12 @@ enum TreeContributions {
         let depths = trees.map { $0.depth() }
         var values = [Double](repeating: 0, count: x.rows * width)
         var raw = [Double](repeating: 0, count: x.rows)
+        // For more than a few rows, each tree's values come from its tables
+        // (the recursion where a tree's paths are too long to table).
+        let tables: [ShapTable?] = x.rows < 32 ? trees.map { _ in nil }
+            : Parallel.map(trees.count) { k in ShapTable(trees[k], cover: covers[k]) }
+        let nodes = trees.map(\.count).max() ?? 0
+        let leafValues: [[Double]] = trees.indices.map { k in tables[k]?.leafValues { value(k, $0) } ?? [] }
         // Rows are independent: blocks of them on every core.
         let blocks = Parallel.blocks(x.rows, minBlock: 16, maxBlocks: 64)
         withoutActuallyEscaping(value) { value in
@@ -22,6 +28,7 @@ enum TreeContributions {
                         let box = UnsafeSendableBox((xp, vp, rp, value))
                         Parallel.forEach(blocks.count) { b in
                             let (xp, values, raw, value) = box.value
+                            var directions = [Bool](repeating: false, count: nodes)
                             for i in blocks[b] {
                                 let row = i * x.cols
                                 let numeric: (Int) -> Double = { layout.numeric(xp, row, $0) }
@@ -29,8 +36,20 @@ enum TreeContributions {
                                 var phi = [Double](repeating: 0, count: width)
                                 var score = base
                                 for k in trees.indices {
-                                    trees[k].shap(numeric: numeric, category: category, categorical: layout.categorical, cover: covers[k],
-                                                  maxDepth: depths[k], value: { value(k, $0) }, into: &phi)
+                                    if let table = tables[k] {
+                                        let t = trees[k]
+                                        for n in 0..<t.count where t.feature[n] >= 0 {
+                                            directions[n] = t.goesLeft(n, numeric: numeric, category: category, categorical: layout.categorical)
+                                        }
+                                        directions.withUnsafeBufferPointer { d in
+                                            leafValues[k].withUnsafeBufferPointer { v in
+                                                phi.withUnsafeMutableBufferPointer { table.add(left: d, values: v, into: $0) }
+                                            }
+                                        }
+                                    } else {
+                                        trees[k].shap(numeric: numeric, category: category, categorical: layout.categorical, cover: covers[k],
+                                                      maxDepth: depths[k], value: { value(k, $0) }, into: &phi)
+                                    }
                                     score += value(k, trees[k].leaf(xp, row: row, layout))
                                 }
                                 raw[i] = score
