@@ -15,8 +15,7 @@ enum TreeContributions {
         var raw = [Double](repeating: 0, count: x.rows)
         // For more than a few rows, each tree's values come from its tables
         // (the recursion where a tree's paths are too long to table).
-        let tables: [ShapTable?] = x.rows < 32 ? trees.map { _ in nil }
-            : Parallel.map(trees.count) { k in ShapTable(trees[k], cover: covers[k]) }
+        let tables: [ShapTable?] = x.rows < 32 ? trees.map { _ in nil } : ShapTable.tables(trees, covers: covers)
         let nodes = trees.map(\.count).max() ?? 0
         let leafValues: [[Double]] = trees.indices.map { k in tables[k]?.leafValues { value(k, $0) } ?? [] }
         // Rows are independent: blocks of them on every core.

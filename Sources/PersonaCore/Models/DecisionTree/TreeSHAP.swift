@@ -191,10 +191,44 @@ struct ShapTable {
 
     /// Leaves' paths of at most this many unique features are tabled.
     static let maxFeatures = 12
+    /// Table entries (doubles) for all the trees of one call, at most: the
+    /// trees past this many use the recursion.
+    static let budget = 1 << 20
+
+    /// The number of table entries a tree needs (its leaves' 2^d), or nil when
+    /// a path has more than `maxFeatures` unique features.
+    static func entries(_ tree: Tree) -> Int? {
+        var total = 0
+        var path: [Int32] = []
+        func visit(_ node: Int) -> Bool {
+            if tree.feature[node] < 0 {
+                let d = Set(path).count
+                guard d <= maxFeatures else { return false }
+                total += 1 << d
+                return true
+            }
+            path.append(tree.feature[node])
+            defer { path.removeLast() }
+            return visit(Int(tree.left[node])) && visit(Int(tree.right[node]))
+        }
+        return visit(0) ? total : nil
+    }
+
+    /// Tables for the trees that fit in `budget` entries together (taken in
+    /// order), nil for the others.
+    static func tables(_ trees: [Tree], covers: [[Double]]) -> [ShapTable?] {
+        var left = budget
+        let chosen = trees.map { t -> Bool in
+            guard let n = entries(t), n <= left else { return false }
+            left -= n
+            return true
+        }
+        return Parallel.map(trees.count) { k in chosen[k] ? ShapTable(trees[k], cover: covers[k]) : nil }
+    }
 
     /// Nil when a leaf's path has more than `maxFeatures` unique features, the
     /// tables would exceed `maxEntries`, or a node on a path has no cover.
-    init?(_ tree: Tree, cover: [Double], maxEntries: Int = 1 << 22) {
+    init?(_ tree: Tree, cover: [Double], maxEntries: Int = budget) {
         guard cover.first.map({ $0 > 0 }) ?? false else { return nil }
         var path: [(node: Int32, left: Bool)] = []
         var ok = true
