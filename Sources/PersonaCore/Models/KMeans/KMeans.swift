@@ -52,15 +52,25 @@ public enum KMeans {
         // Row by row, one running sum per column: each column's sums are added
         // in row order, as a column-by-column loop would, without striding
         // through the whole matrix once per column.
-        var sums = [Double](repeating: 0, count: d)
+        // Columns split among the cores (each column's sums still in row order).
+        let parts = min(d, Parallel.cores)
         var squares = [Double](repeating: 0, count: d)
         x.storage.withUnsafeBufferPointer { v in
-            sums.withUnsafeMutableBufferPointer { s in
-                for i in 0..<n { for j in 0..<d { s[j] += Double(v[i * d + j]) } }
-            }
-            let means = sums.map { $0 / Double(n) }
-            squares.withUnsafeMutableBufferPointer { q in
-                for i in 0..<n { for j in 0..<d { let c = Double(v[i * d + j]) - means[j]; q[j] += c * c } }
+            squares.withUnsafeMutableBufferPointer { out in
+                let box = UnsafeSendableBox((v, out))
+                Parallel.forEach(parts) { part in
+                    let (v, out) = box.value
+                    let lo = d * part / parts, hi = d * (part + 1) / parts
+                    var s = [Double](repeating: 0, count: hi - lo), q = s
+                    s.withUnsafeMutableBufferPointer { s in
+                        for i in 0..<n { for j in lo..<hi { s[j - lo] += Double(v[i * d + j]) } }
+                    }
+                    let means = s.map { $0 / Double(n) }
+                    q.withUnsafeMutableBufferPointer { q in
+                        for i in 0..<n { for j in lo..<hi { let c = Double(v[i * d + j]) - means[j - lo]; q[j - lo] += c * c } }
+                    }
+                    for j in lo..<hi { out[j] = q[j - lo] }
+                }
             }
         }
         var total = 0.0

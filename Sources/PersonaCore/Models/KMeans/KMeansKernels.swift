@@ -21,11 +21,19 @@ enum KMeansKernels {
     static func squaredNorms(_ x: FloatMatrix) -> [Float] {
         var norms = [Float](repeating: 0, count: x.rows)
         let d = x.cols
+        // Each row's sum in column order, as one loop would; blocks of rows on every core.
+        let blocks = Parallel.blocks(x.rows, minBlock: 16_384)
         x.storage.withUnsafeBufferPointer { p in
-            for i in 0..<x.rows {
-                var s: Float = 0
-                for j in 0..<d { let v = p[i * d + j]; s += v * v }
-                norms[i] = s
+            norms.withUnsafeMutableBufferPointer { out in
+                let box = UnsafeSendableBox((p, out))
+                Parallel.forEach(blocks.count) { b in
+                    let (p, out) = box.value
+                    for i in blocks[b] {
+                        var s: Float = 0
+                        for j in 0..<d { let v = p[i * d + j]; s += v * v }
+                        out[i] = s
+                    }
+                }
             }
         }
         return norms
