@@ -79,6 +79,8 @@ public enum NumberParser {
             let v = fraction == 0 ? Double(mantissa) : Double(mantissa) / exactPowerOfTen(fraction)
             return negative ? -v : v
         }
+        // No digit before the first other byte: text, which the general parser refuses too.
+        if digits == 0 { return nil }
         return general(f)
     }
 
