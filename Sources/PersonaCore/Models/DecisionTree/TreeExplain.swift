@@ -4,8 +4,9 @@ enum TreeContributions {
     /// - Parameters:
     ///   - value: the value a tree's leaf adds (tree index, node index).
     ///   - base: added to the bias (a booster's starting score).
+    ///   - cache: the model's tables, made once for all its calls.
     static func compute(_ trees: [Tree], covers: [[Double]], value: (Int, Int) -> Double, base: Double,
-                        pipeline: FeaturePipeline, batch x: FloatMatrix) -> Contributions {
+                        pipeline: FeaturePipeline, batch x: FloatMatrix, cache: ShapTableCache? = nil) -> Contributions {
         let layout = RawRowLayout(pipeline)
         let width = pipeline.columns.count
         var bias = base
@@ -15,7 +16,8 @@ enum TreeContributions {
         var raw = [Double](repeating: 0, count: x.rows)
         // For more than a few rows, each tree's values come from its tables
         // (the recursion where a tree's paths are too long to table).
-        let tables: [ShapTable?] = x.rows < 32 ? trees.map { _ in nil } : ShapTable.tables(trees, covers: covers)
+        let tables: [ShapTable?] = x.rows < 32 ? trees.map { _ in nil }
+            : cache?.tables(trees, covers: covers) ?? ShapTable.tables(trees, covers: covers)
         let nodes = trees.map(\.count).max() ?? 0
         let leafValues: [[Double]] = trees.indices.map { k in tables[k]?.leafValues { value(k, $0) } ?? [] }
         // Rows are independent: blocks of them on every core.
@@ -81,6 +83,6 @@ extension TreeModel: RowExplaining {
         let c = task == .regression ? 0 : (positiveIndex ?? 0)
         let t = tree
         return TreeContributions.compute([t], covers: [t.weight.map { $0 > 0 ? $0 : 0 }], value: { _, n in t.value[n][c] }, base: 0,
-                                         pipeline: card.pipeline, batch: batch)
+                                         pipeline: card.pipeline, batch: batch, cache: shapTables)
     }
 }

@@ -34,6 +34,8 @@ public struct TreeModel: RowModel, RowScoring, RuleExplaining {
     public var readsRawValues: Bool { true }
     public var leaves: Int { tree.leaves }
     public var depth: Int { tree.depth() }
+    /// TreeSHAP's tables, made once and shared by every copy of the model.
+    let shapTables = ShapTableCache()
 
     init(card: ModelCard, config: TreeConfig, tree: Tree) {
         self.card = card; self.config = config; self.tree = tree; self.facts = Facts(card, config)

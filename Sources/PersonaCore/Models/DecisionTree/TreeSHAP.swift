@@ -1,3 +1,4 @@
+import Foundation
 /// Exact path-dependent TreeSHAP (Lundberg, Erion and Lee 2018, Algorithm 2):
 /// each feature's Shapley value for one row's prediction by one tree, where a
 /// feature left out of a coalition sends the row down both children in
@@ -46,8 +47,7 @@ extension Tree {
             let table = stride * stride
             let up = rp.baseAddress!, down = up + table, upInverse = up + 2 * table, downInverse = up + 3 * table
             withUnsafeTemporaryAllocation(of: PathElement.self, capacity: levels * (levels + 1) / 2 + levels) { buffer in
-              withUnsafeTemporaryAllocation(of: Double.self, capacity: 3 * levels) { scratch in
-                let base = buffer.baseAddress!, sums = scratch.baseAddress!
+                let base = buffer.baseAddress!
                 func extend(_ m: UnsafeMutablePointer<PathElement>, _ depth: Int, _ zero: Double, _ one: Double, _ feature: Int) {
                     m[depth] = PathElement(feature: feature, zero: zero, one: one, weight: depth == 0 ? 1 : 0)
                     let up = up + depth * stride, down = down + depth * stride
@@ -77,34 +77,27 @@ extension Tree {
                         m[k].feature = m[k + 1].feature; m[k].zero = m[k + 1].zero; m[k].one = m[k + 1].one
                     }
                 }
-                /// At a leaf: every path element's unwound sum (the weight of the
-                /// path without it), added to its feature's value. The elements'
-                /// sums are independent chains of multiplications; running them
-                /// side by side, position by position, hides each step's latency.
-                /// Each chain's operations are those of the element's sum alone.
-                func leaf(_ m: UnsafeMutablePointer<PathElement>, _ depth: Int, _ v: Double) {
+                func unwoundSum(_ m: UnsafeMutablePointer<PathElement>, _ depth: Int, _ index: Int) -> Double {
+                    let one = m[index].one, zero = m[index].zero
                     let upInverse = upInverse + depth * stride, downInverse = downInverse + depth * stride, down = down + depth * stride
-                    let next = sums, total = sums + levels, inverse = sums + 2 * levels
-                    let w = m[depth].weight
-                    for i in 1...depth {
-                        next[i] = w; total[i] = 0
-                        inverse[i] = m[i].one != 0 ? 1 / m[i].one : 1 / m[i].zero
-                    }
-                    var j = depth - 1
-                    while j >= 0 {
-                        let wj = m[j].weight, ui = upInverse[j], dj = down[j], di = downInverse[j]
-                        for i in 1...depth {
-                            if m[i].one != 0 {
-                                let t = next[i] * ui * inverse[i]
-                                total[i] += t
-                                next[i] = wj - t * m[i].zero * dj
-                            } else {
-                                total[i] += wj * inverse[i] * di
-                            }
+                    var next = m[depth].weight, total = 0.0
+                    var i = depth - 1
+                    if one != 0 {
+                        let inverseOne = 1 / one
+                        while i >= 0 {
+                            let t = next * upInverse[i] * inverseOne
+                            total += t
+                            next = m[i].weight - t * zero * down[i]
+                            i -= 1
                         }
-                        j -= 1
+                    } else {
+                        let inverseZero = 1 / zero
+                        while i >= 0 {
+                            total += m[i].weight * inverseZero * downInverse[i]
+                            i -= 1
+                        }
                     }
-                    for i in 1...depth { phi[m[i].feature] += total[i] * (m[i].one - m[i].zero) * v }
+                    return total
                 }
                 func recurse(_ node: Int, _ parent: UnsafeMutablePointer<PathElement>, _ parentDepth: Int,
                              _ zero: Double, _ one: Double, _ feature: Int) {
@@ -113,7 +106,10 @@ extension Tree {
                     m.update(from: parent, count: depth)
                     extend(m, depth, zero, one, feature)
                     if self.feature[node] < 0 {
-                        if depth > 0 { leaf(m, depth, value(node)) }
+                        let v = value(node)
+                        if depth > 0 {
+                            for i in 1...depth { phi[m[i].feature] += unwoundSum(m, depth, i) * (m[i].one - m[i].zero) * v }
+                        }
                         return
                     }
                     let d = Int(self.feature[node])
@@ -132,7 +128,6 @@ extension Tree {
                     recurse(cold, m, depth + 1, incomingZero * cover[cold] / r, 0, d)
                 }
                 recurse(0, base, 0, 1, 1, -1)
-              }
             }
         }
     }
@@ -193,7 +188,7 @@ struct ShapTable {
     static let maxFeatures = 12
     /// Table entries (doubles) for all the trees of one call, at most: the
     /// trees past this many use the recursion.
-    static let budget = 1 << 20
+    static let budget = 1 << 18
 
     /// The number of table entries a tree needs (its leaves' 2^d), or nil when
     /// a path has more than `maxFeatures` unique features.
@@ -223,13 +218,18 @@ struct ShapTable {
             left -= n
             return true
         }
-        return Parallel.map(trees.count) { k in chosen[k] ? ShapTable(trees[k], cover: covers[k]) : nil }
+        return trees.indices.map { k in chosen[k] ? ShapTable(trees[k], cover: covers[k]) : nil }
     }
 
     /// Nil when a leaf's path has more than `maxFeatures` unique features, the
     /// tables would exceed `maxEntries`, or a node on a path has no cover.
     init?(_ tree: Tree, cover: [Double], maxEntries: Int = budget) {
-        guard cover.first.map({ $0 > 0 }) ?? false else { return nil }
+        guard cover.first.map({ $0 > 0 }) ?? false, let size = Self.entries(tree), size <= maxEntries else { return nil }
+        // Arrays of their final size from the start (no doubling to hold on to).
+        let leafCount = tree.leaves
+        table.reserveCapacity(size)
+        leaves.reserveCapacity(leafCount); pathStart.reserveCapacity(leafCount + 1)
+        featureStart.reserveCapacity(leafCount + 1); tableStart.reserveCapacity(leafCount + 1)
         var path: [(node: Int32, left: Bool)] = []
         var ok = true
         var entries = 0
@@ -280,24 +280,27 @@ struct ShapTable {
             v /= c
             w[s] = v
         }
-        // Elementary symmetric polynomials e_j of each subset's fractions, from
-        // the subset without its lowest feature.
-        var e = [Double](repeating: 0, count: size * (d + 1))
-        e[0] = 1
+        // Elementary symmetric polynomials e_j of each subset's fractions, built
+        // up along a depth-first walk that adds features in increasing order
+        // (every subset once; one vector per level of the walk, not per subset).
         var t = [Double](repeating: 0, count: size)
-        t[0] = w[0]
-        if size > 1 {
-            for mask in 1..<size {
-                let k = mask.trailingZeroBitCount, previous = mask & (mask - 1)
-                let m = mask.nonzeroBitCount
-                let to = mask * (d + 1), from = previous * (d + 1)
-                e[to] = 1
-                for j in 1...m { e[to + j] = e[from + j] + z[k] * e[from + j - 1] }
-                var total = 0.0
-                for s in 0...m { total += w[s] * e[to + m - s] }
-                t[mask] = total
+        var stack = [Double](repeating: 0, count: (d + 1) * (d + 1))
+        stack[0] = 1
+        func visit(_ mask: Int, _ m: Int, _ next: Int) {
+            let e = m * (d + 1)
+            var total = 0.0
+            for s in 0...m { total += w[s] * stack[e + m - s] }
+            t[mask] = total
+            var k = next
+            while k < d {
+                let child = e + d + 1
+                stack[child] = 1
+                for j in 1...(m + 1) { stack[child + j] = stack[e + j] + z[k] * stack[e + j - 1] }
+                visit(mask | 1 << k, m + 1, k + 1)
+                k += 1
             }
         }
+        visit(0, 0, 0)
         return t
     }
 
@@ -344,5 +347,26 @@ struct ShapTable {
         }
         }
         }
+    }
+}
+
+/// A model's TreeSHAP tables, made by the first call that wants them and shared
+/// by the later ones (the blocks of a scoring job, on every core), so they are
+/// held once. Kept for the trees they were made from (their count and sizes);
+/// other trees get tables of their own.
+final class ShapTableCache: @unchecked Sendable {
+    private let lock = NSLock()
+    private var key: [Int] = []
+    private var tables: [ShapTable?] = []
+
+    func tables(_ trees: [Tree], covers: [[Double]]) -> [ShapTable?] {
+        let key = trees.map(\.count)
+        lock.lock()
+        defer { lock.unlock() }
+        if key != self.key || tables.count != trees.count {
+            tables = ShapTable.tables(trees, covers: covers)
+            self.key = key
+        }
+        return tables
     }
 }

@@ -21,6 +21,6 @@ extension GBDTModel: RowExplaining {
         // `trees[k]` copied the tree, with a reference count per array, each time)
         let values = trees.map { $0.value.map { $0[0] } }
         return TreeContributions.compute(trees, covers: trees.map(\.samples), value: { k, n in values[k][n] }, base: initScores[0],
-                                         pipeline: card.pipeline, batch: batch)
+                                         pipeline: card.pipeline, batch: batch, cache: shapTables)
     }
 }

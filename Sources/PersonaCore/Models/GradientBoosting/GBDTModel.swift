@@ -44,6 +44,8 @@ public struct GBDTModel: RowModel, RowScoring {
     public var threshold: Double { 0.5 }
     public var readsRawValues: Bool { true }
     public var treeCount: Int { trees.count }
+    /// TreeSHAP's tables, made once and shared by every copy of the model.
+    let shapTables = ShapTableCache()
 
     init(card: ModelCard, config: GBDTConfig, trees: [Tree], initScores: [Double], riskCutPoints: [Double]) {
         self.card = card; self.config = config; self.trees = trees; self.initScores = initScores
