@@ -478,7 +478,7 @@ public enum Statistics {
         }
         if n == 0 { return 0 }
         /// The bucket holding rank r (0-based) and the rank within it.
-        func bucket(_ r: Int, _ c: [Int32]) -> (Int, Int) {
+        func bucket(_ r: Int, _ c: UnsafeBufferPointer<Int32>) -> (Int, Int) {
             var below = 0
             for b in 0..<c.count {
                 let next = below + Int(c[b])
@@ -490,18 +490,18 @@ public enum Statistics {
         /// The keys of ranks r and s among all present values, in one pass over
         /// the values for both (the two middle ranks of an even count).
         func select(_ r: Int, _ s: Int) -> (UInt32, UInt32) {
-            let (highR, rankR) = bucket(r, counts), (highS, rankS) = bucket(s, counts)
-            var low = [Int32](repeating: 0, count: highR == highS ? 1 << 16 : 1 << 17)
-            low.withUnsafeMutableBufferPointer { l in
-                let second = highR == highS ? 0 : 1 << 16
+            let (highR, rankR) = counts.withUnsafeBufferPointer { bucket(r, $0) }, (highS, rankS) = counts.withUnsafeBufferPointer { bucket(s, $0) }
+            let second = highR == highS ? 0 : 1 << 16
+            var low = [Int32](repeating: 0, count: second + (1 << 16))
+            return low.withUnsafeMutableBufferPointer { l in
                 for v in values where !v.isNaN {
                     let k = key(v), high = Int(k >> 16)
                     if high == highR { l[Int(k & 0xFFFF)] += 1 } else if high == highS { l[second + Int(k & 0xFFFF)] += 1 }
                 }
+                let lowR = bucket(rankR, UnsafeBufferPointer(rebasing: l[0..<(1 << 16)])).0
+                let lowS = bucket(rankS, UnsafeBufferPointer(rebasing: l[second..<(second + (1 << 16))])).0
+                return (UInt32(highR) << 16 | UInt32(lowR), UInt32(highS) << 16 | UInt32(lowS))
             }
-            let lowR = bucket(rankR, Array(low[0..<(1 << 16)])).0
-            let lowS = bucket(rankS, highR == highS ? Array(low[0..<(1 << 16)]) : Array(low[(1 << 16)...])).0
-            return (UInt32(highR) << 16 | UInt32(lowR), UInt32(highS) << 16 | UInt32(lowS))
         }
         if n % 2 == 1 { return Double(value(select(n / 2, n / 2).0)) }
         let (upper, lower) = select(n / 2, n / 2 - 1)

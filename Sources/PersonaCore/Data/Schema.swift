@@ -312,20 +312,17 @@ public enum Profiler {
         // A fixed number of parts, whatever the core count, so the result (down
         // to the order of floating-point sums) depends only on the file.
         let parts = 8
-        // Rows per part, estimated from the length of the first data line, so
-        // the kept values are allocated once instead of grown by doubling.
-        var firstLine = 0
         func freeBuffers(_ part: ([Accumulator], Int)) {
             var acc = part.0
             for j in acc.indices { acc[j].floatBuffer.free(); acc[j].codeBuffer.free() }
         }
         guard let read = inParts(path: path, delimiter: delimiter, count: parts, discard: freeBuffers, { reader, range in
+            // Rows in the part, estimated from the length of its first line, so
+            // the kept values are allocated once instead of grown by doubling.
+            let firstLine = (lineStart(path, after: range.lowerBound) ?? range.upperBound) - range.lowerBound
             let acc = try accumulate(reader, keep: keep, expectedRows: range.count / max(1, firstLine) * 11 / 10 + 16,
                                      numericCap: distinctCap / parts, buffers: true)
             return (acc, reader.recordsRead)
-        }, before: { plan in
-            let start = plan.ranges[0].lowerBound
-            firstLine = (lineStart(path, after: start) ?? plan.size) - start
         }) else { return nil }
         let names = read.names
         var partsAcc = read.results.map(\.0)
@@ -388,12 +385,10 @@ public enum Profiler {
     /// are the cuts found by following the quoting from the start of the file
     /// (`recordStarts`), and the parts read again with those.
     static func inParts<T>(path: String, delimiter: UInt8, count: Int, discard: (T) -> Void = { _ in },
-                           _ body: (CSVReader, Range<Int>) throws -> T,
-                           before: (PartPlan) -> Void = { _ in }) -> (names: [String], results: [T], fingerprint: String)? {
+                           _ body: (CSVReader, Range<Int>) throws -> T) -> (names: [String], results: [T], fingerprint: String)? {
         guard var plan = try? parts(path: path, delimiter: delimiter, count: count) else { return nil }
         let blockSize = DataFingerprint.blockSize
         while true {
-            before(plan)
             let ranges = plan.ranges
             let results: [Result<(T, [UInt64]), Error>] = Parallel.map(ranges.count) { i in
                 Result {

@@ -148,7 +148,7 @@ struct TreeBuilder {
                             for f in lo..<hi {
                                 let p = h + (offsets[f] - start + Int(row[f])) * stride
                                 p[0] += w; p[1] += w * y; p[2] += w * y * y
-                                p[3] += 1
+                                p[stride - 1] += 1
                             }
                         }
                     }

@@ -43,13 +43,10 @@ struct TreeData {
     /// compare equal): a radix sort of their bits, three passes of 11 bits,
     /// several times faster than a comparison sort on a column of a million.
     static func sortedNumbers(_ values: [Float]) -> [Float] {
-        // Keys that order as the numbers do: negative numbers' bits flipped, positive ones' sign bit set.
+        // Keys that order as the numbers do (`Binner.key`).
         var keys: [UInt32] = []
         keys.reserveCapacity(values.count)
-        for v in values where !v.isNaN {
-            let b = v.bitPattern
-            keys.append(b & 0x8000_0000 != 0 ? ~b : b | 0x8000_0000)
-        }
+        for v in values where !v.isNaN { keys.append(Binner.key(v)) }
         let n = keys.count
         var other = [UInt32](repeating: 0, count: n)
         var counts = [Int](repeating: 0, count: 3 * 2048)
@@ -77,7 +74,7 @@ struct TreeData {
                 }
             }
         }
-        return (inOther ? other : keys).map { k in Float(bitPattern: k & 0x8000_0000 != 0 ? k & 0x7FFF_FFFF : ~k) }
+        return (inOther ? other : keys).map(Binner.value)
     }
 
     /// A value's bin: 0 for missing, else 1 + the number of cuts below it.
@@ -126,6 +123,8 @@ struct TreeData {
             }
         }
 
+        /// A key that orders as the numbers do: a negative number's bits
+        /// flipped, a positive one's sign bit set (NaN excluded beforehand).
         @inline(__always) static func key(_ v: Float) -> UInt32 {
             let b = v.bitPattern
             return b & 0x8000_0000 != 0 ? ~b : b | 0x8000_0000

@@ -213,12 +213,11 @@ struct ShapTable {
     /// order), nil for the others.
     static func tables(_ trees: [Tree], covers: [[Double]]) -> [ShapTable?] {
         var left = budget
-        let chosen = trees.map { t -> Bool in
-            guard let n = entries(t), n <= left else { return false }
-            left -= n
-            return true
+        return trees.indices.map { k in
+            guard let table = ShapTable(trees[k], cover: covers[k], maxEntries: left) else { return nil }
+            left -= table.table.count
+            return table
         }
-        return trees.indices.map { k in chosen[k] ? ShapTable(trees[k], cover: covers[k]) : nil }
     }
 
     /// Nil when a leaf's path has more than `maxFeatures` unique features, the
@@ -232,7 +231,6 @@ struct ShapTable {
         featureStart.reserveCapacity(leafCount + 1); tableStart.reserveCapacity(leafCount + 1)
         var path: [(node: Int32, left: Bool)] = []
         var ok = true
-        var entries = 0
         func visit(_ node: Int) {
             guard ok else { return }
             if tree.feature[node] >= 0 {
@@ -253,9 +251,6 @@ struct ShapTable {
                 if let s = features.firstIndex(of: f) { slot = s; zs[s] *= fraction } else { slot = features.count; features.append(f); zs.append(fraction) }
                 pathNode.append(step.node); pathLeft.append(step.left); pathSlot.append(Int32(slot))
             }
-            let d = features.count
-            entries += 1 << d
-            guard d <= Self.maxFeatures, entries <= maxEntries else { ok = false; return }
             leaves.append(Int32(node))
             pathStart.append(Int32(pathNode.count))
             feature += features; z += zs

@@ -61,16 +61,12 @@ extension TreeModel {
         let classOfCode = values.map { index[$0] ?? -1 }
         let label = codes.map { classOfCode[Int($0)] }
         var positive: String? = nil
-        if distinct.count == 2 {
-            let (a, b) = distinct[0] < distinct[1] ? (distinct[0], distinct[1]) : (distinct[1], distinct[0])
-            positive = BinaryTarget.positiveClass(a, b)
-        }
+        if distinct.count == 2 { positive = BinaryTarget.positiveClass(distinct[0], distinct[1]) }
         var counts = [Int](repeating: 0, count: distinct.count)
-        for (k, c) in values.indices.map({ (classOfCode[$0], occurrences[$0]) }) where k >= 0 { counts[Int(k)] += c }
+        for (code, c) in occurrences.enumerated() where classOfCode[code] >= 0 { counts[Int(classOfCode[code])] += c }
         let classWeights = try config.classWeight.weights(counts: counts, positive: positive.flatMap { distinct.firstIndex(of: $0) } ?? 1)
-        let weightOfClass = (0..<distinct.count).map { classWeights[$0] }
         return Prepared(data: data, pipeline: pipeline, profile: profile, classes: distinct, label: label, target: [],
-                        weights: label.map { weightOfClass[Int($0)] }, positive: positive)
+                        weights: label.map { classWeights[Int($0)] }, positive: positive)
     }
 
     static func builder(_ p: Prepared, _ config: TreeConfig) -> TreeBuilder {
