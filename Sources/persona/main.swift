@@ -15,6 +15,7 @@ for sig in [SIGINT, SIGTERM, SIGHUP, SIGPIPE] {
     }
 }
 
+BLAS.stopIdleThreads()
 do {
     var command = try Persona.parseAsRoot()
     try command.run()

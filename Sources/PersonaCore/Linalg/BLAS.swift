@@ -1,4 +1,7 @@
 import COpenBLAS
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// The element types the numerical core runs on. Each conforming type forwards
 /// to the matching single- or double-precision CBLAS/LAPACKE routine, so code
@@ -111,6 +114,18 @@ public enum BLAS {
     /// set this to 1 while they run so the two never oversubscribe the cores.
     public static func setThreads(_ n: Int) { openblas_set_num_threads(Int32(max(1, n))) }
     public static var threads: Int { Int(openblas_get_num_threads()) }
+
+    /// Stops OpenBLAS's worker threads until its next multi-threaded call,
+    /// which starts them again. OpenBLAS starts them when it loads, and an idle
+    /// worker polls for work (yielding the core in a loop) for about 2^28
+    /// processor ticks before it sleeps: a tenth of a second of a core taken
+    /// from whatever a process does first, such as reading its data on every
+    /// core. A no-op with a BLAS that has no such threads.
+    public static func stopIdleThreads() {
+        typealias Shutdown = @convention(c) () -> Int32
+        guard let symbol = dlsym(nil, "blas_thread_shutdown_") else { return }
+        _ = unsafeBitCast(symbol, to: Shutdown.self)()
+    }
 
     /// C = alpha * op(A) * op(B) + beta * C.
     public static func gemm<T: BLASScalar>(_ a: Matrix<T>, _ b: Matrix<T>, into c: inout Matrix<T>,
