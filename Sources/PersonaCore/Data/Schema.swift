@@ -203,7 +203,9 @@ public enum Profiler {
         var acc = [Accumulator](repeating: template, count: names.count)
         if !keep { for j in acc.indices { acc[j].keepFloats = false; acc[j].keepCodes = false } }
         if keep && expectedRows > 0 {
-            for j in acc.indices { acc[j].floatBuffer.reserve(expectedRows) }
+            // Reserved, not yet written: a page is touched only when a value
+            // reaches it, and a column that stops keeping numbers or codes frees them.
+            for j in acc.indices { acc[j].floatBuffer.reserve(expectedRows); acc[j].codeBuffer.reserve(expectedRows) }
         }
         var rec = CSVRecord()
         let columns = names.count
@@ -325,38 +327,62 @@ public enum Profiler {
             return (acc, reader.recordsRead)
         }) else { return nil }
         let names = read.names
-        var partsAcc = read.results.map(\.0)
         let rows = read.results.reduce(0) { $0 + $1.1 }
+        let partCount = read.results.count
+        // Every part's accumulators in one array: part p's column j at p * columns + j.
         // Each part's kept values are freed here, once (`merged` starts as a copy of part 0).
-        defer { for p in partsAcc.indices { for j in partsAcc[p].indices { partsAcc[p][j].floatBuffer.free(); partsAcc[p][j].codeBuffer.free() } } }
-        guard var merged = partsAcc.first else { return nil }
-        for j in merged.indices {
-            var remaps: [[Int32]?] = [nil]
-            for p in 1..<partsAcc.count { remaps.append(merge(&merged[j], partsAcc[p][j])) }
-            // The kept values, joined once in file order straight from the parts' buffers.
-            merged[j].floatBuffer = AppendBuffer()
-            merged[j].codeBuffer = AppendBuffer()
-            if merged[j].keepFloats {
-                var floats: [Float] = []
-                floats.reserveCapacity(partsAcc.reduce(0) { $0 + $1[j].floatBuffer.count })
-                for p in partsAcc.indices { partsAcc[p][j].floatBuffer.withValues { floats += $0 } }
-                merged[j].floats = floats
-            }
-            if merged[j].keepCodes && !merged[j].incomplete {
-                var codes: [Int32] = []
-                codes.reserveCapacity(partsAcc.reduce(0) { $0 + $1[j].codeBuffer.count })
-                partsAcc[0][j].codeBuffer.withValues { codes += $0 }
-                for p in 1..<partsAcc.count {
-                    let remap = remaps[p]!
-                    partsAcc[p][j].codeBuffer.withValues { part in
-                        for c in part { codes.append(c >= 0 ? remap[Int(c)] : c) }
-                    }
+        var partsAcc = read.results.flatMap(\.0)
+        defer { for i in partsAcc.indices { partsAcc[i].floatBuffer.free(); partsAcc[i].codeBuffer.free() } }
+        guard var merged = read.results.first?.0 else { return nil }
+        let columns = merged.count
+        // The columns merge on every core, each on its own: the same sums in
+        // the same order as one after the other.
+        merged.withUnsafeMutableBufferPointer { mergedp in
+            partsAcc.withUnsafeMutableBufferPointer { partsp in
+                let into = UnsafeSendableBox(mergedp), from = UnsafeSendableBox(partsp)
+                Parallel.forEach(columns) { j in
+                    mergeParts(into: &into.value[j], from.value.baseAddress! + j, stride: columns, count: partCount)
                 }
-                merged[j].codes = codes
             }
-            for p in partsAcc.indices { partsAcc[p][j].floatBuffer.free(); partsAcc[p][j].codeBuffer.free() }
         }
         return (names, merged, rows, read.fingerprint)
+    }
+
+    /// Merges one column's accumulators of every part into `merged` (a copy
+    /// of part 0's), in file order, joining their kept values into arrays and
+    /// freeing the parts' buffers. Part p's accumulator is at `parts[p * stride]`.
+    private static func mergeParts(into merged: inout Accumulator, _ parts: UnsafeMutablePointer<Accumulator>, stride: Int, count: Int) {
+        var remaps: [[Int32]?] = [nil]
+        for p in 1..<count { remaps.append(merge(&merged, parts[p * stride])) }
+        // The kept values, joined once in file order straight from the parts' buffers.
+        merged.floatBuffer = AppendBuffer()
+        merged.codeBuffer = AppendBuffer()
+        if merged.keepFloats {
+            var floats: [Float] = []
+            floats.reserveCapacity((0..<count).reduce(0) { $0 + parts[$1 * stride].floatBuffer.count })
+            for p in 0..<count { parts[p * stride].floatBuffer.withValues { floats += $0 } }
+            merged.floats = floats
+        }
+        if merged.keepCodes && !merged.incomplete {
+            let total = (0..<count).reduce(0) { $0 + parts[$1 * stride].codeBuffer.count }
+            merged.codes = [Int32](unsafeUninitializedCapacity: total) { codes, written in
+                var k = 0
+                for p in 0..<count {
+                    parts[p * stride].codeBuffer.withValues { part in
+                        if p == 0 {
+                            if let src = part.baseAddress { (codes.baseAddress! + k).initialize(from: src, count: part.count) }
+                        } else {
+                            remaps[p]!.withUnsafeBufferPointer { remap in
+                                for (i, c) in part.enumerated() { codes[k + i] = c >= 0 ? remap[Int(c)] : c }
+                            }
+                        }
+                        k += part.count
+                    }
+                }
+                written = k
+            }
+        }
+        for p in 0..<count { parts[p * stride].floatBuffer.free(); parts[p * stride].codeBuffer.free() }
     }
 
     /// A file's data rows cut into about `count` ranges of whole records.
