@@ -14,6 +14,26 @@ final class LinalgTests: XCTestCase {
         XCTAssertEqual(f, FloatMatrix([[2, 1], [4, 3]]))
     }
 
+    /// BLAS works after its idle threads are stopped (the process does so at
+    /// start-up): a product large enough for OpenBLAS to split among threads,
+    /// of small integers (exact in Double), equals the one summed by hand,
+    /// twice over (the threads start again for the first and are stopped again).
+    func testProductsAfterIdleThreadsAreStopped() {
+        let previous = BLAS.threads
+        defer { BLAS.setThreads(previous) }
+        BLAS.setThreads(2)
+        let (m, k, n) = (200, 131, 150)
+        let a = DoubleMatrix(rows: m, cols: k, storage: (0..<m * k).map { Double($0 % 7) - 3 })
+        let b = DoubleMatrix(rows: k, cols: n, storage: (0..<k * n).map { Double($0 % 5) - 2 })
+        var expected = DoubleMatrix(rows: m, cols: n)
+        for i in 0..<m { for j in 0..<n { expected[i, j] = (0..<k).reduce(0) { $0 + a[i, $1] * b[$1, j] } } }
+        for _ in 0..<2 {
+            BLAS.stopIdleThreads()
+            XCTAssertEqual(a * b, expected)
+        }
+        XCTAssertEqual(BLAS.threads, 2)
+    }
+
     func testGemvDotAxpyNrm2() {
         let a = DoubleMatrix([[1, 2], [3, 4], [5, 6]])
         var y = [Double](repeating: 0, count: 3)
