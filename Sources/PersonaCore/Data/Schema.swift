@@ -205,7 +205,7 @@ public enum Profiler {
         if keep && expectedRows > 0 {
             // Reserved, not yet written: a page is touched only when a value
             // reaches it, and a column that stops keeping numbers or codes frees them.
-            for j in acc.indices { acc[j].floatBuffer.reserve(expectedRows); acc[j].codeBuffer.reserve(expectedRows) }
+            for j in acc.indices { acc[j].floatBuffer.reserve(expectedRows) }
         }
         var rec = CSVRecord()
         let columns = names.count
