@@ -15,6 +15,11 @@ int persona_sha256_hardware(void);
    Call only when persona_sha256_hardware() is nonzero. */
 void persona_sha256_blocks(uint32_t state[8], const uint8_t *data, size_t blocks);
 
+/* Returns the C heap's free memory to the system (glibc's malloc_trim; nothing
+   elsewhere). Memory freed in the heap otherwise stays resident, held for
+   later allocations of its size. */
+void persona_return_free_memory(void);
+
 /* Nonzero when this processor (and its OS) can run the _avx2 kernels below. */
 int persona_avx2(void);
 

@@ -1,3 +1,4 @@
+import CPersonaKernels
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
@@ -128,6 +129,9 @@ public enum Profiler {
         let fingerprint: String
         if let parallel = try parallelAccumulate(path: path, delimiter: delimiter, keep: keep) {
             (names, acc, rows, fingerprint) = parallel
+            // The parts' buffers and tables, freed into the C heap, would
+            // otherwise stay resident through training.
+            persona_return_free_memory()
         } else {
             let reader = try CSVReader(path: path, delimiter: delimiter)
             names = reader.header

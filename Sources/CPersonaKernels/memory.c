@@ -1,0 +1,10 @@
+#include "persona_kernels.h"
+#if defined(__GLIBC__)
+#include <malloc.h>
+#endif
+
+void persona_return_free_memory(void) {
+#if defined(__GLIBC__)
+    malloc_trim(0);
+#endif
+}
