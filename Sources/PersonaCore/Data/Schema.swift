@@ -208,7 +208,7 @@ public enum Profiler {
         if !keep { for j in acc.indices { acc[j].keepFloats = false; acc[j].keepCodes = false } }
         if keep && expectedRows > 0 {
             // Reserved, not yet written: a page is touched only when a value
-            // reaches it, and a column that stops keeping numbers or codes frees them.
+            // reaches it, and a column that stops keeping numbers frees them.
             for j in acc.indices { acc[j].floatBuffer.reserve(expectedRows) }
         }
         var rec = CSVRecord()
