@@ -15,7 +15,7 @@ for sig in [SIGINT, SIGTERM, SIGHUP, SIGPIPE] {
     }
 }
 
-BLAS.stopIdleThreads()
+BLAS.quietIdleThreads()
 do {
     var command = try Persona.parseAsRoot()
     try command.run()

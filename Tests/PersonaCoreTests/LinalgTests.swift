@@ -14,11 +14,11 @@ final class LinalgTests: XCTestCase {
         XCTAssertEqual(f, FloatMatrix([[2, 1], [4, 3]]))
     }
 
-    /// BLAS works after its idle threads are stopped (the process does so at
+    /// BLAS works after its idle threads are quieted (the process does so at
     /// start-up): a product large enough for OpenBLAS to split among threads,
     /// of small integers (exact in Double), equals the one summed by hand,
     /// twice over (the threads start again for the first and are stopped again).
-    func testProductsAfterIdleThreadsAreStopped() {
+    func testProductsAfterIdleThreadsAreQuieted() {
         let previous = BLAS.threads
         defer { BLAS.setThreads(previous) }
         BLAS.setThreads(2)
@@ -28,7 +28,7 @@ final class LinalgTests: XCTestCase {
         var expected = DoubleMatrix(rows: m, cols: n)
         for i in 0..<m { for j in 0..<n { expected[i, j] = (0..<k).reduce(0) { $0 + a[i, $1] * b[$1, j] } } }
         for _ in 0..<2 {
-            BLAS.stopIdleThreads()
+            BLAS.quietIdleThreads()
             XCTAssertEqual(a * b, expected)
         }
         XCTAssertEqual(BLAS.threads, 2)
