@@ -334,9 +334,8 @@ public enum Profiler {
         let rows = read.results.reduce(0) { $0 + $1.1 }
         let partCount = read.results.count
         // Every part's accumulators in one array: part p's column j at p * columns + j.
-        // Each part's kept values are freed here, once (`merged` starts as a copy of part 0).
+        // `mergeParts` frees each part's kept values, once (`merged` starts as a copy of part 0).
         var partsAcc = read.results.flatMap(\.0)
-        defer { for i in partsAcc.indices { partsAcc[i].floatBuffer.free(); partsAcc[i].codeBuffer.free() } }
         guard var merged = read.results.first?.0 else { return nil }
         let columns = merged.count
         // The columns merge on every core, each on its own: the same sums in

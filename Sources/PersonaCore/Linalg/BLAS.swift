@@ -120,7 +120,7 @@ public enum BLAS {
     /// of OpenBLAS's 2^28 (a tenth of a second). The workers come back to life
     /// at every change of the thread count, so with the default one of them
     /// polled, yielding its core in a loop, through the first tenth of a
-    /// second of every parallel loop that follows a BLAS call: in `perf`, 8%
+    /// second of every parallel loop that follows a BLAS call: in `perf`, 2-9%
     /// of the samples of a training read on two cores.
     static let idleThreadTimeout = "20"
 

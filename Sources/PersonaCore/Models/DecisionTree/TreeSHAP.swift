@@ -186,7 +186,7 @@ struct ShapTable {
 
     /// Leaves' paths of at most this many unique features are tabled.
     static let maxFeatures = 12
-    /// Table entries (doubles) for all the trees of one call, at most: the
+    /// Table entries (doubles) for all the trees of one model, at most: the
     /// trees past this many use the recursion.
     static let budget = 1 << 18
 
@@ -358,7 +358,7 @@ final class ShapTableCache: @unchecked Sendable {
         let key = trees.map(\.count)
         lock.lock()
         defer { lock.unlock() }
-        if key != self.key || tables.count != trees.count {
+        if key != self.key {
             tables = ShapTable.tables(trees, covers: covers)
             self.key = key
         }

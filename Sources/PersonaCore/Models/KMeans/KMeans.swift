@@ -49,10 +49,9 @@ public enum KMeans {
     static func scaledTolerance(_ x: FloatMatrix, _ tol: Double) -> Double {
         if tol == 0 || x.rows == 0 { return 0 }
         let n = x.rows, d = x.cols
-        // Row by row, one running sum per column: each column's sums are added
-        // in row order, as a column-by-column loop would, without striding
-        // through the whole matrix once per column.
-        // Columns split among the cores (each column's sums still in row order).
+        // Row by row, one running sum per column, the columns split among the
+        // cores: each column's sums are added in row order, as a column-by-column
+        // loop would, without striding through the whole matrix once per column.
         let parts = min(d, Parallel.cores)
         var squares = [Double](repeating: 0, count: d)
         x.storage.withUnsafeBufferPointer { v in
