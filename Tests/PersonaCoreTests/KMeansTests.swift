@@ -49,6 +49,45 @@ final class KMeansTests: XCTestCase {
         XCTAssertNoThrow(try KMeans.fit(x, config: c))
     }
 
+    /// The kernels that run eight rows side by side give each row the bits of a
+    /// plain loop over its columns; the one-pass variance matches two passes.
+    func testKernelsMatchPlainLoops() {
+        var rng = PersonaRandom(seed: 21)
+        for (n, d) in [(1003, 13), (517, 8), (300, 5), (7, 30), (40_000, 31)] {
+            var x = FloatMatrix(rows: 0, cols: d)
+            // Values far from zero, with the first row an outlier, test the shift.
+            for i in 0..<n { x.appendRow((0..<d).map { j in (i == 0 ? 5000 : 1000) + Float(j) + Float(rng.normal()) * Float(1 + j % 3) }) }
+            var plainNorms = [Float](repeating: 0, count: n)
+            for i in 0..<n { var s: Float = 0; for j in 0..<d { let v = x[i, j]; s += v * v }; plainNorms[i] = s }
+            let (norms, meanVariance) = KMeansKernels.normsAndMeanVariance(x)
+            XCTAssertEqual(norms, plainNorms, "n=\(n) d=\(d)")
+            XCTAssertEqual(KMeansKernels.squaredNorms(x), plainNorms, "n=\(n) d=\(d)")
+            var total = 0.0
+            for j in 0..<d {
+                var mean = 0.0
+                for i in 0..<n { mean += Double(x[i, j]) }
+                mean /= Double(n)
+                var q = 0.0
+                for i in 0..<n { let c = Double(x[i, j]) - mean; q += c * c }
+                total += q / Double(n)
+            }
+            XCTAssertEqual(meanVariance, total / Double(d), accuracy: 1e-9 * total / Double(d), "n=\(n) d=\(d)")
+            XCTAssertEqual(KMeans.scaledTolerance(x, 1e-4), 1e-4 * meanVariance)
+            // Exact distances to the chosen one of three centres, summed in column order.
+            let centres = FloatMatrix([x.row(1).map { $0 }, x.row(n / 2).map { $0 }, x.row(n - 1).map { $0 }])
+            let a = KMeansKernels.assign(x, centres: centres)
+            var inertia = 0.0
+            for i in 0..<n {
+                let c = Int(a.labels[i])
+                var s = 0.0
+                for j in 0..<d { let diff = Double(x[i, j] - centres[c, j]); s += diff * diff }
+                XCTAssertEqual(a.distances[i], Float(s))
+                inertia += s
+            }
+            XCTAssertEqual(a.inertia, inertia, accuracy: 1e-9 * inertia)
+        }
+    }
+
     func testPlusPlusSpreadsCentresAcrossSeparatedGroups() {
         var rng = PersonaRandom(seed: 4)
         var x = FloatMatrix(rows: 0, cols: 2)

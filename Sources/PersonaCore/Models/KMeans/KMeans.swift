@@ -20,8 +20,9 @@ public enum KMeans {
     public static func fit(_ x: FloatMatrix, config: KMeansConfig, initialCentres: FloatMatrix? = nil,
                            progress: ProgressHandler? = nil) throws -> KMeansResult {
         try config.validate(rows: x.rows)
-        let tol = scaledTolerance(x, config.tolerance)
-        let norms = KMeansKernels.squaredNorms(x)
+        // The rows' norms and the tolerance's scale in one pass over the matrix.
+        let (norms, meanVariance) = KMeansKernels.normsAndMeanVariance(x)
+        let tol = config.tolerance * meanVariance
         var best: KMeansResult? = nil
         let runs = initialCentres == nil ? config.restarts : 1
         for run in 0..<runs {
@@ -48,33 +49,7 @@ public enum KMeans {
     /// tol × mean column variance, as scikit-learn scales it.
     static func scaledTolerance(_ x: FloatMatrix, _ tol: Double) -> Double {
         if tol == 0 || x.rows == 0 { return 0 }
-        let n = x.rows, d = x.cols
-        // Row by row, one running sum per column, the columns split among the
-        // cores: each column's sums are added in row order, as a column-by-column
-        // loop would, without striding through the whole matrix once per column.
-        let parts = min(d, Parallel.cores)
-        var squares = [Double](repeating: 0, count: d)
-        x.storage.withUnsafeBufferPointer { v in
-            squares.withUnsafeMutableBufferPointer { out in
-                let box = UnsafeSendableBox((v, out))
-                Parallel.forEach(parts) { part in
-                    let (v, out) = box.value
-                    let lo = d * part / parts, hi = d * (part + 1) / parts
-                    var s = [Double](repeating: 0, count: hi - lo), q = s
-                    s.withUnsafeMutableBufferPointer { s in
-                        for i in 0..<n { for j in lo..<hi { s[j - lo] += Double(v[i * d + j]) } }
-                    }
-                    let means = s.map { $0 / Double(n) }
-                    q.withUnsafeMutableBufferPointer { q in
-                        for i in 0..<n { for j in lo..<hi { let c = Double(v[i * d + j]) - means[j - lo]; q[j - lo] += c * c } }
-                    }
-                    for j in lo..<hi { out[j] = q[j - lo] }
-                }
-            }
-        }
-        var total = 0.0
-        for j in 0..<d { total += squares[j] / Double(n) }
-        return total / Double(d) * tol
+        return tol * KMeansKernels.normsAndMeanVariance(x).meanVariance
     }
 
     static func randomRows(_ x: FloatMatrix, k: Int, rng: inout PersonaRandom) -> FloatMatrix {
