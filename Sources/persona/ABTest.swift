@@ -14,6 +14,7 @@ struct ABTest: ParsableCommand {
 
     struct Plan: ParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "plan",
             abstract: "Sample size per arm for a conversion rate or a mean, optionally with interim looks.",
             discussion: """
             A conversion rate: --baseline-rate 0.05 --mde 0.01 (absolute) or --mde 10% (relative).
@@ -100,6 +101,7 @@ struct ABTest: ParsableCommand {
 
     struct Analyze: ParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "analyze",
             abstract: "Compare each treatment arm with control: effect, interval, p-value; CUPED and segments.",
             discussion: """
             Proportions (a 0/1 outcome): Newcombe's hybrid score interval of the difference

@@ -45,6 +45,7 @@ struct TrainALS: TakesHyperparameters {
 
 struct Recommend: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "recommend",
         abstract: "Recommend items to users with an ALS model, as user,item,rank,score,source rows.",
         discussion: """
         source is `model` (a trained user), `history` (a new user's factor solved from
@@ -102,6 +103,7 @@ struct Recommend: ParsableCommand {
 
 struct Similar: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "similar",
         abstract: "Items most similar to an item (cosine similarity of ALS item factors).",
         discussion: "Example:\n  persona similar models/recs.safetensors --item I00042 --top 10"
     )

@@ -6,12 +6,14 @@ extension DatasetKind: ExpressibleByArgument {}
 
 struct Datasets: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "datasets",
         abstract: "Generate sample data sets.",
         subcommands: [Generate.self]
     )
 
     struct Generate: ParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "generate",
             abstract: "Write a deterministic, realistic sample data set.",
             discussion: """
             customers     one row per customer: demographics and behaviour, with latent segments

@@ -4,6 +4,7 @@ import PersonaCore
 
 struct Describe: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "describe",
         abstract: "Profile a CSV file: each column's type, missing values, distinct values and summary.",
         discussion: """
         Types: numeric, boolean (true/false, yes/no or only 0/1), categorical, and

@@ -4,6 +4,7 @@ import PersonaCore
 
 struct Evaluate: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "evaluate",
         abstract: "Measure a model on a data file.",
         discussion: """
         k-means: inertia (sum of squared distances to the centres), silhouette (on a

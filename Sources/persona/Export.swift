@@ -7,6 +7,7 @@ extension SQLDialect: ExpressibleByArgument {}
 
 struct Export: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "export",
         abstract: "Export a model for serving: ONNX (every family) or SQL for SQLite, PostgreSQL, DuckDB or Spark (every family but ALS).",
         discussion: """
         ONNX: one graph with the fitted feature pipeline inside, so the consumer

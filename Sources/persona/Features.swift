@@ -4,6 +4,7 @@ import PersonaCore
 
 struct Features: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "features",
         abstract: "Derive customer features from raw data.",
         subcommands: [FeaturesRFM.self]
     )

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Foundation
 import PersonaCore
 
 /// A family's hyperparameters as command-line flags, made from its declared
@@ -54,9 +55,20 @@ enum HyperparameterFlags {
     }
 
     /// The `--help` section listing the family's options with their defaults.
+    /// Made once per family: the command tree asks for it at every start-up,
+    /// for `train` and `cv` alike, and `cv`'s generic commands ask again each
+    /// time their configuration is read.
     static func help<Config: Hyperparameters>(_ type: Config.Type) -> String {
-        "\nModel options:\n" + Config.helpText
+        helpLock.lock()
+        defer { helpLock.unlock() }
+        if let text = helpTexts[ObjectIdentifier(type)] { return text }
+        let text = "\nModel options:\n" + Config.helpText
+        helpTexts[ObjectIdentifier(type)] = text
+        return text
     }
+
+    private static let helpLock = NSLock()
+    nonisolated(unsafe) private static var helpTexts: [ObjectIdentifier: String] = [:]
 }
 
 /// Where a `persona train FAMILY` command writes its model, and how much it says.

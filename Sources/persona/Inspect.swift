@@ -4,6 +4,7 @@ import PersonaCore
 
 struct Inspect: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "inspect",
         abstract: "Show what a model file holds: its card, pipeline and what was learned.",
         discussion: "The file is verified first: a truncated, corrupted or newer-format file is named as such."
     )

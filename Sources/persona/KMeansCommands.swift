@@ -123,6 +123,7 @@ struct TuneKMeans: ParsableCommand {
 
 struct Profile: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "profile",
         abstract: "Describe each segment of a k-means model in plain terms.",
         discussion: """
         For each segment: its size and share, its means in original units, the
@@ -162,6 +163,7 @@ struct Profile: ParsableCommand {
 
 struct Label: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "label",
         abstract: "Name a segment of a k-means model; the name appears in `score` output and the model card.",
         discussion: "Example:\n  persona label models/segments.safetensors --segment 3 --name \"Loyal big spenders\""
     )

@@ -5,6 +5,7 @@ import Yams
 
 struct Run: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "run",
         abstract: "Run an experiment file: data, split, model, grid, evaluation and outputs in YAML.",
         discussion: """
         name: churn-l2                 # optional (default: the file name)
@@ -242,6 +243,7 @@ func shellQuoted(_ s: String) -> String {
 
 struct Compare: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "compare",
         abstract: "Evaluate several models on the same data, side by side, the best per metric marked.",
         discussion: "Example:\n  persona compare models/a.safetensors models/b.safetensors --data test.csv"
     )

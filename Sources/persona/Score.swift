@@ -6,6 +6,7 @@ extension BatchScorer.Format: ExpressibleByArgument {}
 
 struct Score: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "score",
         abstract: "Score every row of a CSV file with a saved model.",
         discussion: """
         Streams the input in blocks through the model's fitted pipeline on every

@@ -3,6 +3,7 @@ import PersonaCore
 
 struct Split: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "split",
         abstract: "Split a CSV file into seeded train and test parts (rows, or each user's interactions).",
         subcommands: [SplitRows.self, SplitInteractions.self],
         defaultSubcommand: SplitRows.self

@@ -18,10 +18,17 @@ public enum ParameterSpelling: Sendable {
 }
 
 /// The names of one parameter.
+/// `s` with every `from` character replaced by `to` (a key's underscores and a
+/// flag's dashes). Plain Swift: every command's help text is built from these
+/// at start-up, and Foundation's replacement costs far more.
+func swappingSeparator(_ s: String, _ from: Character, for to: Character) -> String {
+    String(s.map { $0 == from ? to : $0 })
+}
+
 public struct ParameterName: Hashable, Sendable {
     public let property: String
     public let key: String
-    public var flag: String { "--" + key.replacingOccurrences(of: "_", with: "-") }
+    public var flag: String { "--" + swappingSeparator(key, "_", for: "-") }
 
     public init(property: String, key: String) { self.property = property; self.key = key }
 
@@ -90,7 +97,7 @@ public struct Parameter<Config>: @unchecked Sendable {
     /// Every spelling accepted for this parameter in an experiment file or on the
     /// command line, with underscores: the key, then the negating aliases.
     func matches(_ key: String) -> (matched: Bool, negated: Bool) {
-        let k = key.replacingOccurrences(of: "-", with: "_")
+        let k = swappingSeparator(key, "-", for: "_")
         if k == name.key { return (true, false) }
         if isSwitch && (negatingAliases.contains(k) || k == "no_" + name.key) { return (true, true) }
         return (false, false)
@@ -188,14 +195,14 @@ extension Hyperparameters {
         for p in parameters {
             var head = "  " + (p.isSwitch ? p.flag : p.flag + " " + p.valueName)
             if p.isSwitch, let alias = p.negatingAliases.first {
-                head += " | --" + alias.replacingOccurrences(of: "_", with: "-")
+                head += " | --" + swappingSeparator(alias, "_", for: "-")
             }
             var help = p.help
             if p.isRequired { help += " (required)" }
             else if let d = p.defaultText { help += " (default: \(d))" }
             // Wrapped here, within 78 columns, so the table stays a table.
             let indent = 30, width = 78
-            var line = head.count < indent - 1 ? head.padding(toLength: indent, withPad: " ", startingAt: 0) : head
+            var line = head.count < indent - 1 ? head + String(repeating: " ", count: indent - head.count) : head
             if head.count >= indent - 1 { lines.append(line); line = String(repeating: " ", count: indent) }
             var empty = true
             for word in help.split(separator: " ") {
