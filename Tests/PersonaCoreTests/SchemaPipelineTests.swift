@@ -339,6 +339,52 @@ final class InPlaceSplitTests: XCTestCase {
     }
 }
 
+extension InPlaceSplitTests {
+    /// Random lines made of delimiters, quotes, line breaks and short values:
+    /// the in-place split and the record parser agree on every file, whether it
+    /// reads or fails (and then with the same message).
+    func testRandomLinesSplitAsTheRecordParserReadsThem() throws {
+        let t = TempDir()
+        var rng = PersonaRandom(seed: 5)
+        let pieces = ["a", "bb", "1", "2.5", "", " ", "\"", "\"q\"", "\"x,y\"", "NA", "\r"]
+        for (trial, delimiter) in zip(0..<300, [",", "\t", ";"].flatMap { Array(repeating: $0, count: 100) }) {
+            let columns = 1 + trial % 4
+            var text = (0..<columns).map { "c\($0)" }.joined(separator: delimiter) + "\n"
+            for _ in 0..<(1 + rng.below(40)) {
+                let fields = max(1, columns + (rng.below(10) == 0 ? rng.below(3) - 1 : 0))
+                text += (0..<fields).map { _ in pieces[rng.below(pieces.count)] + (rng.below(4) == 0 ? pieces[rng.below(pieces.count)] : "") }
+                    .joined(separator: delimiter)
+                text += rng.below(8) == 0 ? "\r\n" : (rng.below(12) == 0 ? "\n\n" : "\n")
+            }
+            let path = t.file("r\(trial).csv", text)
+            var outcomes: [String] = []
+            for inPlace in [true, false] {
+                Profiler.splitsPlainLinesInPlace = inPlace
+                do {
+                    let p = try Profiler.profileKeepingValues(path: path, delimiter: UInt8(ascii: Unicode.Scalar(delimiter)!), keep: true)
+                    let kept = p.store!.columns.map { "\($0.floats?.map(\.bitPattern) ?? [])|\($0.codes ?? [])" }
+                    outcomes.append("\(p.profile)\n\(kept)")
+                } catch {
+                    outcomes.append("error: \(error)")
+                }
+            }
+            XCTAssertEqual(outcomes[0], outcomes[1], "trial \(trial):\n\(text)")
+        }
+    }
+
+    /// A blank line is skipped in a file of one column too, as the record parser skips it.
+    func testBlankLinesInOneColumnAreSkipped() throws {
+        let t = TempDir()
+        let path = t.file("one.csv", "x\n1\n\n2\r\n\r\n3\n")
+        for inPlace in [true, false] {
+            Profiler.splitsPlainLinesInPlace = inPlace
+            let p = try Profiler.profile(path: path)
+            XCTAssertEqual(p.rows, 3)
+            XCTAssertEqual(p.columns[0].missing, 0)
+        }
+    }
+}
+
 final class ParallelCapTests: XCTestCase {
     override func tearDown() { Profiler.parallelMinimumBytes = 8 << 20 }
 

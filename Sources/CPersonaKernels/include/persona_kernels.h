@@ -88,4 +88,17 @@ void persona_tree_histogram_avx2(const uint8_t *bins, const double *gh, size_t w
    side by side into `to`. */
 void persona_tree_gather_bins(const uint8_t *bins, size_t width, const int32_t *rows, size_t count, uint8_t *to);
 
+/* Splits the plain CSV lines of base[from..<n) (base[n - 1] must be a line
+   feed), at most `max_lines` of them: for line t, field j's bytes are
+   base[bounds[2 (t columns + j)] ..< bounds[2 (t columns + j) + 1]] (inside
+   the quotes of a quoted field), and is_record[t] is 1, or 0 for a blank line
+   (no byte before its LF or CRLF). A line is plain when it has `columns`
+   fields (or is blank), ends with LF or CRLF, and its quotes only enclose
+   whole fields without a quote or line break inside. Stops before the first
+   line that is not plain; returns the lines split, and in *end the offset
+   just past the last. Structural bytes are found 64 at a time (SSE2 where
+   there is one). */
+size_t persona_split_plain_lines(const uint8_t *base, size_t from, size_t n, uint8_t delimiter, size_t columns,
+                                 size_t max_lines, int32_t *bounds, uint8_t *is_record, size_t *end);
+
 #endif

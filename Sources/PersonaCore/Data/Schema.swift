@@ -213,8 +213,13 @@ public enum Profiler {
         }
         var rec = CSVRecord()
         let columns = names.count
-        let splitter = PlainLineSplitter(columns: columns, delimiter: reader.delimiter)
-        let starts = splitter.starts, ends = splitter.ends
+        // Plain lines are split a batch at a time: each field's bounds, then the
+        // batch's fields counted in order.
+        let batch = max(1, 16_384 / max(1, columns))
+        let bounds = UnsafeMutablePointer<Int32>.allocate(capacity: batch * 2 * columns)
+        let isRecord = UnsafeMutablePointer<UInt8>.allocate(capacity: batch)
+        defer { bounds.deallocate(); isRecord.deallocate() }
+        let delimiter = reader.delimiter
         var finished = false
         defer {
             // On an error the kept values are dropped (on success they are arrays by now).
@@ -231,19 +236,23 @@ public enum Profiler {
             let lines = reader.bufferedLines()
             if splitsPlainLinesInPlace, let base = lines.baseAddress, lines.count > 0 {
                 var p = 0, consumedLines = 0, records = 0
-                while p < lines.count, let line = splitter.split(base, from: p, count: lines.count) {
-                    if line.fields == columns {
+                while p < lines.count {
+                    // Blank lines are skipped, as the general parser skips them.
+                    var end = 0
+                    let split = persona_split_plain_lines(base, p, lines.count, delimiter, columns, batch, bounds, isRecord, &end)
+                    for t in 0..<split where isRecord[t] != 0 {
+                        let b = bounds + t * 2 * columns
                         for j in 0..<columns {
-                            add(first + j, UnsafeBufferPointer(start: base + starts[j], count: ends[j] - starts[j]), keep: keep)
+                            let start = Int(b[2 * j])
+                            add(first + j, UnsafeBufferPointer(start: base + start, count: Int(b[2 * j + 1]) - start), keep: keep)
                         }
                         records += 1
-                    } else {
-                        // A blank line is skipped, as the general parser skips it;
-                        // any other short line is left to it (and its error).
-                        guard line.fields == 1 && starts[0] == p && ends[0] == p else { break }
                     }
-                    consumedLines += 1
-                    p = line.next
+                    consumedLines += split
+                    p = end
+                    // Fewer than a batch: the lines end here, or the next one is
+                    // left to the general parser (and its error, if any).
+                    if split < batch { break }
                 }
                 reader.consumeLines(bytes: p, lines: consumedLines, records: records)
             }
@@ -713,90 +722,5 @@ struct AppendBuffer<Element: BitwiseCopyable> {
         defer { free() }
         guard let base else { return [] }
         return Array(UnsafeBufferPointer(start: base, count: count))
-    }
-}
-
-/// Splits plain CSV lines in place: one field per column at most, each unquoted
-/// or quoted without a quote or line break inside, the line ending in LF or CRLF.
-/// Anything else (doubled quotes, a line break inside quotes, a lone CR, a quote
-/// inside an unquoted field, too many fields) is not plain, and is left to the
-/// record parser.
-final class PlainLineSplitter {
-    let columns: Int
-    let delimiter: UInt8
-    /// Where each field of the last line split starts and ends (byte offsets).
-    let starts: UnsafeMutablePointer<Int>
-    let ends: UnsafeMutablePointer<Int>
-    private let delimiters: UInt64, lineFeeds = SWAR.splat(10), returns = SWAR.splat(13), quotes = SWAR.splat(34)
-
-    init(columns: Int, delimiter: UInt8) {
-        self.columns = columns
-        self.delimiter = delimiter
-        delimiters = SWAR.splat(delimiter)
-        starts = .allocate(capacity: columns)
-        ends = .allocate(capacity: columns)
-    }
-
-    deinit { starts.deallocate(); ends.deallocate() }
-
-    /// Splits the line starting at `p` in `base[0..<n]`, which must end with a
-    /// line feed: its number of fields (a blank line has one, empty) and where
-    /// the next line starts, or nil when the line is not plain.
-    @inline(__always)
-    func split(_ base: UnsafePointer<UInt8>, from p: Int, count n: Int) -> (fields: Int, next: Int)? {
-        // In locals: a store through `starts` could otherwise make every property be loaded again.
-        let starts = starts, ends = ends, columns = columns, delimiter = delimiter
-        let delimiters = delimiters, lineFeeds = lineFeeds, returns = returns, quotes = quotes
-        var q = p, k = 0
-        while true {
-            if base[q] == 34 {
-                let close = SWAR.first(quotes, lineFeeds, quotes, lineFeeds, in: base, from: q + 1, count: n)
-                guard base[close] == 34 else { return nil }        // a line break inside quotes
-                starts[k] = q + 1; ends[k] = close
-                q = close + 1
-            } else {
-                starts[k] = q
-                q = SWAR.first(delimiters, lineFeeds, returns, quotes, in: base, from: q, count: n)
-                ends[k] = q
-            }
-            // What follows the field: a delimiter, or the line's end.
-            let b = base[q]
-            if b == delimiter {
-                if k == columns - 1 { return nil }                  // too many fields
-                k += 1; q += 1
-                continue
-            }
-            if b == 13 && base[q + 1] == 10 { q += 1 } else if b != 10 { return nil }
-            return (k + 1, q + 1)
-        }
-    }
-}
-
-/// Byte tests on eight bytes at once.
-enum SWAR {
-    /// The first byte at or after `start` equal to any of the four splatted
-    /// bytes, eight bytes at a time; `base[0..<n]` must hold one past `start`.
-    @inline(__always)
-    static func first(_ a: UInt64, _ b: UInt64, _ c: UInt64, _ d: UInt64, in base: UnsafePointer<UInt8>, from start: Int, count n: Int) -> Int {
-        var q = start
-        while q + 8 <= n {
-            let w = UnsafeRawPointer(base + q).loadUnaligned(as: UInt64.self)
-            let m = bytes(w, equalTo: a) | bytes(w, equalTo: b) | bytes(w, equalTo: c) | bytes(w, equalTo: d)
-            if m != 0 { return q + m.trailingZeroBitCount >> 3 }
-            q += 8
-        }
-        let (x, y, z, v) = (UInt8(truncatingIfNeeded: a), UInt8(truncatingIfNeeded: b), UInt8(truncatingIfNeeded: c), UInt8(truncatingIfNeeded: d))
-        while base[q] != x && base[q] != y && base[q] != z && base[q] != v { q += 1 }
-        return q
-    }
-
-    @inline(__always) static func splat(_ b: UInt8) -> UInt64 { UInt64(b) &* 0x0101_0101_0101_0101 }
-
-    /// The high bit of each byte of `word` equal to the splatted byte; exact up
-    /// to the first match (bits above it may be set spuriously), which is all
-    /// a scan for the first match needs.
-    @inline(__always) static func bytes(_ word: UInt64, equalTo splatted: UInt64) -> UInt64 {
-        let x = word ^ splatted
-        return (x &- 0x0101_0101_0101_0101) & ~x & 0x8080_8080_8080_8080
     }
 }
