@@ -16,6 +16,13 @@ struct ByteCounter {
     private(set) var counts: [Int] = []
     private var arena: [UInt8] = []
     private var mask: Int
+    /// While the table holds at most `smallLimit` values of at most 15 bytes
+    /// each (a category's levels, a yes/no or 0/1 column), each value packed
+    /// into two words, in the entries' order: a lookup compares words instead
+    /// of hashing and probing. Dropped for good once a value does not fit.
+    private var smallFirst: [UInt64] = [], smallSecond: [UInt64] = []
+    private var small = true
+    static let smallLimit = 16
 
     init() {
         slots = [Int32](repeating: -1, count: 64)
@@ -57,9 +64,39 @@ struct ByteCounter {
         return h
     }
 
+    /// Up to 15 bytes in two words: bytes 0-7 in the first, the rest in the
+    /// second's low bytes and the length in its top byte (no byte read twice
+    /// into different places, none read outside the value).
+    @inline(__always) static func packed(_ f: UnsafeBufferPointer<UInt8>) -> (UInt64, UInt64) {
+        let n = f.count
+        guard n > 0, let base = f.baseAddress else { return (0, 0) }
+        let raw = UnsafeRawPointer(base)
+        var first: UInt64 = 0, second: UInt64 = 0
+        if n >= 8 {
+            first = raw.loadUnaligned(as: UInt64.self)
+            if n > 8 { second = raw.loadUnaligned(fromByteOffset: n - 8, as: UInt64.self) >> UInt64(8 * (16 - n)) }
+        } else if n >= 4 {
+            first = UInt64(raw.loadUnaligned(as: UInt32.self))
+                | UInt64(raw.loadUnaligned(fromByteOffset: n - 4, as: UInt32.self)) << UInt64(8 * (n - 4))
+        } else {
+            first = UInt64(base[0]) | UInt64(base[n / 2]) << UInt64(8 * (n / 2)) | UInt64(base[n - 1]) << UInt64(8 * (n - 1))
+        }
+        return (first, second | UInt64(n) << 56)
+    }
+
     /// Counts one occurrence and returns the value's index (stable, in order of first appearance).
     @discardableResult
     mutating func add(_ f: UnsafeBufferPointer<UInt8>, count: Int = 1) -> Int {
+        if small && f.count <= 15 {
+            let (first, second) = Self.packed(f)
+            let found: Int? = smallFirst.withUnsafeBufferPointer { a in
+                smallSecond.withUnsafeBufferPointer { b in
+                    for e in 0..<a.count where a[e] == first && b[e] == second { return e }
+                    return nil
+                }
+            }
+            if let e = found { counts[e] += count; return e }
+        }
         let h = Self.hash(f)
         var s = Int(truncatingIfNeeded: h) & mask
         while true {
@@ -75,6 +112,14 @@ struct ByteCounter {
         arena.append(contentsOf: f)
         ends.append(arena.count)
         counts.append(count)
+        if small {
+            if f.count <= 15 && counts.count <= Self.smallLimit {
+                let (first, second) = Self.packed(f)
+                smallFirst.append(first); smallSecond.append(second)
+            } else {
+                small = false; smallFirst = []; smallSecond = []
+            }
+        }
         if counts.count * 2 > slots.count { grow() }
         return index
     }

@@ -296,8 +296,9 @@ public enum Profiler {
         if let v = number {
             a.pointee.numeric += 1
             if v == 0 || v == 1 { a.pointee.zeroOne += 1 }
-            // A whole number: exact through Int64 below 2^53 (no call to round).
-            if abs(v) > 9e15 || Double(Int64(v)) != v { a.pointee.allIntegers = false }
+            // A whole number: exact through Int64 below 2^53 (no call to round);
+            // once a fraction is seen, no more checks.
+            if a.pointee.allIntegers && (abs(v) > 9e15 || Double(Int64(v)) != v) { a.pointee.allIntegers = false }
             // Shifted sums keep the variance accurate when values sit far from zero.
             if !a.pointee.shiftSet { a.pointee.shift = v; a.pointee.shiftSet = true }
             let d = v - a.pointee.shift
