@@ -291,7 +291,10 @@ public enum Profiler {
             if a.pointee.keepCodes { a.pointee.codeBuffer.append(-1) }
             return
         }
-        let number = NumberParser.parse(trimmed: f)
+        // Once a column has shown text it cannot be numeric (its type, summary
+        // and kept values then come from its words and levels alone), so its
+        // fields are no longer parsed as numbers.
+        let number = a.pointee.sawText ? nil : NumberParser.parse(trimmed: f)
         if keep { keepValue(&a.pointee, f, number) }
         if let v = number {
             a.pointee.numeric += 1
