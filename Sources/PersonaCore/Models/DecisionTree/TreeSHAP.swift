@@ -365,3 +365,14 @@ final class ShapTableCache: @unchecked Sendable {
         return tables
     }
 }
+
+extension Tree {
+    /// Training rows for a model card's mean |contribution|: TreeSHAP costs
+    /// leaves x depth² per tree and row, so many, large or deep trees
+    /// summarise on fewer rows (2,000 at most, 50 at least; a deep forest's
+    /// summary is the roughest).
+    static func summaryRows(_ trees: [Tree]) -> Int {
+        let cost = trees.reduce(0.0) { $0 + Double($1.leaves) * pow(Double($1.depth()), 2) }
+        return max(50, min(2000, Int(1e9 / max(cost, 1))))
+    }
+}

@@ -369,7 +369,7 @@ extension GBDTModel {
             metrics["rmse"] = .number(r.rmse); metrics["r2"] = .number(r.r2)
         }
         model.card.trainingMetrics = .object(metrics)
-        model.card.setTrainingMetric("mean_abs_contribution", model.contributionSummary(set, limit: summaryRows(trees)))
+        model.card.setTrainingMetric("mean_abs_contribution", model.contributionSummary(set, limit: Tree.summaryRows(trees)))
         return model
     }
 
@@ -444,16 +444,8 @@ extension GBDTModel {
             metrics["oob_rmse"] = .number(o.rmse); metrics["oob_r2"] = .number(o.r2)
         }
         model.card.trainingMetrics = .object(metrics)
-        model.card.setTrainingMetric("mean_abs_contribution", model.contributionSummary(set, limit: summaryRows(trees)))
+        model.card.setTrainingMetric("mean_abs_contribution", model.contributionSummary(set, limit: Tree.summaryRows(trees)))
         return model
-    }
-
-    /// Training rows for the card's mean |contribution|: TreeSHAP costs leaves x
-    /// depth² per tree and row, so many or deep trees summarise on fewer rows
-    /// (2,000 at most, 50 at least; a deep forest's summary is the roughest).
-    static func summaryRows(_ trees: [Tree]) -> Int {
-        let cost = trees.reduce(0.0) { $0 + Double($1.leaves) * pow(Double($1.depth()), 2) }
-        return max(50, min(2000, Int(1e9 / max(cost, 1))))
     }
 
     /// The leaf a training row reaches, from its bins (a numeric bin stands for its upper edge).
