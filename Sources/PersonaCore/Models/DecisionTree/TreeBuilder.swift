@@ -251,8 +251,16 @@ struct TreeBuilder {
             }
         }
         var taken = 0, takenReversed = false
-        for candidate in candidates {
-            let scan = candidate.reversed ? Array(order.reversed()) : order
+        let reversedOrder = feat.categorical ? Array(order.reversed()) : []
+        for (index, candidate) in candidates.enumerated() {
+            // A numeric bin whose statistics are all zero here (no rows in this
+            // node, and no rounding left by the subtraction that made a larger
+            // child's histogram) closes a left side equal, bit for bit, to the
+            // candidate before it: the same gain, which never beats that
+            // candidate's (a split must gain strictly more), so it is skipped (a
+            // deep tree's small nodes leave most bins empty).
+            if !feat.categorical && index > 0 && isZero(h + candidate.last * stride) { continue }
+            let scan = candidate.reversed ? reversedOrder : order
             if candidate.mask != 0 {
                 for s in 0..<stride { left[s] = 0 }
                 for (i, b) in order.enumerated() where candidate.mask & (1 << i) != 0 { for s in 0..<stride { left[s] += h[b * stride + s] } }
@@ -267,7 +275,8 @@ struct TreeBuilder {
                 while taken < candidate.prefix { let b = scan[taken]; for s in 0..<stride { left[s] += h[b * stride + s] }; taken += 1 }
             }
             let b = candidate.last
-            for missingLeft in hasMissing ? [true, false] : [true] {
+            for side in 0..<(hasMissing ? 2 : 1) {
+                let missingLeft = side == 0
                 for s in 0..<stride {
                     lv[s] = left[s] + (missingLeft && hasMissing ? missing[s] : 0)
                     rv[s] = totals[s] - lv[s]
@@ -295,6 +304,12 @@ struct TreeBuilder {
             }
         }
         return best
+    }
+
+    /// Whether a bin's statistics are all exactly zero.
+    @inline(__always) private func isZero(_ p: UnsafePointer<Double>) -> Bool {
+        for s in 0..<stride where p[s] != 0 { return false }
+        return true
     }
 
     // MARK: growth

@@ -369,10 +369,12 @@ final class ShapTableCache: @unchecked Sendable {
 extension Tree {
     /// Training rows for a model card's mean |contribution|: TreeSHAP costs
     /// leaves x depth² per tree and row, so many, large or deep trees
-    /// summarise on fewer rows (2,000 at most, 50 at least; a deep forest's
-    /// summary is the roughest).
+    /// summarise on fewer rows (2,000 at most; 50 at least, unless 50 rows
+    /// would cost more than 5 x 10⁹, about a second: an unlimited-depth tree
+    /// on a million rows has 3.6 x 10⁸ per row, and takes 13).
     static func summaryRows(_ trees: [Tree]) -> Int {
-        let cost = trees.reduce(0.0) { $0 + Double($1.leaves) * pow(Double($1.depth()), 2) }
-        return max(50, min(2000, Int(1e9 / max(cost, 1))))
+        let cost = max(1, trees.reduce(0.0) { $0 + Double($1.leaves) * pow(Double($1.depth()), 2) })
+        let floor = max(1, min(50, Int(5e9 / cost)))
+        return max(floor, min(2000, Int(1e9 / cost)))
     }
 }
