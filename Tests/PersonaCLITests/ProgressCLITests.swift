@@ -25,19 +25,19 @@ final class ProgressCLITests: CLITestCase {
     }
 
     func testALongReadShowsALiveLineOnATerminalAndNowhereElse() throws {
-        // about 4 s to read in a debug build: well over the one second before a line shows
-        XCTAssertEqual(try persona("datasets", "generate", "churn", "--rows", "400000", "--seed", "3", "--out", "big.csv").code, 0)
+        // about 3 s to read in a debug build: well over the one second before a line shows
+        XCTAssertEqual(try persona("datasets", "generate", "churn", "--rows", "1000000", "--seed", "3", "--out", "big.csv").code, 0)
         let shown = try underTerminal("'\(Self.binary)' describe big.csv")
         let line = try XCTUnwrap(shown.range(of: #"\rreading big\.csv: \d+%, \d+k? rows, \d+k? rows/s, \d+ s left\x{1B}\[K"#, options: .regularExpression),
                                  "no live line in: \(shown.prefix(400))")
         // the line is taken down before the results are printed
-        let erased = try XCTUnwrap(shown.range(of: "\r\u{1B}[Kbig.csv: 400000 rows"), "the line is not erased: \(shown.suffix(2000))")
+        let erased = try XCTUnwrap(shown.range(of: "\r\u{1B}[Kbig.csv: 1000000 rows"), "the line is not erased: \(shown.suffix(2000))")
         XCTAssertLessThan(line.lowerBound, erased.lowerBound)
 
         let piped = try persona("describe", "big.csv")
         XCTAssertEqual(piped.code, 0)
         XCTAssertFalse(piped.err.contains("reading big.csv") || piped.err.contains("\r"), piped.err)
-        XCTAssertTrue(piped.out.contains("big.csv: 400000 rows"))
+        XCTAssertTrue(piped.out.contains("big.csv: 1000000 rows"))
 
         let forced = try persona("describe", "big.csv", "--progress")
         XCTAssertTrue(forced.err.contains("reading big.csv: "), forced.err)
