@@ -87,8 +87,9 @@ struct ByteCounter {
     /// Counts one occurrence and returns the value's index (stable, in order of first appearance).
     @discardableResult
     mutating func add(_ f: UnsafeBufferPointer<UInt8>, count: Int = 1) -> Int {
-        if small && f.count <= 15 {
-            let (first, second) = Self.packed(f)
+        // The value packed, while the packed table is kept and the value fits.
+        let key: (UInt64, UInt64)? = small && f.count <= 15 ? Self.packed(f) : nil
+        if case let (first, second)? = key {
             let found: Int? = smallFirst.withUnsafeBufferPointer { a in
                 smallSecond.withUnsafeBufferPointer { b in
                     for e in 0..<a.count where a[e] == first && b[e] == second { return e }
@@ -113,8 +114,7 @@ struct ByteCounter {
         ends.append(arena.count)
         counts.append(count)
         if small {
-            if f.count <= 15 && counts.count <= Self.smallLimit {
-                let (first, second) = Self.packed(f)
+            if case let (first, second)? = key, counts.count <= Self.smallLimit {
                 smallFirst.append(first); smallSecond.append(second)
             } else {
                 small = false; smallFirst = []; smallSecond = []

@@ -17,7 +17,6 @@ public enum ParameterSpelling: Sendable {
     case property
 }
 
-/// The names of one parameter.
 /// `s` with every `from` character replaced by `to` (a key's underscores and a
 /// flag's dashes). Plain Swift: every command's help text is built from these
 /// at start-up, and Foundation's replacement costs far more.
@@ -25,6 +24,7 @@ func swappingSeparator(_ s: String, _ from: Character, for to: Character) -> Str
     String(s.map { $0 == from ? to : $0 })
 }
 
+/// The names of one parameter.
 public struct ParameterName: Hashable, Sendable {
     public let property: String
     public let key: String

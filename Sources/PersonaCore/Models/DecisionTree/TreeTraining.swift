@@ -134,9 +134,6 @@ extension TreeModel {
         if config.ccpAlpha > 0 { tree = Pruning.prune(tree, alpha: config.ccpAlpha) }
         progress?("grew the tree in \(String(format: "%.3f", Date().timeIntervalSince(fitStart))) s: depth \(tree.depth()), \(tree.leaves) leaves")
         var model = try makeModel(p, config, tree: tree, path: set.file)
-        // A tree too large for TreeSHAP on 2,000 rows summarises on fewer (an
-        // unlimited-depth tree on a million rows has a few hundred thousand
-        // leaves: 80 s on 2,000 rows).
         model.card.setTrainingMetric("mean_abs_contribution", model.contributionSummary(set, limit: Tree.summaryRows([tree])))
         return model
     }

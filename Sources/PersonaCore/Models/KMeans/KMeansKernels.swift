@@ -60,6 +60,38 @@ enum KMeansKernels {
         }
     }
 
+    /// Adds, for each column j, Σ (x_ij - shift_j) to sums[j] and Σ (x_ij - shift_j)²
+    /// to sums[d + j] over the rows in `rows`, in Double. Eight columns at a time,
+    /// their sums held in registers; the last eight overlap the ones before,
+    /// whose lanes are weighted 0 (rows narrower than 8 go one by one).
+    @inline(__always)
+    static func shiftedColumnSums(_ p: UnsafePointer<Float>, _ d: Int, _ rows: Range<Int>, shift: UnsafePointer<Double>,
+                                  into sums: UnsafeMutablePointer<Double>) {
+        if d < 8 {
+            for i in rows {
+                for j in 0..<d { let c = Double(p[i * d + j]) - shift[j]; sums[j] += c; sums[d + j] += c * c }
+            }
+            return
+        }
+        var j0 = 0
+        while j0 < d {
+            let at = min(j0, d - 8), counted = j0 - at
+            var shifts = SIMD8<Double>(), weights = SIMD8<Double>(repeating: 1)
+            for l in 0..<8 { shifts[l] = shift[at + l]; if l < counted { weights[l] = 0 } }
+            var sum = SIMD8<Double>(), squares = SIMD8<Double>()
+            var q = p + rows.lowerBound * d + at
+            for _ in rows {
+                let c = SIMD8<Double>(UnsafeRawPointer(q).loadUnaligned(as: SIMD8<Float>.self)) - shifts
+                sum += c
+                squares += c * c
+                q += d
+            }
+            sum *= weights; squares *= weights
+            for l in counted..<8 { sums[at + l] += sum[l]; sums[d + at + l] += squares[l] }
+            j0 = at + 8
+        }
+    }
+
     /// In one pass over the rows: each row's squared norm (as `squaredNorms`
     /// gives it) and the mean of the columns' variances (population variance,
     /// as scikit-learn scales its tolerance). The variances come from sums of
@@ -86,32 +118,7 @@ enum KMeansKernels {
                             while start < blocks[b].upperBound {
                                 let rows = start..<min(start + 256, blocks[b].upperBound)
                                 normsOfRows(p.baseAddress!, d, rows, into: out.baseAddress!)
-                                // Eight columns at a time, their sums held in registers;
-                                // the last eight overlap the ones before, whose lanes
-                                // are weighted 0 (rows narrower than 8 go one by one).
-                                var j0 = 0
-                                while j0 < d {
-                                    if d < 8 {
-                                        for i in rows {
-                                            for j in 0..<d { let c = Double(p[i * d + j]) - shift[j]; s[j] += c; s[d + j] += c * c }
-                                        }
-                                        break
-                                    }
-                                    let at = min(j0, d - 8), counted = j0 - at
-                                    var shifts = SIMD8<Double>(), weights = SIMD8<Double>(repeating: 1)
-                                    for l in 0..<8 { shifts[l] = shift[at + l]; if l < counted { weights[l] = 0 } }
-                                    var sum = SIMD8<Double>(), squares = SIMD8<Double>()
-                                    var q = p.baseAddress! + rows.lowerBound * d + at
-                                    for _ in rows {
-                                        let c = SIMD8<Double>(UnsafeRawPointer(q).loadUnaligned(as: SIMD8<Float>.self)) - shifts
-                                        sum += c
-                                        squares += c * c
-                                        q += d
-                                    }
-                                    sum *= weights; squares *= weights
-                                    for l in counted..<8 { s[at + l] += sum[l]; s[d + at + l] += squares[l] }
-                                    j0 = at + 8
-                                }
+                                shiftedColumnSums(p.baseAddress!, d, rows, shift: shift.baseAddress!, into: s.baseAddress!)
                                 start = rows.upperBound
                             }
                         }
