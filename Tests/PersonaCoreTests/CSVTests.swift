@@ -160,20 +160,20 @@ final class ByteCounterTests: XCTestCase {
     /// Indices in order of first appearance and counts, as a dictionary gives
     /// them, through the packed comparison of a small table (values of 0 to 15
     /// bytes, ones that differ only in length or in one byte) and after it is
-    /// dropped (a long value, or more than 16 values), then `find` and `top`.
+    /// dropped (a long value, or more than 256 values), then `find` and `top`.
     func testCountsAndIndicesMatchADictionary() {
         var rng = SplitMix64(seed: 3)
         for trial in 0..<60 {
             var counter = ByteCounter()
             var reference: [[UInt8]: Int] = [:], order: [[UInt8]] = [], counts: [Int] = []
-            let levels = trial < 20 ? 1 + trial % 16 : 40
+            let levels = trial < 20 ? 1 + trial % 16 : trial < 30 ? 40 : 600
             let pool: [[UInt8]] = (0..<levels).map { i in
                 let length = trial % 3 == 0 ? Int(rng.next() % 16) : (i % 16)
-                var v = (0..<length).map { _ in UInt8(97 + rng.next() % 3) }
+                var v = (0..<length).map { _ in UInt8(97 + rng.next() % (trial < 30 ? 3 : 5)) }
                 if trial >= 40 && i == levels - 1 { v = Array(repeating: 120, count: 30) }   // a long value drops the packed table
                 return v
             }
-            for _ in 0..<3000 {
+            for _ in 0..<(trial < 30 ? 3000 : 6000) {
                 let v = pool[Int(rng.next() % UInt64(pool.count))]
                 let index = v.withUnsafeBufferPointer { counter.add($0) }
                 if let e = reference[v] { counts[e] += 1; XCTAssertEqual(index, e) } else {

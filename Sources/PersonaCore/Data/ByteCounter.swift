@@ -16,13 +16,18 @@ struct ByteCounter {
     private(set) var counts: [Int] = []
     private var arena: [UInt8] = []
     private var mask: Int
-    /// While the table holds at most `smallLimit` values of at most 15 bytes
-    /// each (a category's levels, a yes/no or 0/1 column), each value packed
-    /// into two words, in the entries' order: a lookup compares words instead
-    /// of hashing and probing. Dropped for good once a value does not fit.
-    private var smallFirst: [UInt64] = [], smallSecond: [UInt64] = []
-    private var small = true
-    static let smallLimit = 16
+    /// While the table holds at most `packedLimit` values of at most 15 bytes
+    /// each (a category's levels, a yes/no column, months, ages, states), each
+    /// value is also kept packed into two words, in the entries' order, and a
+    /// small table of its own finds them by a hash of the two words: a lookup
+    /// compares words instead of hashing bytes and visiting the arena. Dropped
+    /// for good once a value does not fit, so a table of millions of ids pays
+    /// nothing for it.
+    private var packedFirst: [UInt64] = [], packedSecond: [UInt64] = []
+    private var packedSlots: [UInt16] = []    // entry + 1, 0 when empty; allocated at the first value
+    private var packed = true
+    static let packedLimit = 256
+    private static let packedSlotBits = 10    // 1,024 slots: at most a quarter full
 
     init() {
         slots = [Int32](repeating: -1, count: 64)
@@ -84,20 +89,44 @@ struct ByteCounter {
         return (first, second | UInt64(n) << 56)
     }
 
+    /// The packed table's slot for a value's two words.
+    @inline(__always) private static func packedSlot(_ first: UInt64, _ second: UInt64) -> Int {
+        Int(truncatingIfNeeded: ((first ^ (second &* 0x9E37_79B9_7F4A_7C15)) &* 0xBF58_476D_1CE4_E5B9) >> UInt64(64 - packedSlotBits))
+    }
+
+    /// The entry of a packed value, or the free slot where it would go.
+    @inline(__always) private func findPacked(_ first: UInt64, _ second: UInt64) -> (entry: Int?, slot: Int) {
+        packedSlots.withUnsafeBufferPointer { slots in
+            packedFirst.withUnsafeBufferPointer { a in
+                packedSecond.withUnsafeBufferPointer { b in
+                    var s = Self.packedSlot(first, second)
+                    let mask = (1 << Self.packedSlotBits) - 1
+                    while true {
+                        let e = Int(slots[s]) - 1
+                        if e < 0 { return (nil, s) }
+                        if a[e] == first && b[e] == second { return (e, s) }
+                        s = (s + 1) & mask
+                    }
+                }
+            }
+        }
+    }
+
     /// Counts one occurrence and returns the value's index (stable, in order of first appearance).
     @discardableResult
     mutating func add(_ f: UnsafeBufferPointer<UInt8>, count: Int = 1) -> Int {
-        // The value packed, while the packed table is kept and the value fits.
-        let key: (UInt64, UInt64)? = small && f.count <= 15 ? Self.packed(f) : nil
-        if case let (first, second)? = key {
-            let found: Int? = smallFirst.withUnsafeBufferPointer { a in
-                smallSecond.withUnsafeBufferPointer { b in
-                    for e in 0..<a.count where a[e] == first && b[e] == second { return e }
-                    return nil
-                }
-            }
+        if packed && f.count <= 15 {
+            let (first, second) = Self.packed(f)
+            if packedSlots.isEmpty { packedSlots = [UInt16](repeating: 0, count: 1 << Self.packedSlotBits) }
+            let (found, slot) = findPacked(first, second)
             if let e = found { counts[e] += count; return e }
+            if counts.count < Self.packedLimit {
+                packedSlots[slot] = UInt16(counts.count + 1)
+                packedFirst.append(first); packedSecond.append(second)
+                return insert(f, hash: Self.hash(f), count: count)
+            }
         }
+        if packed { packed = false; packedFirst = []; packedSecond = []; packedSlots = [] }
         let h = Self.hash(f)
         var s = Int(truncatingIfNeeded: h) & mask
         while true {
@@ -106,26 +135,31 @@ struct ByteCounter {
             if hashes[e] == h && equal(e, f) { counts[e] += count; return e }
             s = (s + 1) & mask
         }
+        return insert(f, hash: h, count: count)
+    }
+
+    /// Stores a new value (not yet in the table) and returns its index.
+    private mutating func insert(_ f: UnsafeBufferPointer<UInt8>, hash h: UInt64, count: Int) -> Int {
+        var s = Int(truncatingIfNeeded: h) & mask
+        while slots[s] >= 0 { s = (s + 1) & mask }
         let index = counts.count
-        slots[s] = Int32(counts.count)
+        slots[s] = Int32(index)
         hashes.append(h)
         starts.append(arena.count)
         arena.append(contentsOf: f)
         ends.append(arena.count)
         counts.append(count)
-        if small {
-            if case let (first, second)? = key, counts.count <= Self.smallLimit {
-                smallFirst.append(first); smallSecond.append(second)
-            } else {
-                small = false; smallFirst = []; smallSecond = []
-            }
-        }
         if counts.count * 2 > slots.count { grow() }
         return index
     }
 
     /// The index of a value already counted, without counting it again.
     func find(_ f: UnsafeBufferPointer<UInt8>) -> Int? {
+        if packed && f.count <= 15 {
+            if packedSlots.isEmpty { return nil }
+            let (first, second) = Self.packed(f)
+            return findPacked(first, second).entry
+        }
         let h = Self.hash(f)
         var s = Int(truncatingIfNeeded: h) & mask
         while true {
