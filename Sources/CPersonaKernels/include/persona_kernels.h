@@ -20,6 +20,12 @@ void persona_sha256_blocks(uint32_t state[8], const uint8_t *data, size_t blocks
    later allocations of its size. */
 void persona_return_free_memory(void);
 
+/* Asks the OS to back the whole pages inside [start, start + bytes) with
+   memory now, in one call instead of one fault per page (Linux 5.14 and later;
+   elsewhere, or when refused, nothing: the pages then fault as they are
+   written). The memory's contents are unchanged. */
+void persona_prefault(void *start, size_t bytes);
+
 /* Nonzero when this processor (and its OS) can run the _avx2 kernels below. */
 int persona_avx2(void);
 

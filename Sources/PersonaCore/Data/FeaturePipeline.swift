@@ -1,3 +1,4 @@
+import CPersonaKernels
 /// One raw input column of the pipeline and everything fitted for it.
 public struct PipelineColumn: Codable, Equatable, Sendable {
     public var name: String
@@ -421,6 +422,7 @@ extension FeaturePipeline {
         let box = UnsafeSendableBox(out)
         Parallel.forEach(blocks.count) { b in
             if clear, let start = blocks[b].first {
+                persona_prefault(box.value.baseAddress! + start * width, blocks[b].count * width * MemoryLayout<Float>.stride)
                 (box.value.baseAddress! + start * width).initialize(repeating: 0, count: blocks[b].count * width)
             }
             for i in blocks[b] {
