@@ -205,64 +205,50 @@ struct TreeBuilder {
         }
         let nb = feat.bins
         let missing = Array(UnsafeBufferPointer(start: h, count: stride))
-        // Bins in scan order: numeric by value. Categorical: the levels with at
-        // least min_category_rows rows here, by their smoothed target statistic;
-        // rarer levels, unseen ones and those absent here go right.
-        var order = Array(1..<nb)
-        if feat.categorical {
-            let minRows = Double(config.resolvedMinCategoryRows(rows: data.rows)), smoothing = config.categorySmoothing
-            order = order.filter { $0 != nb - 1 && h[$0 * stride + stride - 1] >= minRows }
-            let key: (Int) -> Double
-            if classes == 0 {
-                let mean = totals[1] / max(totals[0], 1e-300)
-                key = { b in let p = h + b * stride; return (p[1] + smoothing * mean) / (p[0] + smoothing) }
-            } else {
-                var majority = 0
-                for c in 0..<classes where totals[c] > totals[majority] { majority = c }
-                let cls = classes == 2 ? 1 : majority
-                let prior = totals.withUnsafeBufferPointer { totals[cls] / max(weightOf($0.baseAddress!), 1e-300) }
-                key = { b in let p = h + b * stride; return (p[cls] + smoothing * prior) / (weightOf(p) + smoothing) }
-            }
-            order.sort { key($0) != key($1) ? key($0) < key($1) : $0 < $1 }
+        // Levels in scan order: those with at least min_category_rows rows here,
+        // by their smoothed target statistic; rarer levels, unseen ones and those
+        // absent here go right.
+        let minRows = Double(config.resolvedMinCategoryRows(rows: data.rows)), smoothing = config.categorySmoothing
+        var order = (1..<nb).filter { $0 != nb - 1 && h[$0 * stride + stride - 1] >= minRows }
+        let key: (Int) -> Double
+        if classes == 0 {
+            let mean = totals[1] / max(totals[0], 1e-300)
+            key = { b in let p = h + b * stride; return (p[1] + smoothing * mean) / (p[0] + smoothing) }
+        } else {
+            var majority = 0
+            for c in 0..<classes where totals[c] > totals[majority] { majority = c }
+            let cls = classes == 2 ? 1 : majority
+            let prior = totals.withUnsafeBufferPointer { totals[cls] / max(weightOf($0.baseAddress!), 1e-300) }
+            key = { b in let p = h + b * stride; return (p[cls] + smoothing * prior) / (weightOf(p) + smoothing) }
         }
+        order.sort { key($0) != key($1) ? key($0) < key($1) : $0 < $1 }
         let hasMissing = missing[stride - 1] > 0.5
-        if feat.categorical ? order.isEmpty : (order.count < 2 && !(hasMissing && order.count >= 1)) { return nil }
+        if order.isEmpty { return nil }
         var left = [Double](repeating: 0, count: stride)
         var best: Split? = nil
         let minLeaf = Double(config.minSamplesLeaf)
         var lv = [Double](repeating: 0, count: stride), rv = lv
-        // Candidate left sides: prefixes of the scan order (for categories, of the
-        // order and of its reverse, at most max_category_levels levels); for a
-        // categorical column with several classes and at most 10 levels, every
-        // subset of levels (ordering by one statistic is only exact for two
-        // classes or regression). Each candidate is (the bin that closes it, how
-        // many bins of its scan it takes, or a subset mask over `order`).
+        // Candidate left sides: prefixes of the scan order and of its reverse, at
+        // most max_category_levels levels; with several classes and at most 10
+        // levels, every subset of levels (ordering by one statistic is only
+        // exact for two classes or regression). Each candidate is (the bin that
+        // closes it, how many bins of its scan it takes, or a subset mask over
+        // `order`).
         var candidates: [(last: Int, prefix: Int, mask: Int, reversed: Bool)] = []
-        let exhaustive = feat.categorical && classes > 2 && order.count <= 10
+        let exhaustive = classes > 2 && order.count <= 10
         if exhaustive {
             let m = order.count
             for mask in 1..<(1 << m) { candidates.append((order[63 - mask.leadingZeroBitCount], 0, mask, false)) }
-        } else if feat.categorical {
+        } else {
             for reversed in [false, true] {
                 for position in 0..<min(order.count, config.maxCategoryLevels) {
                     candidates.append(((reversed ? order.reversed()[position] : order[position]), position + 1, 0, reversed))
                 }
             }
-        } else {
-            for position in 0..<order.count where !(position == order.count - 1 && !hasMissing) {
-                candidates.append((order[position], position + 1, 0, false))
-            }
         }
         var taken = 0, takenReversed = false
-        let reversedOrder = feat.categorical ? Array(order.reversed()) : []
-        for (index, candidate) in candidates.enumerated() {
-            // A numeric bin whose statistics are all zero here (no rows in this
-            // node, and no rounding left by the subtraction that made a larger
-            // child's histogram) closes a left side equal, bit for bit, to the
-            // candidate before it: the same gain, which never beats that
-            // candidate's (a split must gain strictly more), so it is skipped (a
-            // deep tree's small nodes leave most bins empty).
-            if !feat.categorical && index > 0 && isZero(h + candidate.last * stride) { continue }
+        let reversedOrder = Array(order.reversed())
+        for candidate in candidates {
             let scan = candidate.reversed ? reversedOrder : order
             if candidate.mask != 0 {
                 for s in 0..<stride { left[s] = 0 }
@@ -293,15 +279,13 @@ struct TreeBuilder {
                 let gain = parentWeight * parentImpurity - wl * il - wr * ir
                 if gain > (best?.gain ?? 0) + 1e-12 * parentWeight {
                     var mask: [UInt64] = [0, 0, 0, 0]
-                    if feat.categorical {
-                        if candidate.mask != 0 {
-                            for (i, c) in order.enumerated() where candidate.mask & (1 << i) != 0 { mask[c >> 6] |= 1 << UInt64(c & 63) }
-                        } else {
-                            for c in scan.prefix(candidate.prefix) { mask[c >> 6] |= 1 << UInt64(c & 63) }
-                        }
+                    if candidate.mask != 0 {
+                        for (i, c) in order.enumerated() where candidate.mask & (1 << i) != 0 { mask[c >> 6] |= 1 << UInt64(c & 63) }
+                    } else {
+                        for c in scan.prefix(candidate.prefix) { mask[c >> 6] |= 1 << UInt64(c & 63) }
                     }
                     let ml = hasMissing ? missingLeft : lv[stride - 1] >= rv[stride - 1]
-                    best = Split(feature: f, gain: gain, threshold: feat.categorical ? 0 : (b - 1 < feat.cuts.count ? feat.cuts[b - 1] : .infinity),
+                    best = Split(feature: f, gain: gain, threshold: 0,
                                  thresholdBin: b, categories: mask, missingLeft: ml, leftStats: lv, rightStats: rv)
                 }
             }
@@ -311,9 +295,9 @@ struct TreeBuilder {
 
     /// The best split of a numeric feature: the left sides are its bins up to
     /// each one in value order, with the missing values on either side when
-    /// there are any. The same sums, in the same order, as the general search
-    /// above, without its arrays: a deep tree asks this of every feature in
-    /// hundreds of thousands of small nodes.
+    /// there are any. No arrays per call: a deep tree asks this of every
+    /// feature in hundreds of thousands of small nodes, whose bins are mostly
+    /// empty.
     private func bestNumericSplit(feature f: Int, hist h: UnsafePointer<Double>, totals: [Double],
                                   parentImpurity: Double, parentWeight: Double) -> Split? {
         let feat = data.features[f]
@@ -330,11 +314,21 @@ struct TreeBuilder {
             for s in 0..<stride { left[s] = 0 }
             var bestGain = 0.0, found = false, bestBin = 0, bestMissingLeft = false
             totals.withUnsafeBufferPointer { totals in
-                var taken = 1    // bins 1..<taken are in `left`
-                for b in 1...max(1, lastBin) where b <= lastBin {
-                    // A bin whose statistics are all zero (see the general search) is skipped.
-                    if b > 1 && isZero(h + b * stride) { continue }
-                    while taken <= b { let p = h + taken * stride; for s in 0..<stride { left[s] += p[s] }; taken += 1 }
+                // A bin whose statistics are all zero (no rows in this node, and
+                // no rounding left by the subtraction that made a larger child's
+                // histogram) closes a left side equal, bit for bit, to the one
+                // before it: the same gain, which never beats that one's (a split
+                // must gain strictly more). Such bins are skipped, many at a time
+                // in a small node's empty stretches, and their zeros are not
+                // added to `left`, which they would not change (no statistic is
+                // ever a negative zero: sums from +0 and differences of equal
+                // values are +0).
+                var b = 0
+                while true {
+                    b = b == 0 ? 1 : nextNonZeroBin(h, from: b + 1, to: lastBin + 1)
+                    if b > lastBin { break }
+                    let p = h + b * stride
+                    for s in 0..<stride { left[s] += p[s] }
                     for side in 0..<(hasMissing ? 2 : 1) {
                         let missingLeft = side == 0
                         for s in 0..<stride {
@@ -359,10 +353,18 @@ struct TreeBuilder {
         }
     }
 
-    /// Whether a bin's statistics are all exactly zero.
-    @inline(__always) private func isZero(_ p: UnsafePointer<Double>) -> Bool {
-        for s in 0..<stride where p[s] != 0 { return false }
-        return true
+    /// The first bin in `from..<to` with a statistic whose bits are not all
+    /// zero, or `to`: eight statistics compared at a time.
+    @inline(__always) private func nextNonZeroBin(_ h: UnsafePointer<Double>, from: Int, to: Int) -> Int {
+        let words = UnsafeRawPointer(h).assumingMemoryBound(to: UInt64.self)
+        var i = from * stride
+        let end = to * stride
+        while i + 8 <= end {
+            if words[i] | words[i + 1] | words[i + 2] | words[i + 3] | words[i + 4] | words[i + 5] | words[i + 6] | words[i + 7] != 0 { break }
+            i += 8
+        }
+        while i < end && words[i] == 0 { i += 1 }
+        return i == end ? to : i / stride
     }
 
     // MARK: growth
@@ -383,6 +385,8 @@ struct TreeBuilder {
                                   split: bestSplit(rootHist, totals: totals, rows: n, depth: 0))]
         var leaves = 1
         let bestFirst = config.maxLeafNodes != nil
+        let features = data.features.count
+        var visited = [Int32](repeating: 0, count: totalBins), splits: Int32 = 0
         while !frontier.isEmpty {
             let pick: Int
             if bestFirst {
@@ -430,11 +434,38 @@ struct TreeBuilder {
             // Histograms: build the smaller child's, subtract for the larger.
             let smallLeft = leftRange.count <= rightRange.count
             let small = histogram(order, smallLeft ? leftRange : rightRange)
-            // The parent's histogram becomes the larger child's in place.
+            // The parent's histogram becomes the larger child's in place. A
+            // small child's histogram is zero outside the bins its rows fall in,
+            // and subtracting zero changes nothing, so only those bins are
+            // visited (each once: `visited` holds the split's number).
             var large = cand.hist
             cand.hist = []
+            let smallRange = smallLeft ? leftRange : rightRange
+            splits += 1
             large.withUnsafeMutableBufferPointer { large in
-                small.withUnsafeBufferPointer { small in for i in large.indices { large[i] -= small[i] } }
+                small.withUnsafeBufferPointer { small in
+                    if smallRange.count * features * 4 < totalBins {
+                        visited.withUnsafeMutableBufferPointer { visited in
+                        order.withUnsafeBufferPointer { order in
+                        rowBins.withUnsafeBufferPointer { rowBins in
+                        offsets.withUnsafeBufferPointer { offsets in
+                            for t in smallRange {
+                                let row = rowBins.baseAddress! + Int(order[t]) * rowWidth
+                                for f in 0..<features {
+                                    let bin = offsets[f] + Int(row[f])
+                                    if visited[bin] == splits { continue }
+                                    visited[bin] = splits
+                                    for s in (bin * stride)..<((bin + 1) * stride) { large[s] -= small[s] }
+                                }
+                            }
+                        }
+                        }
+                        }
+                        }
+                    } else {
+                        for i in large.indices { large[i] -= small[i] }
+                    }
+                }
             }
             let (lh, rh) = smallLeft ? (small, large) : (large, small)
             let right = Candidate(node: rn, range: rightRange, hist: rh, totals: split.rightStats, depth: cand.depth + 1,
