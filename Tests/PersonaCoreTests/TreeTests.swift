@@ -114,6 +114,80 @@ final class TreeTests: XCTestCase {
         XCTAssertGreaterThanOrEqual(withNoise, clean - 0.003, "clean \(clean), with a 50-level noise column \(withNoise)")
     }
 
+    /// Every node of a tree grown without a depth limit (its deep nodes leave
+    /// most bins empty, which the split search skips) splits where a search of
+    /// every threshold over the node's own rows finds the largest gain, and
+    /// every leaf has no split left that gains anything: regression with
+    /// negative targets and missing values, and weighted classification.
+    func testEveryNodeTakesTheBestSplitOfItsRows() throws {
+        var rng = PersonaRandom(seed: 31)
+        let n = 1500
+        var x = [[Double]](repeating: [], count: 3), y: [Double] = [], label: [Int] = []
+        for _ in 0..<n {
+            let a = Double(rng.below(150)), b = rng.uniform() < 0.1 ? Double.nan : Double(rng.below(200)), c = Double(rng.below(90)) - 45
+            x[0].append(a); x[1].append(b); x[2].append(c)
+            // The target as training keeps it: in Float.
+            y.append(Double(Float(((sin(a / 9) * 40 + (b.isNaN ? 25 : b / 7) - c / 3 + rng.uniform() * 6 - 3) * 100).rounded() / 100)))
+            label.append(sin(a / 11) + (b.isNaN ? 0.5 : b / 200) + rng.uniform() * 0.8 > 0.9 ? 1 : 0)
+        }
+        func csv(_ target: (Int) -> String) -> String {
+            "a,b,c,y\n" + (0..<n).map { i in (0..<3).map { x[$0][i].isNaN ? "" : String(Int(x[$0][i])) }.joined(separator: ",") + "," + target(i) }.joined(separator: "\n") + "\n"
+        }
+        // Rows weighted as balanced classes weigh them (classification), or 1.
+        let ones = Double(label.reduce(0, +))
+        let classWeight = [Double(n) / (2 * (Double(n) - ones)), Double(n) / (2 * ones)]
+        for regression in [true, false] {
+            let m = regression ? try train(csv { String(y[$0]) }) { $0.task = .regression }
+                : try train(csv { String(label[$0]) }) { $0.classWeight = .balanced }
+            // Impurity times weight of a set of rows, as the builder defines it.
+            func cost(_ rows: [Int]) -> Double {
+                if regression {
+                    let w = Double(rows.count), mean = rows.reduce(0.0) { $0 + y[$1] } / max(w, 1)
+                    return rows.reduce(0.0) { $0 + (y[$1] - mean) * (y[$1] - mean) }
+                }
+                var k = [0.0, 0.0]
+                for r in rows { k[label[r]] += classWeight[label[r]] }
+                let w = k[0] + k[1]
+                return w > 0 ? w * (1 - (k[0] / w) * (k[0] / w) - (k[1] / w) * (k[1] / w)) : 0
+            }
+            var rowsAt: [Int: [Int]] = [0: Array(0..<n)]
+            var checkedSplits = 0
+            for node in 0..<m.tree.count {
+                let rows = rowsAt[node]!
+                let parent = cost(rows)
+                // The best gain over every threshold of every feature, missing values on either side.
+                var best = 0.0
+                for f in 0..<3 {
+                    let present = rows.filter { !x[f][$0].isNaN }, missing = rows.filter { x[f][$0].isNaN }
+                    let values = Set(present.map { x[f][$0] }).sorted()
+                    for (j, v) in values.enumerated() where j < values.count - 1 || !missing.isEmpty {
+                        let l = present.filter { x[f][$0] <= v }, r = present.filter { x[f][$0] > v }
+                        for missingLeft in missing.isEmpty ? [false] : [false, true] {
+                            let (ll, rr) = missingLeft ? (l + missing, r) : (l, r + missing)
+                            if ll.isEmpty || rr.isEmpty { continue }
+                            best = max(best, parent - cost(ll) - cost(rr))
+                        }
+                    }
+                }
+                let tolerance = 1e-6 * max(1, parent)
+                let f = Int(m.tree.feature[node])
+                if f < 0 {
+                    XCTAssertLessThanOrEqual(best, tolerance, "leaf \(node) of \(rows.count) rows could still split")
+                    continue
+                }
+                let goesLeft = { (r: Int) in x[f][r].isNaN ? m.tree.missingLeft[node] : x[f][r] <= m.tree.threshold[node] }
+                let l = rows.filter(goesLeft), r = rows.filter { !goesLeft($0) }
+                let gain = parent - cost(l) - cost(r)
+                XCTAssertEqual(gain, m.tree.gain[node], accuracy: tolerance, "node \(node)")
+                XCTAssertGreaterThanOrEqual(gain, best - tolerance, "node \(node) of \(rows.count) rows: a better split exists")
+                rowsAt[Int(m.tree.left[node])] = l
+                rowsAt[Int(m.tree.right[node])] = r
+                checkedSplits += 1
+            }
+            XCTAssertGreaterThan(checkedSplits, 100, "a deep tree")
+        }
+    }
+
     func testControlsAndPruning() throws {
         var rng = PersonaRandom(seed: 4)
         var text = "a,b,y\n"
