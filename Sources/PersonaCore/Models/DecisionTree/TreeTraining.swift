@@ -96,22 +96,37 @@ extension TreeModel {
         return model
     }
 
-    /// Leaves of the training rows, from their bins (a bin stands for its upper edge), on every core.
+    /// Leaves of the training rows, from their bins (a bin stands for its upper
+    /// edge, which compares with every threshold as the bin did in training),
+    /// on every core.
     func binLeaves(_ data: TreeData, rows: [Int]? = nil) -> [Int] {
-        let cat = categorical
+        let t = tree
+        // Per node: the last bin of its feature that goes left (numeric), or -1
+        // when the node tests a category's levels.
+        let lastLeftBin: [Int] = (0..<t.count).map { node in
+            let f = Int(t.feature[node])
+            guard f >= 0, !data.features[f].categorical else { return -1 }
+            let cuts = data.features[f].cuts
+            var b = 0
+            while b < data.features[f].bins - 1 && (b < cuts.count ? cuts[b] : .infinity) <= t.threshold[node] { b += 1 }
+            return b
+        }
         let n = rows?.count ?? data.rows
         var leaves = [Int](repeating: 0, count: n)
         let blocks = Parallel.blocks(n, minBlock: 16_384)
         leaves.withUnsafeMutableBufferPointer { out in
             let box = UnsafeSendableBox(out)
-            Parallel.forEach(blocks.count) { b in
-                for t in blocks[b] {
-                    let i = rows?[t] ?? t
-                    box.value[t] = tree.leaf(numeric: { f in
-                        let b = Int(data.bins[f][i])
-                        // A bin's upper cut compares with every threshold as the bin did in training.
-                        return b == 0 ? .nan : (b - 1 < data.features[f].cuts.count ? data.features[f].cuts[b - 1] : .infinity)
-                    }, category: { Int(data.bins[$0][i]) }, categorical: cat)
+            Parallel.forEach(blocks.count) { block in
+                let bins = data.bins
+                for k in blocks[block] {
+                    let i = rows?[k] ?? k
+                    var node = 0
+                    while t.feature[node] >= 0 {
+                        let b = Int(bins[Int(t.feature[node])][i])
+                        let left = b == 0 ? t.missingLeft[node] : lastLeftBin[node] >= 0 ? b <= lastLeftBin[node] : t.binGoesLeft(node, b)
+                        node = Int(left ? t.left[node] : t.right[node])
+                    }
+                    box.value[k] = node
                 }
             }
         }
