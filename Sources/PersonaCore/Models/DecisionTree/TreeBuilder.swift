@@ -187,9 +187,19 @@ struct TreeBuilder {
                           parentImpurity: parentImpurity, parentWeight: parentWeight)
             }
         }
-        let candidates: [Split?] = rows < 20_000 ? (0..<data.features.count).map(search) : Parallel.map(data.features.count, search)
         var best: Split? = nil
-        for c in candidates { if let c, c.gain > (best?.gain ?? 1e-12 * parentWeight) + 1e-12 * parentWeight { best = c } }
+        let consider = { (c: Split?) in if let c, c.gain > (best?.gain ?? 1e-12 * parentWeight) + 1e-12 * parentWeight { best = c } }
+        if rows < 20_000 {
+            // A small node: the features one after the other, nothing gathered.
+            hist.withUnsafeBufferPointer { hp in
+                for f in 0..<data.features.count {
+                    consider(bestSplit(feature: f, hist: hp.baseAddress! + offsets[f] * stride, totals: totals,
+                                       parentImpurity: parentImpurity, parentWeight: parentWeight))
+                }
+            }
+        } else {
+            for c in Parallel.map(data.features.count, search) { consider(c) }
+        }
         guard let best else { return nil }
         if best.gain / weightTotal < config.minImpurityDecrease { return nil }
         return best
