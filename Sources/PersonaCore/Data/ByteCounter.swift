@@ -24,10 +24,13 @@ struct ByteCounter {
     /// for good once a value does not fit, so a table of millions of ids pays
     /// nothing for it.
     private var packedFirst: [UInt64] = [], packedSecond: [UInt64] = []
-    private var packedSlots: [UInt16] = []    // entry + 1, 0 when empty; allocated at the first value
+    /// Entry + 1, 0 when empty: 16 slots at the first value, doubled to keep
+    /// them at most a quarter full (1,024 at the limit), so that a wide file's
+    /// many small columns hold small tables.
+    private var packedSlots: [UInt16] = []
+    private var packedShift: UInt64 = 60     // 64 - log2(slots)
     private var packed = true
     static let packedLimit = 256
-    private static let packedSlotBits = 10    // 1,024 slots: at most a quarter full
 
     init() {
         slots = [Int32](repeating: -1, count: 64)
@@ -90,8 +93,8 @@ struct ByteCounter {
     }
 
     /// The packed table's slot for a value's two words.
-    @inline(__always) private static func packedSlot(_ first: UInt64, _ second: UInt64) -> Int {
-        Int(truncatingIfNeeded: ((first ^ (second &* 0x9E37_79B9_7F4A_7C15)) &* 0xBF58_476D_1CE4_E5B9) >> UInt64(64 - packedSlotBits))
+    @inline(__always) private static func packedSlot(_ first: UInt64, _ second: UInt64, shift: UInt64) -> Int {
+        Int(truncatingIfNeeded: ((first ^ (second &* 0x9E37_79B9_7F4A_7C15)) &* 0xBF58_476D_1CE4_E5B9) >> shift)
     }
 
     /// The entry of a packed value, or the free slot where it would go.
@@ -99,8 +102,8 @@ struct ByteCounter {
         packedSlots.withUnsafeBufferPointer { slots in
             packedFirst.withUnsafeBufferPointer { a in
                 packedSecond.withUnsafeBufferPointer { b in
-                    var s = Self.packedSlot(first, second)
-                    let mask = (1 << Self.packedSlotBits) - 1
+                    var s = Self.packedSlot(first, second, shift: packedShift)
+                    let mask = slots.count - 1
                     while true {
                         let e = Int(slots[s]) - 1
                         if e < 0 { return (nil, s) }
@@ -117,10 +120,14 @@ struct ByteCounter {
     mutating func add(_ f: UnsafeBufferPointer<UInt8>, count: Int = 1) -> Int {
         if packed && f.count <= 15 {
             let (first, second) = Self.packed(f)
-            if packedSlots.isEmpty { packedSlots = [UInt16](repeating: 0, count: 1 << Self.packedSlotBits) }
-            let (found, slot) = findPacked(first, second)
+            if packedSlots.isEmpty { packedSlots = [UInt16](repeating: 0, count: 16) }
+            var (found, slot) = findPacked(first, second)
             if let e = found { counts[e] += count; return e }
             if counts.count < Self.packedLimit {
+                if (counts.count + 1) * 4 > packedSlots.count {
+                    growPacked()
+                    slot = findPacked(first, second).slot
+                }
                 packedSlots[slot] = UInt16(counts.count + 1)
                 packedFirst.append(first); packedSecond.append(second)
                 return insert(f, hash: Self.hash(f), count: count)
@@ -136,6 +143,18 @@ struct ByteCounter {
             s = (s + 1) & mask
         }
         return insert(f, hash: h, count: count)
+    }
+
+    /// Doubles the packed table's slots and places its entries again.
+    private mutating func growPacked() {
+        packedSlots = [UInt16](repeating: 0, count: packedSlots.count * 2)
+        packedShift -= 1
+        let mask = packedSlots.count - 1
+        for e in packedFirst.indices {
+            var s = Self.packedSlot(packedFirst[e], packedSecond[e], shift: packedShift)
+            while packedSlots[s] != 0 { s = (s + 1) & mask }
+            packedSlots[s] = UInt16(e + 1)
+        }
     }
 
     /// Stores a new value (not yet in the table) and returns its index.
