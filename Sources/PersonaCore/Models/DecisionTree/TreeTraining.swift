@@ -106,10 +106,15 @@ extension TreeModel {
         let lastLeftBin: [Int] = (0..<t.count).map { node in
             let f = Int(t.feature[node])
             guard f >= 0, !data.features[f].categorical else { return -1 }
-            let cuts = data.features[f].cuts
-            var b = 0
-            while b < data.features[f].bins - 1 && (b < cuts.count ? cuts[b] : .infinity) <= t.threshold[node] { b += 1 }
-            return b
+            // Bin b's edge: cuts[b - 1], or infinity for the bins past the cuts;
+            // the edges rise, so the bins that go left come first (a binary search).
+            let cuts = data.features[f].cuts, threshold = t.threshold[node]
+            var lo = 0, hi = data.features[f].bins - 1    // the answer lies in lo...hi
+            while lo < hi {
+                let mid = (lo + hi + 1) / 2
+                if (mid - 1 < cuts.count ? cuts[mid - 1] : .infinity) <= threshold { lo = mid } else { hi = mid - 1 }
+            }
+            return lo
         }
         let n = rows?.count ?? data.rows
         var leaves = [Int](repeating: 0, count: n)
