@@ -214,7 +214,6 @@ struct TreeBuilder {
             return bestNumericSplit(feature: f, hist: h, totals: totals, parentImpurity: parentImpurity, parentWeight: parentWeight)
         }
         let nb = feat.bins
-        let missing = Array(UnsafeBufferPointer(start: h, count: stride))
         // Levels in scan order: those with at least min_category_rows rows here,
         // by their smoothed target statistic; rarer levels, unseen ones and those
         // absent here go right.
@@ -232,12 +231,9 @@ struct TreeBuilder {
             key = { b in let p = h + b * stride; return (p[cls] + smoothing * prior) / (weightOf(p) + smoothing) }
         }
         order.sort { key($0) != key($1) ? key($0) < key($1) : $0 < $1 }
-        let hasMissing = missing[stride - 1] > 0.5
+        let hasMissing = h[stride - 1] > 0.5     // bin 0: the missing values
         if order.isEmpty { return nil }
-        var left = [Double](repeating: 0, count: stride)
-        var best: Split? = nil
         let minLeaf = Double(config.minSamplesLeaf)
-        var lv = [Double](repeating: 0, count: stride), rv = lv
         // Candidate left sides: prefixes of the scan order and of its reverse, at
         // most max_category_levels levels; with several classes and at most 10
         // levels, every subset of levels (ordering by one statistic is only
@@ -256,52 +252,66 @@ struct TreeBuilder {
                 }
             }
         }
-        var taken = 0, takenReversed = false
         let reversedOrder = Array(order.reversed())
-        for candidate in candidates {
-            let scan = candidate.reversed ? reversedOrder : order
-            if candidate.mask != 0 {
-                for s in 0..<stride { left[s] = 0 }
-                for (i, b) in order.enumerated() where candidate.mask & (1 << i) != 0 { for s in 0..<stride { left[s] += h[b * stride + s] } }
-                taken = 0   // `left` no longer holds a prefix
-            } else {
-                // prefixes grow one bin at a time
-                if taken == 0 || takenReversed != candidate.reversed || taken > candidate.prefix {
-                    for s in 0..<stride { left[s] = 0 }
-                    taken = 0
-                    takenReversed = candidate.reversed
-                }
-                while taken < candidate.prefix { let b = scan[taken]; for s in 0..<stride { left[s] += h[b * stride + s] }; taken += 1 }
-            }
-            let b = candidate.last
-            for side in 0..<(hasMissing ? 2 : 1) {
-                let missingLeft = side == 0
-                for s in 0..<stride {
-                    lv[s] = left[s] + (missingLeft && hasMissing ? missing[s] : 0)
-                    rv[s] = totals[s] - lv[s]
-                }
-                if lv[stride - 1] < minLeaf || rv[stride - 1] < minLeaf { continue }
-                let (wl, wr, il, ir) = lv.withUnsafeBufferPointer { l in
-                    rv.withUnsafeBufferPointer { r in
-                        (weightOf(l.baseAddress!), weightOf(r.baseAddress!), impurity(l.baseAddress!), impurity(r.baseAddress!))
-                    }
-                }
-                let gain = parentWeight * parentImpurity - wl * il - wr * ir
-                if gain > (best?.gain ?? 0) + 1e-12 * parentWeight {
-                    var mask: [UInt64] = [0, 0, 0, 0]
+        return withUnsafeTemporaryAllocation(of: Double.self, capacity: 3 * stride) { buffer -> Split? in
+            let left = buffer.baseAddress!, lv = left + stride, rv = lv + stride
+            for s in 0..<stride { left[s] = 0 }
+            var best: Split? = nil
+            var taken = 0, takenReversed = false
+            totals.withUnsafeBufferPointer { totals in
+                for candidate in candidates {
+                    let scan = candidate.reversed ? reversedOrder : order
                     if candidate.mask != 0 {
-                        for (i, c) in order.enumerated() where candidate.mask & (1 << i) != 0 { mask[c >> 6] |= 1 << UInt64(c & 63) }
+                        for s in 0..<stride { left[s] = 0 }
+                        for (i, b) in order.enumerated() where candidate.mask & (1 << i) != 0 { for s in 0..<stride { left[s] += h[b * stride + s] } }
+                        taken = 0   // `left` no longer holds a prefix
                     } else {
-                        for c in scan.prefix(candidate.prefix) { mask[c >> 6] |= 1 << UInt64(c & 63) }
+                        // prefixes grow one bin at a time
+                        if taken == 0 || takenReversed != candidate.reversed || taken > candidate.prefix {
+                            for s in 0..<stride { left[s] = 0 }
+                            taken = 0
+                            takenReversed = candidate.reversed
+                        }
+                        while taken < candidate.prefix { let b = scan[taken]; for s in 0..<stride { left[s] += h[b * stride + s] }; taken += 1 }
                     }
-                    let ml = hasMissing ? missingLeft : lv[stride - 1] >= rv[stride - 1]
-                    best = Split(feature: f, gain: gain, threshold: 0,
-                                 thresholdBin: b, categories: mask, missingLeft: ml, leftStats: lv, rightStats: rv)
+                    let b = candidate.last
+                    for side in 0..<(hasMissing ? 2 : 1) {
+                        let missingLeft = side == 0
+                        guard let gain = sides(left: left, missingLeft: missingLeft, missing: h, hasMissing: hasMissing, totals: totals.baseAddress!,
+                                               into: lv, rv, minLeaf: minLeaf, parentImpurity: parentImpurity, parentWeight: parentWeight) else { continue }
+                        if gain > (best?.gain ?? 0) + 1e-12 * parentWeight {
+                            var mask: [UInt64] = [0, 0, 0, 0]
+                            if candidate.mask != 0 {
+                                for (i, c) in order.enumerated() where candidate.mask & (1 << i) != 0 { mask[c >> 6] |= 1 << UInt64(c & 63) }
+                            } else {
+                                for c in scan.prefix(candidate.prefix) { mask[c >> 6] |= 1 << UInt64(c & 63) }
+                            }
+                            let ml = hasMissing ? missingLeft : lv[stride - 1] >= rv[stride - 1]
+                            best = Split(feature: f, gain: gain, threshold: 0, thresholdBin: b, categories: mask, missingLeft: ml,
+                                         leftStats: Array(UnsafeBufferPointer(start: lv, count: stride)),
+                                         rightStats: Array(UnsafeBufferPointer(start: rv, count: stride)))
+                        }
+                    }
                 }
             }
+            return best
         }
-        return best
     }
+
+    /// A candidate split's two sides into `lv` and `rv` (the missing values,
+    /// `missing`, on the left with `missingLeft`) and its gain; nil when a side
+    /// has fewer than min_samples_leaf rows.
+    @inline(__always) private func sides(left: UnsafePointer<Double>, missingLeft: Bool, missing: UnsafePointer<Double>, hasMissing: Bool,
+                                         totals: UnsafePointer<Double>, into lv: UnsafeMutablePointer<Double>, _ rv: UnsafeMutablePointer<Double>,
+                                         minLeaf: Double, parentImpurity: Double, parentWeight: Double) -> Double? {
+        for s in 0..<stride {
+            lv[s] = left[s] + (missingLeft && hasMissing ? missing[s] : 0)
+            rv[s] = totals[s] - lv[s]
+        }
+        if lv[stride - 1] < minLeaf || rv[stride - 1] < minLeaf { return nil }
+        return parentWeight * parentImpurity - weightOf(lv) * impurity(lv) - weightOf(rv) * impurity(rv)
+    }
+
 
     /// The best split of a numeric feature: the left sides are its bins up to
     /// each one in value order, with the missing values on either side when
@@ -341,12 +351,8 @@ struct TreeBuilder {
                     for s in 0..<stride { left[s] += p[s] }
                     for side in 0..<(hasMissing ? 2 : 1) {
                         let missingLeft = side == 0
-                        for s in 0..<stride {
-                            lv[s] = left[s] + (missingLeft && hasMissing ? missing[s] : 0)
-                            rv[s] = totals[s] - lv[s]
-                        }
-                        if lv[stride - 1] < minLeaf || rv[stride - 1] < minLeaf { continue }
-                        let gain = parentWeight * parentImpurity - weightOf(lv) * impurity(lv) - weightOf(rv) * impurity(rv)
+                        guard let gain = sides(left: left, missingLeft: missingLeft, missing: missing, hasMissing: hasMissing, totals: totals.baseAddress!,
+                                               into: lv, rv, minLeaf: minLeaf, parentImpurity: parentImpurity, parentWeight: parentWeight) else { continue }
                         if gain > (found ? bestGain : 0) + 1e-12 * parentWeight {
                             found = true; bestGain = gain; bestBin = b
                             bestMissingLeft = hasMissing ? missingLeft : lv[stride - 1] >= rv[stride - 1]
