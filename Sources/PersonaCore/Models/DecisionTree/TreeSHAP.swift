@@ -63,10 +63,14 @@ extension Tree {
                     let upInverse = upInverse + depth * stride, downInverse = downInverse + depth * stride, down = down + depth * stride
                     var next = m[depth].weight
                     var j = depth - 1
+                    // A path's one fractions are 0 or 1 (the row goes down the hot
+                    // branch or not), so where `one` is not 0 it is 1, and dividing
+                    // or multiplying by it, as the reference implementation does,
+                    // changes no bit: it is left out here and below.
                     while j >= 0 {
                         if one != 0 {
                             let t = m[j].weight
-                            m[j].weight = next * upInverse[j] / one
+                            m[j].weight = next * upInverse[j]
                             next = t - m[j].weight * zero * down[j]
                         } else {
                             m[j].weight = m[j].weight * downInverse[j] / zero
@@ -83,9 +87,8 @@ extension Tree {
                     var next = m[depth].weight, total = 0.0
                     var i = depth - 1
                     if one != 0 {
-                        let inverseOne = 1 / one
                         while i >= 0 {
-                            let t = next * upInverse[i] * inverseOne
+                            let t = next * upInverse[i]
                             total += t
                             next = m[i].weight - t * zero * down[i]
                             i -= 1
