@@ -205,3 +205,46 @@ struct TreeData {
         return (TreeData(features: features, bins: bins, rows: n), pipeline)
     }
 }
+
+/// Sends training rows down a tree by their bins, as the tree saw them while
+/// it grew (a numeric bin stands for its upper edge, which compares with every
+/// threshold as the bin did): bin 0, a missing value, goes the node's learned
+/// way; a category's bin by the node's level set; a numeric bin left when it is
+/// at most the last bin of its feature whose edge is at most the threshold,
+/// found once per node by a binary search over the cuts.
+struct BinRouter {
+    let tree: Tree
+    let bins: [[UInt8]]
+    /// Per node: the last bin of its numeric feature that goes left; -1 at a
+    /// category's node and at a leaf.
+    private let lastLeftBin: [Int]
+
+    init(_ tree: Tree, _ data: TreeData) {
+        self.tree = tree
+        bins = data.bins
+        lastLeftBin = (0..<tree.count).map { node in
+            let f = Int(tree.feature[node])
+            guard f >= 0, !data.features[f].categorical else { return -1 }
+            // Bin b's edge: cuts[b - 1], or infinity for the bins past the cuts;
+            // the edges rise, so the bins that go left come first.
+            let cuts = data.features[f].cuts, threshold = tree.threshold[node]
+            var lo = 0, hi = data.features[f].bins - 1    // the answer lies in lo...hi
+            while lo < hi {
+                let mid = (lo + hi + 1) / 2
+                if (mid - 1 < cuts.count ? cuts[mid - 1] : .infinity) <= threshold { lo = mid } else { hi = mid - 1 }
+            }
+            return lo
+        }
+    }
+
+    /// The leaf training row `i` reaches.
+    @inline(__always) func leaf(_ i: Int) -> Int {
+        var node = 0
+        while tree.feature[node] >= 0 {
+            let b = Int(bins[Int(tree.feature[node])][i])
+            let left = b == 0 ? tree.missingLeft[node] : lastLeftBin[node] >= 0 ? b <= lastLeftBin[node] : tree.binGoesLeft(node, b)
+            node = Int(left ? tree.left[node] : tree.right[node])
+        }
+        return node
+    }
+}

@@ -96,43 +96,16 @@ extension TreeModel {
         return model
     }
 
-    /// Leaves of the training rows, from their bins (a bin stands for its upper
-    /// edge, which compares with every threshold as the bin did in training),
-    /// on every core.
+    /// Leaves of the training rows, from their bins (`BinRouter`), on every core.
     func binLeaves(_ data: TreeData, rows: [Int]? = nil) -> [Int] {
-        let t = tree
-        // Per node: the last bin of its feature that goes left (numeric), or -1
-        // when the node tests a category's levels.
-        let lastLeftBin: [Int] = (0..<t.count).map { node in
-            let f = Int(t.feature[node])
-            guard f >= 0, !data.features[f].categorical else { return -1 }
-            // Bin b's edge: cuts[b - 1], or infinity for the bins past the cuts;
-            // the edges rise, so the bins that go left come first (a binary search).
-            let cuts = data.features[f].cuts, threshold = t.threshold[node]
-            var lo = 0, hi = data.features[f].bins - 1    // the answer lies in lo...hi
-            while lo < hi {
-                let mid = (lo + hi + 1) / 2
-                if (mid - 1 < cuts.count ? cuts[mid - 1] : .infinity) <= threshold { lo = mid } else { hi = mid - 1 }
-            }
-            return lo
-        }
+        let router = BinRouter(tree, data)
         let n = rows?.count ?? data.rows
         var leaves = [Int](repeating: 0, count: n)
         let blocks = Parallel.blocks(n, minBlock: 16_384)
         leaves.withUnsafeMutableBufferPointer { out in
             let box = UnsafeSendableBox(out)
             Parallel.forEach(blocks.count) { block in
-                let bins = data.bins
-                for k in blocks[block] {
-                    let i = rows?[k] ?? k
-                    var node = 0
-                    while t.feature[node] >= 0 {
-                        let b = Int(bins[Int(t.feature[node])][i])
-                        let left = b == 0 ? t.missingLeft[node] : lastLeftBin[node] >= 0 ? b <= lastLeftBin[node] : t.binGoesLeft(node, b)
-                        node = Int(left ? t.left[node] : t.right[node])
-                    }
-                    box.value[k] = node
-                }
+                for k in blocks[block] { box.value[k] = router.leaf(rows?[k] ?? k) }
             }
         }
         return leaves

@@ -200,7 +200,6 @@ extension GBDTModel {
             return total / Double(max(1, rows.count))
         }
         let allFeatures = Array(0..<data.features.count)
-        let categorical = data.features.map(\.categorical)
         // One pass over the training rows at the scores so far: their gradients
         // and hessians (with several classes, each class's probability, from
         // which each class's tree takes its gradients) and the mean training loss
@@ -295,7 +294,8 @@ extension GBDTModel {
                 }
                 trees.append(tree)
                 if walkers {
-                    for i in 0..<n where !covered[i] { raw[i * K + k] += tree.value[binnedLeaf(tree, data, i, categorical)][0] }
+                    let router = BinRouter(tree, data)
+                    for i in 0..<n where !covered[i] { raw[i * K + k] += tree.value[router.leaf(i)][0] }
                 }
                 if let external {
                     let x = external.x
@@ -386,7 +386,6 @@ extension GBDTModel {
         guard n >= 2 else { throw PersonaError.data(file: set.file, "has too few rows (\(n)) to grow trees", fix: "Add rows") }
         let classification = config.task == .classification
         let grower = TreeGrower(data: data, config: config)
-        let categorical = data.features.map(\.categorical)
         var trees: [Tree] = []
         var oobSum = [Double](repeating: 0, count: n), oobCount = [Int](repeating: 0, count: n)
         var raw = [Double](repeating: 0, count: n)
@@ -412,8 +411,9 @@ extension GBDTModel {
                 raw.withUnsafeMutableBufferPointer { rp in for r in members { rp[Int(r)] += value } }
             }
             tree.samples = tree.weight          // TreeSHAP's cover: the bootstrap-weighted rows at each node
+            let router = BinRouter(tree, data)
             for i in 0..<n where draws[i] == 0 {
-                let v = tree.value[binnedLeaf(tree, data, i, categorical)][0]
+                let v = tree.value[router.leaf(i)][0]
                 oobSum[i] += v
                 raw[i] += v
                 oobCount[i] += 1
@@ -446,14 +446,5 @@ extension GBDTModel {
         model.card.trainingMetrics = .object(metrics)
         model.card.setTrainingMetric("mean_abs_contribution", model.contributionSummary(set, limit: Tree.summaryRows(trees)))
         return model
-    }
-
-    /// The leaf a training row reaches, from its bins (a numeric bin stands for its upper edge).
-    @inline(__always)
-    static func binnedLeaf(_ tree: Tree, _ data: TreeData, _ i: Int, _ categorical: [Bool]) -> Int {
-        tree.leaf(numeric: { f in
-            let b = Int(data.bins[f][i])
-            return b == 0 ? .nan : (b - 1 < data.features[f].cuts.count ? data.features[f].cuts[b - 1] : .infinity)
-        }, category: { Int(data.bins[$0][i]) }, categorical: categorical)
     }
 }
