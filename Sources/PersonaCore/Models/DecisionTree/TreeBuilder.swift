@@ -383,6 +383,29 @@ struct TreeBuilder {
         return i == end ? to : i / stride
     }
 
+    /// `large` less `small`, the histogram of `order[rows]`. A small node's
+    /// histogram is zero outside the bins its rows fall in, and subtracting
+    /// zero changes nothing, so for a small node only those bins are visited,
+    /// each once (`visited` holds the stamp of the subtraction that last saw
+    /// a bin).
+    private func subtract(_ small: [Double], rows: Range<Int>, of order: [Int32], from large: inout [Double],
+                          visited: inout [Int32], stamp: Int32) {
+        let features = data.features.count
+        guard rows.count * features * 4 < totalBins else {
+            for i in large.indices { large[i] -= small[i] }
+            return
+        }
+        for t in rows {
+            let row = Int(order[t]) * rowWidth
+            for f in 0..<features {
+                let bin = offsets[f] + Int(rowBins[row + f])
+                if visited[bin] == stamp { continue }
+                visited[bin] = stamp
+                for s in (bin * stride)..<((bin + 1) * stride) { large[s] -= small[s] }
+            }
+        }
+    }
+
     // MARK: growth
 
     func grow(rows: [Int]? = nil) -> Tree {
@@ -401,7 +424,6 @@ struct TreeBuilder {
                                   split: bestSplit(rootHist, totals: totals, rows: n, depth: 0))]
         var leaves = 1
         let bestFirst = config.maxLeafNodes != nil
-        let features = data.features.count
         var visited = [Int32](repeating: 0, count: totalBins), splits: Int32 = 0
         while !frontier.isEmpty {
             let pick: Int
@@ -450,39 +472,11 @@ struct TreeBuilder {
             // Histograms: build the smaller child's, subtract for the larger.
             let smallLeft = leftRange.count <= rightRange.count
             let small = histogram(order, smallLeft ? leftRange : rightRange)
-            // The parent's histogram becomes the larger child's in place. A
-            // small child's histogram is zero outside the bins its rows fall in,
-            // and subtracting zero changes nothing, so only those bins are
-            // visited (each once: `visited` holds the split's number).
+            // The parent's histogram becomes the larger child's in place.
             var large = cand.hist
             cand.hist = []
-            let smallRange = smallLeft ? leftRange : rightRange
             splits += 1
-            large.withUnsafeMutableBufferPointer { large in
-                small.withUnsafeBufferPointer { small in
-                    if smallRange.count * features * 4 < totalBins {
-                        visited.withUnsafeMutableBufferPointer { visited in
-                        order.withUnsafeBufferPointer { order in
-                        rowBins.withUnsafeBufferPointer { rowBins in
-                        offsets.withUnsafeBufferPointer { offsets in
-                            for t in smallRange {
-                                let row = rowBins.baseAddress! + Int(order[t]) * rowWidth
-                                for f in 0..<features {
-                                    let bin = offsets[f] + Int(row[f])
-                                    if visited[bin] == splits { continue }
-                                    visited[bin] = splits
-                                    for s in (bin * stride)..<((bin + 1) * stride) { large[s] -= small[s] }
-                                }
-                            }
-                        }
-                        }
-                        }
-                        }
-                    } else {
-                        for i in large.indices { large[i] -= small[i] }
-                    }
-                }
-            }
+            subtract(small, rows: smallLeft ? leftRange : rightRange, of: order, from: &large, visited: &visited, stamp: splits)
             let (lh, rh) = smallLeft ? (small, large) : (large, small)
             let right = Candidate(node: rn, range: rightRange, hist: rh, totals: split.rightStats, depth: cand.depth + 1,
                                   split: bestSplit(rh, totals: split.rightStats, rows: rightRange.count, depth: cand.depth + 1))
