@@ -299,7 +299,7 @@ struct Compare: ParsableCommand {
             let values = results.map { $0[key] }
             let present = values.compactMap { $0 }.filter(\.isFinite)
             var best: Double? = nil
-            if present.count >= 2, Set(present).count > 1, let direction = MetricDirection.of(key) {
+            if present.count >= 2, Set(present).count > 1, let direction = Metric.named(key)?.direction {
                 best = direction == .lowerIsBetter ? present.min() : present.max()
             }
             var line = key.padding(toLength: 22, withPad: " ", startingAt: 0)

@@ -71,6 +71,7 @@ struct ALSSubject: ConformanceSubject {
 final class KMeansConformanceTests: XCTestCase, ConformanceChecks {
     typealias Subject = KMeansSubject
     func testRoundTripIsExact() throws { try checkRoundTrip(Subject.self) }
+    func testMetricsAreDeclaredByTheTask() throws { try checkMetricsAreDeclared(Subject.self) }
     func testSameSeedGivesTheSameBytes() throws { try checkReproducible(Subject.self) }
     func testPipelineIsAppliedAtScoring() throws { try checkPipelineAppliedAtScoring(Subject.self) }
     func testBadInputGivesTheDocumentedErrors() throws { try checkBadInput(Subject.self) }
@@ -80,6 +81,7 @@ final class KMeansConformanceTests: XCTestCase, ConformanceChecks {
 final class LogisticConformanceTests: XCTestCase, ConformanceChecks {
     typealias Subject = LogisticSubject
     func testRoundTripIsExact() throws { try checkRoundTrip(Subject.self) }
+    func testMetricsAreDeclaredByTheTask() throws { try checkMetricsAreDeclared(Subject.self) }
     func testSameSeedGivesTheSameBytes() throws { try checkReproducible(Subject.self) }
     func testPipelineIsAppliedAtScoring() throws { try checkPipelineAppliedAtScoring(Subject.self) }
     func testBadInputGivesTheDocumentedErrors() throws { try checkBadInput(Subject.self) }
@@ -89,6 +91,7 @@ final class LogisticConformanceTests: XCTestCase, ConformanceChecks {
 final class TreeConformanceTests: XCTestCase, ConformanceChecks {
     typealias Subject = TreeSubject
     func testRoundTripIsExact() throws { try checkRoundTrip(Subject.self) }
+    func testMetricsAreDeclaredByTheTask() throws { try checkMetricsAreDeclared(Subject.self) }
     func testSameSeedGivesTheSameBytes() throws { try checkReproducible(Subject.self) }
     func testPipelineIsAppliedAtScoring() throws { try checkPipelineAppliedAtScoring(Subject.self) }
     func testBadInputGivesTheDocumentedErrors() throws { try checkBadInput(Subject.self) }
@@ -98,6 +101,7 @@ final class TreeConformanceTests: XCTestCase, ConformanceChecks {
 final class GBDTConformanceTests: XCTestCase, ConformanceChecks {
     typealias Subject = GBDTSubject
     func testRoundTripIsExact() throws { try checkRoundTrip(Subject.self) }
+    func testMetricsAreDeclaredByTheTask() throws { try checkMetricsAreDeclared(Subject.self) }
     func testSameSeedGivesTheSameBytes() throws { try checkReproducible(Subject.self) }
     func testPipelineIsAppliedAtScoring() throws { try checkPipelineAppliedAtScoring(Subject.self) }
     func testBadInputGivesTheDocumentedErrors() throws { try checkBadInput(Subject.self) }
@@ -107,6 +111,7 @@ final class GBDTConformanceTests: XCTestCase, ConformanceChecks {
 final class UpliftConformanceTests: XCTestCase, ConformanceChecks {
     typealias Subject = UpliftSubject
     func testRoundTripIsExact() throws { try checkRoundTrip(Subject.self) }
+    func testMetricsAreDeclaredByTheTask() throws { try checkMetricsAreDeclared(Subject.self) }
     func testSameSeedGivesTheSameBytes() throws { try checkReproducible(Subject.self) }
     func testPipelineIsAppliedAtScoring() throws { try checkPipelineAppliedAtScoring(Subject.self) }
     func testBadInputGivesTheDocumentedErrors() throws { try checkBadInput(Subject.self) }
@@ -118,6 +123,7 @@ final class UpliftConformanceTests: XCTestCase, ConformanceChecks {
 final class ALSConformanceTests: XCTestCase, ConformanceChecks {
     typealias Subject = ALSSubject
     func testRoundTripIsExact() throws { try checkRoundTrip(Subject.self) }
+    func testMetricsAreDeclaredByTheTask() throws { try checkMetricsAreDeclared(Subject.self) }
     func testSameSeedGivesTheSameBytes() throws { try checkReproducible(Subject.self) }
     func testBadInputGivesTheDocumentedErrors() throws { try checkDamagedFiles(Subject.self) }
 
@@ -222,6 +228,27 @@ extension ConformanceChecks {
         guard let model = model as? any RowScoring, let back = back as? any RowScoring else { return }
         let x = try model.card.pipeline.transform(path: data, raw: model.readsRawValues).matrix
         XCTAssertEqual(back.score(x).map(\.values), model.score(x).map(\.values))
+    }
+
+    /// Every number an evaluation reports is either a metric its task declares
+    /// (so `cv`, grids and `compare` rank and mark it) or one of the counts and
+    /// settings reported beside the metrics; and the task's ranking metric is there.
+    func checkMetricsAreDeclared(_ subject: any ConformanceSubject.Type) throws {
+        let t = TempDir()
+        let data = try sampleFile(subject, t)
+        let model = try subject.train(path: data, seed: 1)
+        let evaluation = try model.evaluate(path: data, options: EvaluationOptions())
+        let beside: Set<String> = ["rows", "positives", "threshold", "k", "silhouette_sample", "users", "unknown_users"]
+        let numeric = (evaluation.metrics.object ?? [:]).filter { $0.value.double != nil }.map(\.key)
+        XCTAssertFalse(numeric.isEmpty)
+        for key in numeric where !beside.contains(key) {
+            XCTAssertNotNil(evaluation.task.metric(key), "\(subject.family.kind) reports \"\(key)\", which \(evaluation.task) does not declare")
+        }
+        let ranking = try XCTUnwrap(evaluation.rankingMetric, "\(subject.family.kind): no ranking metric")
+        XCTAssertEqual(ranking.metric, evaluation.task.ranking[0])
+        XCTAssertEqual(evaluation.metrics[ranking.metric.key]?.double, ranking.value)
+        XCTAssertTrue(ModelTask.all.contains(evaluation.task))
+        for metric in evaluation.task.metrics { XCTAssertTrue(Metric.named(metric.key) == metric, "one declaration per key: \(metric)") }
     }
 
     /// The same data, config and seed give a byte-identical file under SOURCE_DATE_EPOCH.
@@ -338,6 +365,6 @@ struct WrongKind: PersonaModel {
     var card: ModelCard
     init(card: ModelCard, tensors: [String: Tensor], path: String) throws { self.card = card }
     func tensors() -> [String: Tensor] { [:] }
-    func evaluate(path: String, options: EvaluationOptions) throws -> Evaluation { Evaluation(metrics: .null, text: "") }
+    func evaluate(path: String, options: EvaluationOptions) throws -> Evaluation { Evaluation(task: .segmentation, metrics: .null, text: "") }
     func summary() -> String { "" }
 }

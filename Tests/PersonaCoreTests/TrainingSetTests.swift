@@ -133,7 +133,7 @@ final class TrainingSetTests: XCTestCase {
             XCTAssertEqual(r.rankingMetric, metric)
             for key in r.metricKeys {
                 XCTAssertNotNil(r.summary[key]?["mean"]?.double, key)
-                XCTAssertEqual(r.summary[key]?["higher_is_better"], .bool(MetricDirection.of(key) == .higherIsBetter), key)
+                XCTAssertEqual(r.summary[key]?["higher_is_better"], .bool(Metric.named(key)?.direction == .higherIsBetter), key)
             }
             let again = try CrossValidation.run(M.self, data: data, config: config, selection: ColumnSelection(), folds: 3, seed: 1)
             XCTAssertEqual(again.json, r.json, "\(M.kind): seeded")
@@ -152,13 +152,13 @@ final class TrainingSetTests: XCTestCase {
     }
 
     func testGridRanksByEachMetricsDirection() {
-        let higher = GridSearch.rank([0.7, 0.9, .nan, 0.8], metric: "auc", prefix: "cv_")
+        let higher = GridSearch.rank([0.7, 0.9, .nan, 0.8], metric: .auc, prefix: "cv_")
         XCTAssertEqual(higher.order, [1, 3, 0, 2])
         XCTAssertEqual(higher.metric, "cv_auc")
-        let lower = GridSearch.rank([0.3, 0.1, 0.2], metric: "log_loss", prefix: "")
+        let lower = GridSearch.rank([0.3, 0.1, 0.2], metric: .logLoss, prefix: "")
         XCTAssertEqual(lower.order, [1, 2, 0])
-        XCTAssertEqual(MetricDirection.of("davies_bouldin"), .lowerIsBetter)
-        XCTAssertEqual(MetricDirection.of("ndcg_at_k"), .higherIsBetter)
-        XCTAssertNil(MetricDirection.of("rows"))
+        XCTAssertEqual(Metric.named("davies_bouldin")?.direction, .lowerIsBetter)
+        XCTAssertEqual(Metric.named("ndcg_at_k")?.direction, .higherIsBetter)
+        XCTAssertNil(Metric.named("rows"))
     }
 }

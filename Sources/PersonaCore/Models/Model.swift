@@ -205,6 +205,8 @@ public struct EvaluationOptions: Sendable {
 }
 
 public struct Evaluation {
+    /// What the model predicts: its metrics are the ones this task declares.
+    public var task: ModelTask
     public var metrics: JSONValue
     public var text: String
     /// The rows the metrics were computed on, kept for the HTML report so it
@@ -213,7 +215,10 @@ public struct Evaluation {
     /// The encoded rows, as the model reads them, for the report's contributions
     /// figure (models that explain rows), so the data is not read again.
     var encoded: FloatMatrix? = nil
-    public init(metrics: JSONValue, text: String) { self.metrics = metrics; self.text = text }
+    public init(task: ModelTask, metrics: JSONValue, text: String) { self.task = task; self.metrics = metrics; self.text = text }
+
+    /// The ranking metric of the task present in these metrics, with its value.
+    public var rankingMetric: (metric: Metric, value: Double)? { task.rankingMetric(in: metrics) }
 }
 
 /// What each family's evaluation computed, by family.

@@ -19,7 +19,7 @@ public enum Report {
         let title = "\(type(of: model).title): \((modelPath as NSString).lastPathComponent) on \((dataPath as NSString).lastPathComponent)"
         var h = page(title: title, heading: type(of: model).title, subtitle: "model <code>\(SVG.escape(modelPath))</code> evaluated on <code>\(SVG.escape(dataPath))</code> by persona \(SVG.escape(PersonaVersion.tool))")
         h += "<h2>Model card</h2>\n" + cardTable(model.card)
-        h += "<h2>Metrics</h2>\n" + metricsTable(evaluation.metrics)
+        h += "<h2>Metrics</h2>\n" + metricsTable(evaluation.metrics, task: evaluation.task)
         h += "<h2>Plots</h2>\n" + grid(figures)
         h += "<h2>As printed by <code>persona evaluate</code></h2>\n<pre>\(SVG.escape(evaluation.text))</pre>\n</body></html>\n"
         return h
@@ -83,13 +83,17 @@ public enum Report {
         }
     }
 
-    /// The scalar metrics (nested tables are in the plots and the text).
-    static func metricsTable(_ m: JSONValue) -> String {
+    /// The scalar metrics (nested tables are in the plots and the text): the
+    /// task's own first, each with its title and direction, then the rest.
+    static func metricsTable(_ m: JSONValue, task: ModelTask) -> String {
         guard case .object(let o) = m else { return "" }
+        let declared = task.ordered(o.keys.filter { task.metric($0) != nil })
         var rows = ""
-        for k in o.keys.sorted() {
+        for k in declared + o.keys.filter({ task.metric($0) == nil }).sorted() {
+            let about = task.metric(k).map { "<td>\(SVG.escape($0.title)), \($0.direction == .higherIsBetter ? "higher" : "lower") is better</td>" } ?? ""
             switch o[k]! {
-            case .number(let d): rows += "<tr><th>\(SVG.escape(k))</th><td class=\"num\">\(SVG.escape(formatNumber(d, digits: 5)))</td></tr>"
+            case .number(let d): rows += "<tr><th>\(SVG.escape(k))</th><td class=\"num\">\(SVG.escape(formatNumber(d, digits: 5)))</td>\(about)</tr>"
+            case .null where task.metric(k) != nil: rows += "<tr><th>\(SVG.escape(k))</th><td class=\"num\">n/a</td>\(about)</tr>"
             case .string(let s): rows += "<tr><th>\(SVG.escape(k))</th><td>\(SVG.escape(s))</td></tr>"
             case .object(let inner):
                 let scalars = inner.keys.sorted().compactMap { ik -> String? in inner[ik]?.double.map { "\(ik) \(formatNumber($0, digits: 5))" } }

@@ -12,7 +12,7 @@ public enum CrossValidation {
         public var summary: JSONValue
         /// The metrics reported, in the order shown.
         public var metricKeys: [String]
-        /// The metric that ranks configurations (`MetricDirection.rankingPreference`).
+        /// The metric that ranks configurations: the first of the task's ranking metrics that every fold reported.
         public var rankingMetric: String?
 
         /// The one JSON shape of `persona cv` for every family.
@@ -45,23 +45,22 @@ public enum CrossValidation {
         let fold = Folds.assign(rows: data.rows, k: k, seed: seed, strata: strata)
         var results: [JSONValue] = []
         var keys: [String] = []
+        var task: ModelTask? = nil
         for f in 0..<k {
             let (trainRows, testRows) = Folds.split(fold, f)
             let model = try M.fit(data.subset(trainRows), config: settled, selection: selection, progress: nil)
-            let metrics = try model.evaluate(data.subset(testRows), options: options).metrics
+            let evaluation = try model.evaluate(data.subset(testRows), options: options)
+            task = task ?? evaluation.task
             var o: [String: JSONValue] = ["fold": .number(Double(f + 1)), "rows": .number(Double(testRows.count))]
-            for (key, v) in metrics.object ?? [:] where MetricDirection.of(key) != nil && v.double != nil {
+            for (key, v) in evaluation.metrics.object ?? [:] where evaluation.task.metric(key) != nil && v.double != nil {
                 o[key] = v
                 if !keys.contains(key) { keys.append(key) }
             }
             results.append(.object(o))
-            let ranking = MetricDirection.rankingMetric(in: metrics)
-            progress?("fold \(f + 1)/\(k): \(testRows.count) held-out rows" + (ranking.map { ", \($0.key) \(formatNumber($0.value, digits: 5))" } ?? ""))
+            let ranking = evaluation.rankingMetric
+            progress?("fold \(f + 1)/\(k): \(testRows.count) held-out rows" + (ranking.map { ", \($0.metric) \(formatNumber($0.value, digits: 5))" } ?? ""))
         }
-        keys.sort { a, b in
-            let ia = MetricDirection.rankingPreference.firstIndex(of: a) ?? Int.max, ib = MetricDirection.rankingPreference.firstIndex(of: b) ?? Int.max
-            return ia != ib ? ia < ib : a < b
-        }
+        keys = task?.ordered(keys) ?? keys
         var summary: [String: JSONValue] = [:]
         for key in keys {
             let values = results.compactMap { $0[key]?.double }
@@ -69,10 +68,10 @@ public enum CrossValidation {
             let mean = values.reduce(0, +) / Double(values.count)
             let variance = values.count > 1 ? values.reduce(0) { $0 + ($1 - mean) * ($1 - mean) } / Double(values.count - 1) : 0
             summary[key] = .object(["mean": .number(mean), "std": .number(variance.squareRoot()),
-                                    "higher_is_better": .bool(MetricDirection.of(key) == .higherIsBetter)])
+                                    "higher_is_better": .bool(task?.metric(key)?.direction == .higherIsBetter)])
         }
         let reported = keys.filter { summary[$0] != nil }
         return Report(family: M.kind, folds: results, summary: .object(summary), metricKeys: reported,
-                      rankingMetric: MetricDirection.rankingPreference.first { summary[$0] != nil })
+                      rankingMetric: task?.ranking.first { summary[$0.key] != nil }?.key)
     }
 }

@@ -1,7 +1,7 @@
 /// Ranks configurations of one family: families that train on rows by k-fold
 /// cross-validation on the training data (the test data stays untouched for
 /// the final evaluation), the others by their metric on held-out data. The
-/// ranking metric and its direction come from `MetricDirection`.
+/// ranking metric and its direction are those the evaluations' task declares.
 public enum GridSearch {
     public struct Result {
         /// The metric ranked by, prefixed `cv_` for a cross-validated mean.
@@ -27,28 +27,29 @@ public enum GridSearch {
             scores.append(score)
             progress?(i, "cv_" + key, score)
         }
-        return rank(scores, metric: metric ?? "", prefix: "cv_")
+        return rank(scores, metric: metric.flatMap(Metric.named), prefix: "cv_")
     }
 
     public static func heldOut<M: TrainableModel>(_ family: M.Type, train: String, test: String, configurations: [(M.Config, ColumnSelection)],
                                                   delimiter: UInt8, options: EvaluationOptions,
                                                   progress: ((Int, String, Double) -> Void)? = nil) throws -> Result {
-        var metric: String? = nil
+        var metric: Metric? = nil
         var scores: [Double] = []
         for (i, (config, selection)) in configurations.enumerated() {
             let model = try M.train(path: train, config: config, selection: selection, delimiter: delimiter, progress: nil)
-            guard let (key, score) = MetricDirection.rankingMetric(in: try model.evaluate(path: test, options: options).metrics) else {
+            guard let (key, score) = try model.evaluate(path: test, options: options).rankingMetric else {
                 throw PersonaError("\(test): the \(M.kind) evaluation gave no metric to rank by")
             }
             metric = metric ?? key
+            guard key == metric else { throw PersonaError("\(test): configurations of \(M.kind) report different metrics (\(metric!), \(key))") }
             scores.append(score)
-            progress?(i, key, score)
+            progress?(i, key.key, score)
         }
-        return rank(scores, metric: metric ?? "", prefix: "")
+        return rank(scores, metric: metric, prefix: "")
     }
 
-    static func rank(_ scores: [Double], metric: String, prefix: String) -> Result {
-        let direction = MetricDirection.of(metric) ?? .higherIsBetter
+    static func rank(_ scores: [Double], metric: Metric?, prefix: String) -> Result {
+        let direction = metric?.direction ?? .higherIsBetter
         let order = scores.indices.sorted { a, b in
             // NaN ranks last
             switch (scores[a].isNaN, scores[b].isNaN) {
@@ -58,6 +59,6 @@ public enum GridSearch {
             default: return scores[a] != scores[b] ? direction.prefers(scores[a], over: scores[b]) : a < b
             }
         }
-        return Result(metric: prefix + metric, scores: scores, order: order)
+        return Result(metric: prefix + (metric?.key ?? ""), scores: scores, order: order)
     }
 }

@@ -151,7 +151,7 @@ public struct ALSModel: TrainableModel, Recommending {
         let test = try Interactions.read(path: path, user: config.user, item: config.item, rating: config.rating,
                                          duplicates: .last, delimiter: options.delimiter)
         let report = RankingEvaluation.run(model: self, test: test, k: options.k)
-        var evaluation = Evaluation(metrics: report.json, text: report.text)
+        var evaluation = Evaluation(task: .recommendation, metrics: report.json, text: report.text)
         evaluation.rows = .interactions(test)
         return evaluation
     }

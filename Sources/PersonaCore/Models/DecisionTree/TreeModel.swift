@@ -169,7 +169,8 @@ public struct TreeModel: RowModel, RowScoring, RuleExplaining {
             text.append("permutation importance (drop in \(task == .regression ? "R²" : "accuracy") when a column is shuffled, 5 repeats):")
             for (name, mean, sd) in imp { text.append("  " + name.padding(toLength: 24, withPad: " ", startingAt: 0) + formatNumber(mean, digits: 4).leftPadded(10) + "  ± " + formatNumber(sd, digits: 2)) }
         }
-        var evaluation = Evaluation(metrics: .object(metrics), text: text.joined(separator: "\n"))
+        var evaluation = Evaluation(task: task == .regression ? .regression : positiveIndex != nil ? .binaryClassification : .multiclassClassification,
+                                    metrics: .object(metrics), text: text.joined(separator: "\n"))
         evaluation.rows = .leaves(l, labels: labels)
         evaluation.encoded = x
         return evaluation

@@ -242,7 +242,7 @@ public struct GBDTModel: RowModel, RowScoring {
             let r = RegressionMetrics.compute(raw, y)
             let metrics: JSONValue = .object(["kind": .string(Self.kind), "rows": .number(Double(x.rows)),
                                               "rmse": .number(r.rmse), "mae": .number(r.mae), "r2": .number(r.r2)])
-            var evaluation = Evaluation(metrics: metrics, text: "\(x.rows) rows: RMSE \(formatNumber(r.rmse, digits: 5)), MAE \(formatNumber(r.mae, digits: 5)), R² \(formatNumber(r.r2, digits: 5))")
+            var evaluation = Evaluation(task: .regression, metrics: metrics, text: "\(x.rows) rows: RMSE \(formatNumber(r.rmse, digits: 5)), MAE \(formatNumber(r.mae, digits: 5)), R² \(formatNumber(r.r2, digits: 5))")
             evaluation.encoded = x
             return evaluation
         }
@@ -254,7 +254,7 @@ public struct GBDTModel: RowModel, RowScoring {
             let multi = MulticlassMetrics.compute(probs: probs, predicted: predicted, actual: y, classes: classes)
             var metrics = multi.json
             metrics["kind"] = .string(Self.kind); metrics["rows"] = .number(Double(x.rows))
-            var evaluation = Evaluation(metrics: .object(metrics), text: multi.text)
+            var evaluation = Evaluation(task: .multiclassClassification, metrics: .object(metrics), text: multi.text)
             evaluation.rows = .classes(probabilities: probs, actual: y, predicted: predicted, classes: classes)
             evaluation.encoded = x
             return evaluation
@@ -263,7 +263,7 @@ public struct GBDTModel: RowModel, RowScoring {
         let p = raw.map(probability)
         var metrics = ClassificationMetrics.report(p, y, threshold: options.threshold ?? threshold)
         if case .object(var o) = metrics { o["kind"] = .string(Self.kind); metrics = .object(o) }
-        var evaluation = Evaluation(metrics: metrics, text: ClassificationMetrics.render(metrics, positive: "\(target) = \(positive)"))
+        var evaluation = Evaluation(task: .binaryClassification, metrics: metrics, text: ClassificationMetrics.render(metrics, positive: "\(target) = \(positive)"))
         evaluation.rows = .binary(p: p, y: y)
         evaluation.encoded = x
         return evaluation

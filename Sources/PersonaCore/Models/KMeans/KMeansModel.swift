@@ -91,7 +91,7 @@ public struct KMeansModel: RowModel, RowScoring {
 
     func evaluate(encoded x: FloatMatrix, options: EvaluationOptions) throws -> Evaluation {
         let metrics = evaluate(x, options: options)
-        var evaluation = Evaluation(metrics: metrics, text: Self.render(metrics, model: self))
+        var evaluation = Evaluation(task: .segmentation, metrics: metrics, text: Self.render(metrics, model: self))
         evaluation.rows = .encoded(x)
         return evaluation
     }

@@ -114,7 +114,7 @@ public struct LogisticModel: RowModel, RowScoring {
         let p = probabilities(x)
         var metrics = ClassificationMetrics.report(p, y, threshold: options.threshold ?? threshold)
         if case .object(var o) = metrics { o["kind"] = .string(Self.kind); metrics = .object(o) }
-        var evaluation = Evaluation(metrics: metrics, text: ClassificationMetrics.render(metrics, positive: "\(target) = \(positive)"))
+        var evaluation = Evaluation(task: .binaryClassification, metrics: metrics, text: ClassificationMetrics.render(metrics, positive: "\(target) = \(positive)"))
         evaluation.rows = .binary(p: p, y: y)
         evaluation.encoded = x
         return evaluation

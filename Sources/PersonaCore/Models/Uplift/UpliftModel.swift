@@ -288,7 +288,7 @@ public struct UpliftModel: RowModel, UpliftScoring {
             metrics["qini_auc"] = .number(qinis.reduce(0, +) / Double(qinis.count))
             metrics["uplift_auc"] = .number(aucs.reduce(0, +) / Double(aucs.count))
         }
-        var evaluation = Evaluation(metrics: .object(metrics), text: text.trimmingCharacters(in: .newlines))
+        var evaluation = Evaluation(task: .uplift, metrics: .object(metrics), text: text.trimmingCharacters(in: .newlines))
         evaluation.rows = .uplift(curves.map { (name: $0.0, y: $0.1, score: $0.2, treated: $0.3) })
         return evaluation
     }
