@@ -214,7 +214,7 @@ public enum BatchScorer {
                     } else {
                         do {
                             try matrix.storage.withUnsafeMutableBufferPointer { p in
-                                try bound.encode(records[m], into: p.baseAddress! + m * bound.width, raw: readsRaw, missingCategories: readsRaw)
+                                try bound.encode(records[m], into: p.baseAddress! + m * bound.width, mode: readsRaw ? .raw : .features)
                             }
                             problem = nil
                         } catch let error as PersonaError {

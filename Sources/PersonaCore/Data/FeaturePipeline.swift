@@ -1,4 +1,3 @@
-import CPersonaKernels
 /// One raw input column of the pipeline and everything fitted for it.
 public struct PipelineColumn: Codable, Equatable, Sendable {
     public var name: String
@@ -57,8 +56,6 @@ public struct FeaturePipeline: Codable, Equatable, Sendable {
         return names
     }
 
-    public var width: Int { featureNames.count }
-
     /// The scaled value of a raw number. Training and scoring both come through
     /// here, on the Float32-rounded input, so they agree bit for bit.
     @inline(__always) static func scaled(_ raw: Float, _ center: Double, _ scale: Double) -> Float {
@@ -73,98 +70,6 @@ public struct ColumnSelection: Equatable, Sendable {
     public init(features: [String]? = nil, exclude: [String] = []) {
         self.features = features
         self.exclude = exclude
-    }
-}
-
-/// A pipeline bound to a file's header: where each input column sits.
-public struct BoundPipeline: @unchecked Sendable {
-    public let pipeline: FeaturePipeline
-    public let file: String
-    let indices: [Int]
-    let offsets: [Int]
-    public let width: Int
-    // Per pipeline column, flattened so encoding a row copies no column struct.
-    private let isCategorical: [Bool]
-    private let isBoolean: [Bool]
-    private let medians: [Double]
-    private let centers: [Double]
-    private let scales: [Double]
-    private let indicators: [Bool]
-    private let levelCounts: [Int]
-    /// Categorical columns: level bytes to level index, looked up without making a String.
-    private let levelTables: [ByteCounter]
-    private let fillIndex: [Int]
-
-    public init(_ pipeline: FeaturePipeline, header: [String], file: String) throws {
-        self.pipeline = pipeline
-        self.file = file
-        let missing = pipeline.columns.map(\.name).filter { !header.contains($0) }
-        if !missing.isEmpty {
-            throw PersonaError.data(file: file, line: 1,
-                                    "the model needs column\(missing.count > 1 ? "s" : "") \(missing.map { "\"\($0)\"" }.joined(separator: ", ")), missing from the header",
-                                    fix: "Score a file with the same columns the model was trained on (see `persona inspect MODEL`)")
-        }
-        indices = pipeline.columns.map { c in header.firstIndex(of: c.name)! }
-        levelTables = pipeline.columns.map { c in
-            var t = ByteCounter()
-            for l in c.levels ?? [] { var l = l; l.withUTF8 { _ = t.add($0) } }
-            return t
-        }
-        fillIndex = pipeline.columns.map(\.fillIndex)
-        isCategorical = pipeline.columns.map { $0.type == .categorical }
-        isBoolean = pipeline.columns.map { $0.type == .boolean }
-        medians = pipeline.columns.map { $0.median ?? 0 }
-        centers = pipeline.columns.map(\.center)
-        scales = pipeline.columns.map(\.scale)
-        indicators = pipeline.columns.map(\.missingIndicator)
-        levelCounts = pipeline.columns.map { $0.levels?.count ?? 0 }
-        var offs: [Int] = []
-        var w = 0
-        for c in pipeline.columns {
-            offs.append(w)
-            w += c.type == .categorical ? (c.levels?.count ?? 0) + 1 : (c.missingIndicator ? 2 : 1)
-        }
-        offsets = offs
-        width = w
-    }
-
-    /// Writes the encoded features of one record into `out` (width values).
-    /// `raw` mode leaves numbers unimputed (NaN) and unscaled, for fitting.
-    /// With `missingCategories`, a missing category leaves its one-hot block all zero
-    /// instead of taking the most frequent level (trees route missing values themselves).
-    func encode(_ rec: CSVRecord, into out: UnsafeMutablePointer<Float>, raw: Bool = false, missingCategories: Bool = false) throws {
-        for k in 0..<indices.count {
-            let j = indices[k]
-            let o = offsets[k]
-            if isCategorical[k] {
-                let n = levelCounts[k]
-                for t in 0...n { out[o + t] = 0 }
-                let slot: Int? = rec.withField(j) { f -> Int? in
-                    if MissingMarkers.isMissing(f) { return missingCategories ? nil : fillIndex[k] }
-                    return levelTables[k].find(trimmedSpaces(f)) ?? n
-                }
-                if let slot { out[o + slot] = 1 }
-                continue
-            }
-            let boolean = isBoolean[k]
-            let parsed: Double?? = rec.withField(j) { f -> Double?? in
-                if MissingMarkers.isMissing(f) { return .some(nil) }
-                if let v = NumberParser.parse(f) { return .some(v) }
-                if boolean, let b = BooleanWords.value(f) { return .some(b ? 1 : 0) }
-                return nil
-            }
-            guard let value = parsed else {
-                throw PersonaError.data(file: file, line: rec.line, column: j + 1, columnName: pipeline.columns[k].name,
-                                        "expected a number, found \"\(rec.string(j))\"",
-                                        fix: "Fix the value, or leave the cell empty (or NA) to mark it missing")
-            }
-            if raw {
-                out[o] = value.map { Float($0) } ?? .nan
-            } else {
-                out[o] = FeaturePipeline.scaled(Float(value ?? medians[k]), centers[k], scales[k])
-            }
-            if indicators[k] { out[o + 1] = value == nil ? 1 : 0 }
-        }
     }
 }
 
@@ -186,7 +91,7 @@ extension FeaturePipeline {
         var rowBuffer = [Float](repeating: 0, count: bound.width)
         var rec = CSVRecord()
         while try reader.next(into: &rec) {
-            try rowBuffer.withUnsafeMutableBufferPointer { try bound.encode(rec, into: $0.baseAddress!, raw: raw, missingCategories: raw) }
+            try rowBuffer.withUnsafeMutableBufferPointer { try bound.encode(rec, into: $0.baseAddress!, mode: raw ? .raw : .features) }
             m.appendRow(rowBuffer)
             for (t, i) in keepIdx.enumerated() { kept[t].append(rec.string(i)) }
         }
@@ -256,75 +161,52 @@ extension FeaturePipeline {
         var pipeline = FeaturePipeline(columns: columns, standardize: standardize)
         let width = pipeline.width
         let n = profile.rows
-        let offsets = pipeline.columnOffsets
         let indexOf = Dictionary(uniqueKeysWithValues: profile.columns.enumerated().map { ($1.name, $0) })
 
-        if let store, pipeline.columns.allSatisfy({ canBuild($0, store.columns[indexOf[$0.name]!]) }) {
-            // One pass was enough: build the matrix from the kept column values.
-            var numeric: [(Int, Int, [Float])] = []
-            var oneHot: [OneHot] = []
-            for (k, c) in pipeline.columns.enumerated() {
-                let col = store.columns[indexOf[c.name]!]
-                let o = offsets[k]
-                if c.type == .categorical {
-                    let levels = c.levels ?? []
-                    var levelIndex: [String: Int] = [:]
-                    for (t, l) in levels.enumerated() { levelIndex[l] = t }
-                    let codeToLevel = (0..<col.counter.distinct).map { levelIndex[col.counter.value($0)] ?? levels.count }
-                    oneHot.append(OneHot(offset: o, slotOfCode: codeToLevel, missing: c.fillIndex, other: levels.count, codes: col.codes!))
-                } else {
-                    var values: [Float]
-                    if let f = col.floats { values = f } else {
-                        // boolean words (yes/no, true/false) kept as codes
-                        let words = (0..<col.counter.distinct).map { BooleanWords.value(col.counter.value($0)).map { $0 ? Float(1) : 0 } ?? .nan }
-                        values = col.codes!.map { $0 >= 0 ? words[Int($0)] : .nan }
-                    }
-                    numeric.append((k, o, values))
+        if let store {
+            // One pass was enough when every column was kept: fit on the kept
+            // values, then encode them (the levels are known before the fit, and
+            // each value code's slot does not depend on medians or scales).
+            let unfitted = RowEncoder(pipeline)
+            let kept = pipeline.columns.indices.map { unfitted.columnValues($0, store.columns[indexOf[pipeline.columns[$0].name]!], .features) }
+            if kept.allSatisfy({ $0 != nil }) {
+                let values = kept.map { $0! }
+                fitNumericColumns(&pipeline, values.enumerated().compactMap { k, v in
+                    if case .numbers(let f) = v { return (k, f) }
+                    return nil
+                }, standardize: standardize)
+                let encoder = RowEncoder(pipeline)
+                let storage = [Float](unsafeUninitializedCapacity: n * width) { out, count in
+                    encoder.encodeColumns(values, rows: n, into: out, .features)
+                    count = n * width
                 }
+                return (pipeline, FloatMatrix(rows: n, cols: width, storage: storage))
             }
-            fitNumericColumns(&pipeline, numeric, standardize: standardize)
-            // Every row written once, in row blocks on every core (each block
-            // zeroes its own rows first, so no thread clears the whole matrix).
-            let storage = [Float](unsafeUninitializedCapacity: n * width) { out, count in
-                writeRows(numeric, oneHot, pipeline: pipeline, out: out, rows: n, width: width, clear: true)
-                count = n * width
-            }
-            return (pipeline, FloatMatrix(rows: n, cols: width, storage: storage))
         }
         var m = FloatMatrix(rows: n, cols: width)
 
         // Second pass: raw values (missing numbers as NaN), one-hot already final.
         let reader = try CSVReader(path: path, delimiter: delimiter)
         let bound = try BoundPipeline(pipeline, header: reader.header, file: path)
+        let offsets = bound.encoder.offsets
         var rec = CSVRecord()
         var row = 0, fileRow = 0
         try m.storage.withUnsafeMutableBufferPointer { out in
             while row < n, try reader.next(into: &rec) {
                 defer { fileRow += 1 }
                 if let fileRows, fileRows[row] != fileRow { continue }     // a row outside the subset
-                try bound.encode(rec, into: out.baseAddress! + row * width, raw: true)
+                try bound.encode(rec, into: out.baseAddress! + row * width, mode: .rawNumbers)
                 row += 1
             }
-            var numeric: [(Int, Int, [Float])] = []
+            var numeric: [(Int, [Float])] = []
             for (k, c) in pipeline.columns.enumerated() where c.type != .categorical {
-                let o = offsets[k]
-                let values = (0..<n).map { out[$0 * width + o] }
-                numeric.append((k, o, values))
+                numeric.append((k, (0..<n).map { out[$0 * width + offsets[k]] }))
             }
             fitNumericColumns(&pipeline, numeric, standardize: standardize)
-            writeRows(numeric, [], pipeline: pipeline, out: out, rows: n, width: width, clear: false)
+            let encoder = RowEncoder(pipeline)
+            for i in 0..<n { encoder.finish(out.baseAddress! + i * width) }
         }
         return (pipeline, m)
-    }
-
-    /// A categorical column's one-hot block: where it starts in the row, the
-    /// slot of each value code, the slots of a missing and of an unknown value.
-    struct OneHot {
-        var offset: Int
-        var slotOfCode: [Int]
-        var missing: Int
-        var other: Int
-        var codes: [Int32]
     }
 
     /// The chosen feature columns, typed and with their levels, before anything numeric is fitted.
@@ -368,12 +250,8 @@ extension FeaturePipeline {
         return columns
     }
 
-    static func canBuild(_ c: PipelineColumn, _ col: ColumnStore.Column) -> Bool {
-        c.type == .categorical ? col.codes != nil : (col.floats != nil || col.codes != nil)
-    }
-
     /// Fits every numeric column, in parallel across columns.
-    static func fitNumericColumns(_ pipeline: inout FeaturePipeline, _ numeric: [(column: Int, offset: Int, values: [Float])],
+    static func fitNumericColumns(_ pipeline: inout FeaturePipeline, _ numeric: [(column: Int, values: [Float])],
                                   standardize: Bool) {
         let fitted: [PipelineColumn] = Parallel.map(numeric.count) { t in
             var c = pipeline.columns[numeric[t].column]
@@ -405,52 +283,6 @@ extension FeaturePipeline {
         }
         c.center = center
         c.scale = scale
-    }
-
-    /// Writes the imputed, scaled numeric features (and missing indicators) and
-    /// the one-hot blocks row by row, reading each column's values in order:
-    /// one sequential sweep of the matrix instead of one strided sweep per
-    /// column. With `clear`, each row is zeroed first (the matrix's memory is
-    /// then written for the first time by the core that fills it).
-    static func writeRows(_ numeric: [(column: Int, offset: Int, values: [Float])], _ oneHot: [OneHot], pipeline: FeaturePipeline,
-                          out: UnsafeMutableBufferPointer<Float>, rows n: Int, width: Int, clear: Bool) {
-        let params = numeric.map { item -> (Int, Float, Double, Double, Bool) in
-            let c = pipeline.columns[item.column]
-            return (item.offset, Float(c.median ?? 0), c.center, c.scale, c.missingIndicator)
-        }
-        let blocks = Parallel.blocks(n, minBlock: 8192)
-        let box = UnsafeSendableBox(out)
-        Parallel.forEach(blocks.count) { b in
-            if clear, let start = blocks[b].first {
-                persona_prefault(box.value.baseAddress! + start * width, blocks[b].count * width * MemoryLayout<Float>.stride)
-                (box.value.baseAddress! + start * width).initialize(repeating: 0, count: blocks[b].count * width)
-            }
-            for i in blocks[b] {
-                let row = box.value.baseAddress! + i * width
-                for (t, p) in params.enumerated() {
-                    let v = numeric[t].values[i]
-                    row[p.0] = FeaturePipeline.scaled(v.isNaN ? p.1 : v, p.2, p.3)
-                    if p.4 { row[p.0 + 1] = v.isNaN ? 1 : 0 }
-                }
-                for t in oneHot.indices {
-                    let code = Int(oneHot[t].codes[i])
-                    row[oneHot[t].offset + (code >= 0 ? oneHot[t].slotOfCode[code] : (code == -1 ? oneHot[t].missing : oneHot[t].other))] = 1
-                }
-            }
-        }
-    }
-}
-
-extension FeaturePipeline {
-    /// Where each input column's features start in the encoded row.
-    var columnOffsets: [Int] {
-        var offs: [Int] = []
-        var w = 0
-        for c in columns {
-            offs.append(w)
-            w += c.type == .categorical ? (c.levels?.count ?? 0) + 1 : (c.missingIndicator ? 2 : 1)
-        }
-        return offs
     }
 }
 

@@ -211,11 +211,10 @@ extension FeaturePipeline {
                                     "the model needs column\(missing.count > 1 ? "s" : "") \(missing.map { "\"\($0)\"" }.joined(separator: ", ")), missing from the header",
                                     fix: "Use data with the columns the model was trained on (see `persona inspect MODEL`)")
         }
-        let stored = columns.map { c in data.store.columns[names.firstIndex(of: c.name)!] }
-        let fromMemory = zip(columns, stored).allSatisfy { c, s in
-            c.type == .categorical ? s.codes != nil : (s.floats != nil || (c.type == .boolean && s.codes != nil))
-        }
-        guard fromMemory else {
+        let encoder = RowEncoder(self)
+        let mode: RowEncoder.Mode = raw ? .raw : .features
+        let kept = columns.indices.map { encoder.columnValues($0, data.store.columns[names.firstIndex(of: columns[$0].name)!], mode) }
+        guard kept.allSatisfy({ $0 != nil }) else {
             // A column the profiler could not keep whole: encode the rows from the file.
             let (m, _) = try transform(path: data.file, delimiter: data.delimiter, raw: raw)
             guard let rows = data.fileRows else { return (m, labels) }
@@ -223,39 +222,12 @@ extension FeaturePipeline {
             for (i, r) in rows.enumerated() { for j in 0..<m.cols { out[i, j] = m[r, j] } }
             return (out, labels)
         }
-        let n = data.rows, width = self.width
-        var m = FloatMatrix(rows: n, cols: width)
-        var offset = 0
-        m.storage.withUnsafeMutableBufferPointer { out in
-            for (c, s) in zip(columns, stored) {
-                let o = offset
-                if c.type == .categorical {
-                    let levels = c.levels ?? []
-                    var index: [String: Int] = [:]
-                    for (t, l) in levels.enumerated() { index[l] = t }
-                    // Scoring trims cells before looking up their level; so does this.
-                    let slotOfCode = (0..<s.counter.distinct).map { index[s.counter.value($0).trimmingASCIISpaces()] ?? levels.count }
-                    let fill = c.fillIndex
-                    for (i, code) in s.codes!.enumerated() {
-                        let slot = code >= 0 ? slotOfCode[Int(code)] : code == -1 ? (raw ? nil : fill) : levels.count
-                        if let slot { out[i * width + o + slot] = 1 }
-                    }
-                    offset += levels.count + 1
-                    continue
-                }
-                let values: [Float]
-                if let f = s.floats { values = f } else {
-                    let words = (0..<s.counter.distinct).map { BooleanWords.value(s.counter.value($0)).map { $0 ? Float(1) : 0 } ?? .nan }
-                    values = s.codes!.map { $0 >= 0 ? words[Int($0)] : .nan }
-                }
-                let median = Float(c.median ?? 0)
-                for (i, v) in values.enumerated() {
-                    out[i * width + o] = raw ? v : FeaturePipeline.scaled(v.isNaN ? median : v, c.center, c.scale)
-                    if c.missingIndicator { out[i * width + o + 1] = v.isNaN ? 1 : 0 }
-                }
-                offset += c.missingIndicator ? 2 : 1
-            }
+        let n = data.rows, width = encoder.width
+        let storage = [Float](unsafeUninitializedCapacity: n * width) { out, count in
+            encoder.encodeColumns(kept.map { $0! }, rows: n, into: out, mode)
+            count = n * width
         }
+        let m = FloatMatrix(rows: n, cols: width, storage: storage)
         return (m, labels)
     }
 }

@@ -270,7 +270,7 @@ enum ONNXPipeline {
     }
 
     /// Declares the inputs and returns the encoded features [N, width] (float),
-    /// as `BoundPipeline.encode` makes them: imputed and scaled numbers with
+    /// as `RowEncoder` makes them in `.features` mode: imputed and scaled numbers with
     /// their missing indicators, one-hot categories with the unseen bucket.
     static func features(_ g: inout ONNXGraph, _ pipeline: FeaturePipeline) -> String {
         var blocks: [String] = []

@@ -193,7 +193,7 @@ public struct TreeModel: RowModel, RowScoring, RuleExplaining {
         var rng = PersonaRandom(seed: seed, stream: 0x9E2)
         var out: [(String, Double, Double)] = []
         for (c, col) in card.pipeline.columns.enumerated() {
-            let width = col.type == .categorical ? (col.levels?.count ?? 0) + 1 : (col.missingIndicator ? 2 : 1)
+            let width = col.encodedWidth
             var drops: [Double] = []
             for _ in 0..<5 {
                 var perm = Array(0..<x.rows)

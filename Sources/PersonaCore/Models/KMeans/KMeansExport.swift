@@ -41,23 +41,18 @@ extension KMeansModel: SQLExportable {
         let d = centres.cols
         func centre(_ f: Int) -> Double { Double(centres.storage[j * d + f]) }
         var terms: [String] = []
-        var f = 0
-        for c in card.pipeline.columns {
+        for (c, f) in zip(card.pipeline.columns, card.pipeline.columnOffsets) {
             if c.type == .categorical {
-                let levels = c.levels ?? []
-                let block = (0...levels.count).map { centre(f + $0) }
+                let block = (0..<c.encodedWidth).map { centre(f + $0) }
                 let all = block.reduce(0) { $0 + $1 * $1 }
                 // the row's one-hot vector has a single 1, at level i
                 terms.append("(\(sql.perLevel(c, block.map { all - $0 * $0 + (1 - $0) * (1 - $0) })))")
-                f += levels.count + 1
                 continue
             }
             terms.append("POWER(\(sql.standardized(c)) - \(sql.number(centre(f))), 2)")
-            f += 1
             if c.missingIndicator {
-                let m = centre(f)
+                let m = centre(f + 1)
                 terms.append("(CASE WHEN \(sql.value(c)) IS NULL THEN \(sql.number((1 - m) * (1 - m))) ELSE \(sql.number(m * m)) END)")
-                f += 1
             }
         }
         return terms.joined(separator: "\n        + ")

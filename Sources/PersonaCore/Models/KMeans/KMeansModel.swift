@@ -141,8 +141,7 @@ public struct KMeansModel: RowModel, RowScoring {
     /// share of the segment in each level.
     public func centreInOriginalUnits(_ c: Int) -> [(feature: String, value: String)] {
         var out: [(String, String)] = []
-        var offset = 0
-        for col in card.pipeline.columns {
+        for (col, offset) in zip(card.pipeline.columns, card.pipeline.columnOffsets) {
             switch col.type {
             case .categorical:
                 let levels = (col.levels ?? []) + ["<other>"]
@@ -150,11 +149,9 @@ public struct KMeansModel: RowModel, RowScoring {
                 for (t, l) in levels.enumerated() { shares.append((l, centres[c, offset + t])) }
                 let top = shares.sorted { $0.1 > $1.1 }.prefix(3).filter { $0.1 > 0.005 }
                 out.append((col.name, top.map { "\($0.0) \(Int(($0.1 * 100).rounded()))%" }.joined(separator: ", ")))
-                offset += levels.count
             default:
                 let v = Double(centres[c, offset]) * col.scale + col.center
                 out.append((col.name, formatNumber(v)))
-                offset += col.missingIndicator ? 2 : 1
             }
         }
         return out

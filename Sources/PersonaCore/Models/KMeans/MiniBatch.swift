@@ -41,7 +41,7 @@ public enum MiniBatchKMeans {
         var row = [Float](repeating: 0, count: w)
         var rec = CSVRecord()
         while try reader.next(into: &rec) {
-            try row.withUnsafeMutableBufferPointer { try bound.encode(rec, into: $0.baseAddress!, raw: true) }
+            try row.withUnsafeMutableBufferPointer { try bound.encode(rec, into: $0.baseAddress!, mode: .rawNumbers) }
             try cache.append(row)
             for c in numeric {
                 let v = row[offsets[c]]
@@ -84,15 +84,8 @@ public enum MiniBatchKMeans {
 
     /// Imputes and scales the numeric features of raw encoded rows in place.
     static func finishRows(_ x: inout FloatMatrix, _ pipeline: FeaturePipeline) {
-        let offsets = pipeline.columnOffsets, w = x.cols
-        for (c, col) in pipeline.columns.enumerated() where col.type != .categorical {
-            let o = offsets[c]
-            let fill = Float(col.median ?? 0)
-            for i in 0..<x.rows {
-                let v = x.storage[i * w + o]
-                x.storage[i * w + o] = FeaturePipeline.scaled(v.isNaN ? fill : v, col.center, col.scale)
-            }
-        }
+        let encoder = RowEncoder(pipeline), w = x.cols, n = x.rows
+        x.storage.withUnsafeMutableBufferPointer { p in for i in 0..<n { encoder.finish(p.baseAddress! + i * w) } }
     }
 
     /// Streams batches of encoded rows through `body`, from the binary cache.

@@ -35,7 +35,7 @@ public struct SegmentProfiles {
         while true {
             var m = 0
             while m < chunk, try reader.next(into: &rec) {
-                try raw.storage.withUnsafeMutableBufferPointer { try bound.encode(rec, into: $0.baseAddress! + m * w, raw: true) }
+                try raw.storage.withUnsafeMutableBufferPointer { try bound.encode(rec, into: $0.baseAddress! + m * w, mode: .rawNumbers) }
                 try scaled.storage.withUnsafeMutableBufferPointer { try bound.encode(rec, into: $0.baseAddress! + m * w) }
                 m += 1
             }

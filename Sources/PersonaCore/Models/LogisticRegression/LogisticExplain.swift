@@ -13,8 +13,7 @@ extension LogisticModel: RowExplaining {
     var featureOwners: [Int] {
         var owners: [Int] = []
         for (k, c) in card.pipeline.columns.enumerated() {
-            let width = c.type == .categorical ? (c.levels?.count ?? 0) + 1 : (c.missingIndicator ? 2 : 1)
-            owners += [Int](repeating: k, count: width)
+            owners += [Int](repeating: k, count: c.encodedWidth)
         }
         return owners
     }

@@ -39,19 +39,15 @@ extension LogisticModel: SQLProbabilityExpression {
     func sqlLinearScore(_ sql: SQLDialect) -> String {
         let m = self
         var terms = [sql.number(m.coefficients[0])]
-        var k = 1
-        for c in m.card.pipeline.columns {
+        for (c, o) in zip(m.card.pipeline.columns, m.card.pipeline.columnOffsets) {
+            let k = o + 1     // after the intercept
             switch c.type {
             case .categorical:
-                let levels = c.levels ?? []
-                terms.append("(\(sql.perLevel(c, Array(m.coefficients[k..<(k + levels.count + 1)]))))")
-                k += levels.count + 1
+                terms.append("(\(sql.perLevel(c, Array(m.coefficients[k..<(k + c.encodedWidth)]))))")
             default:
                 terms.append("\(sql.standardized(c)) * \(sql.number(m.coefficients[k]))")
-                k += 1
                 if c.missingIndicator {
-                    terms.append("(CASE WHEN \(sql.value(c)) IS NULL THEN \(sql.number(m.coefficients[k])) ELSE \(sql.number(0)) END)")
-                    k += 1
+                    terms.append("(CASE WHEN \(sql.value(c)) IS NULL THEN \(sql.number(m.coefficients[k + 1])) ELSE \(sql.number(0)) END)")
                 }
             }
         }

@@ -140,16 +140,10 @@ public struct LogisticModel: RowModel, RowScoring {
         let d1 = coefficients.count
         // T maps standardised coefficients to original-unit ones.
         var t = DoubleMatrix.identity(d1)
-        var offset = 1
-        for c in card.pipeline.columns {
-            switch c.type {
-            case .categorical:
-                offset += (c.levels?.count ?? 0) + 1
-            default:
-                t[offset, offset] = 1 / c.scale
-                t[0, offset] = -c.center / c.scale
-                offset += c.missingIndicator ? 2 : 1
-            }
+        for (c, o) in zip(card.pipeline.columns, card.pipeline.columnOffsets) where c.type != .categorical {
+            let offset = o + 1     // after the intercept
+            t[offset, offset] = 1 / c.scale
+            t[0, offset] = -c.center / c.scale
         }
         var original = [Double](repeating: 0, count: d1)
         BLAS.gemv(t, coefficients, into: &original)

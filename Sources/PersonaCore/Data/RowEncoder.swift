@@ -1,0 +1,281 @@
+import CPersonaKernels
+
+extension PipelineColumn {
+    /// How many features this column becomes in an encoded row: a category's
+    /// one-hot block and its bucket for unseen levels, or a number and its
+    /// missing indicator. The encoded layout is computed from this alone.
+    public var encodedWidth: Int { type == .categorical ? (levels?.count ?? 0) + 1 : (missingIndicator ? 2 : 1) }
+}
+
+extension FeaturePipeline {
+    /// Where each input column's features start in the encoded row.
+    public var columnOffsets: [Int] {
+        var offsets: [Int] = []
+        offsets.reserveCapacity(columns.count)
+        var w = 0
+        for c in columns { offsets.append(w); w += c.encodedWidth }
+        return offsets
+    }
+
+    /// Features per encoded row.
+    public var width: Int { columns.reduce(0) { $0 + $1.encodedWidth } }
+}
+
+/// One value of an in-memory row, as a server or a binding receives it.
+public enum RowValue: Equatable, Sendable {
+    case missing
+    case number(Double)
+    case text(String)
+    case bool(Bool)
+}
+
+/// The one encoder from a fitted pipeline's raw input columns to model rows.
+/// A row reaches it from a CSV record (`BoundPipeline`), from a training set's
+/// stored columns, or as named values in memory (a request to a server); every
+/// value, whatever its source, is encoded by the same few functions below
+/// (`slot` for a category, `write` for a number), so the three give the same bits.
+public struct RowEncoder: @unchecked Sendable {
+    /// What the model reads.
+    public enum Mode: Sendable {
+        /// Imputed (the median, the most frequent level), standardised numbers with
+        /// their missing indicators: linear models and k-means.
+        case features
+        /// Numbers as read (NaN when missing) and a missing category as an all-zero
+        /// block: trees route missing values themselves.
+        case raw
+        /// Numbers as read (NaN when missing), a missing category at its fill level:
+        /// the pass that fits the medians and scales (and k-means' segment profiles).
+        case rawNumbers
+    }
+
+    public let pipeline: FeaturePipeline
+    public let width: Int
+    /// Where each pipeline column's features start.
+    public let offsets: [Int]
+    // Per pipeline column, flattened so that encoding copies no column struct.
+    let isCategorical: [Bool]
+    let isBoolean: [Bool]
+    let medians: [Float]
+    let centers: [Double]
+    let scales: [Double]
+    let indicators: [Bool]
+    let levelCounts: [Int]
+    let fillIndex: [Int]
+    /// Categorical columns: level bytes to level index, looked up without making a String.
+    let levelTables: [ByteCounter]
+
+    public init(_ pipeline: FeaturePipeline) {
+        self.pipeline = pipeline
+        offsets = pipeline.columnOffsets
+        width = pipeline.width
+        isCategorical = pipeline.columns.map { $0.type == .categorical }
+        isBoolean = pipeline.columns.map { $0.type == .boolean }
+        medians = pipeline.columns.map { Float($0.median ?? 0) }
+        centers = pipeline.columns.map(\.center)
+        scales = pipeline.columns.map(\.scale)
+        indicators = pipeline.columns.map(\.missingIndicator)
+        levelCounts = pipeline.columns.map { $0.levels?.count ?? 0 }
+        fillIndex = pipeline.columns.map(\.fillIndex)
+        levelTables = pipeline.columns.map { c in
+            var t = ByteCounter()
+            for l in c.levels ?? [] { var l = l; l.withUTF8 { _ = t.add($0) } }
+            return t
+        }
+    }
+
+    // MARK: the value encoders, the same for every source
+
+    /// The one-hot slot of categorical column `k`'s value (bytes as written in a
+    /// CSV field, spaces around it ignored): its level, the fill level for a
+    /// missing value (nil, an all-zero block, in `.raw` mode), else the unseen bucket.
+    @inline(__always) func slot(_ k: Int, _ f: UnsafeBufferPointer<UInt8>, _ mode: Mode) -> Int? {
+        if MissingMarkers.isMissing(f) { return missingSlot(k, mode) }
+        return levelTables[k].find(trimmedSpaces(f)) ?? levelCounts[k]
+    }
+
+    /// The slot a missing value of categorical column `k` takes.
+    @inline(__always) func missingSlot(_ k: Int, _ mode: Mode) -> Int? { mode == .raw ? nil : fillIndex[k] }
+
+    /// The slot of a value beyond the distinct values a training set kept (the unseen bucket).
+    @inline(__always) func otherSlot(_ k: Int) -> Int { levelCounts[k] }
+
+    /// Writes numeric column `k`'s features for a value (NaN: missing) at `row`'s offset.
+    @inline(__always) func write(_ k: Int, _ v: Float, into row: UnsafeMutablePointer<Float>, _ mode: Mode) {
+        let o = offsets[k]
+        row[o] = mode == .features ? FeaturePipeline.scaled(v.isNaN ? medians[k] : v, centers[k], scales[k]) : v
+        if indicators[k] { row[o + 1] = v.isNaN ? 1 : 0 }
+    }
+
+    /// Turns a `.rawNumbers` row into a `.features` row in place (its numbers
+    /// imputed and scaled; categories are already final).
+    @inline(__always) func finish(_ row: UnsafeMutablePointer<Float>) {
+        for k in 0..<offsets.count where !isCategorical[k] { write(k, row[offsets[k]], into: row, .features) }
+    }
+
+    /// Writes categorical column `k`'s block for a slot (nil: all zero).
+    @inline(__always) func write(_ k: Int, slot: Int?, into row: UnsafeMutablePointer<Float>) {
+        let o = offsets[k]
+        for t in 0...levelCounts[k] { row[o + t] = 0 }
+        if let slot { row[o + slot] = 1 }
+    }
+
+    /// A numeric or boolean column's value from field bytes: nil when missing,
+    /// NaN-free; `.none` of the outer optional when the field is not a number.
+    @inline(__always) func number(_ k: Int, _ f: UnsafeBufferPointer<UInt8>) -> Float?? {
+        if MissingMarkers.isMissing(f) { return .some(nil) }
+        if let v = NumberParser.parse(f) { return .some(Float(v)) }
+        if isBoolean[k], let b = BooleanWords.value(f) { return .some(b ? 1 : 0) }
+        return nil
+    }
+
+    /// Encodes column `k`'s field (its bytes as in a CSV file) into `row`; false
+    /// when a numeric column's field is not a number.
+    @inline(__always) func encodeField(_ k: Int, _ f: UnsafeBufferPointer<UInt8>, into row: UnsafeMutablePointer<Float>, _ mode: Mode) -> Bool {
+        if isCategorical[k] { write(k, slot: slot(k, f, mode), into: row); return true }
+        guard let value = number(k, f) else { return false }
+        write(k, value ?? .nan, into: row, mode)
+        return true
+    }
+
+    // MARK: rows in memory
+
+    /// Encodes one row of named values (a server's request) into `out` (width
+    /// values). Names the model does not use are ignored; a column the model needs
+    /// and the row lacks, or a number column holding text that is not a number, is
+    /// an error naming `source`, the row and the column.
+    public func encode(_ row: [String: RowValue], into out: UnsafeMutablePointer<Float>, mode: Mode = .features,
+                       source: String, row index: Int = 0) throws {
+        for (k, c) in pipeline.columns.enumerated() {
+            guard let value = row[c.name] else {
+                throw PersonaError.data(file: source, columnName: c.name, "row \(index + 1) has no value for \"\(c.name)\", which the model needs",
+                                        fix: "Send every input column of the model (see `persona inspect MODEL`); send null for a missing value")
+            }
+            var text: String
+            switch value {
+            case .missing: text = ""
+            case .text(let s): text = s
+            case .bool(let b): text = b ? "true" : "false"
+            case .number(let d):
+                if !isCategorical[k] {
+                    // A number is read as a CSV field's number would be: rounded to Float, NaN missing.
+                    write(k, d.isFinite || d.isInfinite ? Float(d) : .nan, into: out, mode)
+                    continue
+                }
+                text = d.rounded() == d && abs(d) < 1e15 ? String(Int64(d)) : "\(d)"
+            }
+            let ok = text.withUTF8 { encodeField(k, $0, into: out, mode) }
+            if !ok {
+                throw PersonaError.data(file: source, columnName: c.name, "row \(index + 1): expected a number, found \"\(text)\"",
+                                        fix: "Send a number, or null to mark the value missing")
+            }
+        }
+    }
+
+    /// Encodes rows of named values into a matrix (one row each).
+    public func encode(_ rows: [[String: RowValue]], mode: Mode = .features, source: String) throws -> FloatMatrix {
+        var m = FloatMatrix(rows: rows.count, cols: width)
+        try m.storage.withUnsafeMutableBufferPointer { out in
+            for (i, r) in rows.enumerated() { try encode(r, into: out.baseAddress! + i * width, mode: mode, source: source, row: i) }
+        }
+        return m
+    }
+
+    // MARK: columns in memory
+
+    /// One pipeline column's values for every row of a training set: numbers
+    /// (NaN when missing), or value codes (-1 missing, -2 beyond the kept values)
+    /// with each code's slot.
+    enum ColumnValues {
+        case numbers([Float])
+        case codes([Int32], slotOfCode: [Int?])
+    }
+
+    /// A stored column's values for pipeline column `k`, each distinct value
+    /// through the same encoders as a CSV field; nil when the training set did
+    /// not keep the column whole (it is then read from the file).
+    func columnValues(_ k: Int, _ s: ColumnStore.Column, _ mode: Mode) -> ColumnValues? {
+        if isCategorical[k] {
+            guard let codes = s.codes else { return nil }
+            let slotOfCode = (0..<s.counter.distinct).map { code -> Int? in
+                var v = s.counter.value(code)
+                return v.withUTF8 { slot(k, $0, mode) }
+            }
+            return .codes(codes, slotOfCode: slotOfCode)
+        }
+        if let f = s.floats { return .numbers(f) }
+        guard isBoolean[k], let codes = s.codes else { return nil }
+        let words = (0..<s.counter.distinct).map { code -> Float in
+            var v = s.counter.value(code)
+            return v.withUTF8 { BooleanWords.value($0).map { $0 ? 1 : 0 } ?? .nan }
+        }
+        return .numbers(codes.map { $0 >= 0 ? words[Int($0)] : .nan })
+    }
+
+    /// Writes every row from its columns' values into `out` (rows x width), in row
+    /// blocks on every core: one sequential sweep of the matrix instead of one
+    /// strided sweep per column. Each block's memory is asked for in one call and
+    /// zeroed by the core that fills it.
+    func encodeColumns(_ values: [ColumnValues], rows n: Int, into out: UnsafeMutableBufferPointer<Float>, _ mode: Mode) {
+        precondition(values.count == pipeline.columns.count && out.count >= n * width)
+        let width = self.width
+        let numeric = values.enumerated().compactMap { k, v -> (Int, [Float])? in if case .numbers(let f) = v { return (k, f) }; return nil }
+        let oneHot = values.enumerated().compactMap { k, v -> (Int, [Int32], [Int?])? in
+            if case .codes(let c, let s) = v { return (k, c, s) }
+            return nil
+        }
+        let blocks = Parallel.blocks(n, minBlock: 8192)
+        let box = UnsafeSendableBox(out)
+        Parallel.forEach(blocks.count) { b in
+            guard let start = blocks[b].first else { return }
+            persona_prefault(box.value.baseAddress! + start * width, blocks[b].count * width * MemoryLayout<Float>.stride)
+            (box.value.baseAddress! + start * width).initialize(repeating: 0, count: blocks[b].count * width)
+            for i in blocks[b] {
+                let row = box.value.baseAddress! + i * width
+                for (k, v) in numeric { write(k, v[i], into: row, mode) }
+                for (k, codes, slotOfCode) in oneHot {
+                    let code = Int(codes[i])
+                    let slot = code >= 0 ? slotOfCode[code] : code == -1 ? missingSlot(k, mode) : otherSlot(k)
+                    if let slot { row[offsets[k] + slot] = 1 }
+                }
+            }
+        }
+    }
+}
+
+/// The encoder bound to a CSV file's header: where each input column sits.
+public struct BoundPipeline: @unchecked Sendable {
+    public let encoder: RowEncoder
+    public let file: String
+    let indices: [Int]
+    public var pipeline: FeaturePipeline { encoder.pipeline }
+    public var width: Int { encoder.width }
+
+    public init(_ pipeline: FeaturePipeline, header: [String], file: String) throws {
+        try self.init(RowEncoder(pipeline), header: header, file: file)
+    }
+
+    public init(_ encoder: RowEncoder, header: [String], file: String) throws {
+        self.encoder = encoder
+        self.file = file
+        let missing = encoder.pipeline.columns.map(\.name).filter { !header.contains($0) }
+        if !missing.isEmpty {
+            throw PersonaError.data(file: file, line: 1,
+                                    "the model needs column\(missing.count > 1 ? "s" : "") \(missing.map { "\"\($0)\"" }.joined(separator: ", ")), missing from the header",
+                                    fix: "Score a file with the same columns the model was trained on (see `persona inspect MODEL`)")
+        }
+        indices = encoder.pipeline.columns.map { c in header.firstIndex(of: c.name)! }
+    }
+
+    /// Writes the encoded features of one record into `out` (width values).
+    func encode(_ rec: CSVRecord, into out: UnsafeMutablePointer<Float>, mode: RowEncoder.Mode = .features) throws {
+        for k in 0..<indices.count {
+            let j = indices[k]
+            let ok = rec.withField(j) { encoder.encodeField(k, $0, into: out, mode) }
+            if !ok {
+                throw PersonaError.data(file: file, line: rec.line, column: j + 1, columnName: encoder.pipeline.columns[k].name,
+                                        "expected a number, found \"\(rec.string(j))\"",
+                                        fix: "Fix the value, or leave the cell empty (or NA) to mark it missing")
+            }
+        }
+    }
+}
