@@ -2,6 +2,10 @@
 import Foundation
 import PackageDescription
 
+/// `make fuzz` builds every target with libFuzzer's own main; the layer check's
+/// tool, which has a main of its own, is left out of those builds.
+let fuzzing = ProcessInfo.processInfo.environment["PERSONA_FUZZ"] != nil
+
 let package = Package(
     name: "Persona",
     platforms: [.macOS(.v13)],
@@ -29,8 +33,13 @@ let package = Package(
             name: "PersonaCore",
             dependencies: ["COpenBLAS", "CZlib", "CZstd", "CSnappy", "CPersonaKernels",
                            .product(name: "SwiftProtobuf", package: "swift-protobuf")],
-            swiftSettings: [.unsafeFlags(["-Ounchecked"], .when(configuration: .release))]
+            swiftSettings: [.unsafeFlags(["-Ounchecked"], .when(configuration: .release))],
+            plugins: fuzzing ? [] : ["LayerCheck"]
         ),
+        // The layer rule of docs/ARCHITECTURE.md, checked on every build of
+        // PersonaCore: a file naming a type of a layer above its own fails it.
+        .executableTarget(name: "persona-layers"),
+        .plugin(name: "LayerCheck", capability: .buildTool(), dependencies: ["persona-layers"]),
         .executableTarget(
             name: "persona",
             dependencies: [
@@ -54,7 +63,7 @@ let package = Package(
 // libFuzzer targets, built only for `make fuzz` (PERSONA_FUZZ=1, with
 // -sanitize=fuzzer,address and -parse-as-library): each defines
 // LLVMFuzzerTestOneInput over one reader that takes untrusted bytes.
-if ProcessInfo.processInfo.environment["PERSONA_FUZZ"] != nil {
+if fuzzing {
     for name in ["FuzzCSV", "FuzzParquet", "FuzzDecompress", "FuzzModelFile"] {
         package.targets.append(.executableTarget(name: name, dependencies: ["PersonaCore"], path: "Fuzz/" + name))
     }

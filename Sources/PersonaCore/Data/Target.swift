@@ -4,11 +4,6 @@
 /// class, column), read once and kept as typed properties.
 struct BinaryTargetFacts {
     var positive: String, negative: String, target: String
-    init(_ card: ModelCard) {
-        positive = card.details["positive"]?.string ?? "1"
-        negative = card.details["negative"]?.string ?? "0"
-        target = card.details["target"]?.string ?? ""
-    }
 }
 
 public struct BinaryTarget: Equatable {

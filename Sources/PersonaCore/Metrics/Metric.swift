@@ -1,7 +1,7 @@
 /// A metric of the CLI contract, declared once: its key (snake_case, as in
 /// `--json` output and the experiment files), which way it improves, what an
 /// evaluation must hold to compute it, and a title for people. A task
-/// (`ModelTask`) lists the metrics its evaluations report; cross-validation,
+/// (Tasks/ModelTask.swift) lists the metrics its evaluations report; cross-validation,
 /// grids, `compare`, reports and `run` find them there, so a metric a task
 /// declares is ranked, summarised and marked without any other list to edit.
 public struct Metric: Hashable, Sendable, CustomStringConvertible {
@@ -33,18 +33,6 @@ public struct Metric: Hashable, Sendable, CustomStringConvertible {
     }
 
     public var description: String { key }
-
-    /// The metric with this key among every task's (nil for counts and settings
-    /// reported beside the metrics, such as `rows`, `k` or `threshold`).
-    public static func named(_ key: String) -> Metric? { byKey[key] }
-
-    /// Every metric some task declares.
-    public static var all: [Metric] {
-        var seen = Set<String>()
-        return ModelTask.all.flatMap(\.metrics).filter { seen.insert($0.key).inserted }
-    }
-
-    private static let byKey: [String: Metric] = Dictionary(all.map { ($0.key, $0) }, uniquingKeysWith: { a, _ in a })
 }
 
 extension Metric {

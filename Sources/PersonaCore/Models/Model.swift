@@ -1,18 +1,5 @@
 import Foundation
 
-/// One column of `persona score` output for a batch of rows.
-public struct ScoreColumn {
-    public var name: String
-    public var values: [Double]
-    public var isInteger: Bool
-    public var labels: [String]?   // when set, written instead of values
-    /// Written with every digit of a Double (contributions that must add up), not as a Float.
-    public var precise = false
-    public init(name: String, values: [Double], isInteger: Bool = false, labels: [String]? = nil, precise: Bool = false) {
-        self.name = name; self.values = values; self.isInteger = isInteger; self.labels = labels; self.precise = precise
-    }
-}
-
 /// What every trained model is: a kind, a card, tensors, an evaluation and a
 /// summary. The model file, `inspect` and `evaluate` work through this protocol.
 /// What a model can do beyond that is declared as capabilities (`RowScoring`,
@@ -162,6 +149,12 @@ extension RowScoring {
         }
         return columns
     }
+}
+
+/// A model whose report draws figures of its own from the rows its evaluation
+/// read. Each family conforms in its own folder.
+protocol ReportFigures: PersonaModel {
+    func reportFigures(_ rows: EvaluatedRows?, options: EvaluationOptions) -> [Report.Figure]
 }
 
 /// Explains itself as if-then rules in original units (`inspect --rules`).

@@ -1,11 +1,5 @@
 import Foundation
 
-public enum PersonaVersion {
-    public static let tool = "0.1.0"
-    /// The model file format this release writes. It reads every version up to this one.
-    public static let modelFormat = 1
-}
-
 /// Where the training data came from, so a model can be traced back to it.
 public struct DataFingerprintInfo: Codable, Equatable, Sendable {
     public var file: String
@@ -64,5 +58,12 @@ public struct ModelCard: Codable, Equatable, Sendable {
         f.formatOptions = [.withInternetDateTime]
         f.timeZone = TimeZone(identifier: "UTC")
         return f.string(from: date)
+    }
+}
+
+extension BinaryTargetFacts {
+    init(_ card: ModelCard) {
+        self.init(positive: card.details["positive"]?.string ?? "1", negative: card.details["negative"]?.string ?? "0",
+                  target: card.details["target"]?.string ?? "")
     }
 }

@@ -12,19 +12,6 @@ public enum Report {
         public var wide = false
     }
 
-    public static func html(model: any PersonaModel, modelPath: String, dataPath: String, evaluation: Evaluation,
-                            options: EvaluationOptions) -> String {
-        var figures = Self.figures(model: model, rows: evaluation.rows, options: options)
-        if let f = contributionFigure(model: model, evaluation: evaluation) { figures.append(f) }
-        let title = "\(type(of: model).title): \((modelPath as NSString).lastPathComponent) on \((dataPath as NSString).lastPathComponent)"
-        var h = page(title: title, heading: type(of: model).title, subtitle: "model <code>\(SVG.escape(modelPath))</code> evaluated on <code>\(SVG.escape(dataPath))</code> by persona \(SVG.escape(PersonaVersion.tool))")
-        h += "<h2>Model card</h2>\n" + cardTable(model.card)
-        h += "<h2>Metrics</h2>\n" + metricsTable(evaluation.metrics, task: evaluation.task)
-        h += "<h2>Plots</h2>\n" + grid(figures)
-        h += "<h2>As printed by <code>persona evaluate</code></h2>\n<pre>\(SVG.escape(evaluation.text))</pre>\n</body></html>\n"
-        return h
-    }
-
     /// The start of a report page: the shared style, a heading and a line under it (HTML).
     public static func page(title: String, heading: String, subtitle: String) -> String {
         """
@@ -102,20 +89,6 @@ public enum Report {
             }
         }
         return "<table>\(rows)</table>\n"
-    }
-
-    // MARK: figures by family
-
-    static func figures(model: any PersonaModel, rows: EvaluatedRows?, options: EvaluationOptions) -> [Figure] {
-        (model as? any ReportFigures)?.reportFigures(rows, options: options) ?? []
-    }
-
-    /// Mean |contribution| per column on (up to 5,000 of) the evaluated rows, for models that explain rows.
-    static func contributionFigure(model: any PersonaModel, evaluation: Evaluation) -> Figure? {
-        guard let m = model as? any RowExplaining, m.explanationUnavailable == nil, let x = evaluation.encoded, x.rows > 0 else { return nil }
-        let items = m.meanAbsoluteContributions(x).map { ($0.column, $0.value) }
-        return Figure(id: "contributions", caption: "Mean absolute contribution of each column to the score (\(m.contributionScale)) on \(min(x.rows, 5000)) of the rows, by \(m.readsRawValues ? "TreeSHAP" : "coefficient times the deviation from the training mean"): the columns that move individual customers' scores most.",
-                      svg: SVG.horizontalBars(title: "What moves the score", xLabel: "mean |contribution|", items: items))
     }
 
     /// The confusion matrix and one ROC curve per class (against the rest) of a
@@ -212,10 +185,4 @@ public enum Report {
         let step = Double(pts.count - 1) / 399
         return (0..<400).map { pts[Int((Double($0) * step).rounded())] }
     }
-}
-
-/// A model whose report draws figures of its own from the rows its evaluation
-/// read. Each family conforms in its own folder.
-protocol ReportFigures: PersonaModel {
-    func reportFigures(_ rows: EvaluatedRows?, options: EvaluationOptions) -> [Report.Figure]
 }

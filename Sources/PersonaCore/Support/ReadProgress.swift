@@ -82,3 +82,6 @@ public final class ReadProgress: @unchecked Sendable {
                           secondsLeft: rate > 0 && elapsed > 0.3 ? Double(size - passBytes) / rate : nil))
     }
 }
+
+/// Progress messages go through this; the CLI prints them to stderr (or not, with --quiet).
+public typealias ProgressHandler = (String) -> Void

@@ -52,3 +52,17 @@ extension ModelTask {
     public static let all: [ModelTask] = [.binaryClassification, .multiclassClassification, .regression, .segmentation,
                                           .recommendation, .uplift]
 }
+
+extension Metric {
+    /// The metric with this key among every task's (nil for counts and settings
+    /// reported beside the metrics, such as `rows`, `k` or `threshold`).
+    public static func named(_ key: String) -> Metric? { byKey[key] }
+
+    /// Every metric some task declares.
+    public static var all: [Metric] {
+        var seen = Set<String>()
+        return ModelTask.all.flatMap(\.metrics).filter { seen.insert($0.key).inserted }
+    }
+
+    private static let byKey: [String: Metric] = Dictionary(all.map { ($0.key, $0) }, uniquingKeysWith: { a, _ in a })
+}

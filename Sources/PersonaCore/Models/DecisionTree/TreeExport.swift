@@ -99,7 +99,7 @@ extension TreeModel: SQLProbabilityExpression {
         }
         let title = m.task == .regression ? "Persona decision tree: the predicted \(m.target)"
                                           : "Persona decision tree: the probability of each class of \(m.target), and the predicted class"
-        return sql.header(title, m, table: table) + """
+        return sql.header(title, m.card, table: table) + """
         SELECT *,
           \(outputs.joined(separator: ",\n  "))
         FROM (

@@ -133,7 +133,7 @@ extension GBDTModel: SQLProbabilityExpression {
                 "WHEN " + classes.indices.filter { $0 > c }.map { "\(raw[c]) >= \(raw[$0])" }.joined(separator: " AND ") + " THEN \(sql.literal(classes[c]))"
             }
             let predicted = "CASE " + arms.joined(separator: " ") + " ELSE \(sql.literal(classes.last!)) END AS predicted"
-            return sql.header("Persona gradient-boosted trees: each class's raw score, the probability of each class of \(target), and the predicted class", self, table: table) + """
+            return sql.header("Persona gradient-boosted trees: each class's raw score, the probability of each class of \(target), and the predicted class", self.card, table: table) + """
             SELECT *,
               \(predicted)
             FROM (
@@ -149,14 +149,14 @@ extension GBDTModel: SQLProbabilityExpression {
             """
         }
         if task == .regression {
-            return sql.header("Persona gradient-boosted trees: the predicted \(target)", self, table: table) + """
+            return sql.header("Persona gradient-boosted trees: the predicted \(target)", self.card, table: table) + """
             SELECT *,
               \(sqlRawScore(sql)) AS prediction
             FROM \(sql.identifier(table));
 
             """
         }
-        return sql.header("Persona gradient-boosted trees: P(\(target) = \(positive)) as probability, and the predicted class", self, table: table) + """
+        return sql.header("Persona gradient-boosted trees: P(\(target) = \(positive)) as probability, and the predicted class", self.card, table: table) + """
         SELECT *,
           CASE WHEN probability >= \(sql.number(threshold)) THEN \(sql.literal(positive)) ELSE \(sql.literal(negative)) END AS predicted
         FROM (

@@ -1,7 +1,4 @@
 import Foundation
-/// Progress messages go through this; the CLI prints them to stderr (or not, with --quiet).
-public typealias ProgressHandler = (String) -> Void
-
 /// What one k-means run produced.
 public struct KMeansResult {
     public var centres: FloatMatrix

@@ -71,7 +71,7 @@ extension KMeansModel: SQLExportable {
             outputs.append("CASE segment " + (0..<k).map { "WHEN \($0) THEN \(sql.literal(segmentNames[$0] ?? ""))" }.joined(separator: " ") + " END AS segment_name")
         }
         outputs.append("SQRT(CASE segment " + (0..<k).map { "WHEN \($0) THEN \(names[$0])" }.joined(separator: " ") + " END) AS distance")
-        return sql.header("Persona k-means segmentation, k = \(k): the nearest segment and the distance to its centre", self, table: table) + """
+        return sql.header("Persona k-means segmentation, k = \(k): the nearest segment and the distance to its centre", self.card, table: table) + """
         SELECT *,
           \(outputs.joined(separator: ",\n  "))
         FROM (

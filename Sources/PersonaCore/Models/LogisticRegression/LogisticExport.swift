@@ -56,7 +56,7 @@ extension LogisticModel: SQLProbabilityExpression {
 
     public func sqlSelect(table: String, dialect sql: SQLDialect) -> String {
         let m = self
-        return sql.header("Persona logistic regression: P(\(m.target) = \(m.positive)) as probability, and the predicted class", m, table: table) + """
+        return sql.header("Persona logistic regression: P(\(m.target) = \(m.positive)) as probability, and the predicted class", m.card, table: table) + """
         SELECT *,
           CASE WHEN probability >= \(sql.number(m.threshold)) THEN \(sql.literal(m.positive)) ELSE \(sql.literal(m.negative)) END AS predicted
         FROM (

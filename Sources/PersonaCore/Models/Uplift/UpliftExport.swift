@@ -70,7 +70,7 @@ extension UpliftModel: SQLExportable {
         let label = "CASE persona_best " + treatments.indices.map { "WHEN \($0) THEN \(sql.literal(treatments[$0]))" }.joined(separator: " ")
             + " ELSE \(sql.literal(control)) END"
         let bestUplift = "CASE persona_best " + treatments.indices.map { "WHEN \($0) THEN \(upliftOf[$0])" }.joined(separator: " ") + " ELSE \(sql.number(0)) END"
-        return sql.header("Persona uplift model: the change in P(\(config.outcome) = \(positive)) of each treatment against \(control), and the best treatment", self, table: table) + """
+        return sql.header("Persona uplift model: the change in P(\(config.outcome) = \(positive)) of each treatment against \(control), and the best treatment", self.card, table: table) + """
         SELECT *,
           \(label) AS best_treatment,
           \(bestUplift) AS best_uplift

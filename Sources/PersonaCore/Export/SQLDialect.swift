@@ -1,18 +1,3 @@
-/// Writes a model as one SQL SELECT over a table of raw columns, so a warehouse
-/// scores rows without any runtime. NULL is a missing value; text columns are
-/// compared after trimming spaces, and the text markers of missing values
-/// (empty, NA, N/A, NaN, null, None) count as missing too. Plain SQL: CASE,
-/// COALESCE, TRIM, UPPER, LOWER, CAST, EXP, POWER, SQRT, in the dialect asked
-/// for (`SQLDialect`).
-public enum SQLExport {
-    public static func export(_ model: any PersonaModel, table: String, dialect: SQLDialect = .sqlite) throws -> String {
-        guard let m = model as? any SQLExportable else {
-            throw PersonaError("SQL export covers logistic regression, decision trees, k-means, gradient boosting and uplift models; a \(model.card.kind) model exports to ONNX (--format onnx)")
-        }
-        return m.sqlSelect(table: table, dialect: dialect)
-    }
-}
-
 /// The SQL engines an export is written for. They differ in how identifiers are
 /// quoted, how a literal number gets a double type (SQLite's `1.5` is a double,
 /// PostgreSQL's, DuckDB's and Spark's a decimal), the name of the text type, how
@@ -120,22 +105,9 @@ public enum SQLDialect: String, CaseIterable, Sendable {
         self == .postgres ? "EXP(LEAST(GREATEST(\(x), \(number(-700))), \(number(700))))" : "EXP(\(x))"
     }
 
-    func header(_ title: String, _ model: any PersonaModel, table: String) -> String {
-        ["-- \(title)", "-- Exported by persona \(PersonaVersion.tool) from a \(model.card.kind) model trained \(model.card.created), for \(engine).",
+    func header(_ title: String, _ card: ModelCard, table: String) -> String {
+        ["-- \(title)", "-- Exported by persona \(PersonaVersion.tool) from a \(card.kind) model trained \(card.created), for \(engine).",
          "-- Reads the raw columns of \(identifier(table)); NULL means missing.",
-         "-- Columns used: " + model.card.pipeline.columns.map(\.name).joined(separator: ", "), ""].joined(separator: "\n")
+         "-- Columns used: " + card.pipeline.columns.map(\.name).joined(separator: ", "), ""].joined(separator: "\n")
     }
-}
-
-/// A model that writes itself as one SQL SELECT over a table of raw columns,
-/// with the dialect's helpers above. Each family conforms in its own folder.
-public protocol SQLExportable: PersonaModel {
-    func sqlSelect(table: String, dialect sql: SQLDialect) -> String
-}
-
-/// A classifier whose probability of a class is one SQL expression over the raw
-/// columns, so that models built from classifiers (uplift) can combine them.
-public protocol SQLProbabilityExpression: SQLExportable {
-    /// The probability of `positive`, or nil when the model does not predict that class.
-    func sqlProbability(positive: String, dialect sql: SQLDialect) -> String?
 }

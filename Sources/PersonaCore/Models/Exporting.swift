@@ -1,5 +1,9 @@
 import Foundation
 
+// The export capabilities of a model (each family conforms in its own folder)
+// and the two export entry points, which dispatch on them. The graph and SQL
+// machinery they use is in Export/.
+
 /// Writes a model as an ONNX graph with its fitted feature pipeline inside,
 /// so a consumer feeds raw columns by name and gets Persona's predictions.
 public enum ONNXExport {
@@ -35,4 +39,32 @@ protocol ONNXExportable: PersonaModel {
     var onnxTitle: String { get }
     /// - Parameter top: for recommenders, the number of items ranked per user.
     func buildONNX(_ g: inout ONNXGraph, top: Int) throws
+}
+
+/// Writes a model as one SQL SELECT over a table of raw columns, so a warehouse
+/// scores rows without any runtime. NULL is a missing value; text columns are
+/// compared after trimming spaces, and the text markers of missing values
+/// (empty, NA, N/A, NaN, null, None) count as missing too. Plain SQL: CASE,
+/// COALESCE, TRIM, UPPER, LOWER, CAST, EXP, POWER, SQRT, in the dialect asked
+/// for (`SQLDialect`).
+public enum SQLExport {
+    public static func export(_ model: any PersonaModel, table: String, dialect: SQLDialect = .sqlite) throws -> String {
+        guard let m = model as? any SQLExportable else {
+            throw PersonaError("SQL export covers logistic regression, decision trees, k-means, gradient boosting and uplift models; a \(model.card.kind) model exports to ONNX (--format onnx)")
+        }
+        return m.sqlSelect(table: table, dialect: dialect)
+    }
+}
+
+/// A model that writes itself as one SQL SELECT over a table of raw columns,
+/// with the dialect's helpers above. Each family conforms in its own folder.
+public protocol SQLExportable: PersonaModel {
+    func sqlSelect(table: String, dialect sql: SQLDialect) -> String
+}
+
+/// A classifier whose probability of a class is one SQL expression over the raw
+/// columns, so that models built from classifiers (uplift) can combine them.
+public protocol SQLProbabilityExpression: SQLExportable {
+    /// The probability of `positive`, or nil when the model does not predict that class.
+    func sqlProbability(positive: String, dialect sql: SQLDialect) -> String?
 }
