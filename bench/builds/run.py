@@ -30,6 +30,7 @@ def main():
     jobs = [
         ("train logreg", ["train", "logreg", "--data", churn, "--target", "churned", "--l2", "1e-4", "--out", out("lr.safetensors")]),
         ("train tree", ["train", "tree", "--data", churn, "--target", "churned", "--max-depth", "8", "--out", out("tree.safetensors")]),
+        ("train gbdt", ["train", "gbdt", "--data", churn, "--target", "churned", "--trees", "100", "--out", out("gb.safetensors")]),
         ("train kmeans", ["train", "kmeans", "--data", points, "--k", "32", "--init", init, "--no-scale", "--tol", "0",
                           "--max-iter", "20", "--out", out("km.safetensors")]),
         ("train als", ["train", "als", "--data", inter, "--user", "user_id", "--item", "item_id", "--rating", "rating",

@@ -52,30 +52,42 @@ public struct RowEncoder: @unchecked Sendable {
     public let width: Int
     /// Where each pipeline column's features start.
     public let offsets: [Int]
-    // Per pipeline column, flattened so that encoding copies no column struct.
-    let isCategorical: [Bool]
-    let isBoolean: [Bool]
-    let medians: [Float]
-    let centers: [Double]
-    let scales: [Double]
-    let indicators: [Bool]
-    let levelCounts: [Int]
-    let fillIndex: [Int]
+    /// What encoding needs of each pipeline column, read by index for every field.
+    let table: ColumnTable
     /// Categorical columns: level bytes to level index, looked up without making a String.
     let levelTables: [ByteCounter]
+
+    /// What encoding needs of one pipeline column.
+    struct Column {
+        var categorical: Bool, boolean: Bool, indicator: Bool
+        var offset: Int, levels: Int, fill: Int
+        var median: Float, center: Double, scale: Double
+    }
+
+    /// The columns in one buffer that the per-field functions index without a
+    /// bounds check (the index is a pipeline column's, always in range): with
+    /// checked release builds, the checks on seven arrays per field cost scoring
+    /// about a tenth of its time (bench/RESULTS.md, One build against another).
+    final class ColumnTable: @unchecked Sendable {
+        let columns: UnsafeMutableBufferPointer<Column>
+        init(_ columns: [Column]) {
+            self.columns = .allocate(capacity: columns.count)
+            _ = self.columns.initialize(from: columns)
+        }
+        deinit { columns.deallocate() }
+        @inline(__always) subscript(_ k: Int) -> Column { columns[k] }
+    }
 
     public init(_ pipeline: FeaturePipeline) {
         self.pipeline = pipeline
         offsets = pipeline.columnOffsets
         width = pipeline.width
-        isCategorical = pipeline.columns.map { $0.type == .categorical }
-        isBoolean = pipeline.columns.map { $0.type == .boolean }
-        medians = pipeline.columns.map { Float($0.median ?? 0) }
-        centers = pipeline.columns.map(\.center)
-        scales = pipeline.columns.map(\.scale)
-        indicators = pipeline.columns.map(\.missingIndicator)
-        levelCounts = pipeline.columns.map { $0.levels?.count ?? 0 }
-        fillIndex = pipeline.columns.map(\.fillIndex)
+        let offsets = self.offsets
+        table = ColumnTable(pipeline.columns.enumerated().map { k, c in
+            Column(categorical: c.type == .categorical, boolean: c.type == .boolean, indicator: c.missingIndicator,
+                   offset: offsets[k], levels: c.levels?.count ?? 0, fill: c.fillIndex,
+                   median: Float(c.median ?? 0), center: c.center, scale: c.scale)
+        })
         levelTables = pipeline.columns.map { c in
             var t = ByteCounter()
             for l in c.levels ?? [] { var l = l; l.withUTF8 { _ = t.add($0) } }
@@ -90,33 +102,33 @@ public struct RowEncoder: @unchecked Sendable {
     /// missing value (nil, an all-zero block, in `.raw` mode), else the unseen bucket.
     @inline(__always) func slot(_ k: Int, _ f: UnsafeBufferPointer<UInt8>, _ mode: Mode) -> Int? {
         if MissingMarkers.isMissing(f) { return missingSlot(k, mode) }
-        return levelTables[k].find(trimmedSpaces(f)) ?? levelCounts[k]
+        return levelTables[k].find(trimmedSpaces(f)) ?? table[k].levels
     }
 
     /// The slot a missing value of categorical column `k` takes.
-    @inline(__always) func missingSlot(_ k: Int, _ mode: Mode) -> Int? { mode == .raw ? nil : fillIndex[k] }
+    @inline(__always) func missingSlot(_ k: Int, _ mode: Mode) -> Int? { mode == .raw ? nil : table[k].fill }
 
     /// The slot of a value beyond the distinct values a training set kept (the unseen bucket).
-    @inline(__always) func otherSlot(_ k: Int) -> Int { levelCounts[k] }
+    @inline(__always) func otherSlot(_ k: Int) -> Int { table[k].levels }
 
     /// Writes numeric column `k`'s features for a value (NaN: missing) at `row`'s offset.
     @inline(__always) func write(_ k: Int, _ v: Float, into row: UnsafeMutablePointer<Float>, _ mode: Mode) {
-        let o = offsets[k]
-        row[o] = mode == .features ? FeaturePipeline.scaled(v.isNaN ? medians[k] : v, centers[k], scales[k]) : v
-        if indicators[k] { row[o + 1] = v.isNaN ? 1 : 0 }
+        let c = table[k]
+        row[c.offset] = mode == .features ? FeaturePipeline.scaled(v.isNaN ? c.median : v, c.center, c.scale) : v
+        if c.indicator { row[c.offset + 1] = v.isNaN ? 1 : 0 }
     }
 
     /// Turns a `.rawNumbers` row into a `.features` row in place (its numbers
     /// imputed and scaled; categories are already final).
     @inline(__always) func finish(_ row: UnsafeMutablePointer<Float>) {
-        for k in 0..<offsets.count where !isCategorical[k] { write(k, row[offsets[k]], into: row, .features) }
+        for k in 0..<offsets.count where !table[k].categorical { write(k, row[table[k].offset], into: row, .features) }
     }
 
     /// Writes categorical column `k`'s block for a slot (nil: all zero).
     @inline(__always) func write(_ k: Int, slot: Int?, into row: UnsafeMutablePointer<Float>) {
-        let o = offsets[k]
-        for t in 0...levelCounts[k] { row[o + t] = 0 }
-        if let slot { row[o + slot] = 1 }
+        let c = table[k]
+        for t in 0...c.levels { row[c.offset + t] = 0 }
+        if let slot { row[c.offset + slot] = 1 }
     }
 
     /// A numeric or boolean column's value from field bytes: nil when missing,
@@ -124,14 +136,14 @@ public struct RowEncoder: @unchecked Sendable {
     @inline(__always) func number(_ k: Int, _ f: UnsafeBufferPointer<UInt8>) -> Float?? {
         if MissingMarkers.isMissing(f) { return .some(nil) }
         if let v = NumberParser.parse(f) { return .some(Float(v)) }
-        if isBoolean[k], let b = BooleanWords.value(f) { return .some(b ? 1 : 0) }
+        if table[k].boolean, let b = BooleanWords.value(f) { return .some(b ? 1 : 0) }
         return nil
     }
 
     /// Encodes column `k`'s field (its bytes as in a CSV file) into `row`; false
     /// when a numeric column's field is not a number.
     @inline(__always) func encodeField(_ k: Int, _ f: UnsafeBufferPointer<UInt8>, into row: UnsafeMutablePointer<Float>, _ mode: Mode) -> Bool {
-        if isCategorical[k] { write(k, slot: slot(k, f, mode), into: row); return true }
+        if table[k].categorical { write(k, slot: slot(k, f, mode), into: row); return true }
         guard let value = number(k, f) else { return false }
         write(k, value ?? .nan, into: row, mode)
         return true
@@ -156,7 +168,7 @@ public struct RowEncoder: @unchecked Sendable {
             case .text(let s): text = s
             case .bool(let b): text = b ? "true" : "false"
             case .number(let d):
-                if !isCategorical[k] {
+                if !table[k].categorical {
                     // A number is read as a CSV field's number would be: rounded to Float, NaN missing.
                     write(k, d.isFinite || d.isInfinite ? Float(d) : .nan, into: out, mode)
                     continue
@@ -194,7 +206,7 @@ public struct RowEncoder: @unchecked Sendable {
     /// through the same encoders as a CSV field; nil when the training set did
     /// not keep the column whole (it is then read from the file).
     func columnValues(_ k: Int, _ s: ColumnStore.Column, _ mode: Mode) -> ColumnValues? {
-        if isCategorical[k] {
+        if table[k].categorical {
             guard let codes = s.codes else { return nil }
             let slotOfCode = (0..<s.counter.distinct).map { code -> Int? in
                 var v = s.counter.value(code)
@@ -203,7 +215,7 @@ public struct RowEncoder: @unchecked Sendable {
             return .codes(codes, slotOfCode: slotOfCode)
         }
         if let f = s.floats { return .numbers(f) }
-        guard isBoolean[k], let codes = s.codes else { return nil }
+        guard table[k].boolean, let codes = s.codes else { return nil }
         let words = (0..<s.counter.distinct).map { code -> Float in
             var v = s.counter.value(code)
             return v.withUTF8 { BooleanWords.value($0).map { $0 ? 1 : 0 } ?? .nan }
