@@ -9,8 +9,8 @@ import Foundation
 /// The layers of Sources/PersonaCore, lowest first, each one or more folders.
 /// A layer may use its own folders and the layers before it, none after it
 /// (docs/ARCHITECTURE.md draws the same picture).
-let layerFolders: [[String]] = [["Linalg", "Support"], ["Parameters"], ["Data"], ["Persistence"], ["Metrics"], ["Tasks"],
-                                ["Reports"], ["Export"], ["Experiments"], ["Models"], ["Selection"], ["Workflow"]]
+let layerFolders: [[String]] = [["Linalg", "Support"], ["Parameters"], ["Data"], ["Persistence"], ["Metrics"], ["Reports"],
+                                ["Export"], ["Experiments"], ["Tasks"], ["Models"], ["Selection"], ["Workflow"]]
 let layers = layerFolders.map { $0.joined(separator: "/") }
 func layerIndex(_ folder: String) -> Int? { layerFolders.firstIndex { $0.contains(folder) } }
 

@@ -8,6 +8,13 @@ public struct DataFingerprintInfo: Codable, Equatable, Sendable {
     public var hash: String
 }
 
+extension DataFingerprintInfo {
+    /// The training data's record for a card: the file's name, its size and its fingerprint.
+    init(path: String, profile: DataProfile) {
+        self.init(file: (path as NSString).lastPathComponent, rows: profile.rows, columns: profile.columns.count, hash: profile.fingerprint)
+    }
+}
+
 /// Everything a model says about itself. Stored as a JSON string in the model
 /// file's `__metadata__`, and printed by `persona inspect`.
 public struct ModelCard: Codable, Equatable, Sendable {

@@ -70,27 +70,6 @@ public enum Report {
         }
     }
 
-    /// The scalar metrics (nested tables are in the plots and the text): the
-    /// task's own first, each with its title and direction, then the rest.
-    static func metricsTable(_ m: JSONValue, task: ModelTask) -> String {
-        guard case .object(let o) = m else { return "" }
-        let declared = task.ordered(o.keys.filter { task.metric($0) != nil })
-        var rows = ""
-        for k in declared + o.keys.filter({ task.metric($0) == nil }).sorted() {
-            let about = task.metric(k).map { "<td>\(SVG.escape($0.title)), \($0.direction == .higherIsBetter ? "higher" : "lower") is better</td>" } ?? ""
-            switch o[k]! {
-            case .number(let d): rows += "<tr><th>\(SVG.escape(k))</th><td class=\"num\">\(SVG.escape(formatNumber(d, digits: 5)))</td>\(about)</tr>"
-            case .null where task.metric(k) != nil: rows += "<tr><th>\(SVG.escape(k))</th><td class=\"num\">n/a</td>\(about)</tr>"
-            case .string(let s): rows += "<tr><th>\(SVG.escape(k))</th><td>\(SVG.escape(s))</td></tr>"
-            case .object(let inner):
-                let scalars = inner.keys.sorted().compactMap { ik -> String? in inner[ik]?.double.map { "\(ik) \(formatNumber($0, digits: 5))" } }
-                if !scalars.isEmpty { rows += "<tr><th>\(SVG.escape(k))</th><td>\(SVG.escape(scalars.joined(separator: ", ")))</td></tr>" }
-            default: continue
-            }
-        }
-        return "<table>\(rows)</table>\n"
-    }
-
     /// The confusion matrix and one ROC curve per class (against the rest) of a
     /// classifier of several classes; `caption` says how the prediction is made.
     static func multiclass(probabilities: [[Double]], actual: [Int], predicted: [Int], classes: [String], caption: String) -> [Figure] {

@@ -29,4 +29,25 @@ extension Report {
         return Figure(id: "contributions", caption: "Mean absolute contribution of each column to the score (\(m.contributionScale)) on \(min(x.rows, 5000)) of the rows, by \(m.readsRawValues ? "TreeSHAP" : "coefficient times the deviation from the training mean"): the columns that move individual customers' scores most.",
                       svg: SVG.horizontalBars(title: "What moves the score", xLabel: "mean |contribution|", items: items))
     }
+
+    /// The scalar metrics (nested tables are in the plots and the text): the
+    /// task's own first, each with its title and direction, then the rest.
+    static func metricsTable(_ m: JSONValue, task: ModelTask) -> String {
+        guard case .object(let o) = m else { return "" }
+        let declared = task.ordered(o.keys.filter { task.metric($0) != nil })
+        var rows = ""
+        for k in declared + o.keys.filter({ task.metric($0) == nil }).sorted() {
+            let about = "<td>" + (task.metric(k).map { "\(SVG.escape($0.title)), \($0.direction == .higherIsBetter ? "higher" : "lower") is better" } ?? "") + "</td>"
+            switch o[k]! {
+            case .number(let d): rows += "<tr><th>\(SVG.escape(k))</th><td class=\"num\">\(SVG.escape(formatNumber(d, digits: 5)))</td>\(about)</tr>"
+            case .null where task.metric(k) != nil: rows += "<tr><th>\(SVG.escape(k))</th><td class=\"num\">n/a</td>\(about)</tr>"
+            case .string(let s): rows += "<tr><th>\(SVG.escape(k))</th><td>\(SVG.escape(s))</td>\(about)</tr>"
+            case .object(let inner):
+                let scalars = inner.keys.sorted().compactMap { ik -> String? in inner[ik]?.double.map { "\(ik) \(formatNumber($0, digits: 5))" } }
+                if !scalars.isEmpty { rows += "<tr><th>\(SVG.escape(k))</th><td>\(SVG.escape(scalars.joined(separator: ", ")))</td>\(about)</tr>" }
+            default: continue
+            }
+        }
+        return "<table>\(rows)</table>\n"
+    }
 }

@@ -3,7 +3,7 @@ import Foundation
 /// A fitted CART tree (classification or regression) over the raw columns of
 /// its pipeline: numbers compared with thresholds in original units, categories
 /// split by sets of levels, and missing values sent the way each split learned.
-public struct TreeModel: RowModel, RowScoring, RuleExplaining {
+public struct TreeModel: RowModel, RowScoring, ClassProbabilities, RuleExplaining {
     public static let kind = "tree"
     public static let title = "decision tree (CART)"
 
@@ -108,6 +108,12 @@ public struct TreeModel: RowModel, RowScoring, RuleExplaining {
         let predicted = l.map { leaf -> Int in predictedClass(leaf, threshold: options.threshold) }
         columns.append(ScoreColumn(name: "predicted", values: predicted.map(Double.init), labels: predicted.map { classes[$0] }))
         return columns
+    }
+
+    public var probabilityClasses: [String] { task == .regression ? [] : classes }
+
+    public func probabilities(ofClassAt index: Int, _ batch: FloatMatrix) -> [Double] {
+        leaves(batch).map { tree.value[$0][index] }
     }
 
     func predictedClass(_ leaf: Int, threshold: Double?) -> Int {

@@ -77,8 +77,7 @@ extension TreeModel {
         var details: [String: JSONValue] = ["target": .string(config.target), "classes": .array(p.classes.map { .string($0) })]
         if let pos = p.positive { details["positive"] = .string(pos) }
         let card = ModelCard(kind: kind, pipeline: p.pipeline, hyperparameters: config.card, trainingMetrics: .null,
-                             trainingData: DataFingerprintInfo(file: (path as NSString).lastPathComponent, rows: p.profile.rows,
-                                                               columns: p.profile.columns.count, hash: p.profile.fingerprint),
+                             trainingData: DataFingerprintInfo(path: path, profile: p.profile),
                              details: .object(details))
         var model = TreeModel(card: card, config: config, tree: tree)
         // Training metrics from the leaves each training row reached.

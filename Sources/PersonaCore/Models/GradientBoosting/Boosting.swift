@@ -326,8 +326,7 @@ extension GBDTModel {
         progress?("boosted \(rounds) rounds in \(String(format: "%.3f", Date().timeIntervalSince(fitStart))) s; keeping \(trees.count) trees")
 
         let card = ModelCard(kind: kind, pipeline: pipeline, hyperparameters: config.card, trainingMetrics: .null,
-                             trainingData: DataFingerprintInfo(file: (set.file as NSString).lastPathComponent, rows: set.profile.rows,
-                                                               columns: set.profile.columns.count, hash: set.profile.fingerprint),
+                             trainingData: DataFingerprintInfo(path: set.file, profile: set.profile),
                              details: .object(details))
         var model = GBDTModel(card: card, config: config, trees: trees, initScores: initScores, riskCutPoints: [])
         // Scores of the kept trees on every row, for the training metrics and risk deciles.
@@ -355,8 +354,7 @@ extension GBDTModel {
             }
         } else if classification {
             let p = final.map(sigmoid)
-            let sorted = trainRows.map { p[Int($0)] }.sorted(by: >)
-            model.riskCutPoints = (1...9).map { sorted[min(sorted.count - 1, sorted.count * $0 / 10)] }
+            model.riskCutPoints = BinaryClassification.riskCutPoints(trainRows.map { p[Int($0)] })
             let truth = trainRows.map { y[Int($0)] == 1 }
             metrics["auc"] = ClassificationMetrics.rocAUC(trainRows.map { p[Int($0)] }, truth).map { .number($0) } ?? .null
             if let external {
@@ -424,8 +422,7 @@ extension GBDTModel {
         for k in trees.indices { for node in 0..<trees[k].count { trees[k].value[node][0] /= Double(count) } }
         progress?("grew \(count) trees in \(String(format: "%.3f", Date().timeIntervalSince(fitStart))) s")
         let card = ModelCard(kind: kind, pipeline: pipeline, hyperparameters: config.card, trainingMetrics: .null,
-                             trainingData: DataFingerprintInfo(file: (set.file as NSString).lastPathComponent, rows: set.profile.rows,
-                                                               columns: set.profile.columns.count, hash: set.profile.fingerprint),
+                             trainingData: DataFingerprintInfo(path: set.file, profile: set.profile),
                              details: .object(details))
         var model = GBDTModel(card: card, config: config, trees: trees, initScores: [0], riskCutPoints: [])
         for i in 0..<n { raw[i] /= Double(count) }         // the forest's average on every training row
@@ -433,8 +430,7 @@ extension GBDTModel {
         let oobPrediction = oob.map { oobSum[$0] / Double(oobCount[$0]) }
         var metrics: [String: JSONValue] = ["trees": .number(Double(count)), "oob_rows": .number(Double(oob.count))]
         if classification {
-            let sorted = raw.sorted(by: >)
-            model.riskCutPoints = (1...9).map { sorted[min(sorted.count - 1, sorted.count * $0 / 10)] }
+            model.riskCutPoints = BinaryClassification.riskCutPoints(raw)
             metrics["auc"] = ClassificationMetrics.rocAUC(raw, y.map { $0 == 1 }).map { .number($0) } ?? .null
             metrics["oob_auc"] = ClassificationMetrics.rocAUC(oobPrediction, oob.map { y[$0] == 1 }).map { .number($0) } ?? .null
         } else {

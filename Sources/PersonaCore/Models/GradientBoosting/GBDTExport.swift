@@ -51,20 +51,7 @@ extension GBDTModel: ONNXExportable {
         }
         // A forest's average is the probability; boosting's sum is log-odds.
         let p = isForest ? raw : g.node("Sigmoid", [raw])
-        let one = g.constant("one", floats: [1], shape: [1])
-        let probabilities = g.node("Concat", [g.node("Sub", [one, p]), p], [ONNXGraph.attr("axis", int: 1)])
-        let t = g.constant("threshold", floats: [Float(threshold)], shape: [1])
-        let positive = g.constant("positive", strings: [self.positive], shape: [1])
-        let negative = g.constant("negative", strings: [self.negative], shape: [1])
-        g.output(g.node("Where", [g.node("GreaterOrEqual", [p, t]), positive, negative]), as: "label", .string, [nil, 1],
-                 doc: "string [N,1]: \"\(self.positive)\" when P(\(target) = \(self.positive)) >= \(threshold), else \"\(self.negative)\"")
-        g.output(probabilities, as: "probabilities", .float, [nil, 2],
-                 doc: "float [N,2]: P(\(target) = \(self.negative)), P(\(target) = \(self.positive))")
-        g.output(g.riskDecile(p, cutPoints: riskCutPoints, float: true), as: "risk_decile", .int64, [nil, 1],
-                 doc: "int64 [N,1]: 1 for the riskiest tenth of the training customers, up to 10")
-        g.scoreColumn("probability", from: "probabilities", index: 1)
-        g.scoreColumn("predicted", from: "label")
-        g.scoreColumn("risk_decile", from: "risk_decile")
+        binary.buildONNXOutputs(&g, probability: p, float: true)
     }
 }
 
@@ -156,14 +143,7 @@ extension GBDTModel: SQLProbabilityExpression {
 
             """
         }
-        return sql.header("Persona gradient-boosted trees: P(\(target) = \(positive)) as probability, and the predicted class", self.card, table: table) + """
-        SELECT *,
-          CASE WHEN probability >= \(sql.number(threshold)) THEN \(sql.literal(positive)) ELSE \(sql.literal(negative)) END AS predicted
-        FROM (
-          SELECT *, \(sqlProbability(positive: positive, dialect: sql)!) AS probability
-          FROM \(sql.identifier(table))
-        ) AS scored;
-
-        """
+        return binary.sqlSelect(title: "Persona gradient-boosted trees: P(\(target) = \(positive)) as probability, and the predicted class",
+                                probability: sqlProbability(positive: positive, dialect: sql)!, card: card, table: table, dialect: sql)
     }
 }

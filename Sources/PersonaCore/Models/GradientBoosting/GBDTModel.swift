@@ -14,7 +14,7 @@ import Foundation
 /// training rows, or none, goes to the right-hand side of every categorical
 /// split (with the "other" levels), the same in `score`, ONNX and SQL.
 /// A missing value goes the way its split learned.
-public struct GBDTModel: RowModel, RowScoring {
+public struct GBDTModel: RowModel, RowScoring, ClassProbabilities {
     public static let kind = "gbdt"
     public static let title = "gradient-boosted trees"
 
@@ -191,10 +191,21 @@ public struct GBDTModel: RowModel, RowScoring {
 
     public var rankingColumn: String? { task == .classification && !isMulticlass ? "probability" : nil }
 
-    func riskDecile(_ p: Double) -> Int {
-        var decile = 1
-        for c in riskCutPoints where p < c { decile += 1 }
-        return decile
+    /// Its outputs as a binary classifier (two classes): score columns, deciles, evaluation, ONNX outputs.
+    var binary: BinaryClassification {
+        BinaryClassification(target: target, positive: positive, negative: negative, threshold: threshold, riskCutPoints: riskCutPoints)
+    }
+
+    public var probabilityClasses: [String] { task == .regression ? [] : isMulticlass ? classes : [negative, positive] }
+
+    public func probabilities(ofClassAt index: Int, _ batch: FloatMatrix) -> [Double] {
+        let raw = rawScores(batch)
+        if isMulticlass {
+            let w = width, p = Self.softmax(raw, width: w)
+            return (0..<batch.rows).map { p[$0 * w + index] }
+        }
+        let p = raw.map(probability)
+        return index == 1 ? p : p.map { 1 - $0 }
     }
 
     public func score(_ batch: FloatMatrix, options: ScoreOptions) -> [ScoreColumn] {
@@ -209,11 +220,7 @@ public struct GBDTModel: RowModel, RowScoring {
             columns.append(ScoreColumn(name: "predicted", values: predicted.map(Double.init), labels: predicted.map { classes[$0] }))
             return columns
         }
-        let p = raw.map(probability)
-        let t = options.threshold ?? threshold
-        return [ScoreColumn(name: "probability", values: p),
-                ScoreColumn(name: "predicted", values: p.map { $0 >= t ? 1 : 0 }, labels: p.map { $0 >= t ? positive : negative }),
-                ScoreColumn(name: "risk_decile", values: p.map { Double(riskDecile($0)) }, isInteger: true)]
+        return binary.scoreColumns(raw.map(probability), options: options)
     }
 
     // MARK: evaluation
@@ -259,14 +266,7 @@ public struct GBDTModel: RowModel, RowScoring {
             evaluation.encoded = x
             return evaluation
         }
-        let y = try BinaryTarget.match(column: target, labels: labels, positive: positive, negative: negative, file: file, delimiter: options.delimiter)
-        let p = raw.map(probability)
-        var metrics = ClassificationMetrics.report(p, y, threshold: options.threshold ?? threshold)
-        if case .object(var o) = metrics { o["kind"] = .string(Self.kind); metrics = .object(o) }
-        var evaluation = Evaluation(task: .binaryClassification, metrics: metrics, text: ClassificationMetrics.render(metrics, positive: "\(target) = \(positive)"))
-        evaluation.rows = .binary(p: p, y: y)
-        evaluation.encoded = x
-        return evaluation
+        return try binary.evaluate(raw.map(probability), labels: labels, encoded: x, kind: Self.kind, file: file, options: options)
     }
 
     public func summary() -> String {

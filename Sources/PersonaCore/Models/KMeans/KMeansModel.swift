@@ -222,8 +222,7 @@ public struct KMeansModel: RowModel, RowScoring {
                 "converged": .bool(result.converged),
                 "cluster_sizes": .array(result.sizes.map { .number(Double($0)) }),
             ]),
-            trainingData: DataFingerprintInfo(file: (path as NSString).lastPathComponent, rows: profile.rows,
-                                              columns: profile.columns.count, hash: profile.fingerprint))
+            trainingData: DataFingerprintInfo(path: path, profile: profile))
         return KMeansModel(card: card, config: config, centres: result.centres, clusterSizes: result.sizes)
     }
 }

@@ -166,8 +166,7 @@ public enum MiniBatchKMeans {
         let card = ModelCard(kind: KMeansModel.kind, pipeline: pipeline, hyperparameters: config.card,
                              trainingMetrics: .object(["inertia": .number(inertia), "iterations": .number(Double(done)),
                                                        "converged": .bool(converged), "cluster_sizes": .array(sizes.map { .number(Double($0)) })]),
-                             trainingData: DataFingerprintInfo(file: (path as NSString).lastPathComponent, rows: profile.rows,
-                                                               columns: profile.columns.count, hash: profile.fingerprint))
+                             trainingData: DataFingerprintInfo(path: path, profile: profile))
         return KMeansModel(card: card, config: config, centres: centres, clusterSizes: sizes)
     }
 }

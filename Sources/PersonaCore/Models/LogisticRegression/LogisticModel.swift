@@ -3,7 +3,7 @@ import Foundation
 /// A fitted binary logistic regression (churn model): coefficients on the
 /// pipeline's encoded features, the classes, and what is needed to report
 /// standard errors and risk deciles.
-public struct LogisticModel: RowModel, RowScoring {
+public struct LogisticModel: RowModel, RowScoring, ClassProbabilities {
     public static let kind = "logreg"
     public static let title = "logistic regression (binary classifier)"
 
@@ -83,19 +83,20 @@ public struct LogisticModel: RowModel, RowScoring {
 
     public var rankingColumn: String? { "probability" }
 
-    /// Risk decile: 1 holds the riskiest tenth of the training customers.
-    public func riskDecile(_ p: Double) -> Int {
-        var decile = 1
-        for c in riskCutPoints where p < c { decile += 1 }
-        return decile
+    /// Its outputs as a binary classifier: score columns, deciles, evaluation, ONNX outputs.
+    public var binary: BinaryClassification {
+        BinaryClassification(target: target, positive: positive, negative: negative, threshold: threshold, riskCutPoints: riskCutPoints)
     }
 
     public func score(_ batch: FloatMatrix, options: ScoreOptions) -> [ScoreColumn] {
+        binary.scoreColumns(probabilities(batch), options: options)
+    }
+
+    public var probabilityClasses: [String] { [negative, positive] }
+
+    public func probabilities(ofClassAt index: Int, _ batch: FloatMatrix) -> [Double] {
         let p = probabilities(batch)
-        let t = options.threshold ?? threshold
-        return [ScoreColumn(name: "probability", values: p),
-                ScoreColumn(name: "predicted", values: p.map { $0 >= t ? 1 : 0 }, labels: p.map { $0 >= t ? positive : negative }),
-                ScoreColumn(name: "risk_decile", values: p.map { Double(riskDecile($0)) }, isInteger: true)]
+        return index == 1 ? p : p.map { 1 - $0 }
     }
 
     public func evaluate(path: String, options: EvaluationOptions) throws -> Evaluation {
@@ -109,15 +110,7 @@ public struct LogisticModel: RowModel, RowScoring {
     }
 
     func evaluate(_ x: FloatMatrix, labels: [String?], file path: String, options: EvaluationOptions) throws -> Evaluation {
-        let y = try BinaryTarget.match(column: target, labels: labels, positive: positive, negative: negative,
-                                       file: path, delimiter: options.delimiter)
-        let p = probabilities(x)
-        var metrics = ClassificationMetrics.report(p, y, threshold: options.threshold ?? threshold)
-        if case .object(var o) = metrics { o["kind"] = .string(Self.kind); metrics = .object(o) }
-        var evaluation = Evaluation(task: .binaryClassification, metrics: metrics, text: ClassificationMetrics.render(metrics, positive: "\(target) = \(positive)"))
-        evaluation.rows = .binary(p: p, y: y)
-        evaluation.encoded = x
-        return evaluation
+        try binary.evaluate(probabilities(x), labels: labels, encoded: x, kind: Self.kind, file: path, options: options)
     }
 
     // MARK: coefficients in original units
@@ -253,8 +246,7 @@ public struct LogisticModel: RowModel, RowScoring {
             }
         }
         var model = LogisticModel(card: ModelCard(kind: kind, pipeline: pipeline, hyperparameters: .null, trainingMetrics: .null,
-                                                  trainingData: DataFingerprintInfo(file: (path as NSString).lastPathComponent, rows: profile.rows,
-                                                                                    columns: profile.columns.count, hash: profile.fingerprint)),
+                                                  trainingData: DataFingerprintInfo(path: path, profile: profile)),
                                   config: config, coefficients: fit.beta, covariance: covariance, riskCutPoints: [])
         var means = [Double](repeating: 0, count: x.cols)
         x.storage.withUnsafeBufferPointer { xp in
@@ -262,8 +254,7 @@ public struct LogisticModel: RowModel, RowScoring {
         }
         model.featureMeans = means.map { $0 / Double(max(1, x.rows)) }
         let p = model.probabilities(x)
-        let sorted = p.sorted(by: >)
-        model.riskCutPoints = (1...9).map { sorted[min(sorted.count - 1, sorted.count * $0 / 10)] }
+        model.riskCutPoints = BinaryClassification.riskCutPoints(p)
         model.card.hyperparameters = config.card
         model.card.trainingMetrics = .object([
             "log_loss": .number(ClassificationMetrics.logLoss(p, target.values)),

@@ -9,9 +9,7 @@ extension UpliftModel: ONNXExportable {
 
     /// The column of an inner model's `probabilities` output that is its positive class.
     func positiveColumn(_ m: any RowScoring) -> Int {
-        let names = m.score(FloatMatrix(rows: 1, cols: card.pipeline.width)).map(\.name).filter { $0.hasPrefix("probability_") }
-        let wanted = config.method == .twoModel ? positive : "1"
-        return names.firstIndex(of: "probability_" + wanted) ?? 1
+        (m as? any ClassProbabilities)?.probabilityClasses.firstIndex(of: innerPositive) ?? 1
     }
 
     func buildONNX(_ g: inout ONNXGraph, top: Int) throws {
@@ -53,8 +51,7 @@ extension UpliftModel: ONNXExportable {
 
 extension UpliftModel: SQLExportable {
     public func sqlSelect(table: String, dialect sql: SQLDialect) -> String {
-        let wanted = config.method == .twoModel ? positive : "1"
-        let p = models.map { ($0 as? any SQLProbabilityExpression)?.sqlProbability(positive: wanted, dialect: sql) ?? "NULL" }
+        let p = models.map { ($0 as? any SQLProbabilityExpression)?.sqlProbability(positive: innerPositive, dialect: sql) ?? "NULL" }
         let names = models.indices.map { sql.identifier("persona_p_\($0)") }
         let upliftOf: [String] = treatments.indices.map { t in
             config.method == .twoModel ? "\(names[t + 1]) - \(names[0])" : "\(sql.number(2)) * \(names[t]) - \(sql.number(1))"

@@ -106,8 +106,7 @@ public struct UpliftModel: RowModel, UpliftScoring {
         let pipeline = models[0].card.pipeline
         precondition(models.allSatisfy { $0.card.pipeline == pipeline }, "the inner models of an uplift model share one pipeline")
         let card = ModelCard(kind: kind, pipeline: pipeline, hyperparameters: config.card, trainingMetrics: .null,
-                             trainingData: DataFingerprintInfo(file: (file as NSString).lastPathComponent, rows: data.rows,
-                                                               columns: data.profile.columns.count, hash: data.profile.fingerprint),
+                             trainingData: DataFingerprintInfo(path: file, profile: data.profile),
                              details: .null)
         var model = UpliftModel(card: card, config: config, treatments: treatments, positive: outcome.positive, negative: outcome.negative,
                                 models: models)
@@ -132,8 +131,9 @@ public struct UpliftModel: RowModel, UpliftScoring {
         if M.Config.parameter("seed") != nil { settings["seed"] = .number(Double(seed)) }
         let config = try M.Config(card: .object(settings), file: "the \(M.kind) learner")
         do {
-            guard let model = try M.fit(data, config: config, selection: selection, progress: nil) as? any RowScoring else {
-                throw PersonaError("the \(M.kind) learner does not score rows")
+            guard let model = try M.fit(data, config: config, selection: selection, progress: nil) as? any ClassProbabilities,
+                  model.probabilityClasses.contains(positive) else {
+                throw PersonaError("the \(M.kind) learner does not give the probability of \"\(positive)\"")
             }
             return model
         } catch let e as PersonaError {
@@ -170,8 +170,8 @@ public struct UpliftModel: RowModel, UpliftScoring {
             let prefix = "m\(k)/"
             var own: [String: Tensor] = [:]
             for (name, t) in tensors where name.hasPrefix(prefix) { own[String(name.dropFirst(prefix.count))] = t }
-            guard let model = try family.init(card: inner, tensors: own, path: path) as? any RowScoring else {
-                throw bad("inner model \(k) does not score rows")
+            guard let model = try family.init(card: inner, tensors: own, path: path) as? any ClassProbabilities else {
+                throw bad("inner model \(k) gives no class probabilities")
             }
             guard model.card.pipeline == card.pipeline else { throw bad("inner model \(k) reads rows differently") }
             models.append(model)
@@ -187,13 +187,13 @@ public struct UpliftModel: RowModel, UpliftScoring {
 
     // MARK: scoring
 
+    /// The class each inner model's probability is read for: a response (two
+    /// models), or z = 1 (the transformed outcome).
+    var innerPositive: String { config.method == .twoModel ? positive : "1" }
+
     /// Each inner model's probability of its positive class (a response, or z = 1).
     func innerProbabilities(_ batch: FloatMatrix) -> [[Double]] {
-        models.map { m in
-            let columns = m.score(batch)
-            let wanted = ["probability", "probability_1", "probability_" + positive]
-            return columns.first { wanted.contains($0.name) }?.values ?? []
-        }
+        models.map { m in (m as? any ClassProbabilities)?.probabilities(of: innerPositive, batch) ?? [] }
     }
 
     /// Each treatment's uplift for each row: [treatment][row].
