@@ -4,17 +4,9 @@ import PersonaCore
 
 /// The ALS recommender at the command line: train, recommend, similar items.
 enum ALSCommands: FamilyCommands {
-    static let train: ParsableCommand.Type = TrainALS.self
-    static let others: [ParsableCommand.Type] = [Recommend.self, Similar.self]
-}
-
-struct TrainALS: TakesHyperparameters {
-    typealias Config = ALSConfig
-
-    static let configuration = CommandConfiguration(
-        commandName: "als",
-        abstract: "Learn user and item factors by alternating least squares, for recommendations.",
-        discussion: """
+    typealias Model = ALSModel
+    static let abstract = "Learn user and item factors by alternating least squares, for recommendations."
+    static let discussion = """
         Explicit ratings (--rating COL): weighted-lambda regularisation, exact per-user solves.
         Implicit feedback (--implicit): confidence 1 + alpha x r, conjugate gradient (or --solver cholesky).
         Duplicate (user, item) rows are summed for implicit data and rejected for ratings
@@ -23,24 +15,15 @@ struct TrainALS: TakesHyperparameters {
         Example:
           persona train als --data interactions.csv --user user_id --item item_id --rating rating --implicit --out models/recs.safetensors
 
-        """ + HyperparameterFlags.help(ALSConfig.self)
-    )
+        """
+    static let selectsFeatures = false
 
-    @OptionGroup var input: DataInput
-
-    @OptionGroup var output: ModelOutput
-
-    @Argument(parsing: .allUnrecognized, help: .hidden)
-    var parameters: [String] = []
-
-    func run() throws {
-        output.verbosity.apply()
-        let c = try config()
-        let m = try ALSModel.train(path: try input.path(), config: c, delimiter: try input.delimiterByte(), progress: Console.progress)
-        try ModelStore.save(m, to: output.out)
-        print("trained als: \(m.userIds.count) users x \(m.itemIds.count) items, \(c.factors) factors\(c.implicit ? ", implicit" : "")")
-        print("wrote \(output.out)")
+    static func summary(_ m: ALSModel) -> [String] {
+        let c = m.config
+        return ["trained als: \(m.userIds.count) users x \(m.itemIds.count) items, \(c.factors) factors\(c.implicit ? ", implicit" : "")"]
     }
+
+    static let others: [ParsableCommand.Type] = [Recommend.self, Similar.self]
 }
 
 struct Recommend: ParsableCommand {

@@ -1,17 +1,50 @@
 import ArgumentParser
+import Foundation
+import PersonaCore
 
-/// A family's commands: `persona train FAMILY`, optionally `persona tune
-/// FAMILY`, and commands of its own (`persona recommend`). Each family's CLI
-/// file declares one; `persona cv FAMILY` comes from the core's registry.
+/// A family at the command line, declared once: its model type, the words of
+/// `persona train FAMILY --help`, which inputs it reads besides the data, and
+/// the lines printed after training. `persona train FAMILY` is then the one
+/// generic command (`TrainCommand`), with the family's hyperparameters as flags
+/// from its declared table; `persona cv FAMILY` comes from the core's registry.
+/// Optionally a `persona tune FAMILY` and commands of its own (`persona recommend`).
 protocol FamilyCommands {
-    static var train: ParsableCommand.Type { get }
+    associatedtype Model: TrainableModel
+    /// One line for `persona train --help` and the top of the command's help.
+    static var abstract: String { get }
+    /// The paragraphs and example before the option table.
+    static var discussion: String { get }
+    /// Whether the family trains on feature columns (`--features`, `--exclude`).
+    static var selectsFeatures: Bool { get }
+    /// Whether the family can stop early on a file of its own (`--validation FILE`).
+    static var takesValidation: Bool { get }
+    /// Fits the model (the default reads the data file and calls the family's `train`).
+    static func train(_ run: TrainingRun<Model.Config>) throws -> Model
+    /// What `persona train FAMILY` prints about the trained model, before "wrote FILE".
+    static func summary(_ model: Model) -> [String]
     static var tune: ParsableCommand.Type? { get }
     static var others: [ParsableCommand.Type] { get }
 }
 
+/// What one `persona train` run asks for.
+struct TrainingRun<Config: Hyperparameters> {
+    var path: String
+    var validation: String?
+    var config: Config
+    var selection: ColumnSelection
+    var delimiter: UInt8
+}
+
 extension FamilyCommands {
+    static var selectsFeatures: Bool { true }
+    static var takesValidation: Bool { false }
     static var tune: ParsableCommand.Type? { nil }
     static var others: [ParsableCommand.Type] { [] }
+    static var train: ParsableCommand.Type { TrainCommand<Self>.self }
+
+    static func train(_ run: TrainingRun<Model.Config>) throws -> Model {
+        try Model.train(path: run.path, config: run.config, selection: run.selection, delimiter: run.delimiter, progress: Console.progress)
+    }
 }
 
 /// The families' commands, in the order `--help` lists them: a new family adds one line.
@@ -23,3 +56,47 @@ let familyCommands: [any FamilyCommands.Type] = [
     ALSCommands.self,
     UpliftCommands.self,
 ]
+
+/// `persona train FAMILY`, the same for every family.
+struct TrainCommand<F: FamilyCommands>: TakesHyperparameters {
+    typealias Config = F.Model.Config
+
+    static var configuration: CommandConfiguration {
+        CommandConfiguration(commandName: F.Model.kind, abstract: F.abstract,
+                             discussion: F.discussion + HyperparameterFlags.help(Config.self))
+    }
+
+    @OptionGroup var input: DataInput
+    @OptionGroup(visibility: F.selectsFeatures ? .default : .private) var featureOptions: FeatureOptions
+
+    @Option(help: ArgumentHelp("Stop early on this file's rows (same columns as --data) instead of holding out --validation-fraction of the training rows.",
+                               valueName: "file", visibility: F.takesValidation ? .default : .private))
+    var validation: String?
+
+    @OptionGroup var output: ModelOutput
+
+    @Argument(parsing: .allUnrecognized, help: .hidden)
+    var parameters: [String] = []
+
+    func validate() throws {
+        if !F.selectsFeatures, let flag = featureOptions.features != nil ? "--features" : featureOptions.exclude != nil ? "--exclude" : nil {
+            throw ValidationError("Unknown option '\(flag)': `persona train \(F.Model.kind)` reads the columns its options name, not feature columns.")
+        }
+        if !F.takesValidation, validation != nil {
+            throw ValidationError("Unknown option '--validation': `persona train \(F.Model.kind)` does not stop early on a file of its own.")
+        }
+        _ = try config()
+    }
+
+    func run() throws {
+        output.verbosity.apply()
+        let start = Date()
+        let run = TrainingRun(path: try input.path(), validation: try validation.map { try Inputs.resolve($0) }, config: try config(),
+                              selection: featureOptions.selection, delimiter: try input.delimiterByte())
+        let model = try F.train(run)
+        try ModelStore.save(model, to: output.out)
+        for line in F.summary(model) { print(line) }
+        print("wrote \(output.out)")
+        Console.progress(String(format: "done in %.2f s", Date().timeIntervalSince(start)))
+    }
+}

@@ -4,16 +4,9 @@ import PersonaCore
 
 /// Gradient-boosted trees at the command line.
 enum GBDTCommands: FamilyCommands {
-    static let train: ParsableCommand.Type = TrainGBDT.self
-}
-
-struct TrainGBDT: TakesHyperparameters {
-    typealias Config = GBDTConfig
-
-    static let configuration = CommandConfiguration(
-        commandName: "gbdt",
-        abstract: "Predict churn, one of several classes, or a number with gradient-boosted trees: histogram boosting, leaf-wise, with early stopping.",
-        discussion: """
+    typealias Model = GBDTModel
+    static let abstract = "Predict churn, one of several classes, or a number with gradient-boosted trees: histogram boosting, leaf-wise, with early stopping."
+    static let discussion = """
         By default a stratified, seeded tenth of the rows is held out and boosting
         stops when its loss has not improved for 20 rounds; the model keeps the
         best round, and the card records both loss curves. --early-stopping-rounds 0
@@ -36,46 +29,36 @@ struct TrainGBDT: TakesHyperparameters {
         Example:
           persona train gbdt --data churn.csv --target churned --out models/churn-gbdt.safetensors
 
-        """ + HyperparameterFlags.help(GBDTConfig.self)
-    )
+        """
+    static let takesValidation = true
 
-    @OptionGroup var input: DataInput
-    @OptionGroup var featureOptions: FeatureOptions
-
-    @Option(help: ArgumentHelp("Stop early on this file's rows (same columns as --data) instead of holding out --validation-fraction of the training rows.", valueName: "file"))
-    var validation: String?
-
-    @OptionGroup var output: ModelOutput
-
-    @Argument(parsing: .allUnrecognized, help: .hidden)
-    var parameters: [String] = []
-
-    func run() throws {
-        output.verbosity.apply()
-        let start = Date()
-        if (try config()).isForest && validation != nil {
+    static func train(_ run: TrainingRun<GBDTConfig>) throws -> GBDTModel {
+        guard let validation = run.validation else {
+            return try GBDTModel.train(path: run.path, config: run.config, selection: run.selection, delimiter: run.delimiter, progress: Console.progress)
+        }
+        if run.config.isForest {
             throw ValidationError("--validation is for boosting's early stopping; a random forest (--mode rf) reports its out-of-bag score instead")
         }
-        let m = try validation.map {
-            try GBDTModel.train(path: try input.path(), validation: try Inputs.resolve($0), config: try config(), selection: featureOptions.selection,
-                                delimiter: try input.delimiterByte(), progress: Console.progress)
-        } ?? GBDTModel.train(path: try input.path(), config: try config(), selection: featureOptions.selection,
-                             delimiter: try input.delimiterByte(), progress: Console.progress)
-        try ModelStore.save(m, to: output.out)
+        return try GBDTModel.train(path: run.path, validation: validation, config: run.config, selection: run.selection,
+                                   delimiter: run.delimiter, progress: Console.progress)
+    }
+
+    static func summary(_ m: GBDTModel) -> [String] {
         let t = m.card.trainingMetrics
+        var lines: [String] = []
         var line = "trained gbdt: \(m.treeCount) trees, \(m.card.trainingData.rows) rows, \(m.card.pipeline.columns.count) columns"
         if let best = t["best_iteration"]?.int { line += "; best round \(best) of \(t["rounds"]?.int ?? 0)" }
-        print(line)
+        lines.append(line)
         if let accuracy = t["validation_accuracy"]?.double {
-            print("validation accuracy \(formatNumber(accuracy, digits: 5)), training accuracy \(formatNumber(t["accuracy"]?.double ?? .nan, digits: 5)); \(m.classes.count) classes")
+            lines.append("validation accuracy \(formatNumber(accuracy, digits: 5)), training accuracy \(formatNumber(t["accuracy"]?.double ?? .nan, digits: 5)); \(m.classes.count) classes")
         } else if let accuracy = t["accuracy"]?.double, m.isMulticlass {
-            print("training accuracy \(formatNumber(accuracy, digits: 5)); \(m.classes.count) classes")
-        } else if let auc = t["oob_auc"]?.double { print("out-of-bag AUC \(formatNumber(auc, digits: 5)), training AUC \(formatNumber(t["auc"]?.double ?? .nan, digits: 5))") }
-        else if let auc = t["validation_auc"]?.double { print("validation AUC \(formatNumber(auc, digits: 5)), training AUC \(formatNumber(t["auc"]?.double ?? .nan, digits: 5))") }
-        else if let auc = t["auc"]?.double { print("training AUC \(formatNumber(auc, digits: 5))") }
-        if let r2 = t["oob_r2"]?.double { print("out-of-bag R² \(formatNumber(r2, digits: 5))") }
-        else if let r2 = t["r2"]?.double { print("training R² \(formatNumber(r2, digits: 5))") }
-        print("wrote \(output.out)")
-        Console.progress(String(format: "done in %.2f s", Date().timeIntervalSince(start)))
+            lines.append("training accuracy \(formatNumber(accuracy, digits: 5)); \(m.classes.count) classes")
+        } else if let auc = t["oob_auc"]?.double { lines.append("out-of-bag AUC \(formatNumber(auc, digits: 5)), training AUC \(formatNumber(t["auc"]?.double ?? .nan, digits: 5))") }
+        else if let auc = t["validation_auc"]?.double { lines.append("validation AUC \(formatNumber(auc, digits: 5)), training AUC \(formatNumber(t["auc"]?.double ?? .nan, digits: 5))") }
+        else if let auc = t["auc"]?.double { lines.append("training AUC \(formatNumber(auc, digits: 5))") }
+        if let r2 = t["oob_r2"]?.double { lines.append("out-of-bag R² \(formatNumber(r2, digits: 5))") }
+        else if let r2 = t["r2"]?.double { lines.append("training R² \(formatNumber(r2, digits: 5))") }
+        return lines
     }
 }
+

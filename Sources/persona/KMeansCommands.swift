@@ -4,18 +4,9 @@ import PersonaCore
 
 /// k-means segmentation at the command line: train, tune k, profile and name segments.
 enum KMeansCommands: FamilyCommands {
-    static let train: ParsableCommand.Type = TrainKMeans.self
-    static let tune: ParsableCommand.Type? = TuneKMeans.self
-    static let others: [ParsableCommand.Type] = [Profile.self, Label.self]
-}
-
-struct TrainKMeans: TakesHyperparameters {
-    typealias Config = KMeansConfig
-
-    static let configuration = CommandConfiguration(
-        commandName: "kmeans",
-        abstract: "Segment customers with k-means.",
-        discussion: """
+    typealias Model = KMeansModel
+    static let abstract = "Segment customers with k-means."
+    static let discussion = """
         Features go through the fitted pipeline first: missing numbers take the
         median (plus a missing indicator), categories are one-hot encoded with a
         bucket for unseen levels, and numbers are standardised (unless --no-scale).
@@ -23,30 +14,17 @@ struct TrainKMeans: TakesHyperparameters {
         Example:
           persona train kmeans --data customers.csv --k 5 --seed 7 --out models/segments.safetensors
 
-        """ + HyperparameterFlags.help(KMeansConfig.self)
-    )
+        """
 
-    @OptionGroup var input: DataInput
-    @OptionGroup var featureOptions: FeatureOptions
-
-    @OptionGroup var output: ModelOutput
-
-    @Argument(parsing: .allUnrecognized, help: .hidden)
-    var parameters: [String] = []
-
-    func run() throws {
-        output.verbosity.apply()
-        let start = Date()
-        let model = try KMeansModel.train(path: try input.path(), config: try config(), selection: featureOptions.selection,
-                                          delimiter: try input.delimiterByte(), progress: Console.progress)
-        try ModelStore.save(model, to: output.out)
+    static func summary(_ model: KMeansModel) -> [String] {
         let m = model.card.trainingMetrics
-        print("trained kmeans: k=\(model.k), \(model.card.trainingData.rows) rows, \(model.card.pipeline.width) features")
-        print("inertia \(formatNumber(m["inertia"]?.double ?? .nan)) after \(m["iterations"]?.int ?? 0) iterations\(m["converged"] == .bool(true) ? "" : " (not converged)")")
-        print("segment sizes: " + model.clusterSizes.map(String.init).joined(separator: ", "))
-        print("wrote \(output.out)")
-        Console.progress(String(format: "done in %.2f s", Date().timeIntervalSince(start)))
+        return ["trained kmeans: k=\(model.k), \(model.card.trainingData.rows) rows, \(model.card.pipeline.width) features",
+                "inertia \(formatNumber(m["inertia"]?.double ?? .nan)) after \(m["iterations"]?.int ?? 0) iterations\(m["converged"] == .bool(true) ? "" : " (not converged)")",
+                "segment sizes: " + model.clusterSizes.map(String.init).joined(separator: ", ")]
     }
+
+    static let tune: ParsableCommand.Type? = TuneKMeans.self
+    static let others: [ParsableCommand.Type] = [Profile.self, Label.self]
 }
 
 struct TuneKMeans: ParsableCommand {

@@ -4,17 +4,9 @@ import PersonaCore
 
 /// Decision trees at the command line: train, and the pruning path.
 enum TreeCommands: FamilyCommands {
-    static let train: ParsableCommand.Type = TrainTree.self
-    static let tune: ParsableCommand.Type? = TuneTree.self
-}
-
-struct TrainTree: TakesHyperparameters {
-    typealias Config = TreeConfig
-
-    static let configuration = CommandConfiguration(
-        commandName: "tree",
-        abstract: "Explain behaviour with a decision tree (CART) whose rules a marketer can read.",
-        discussion: """
+    typealias Model = TreeModel
+    static let abstract = "Explain behaviour with a decision tree (CART) whose rules a marketer can read."
+    static let discussion = """
         Numbers are cut into quantile bins and split by histograms; categories are
         split natively (levels ordered by their target statistic); missing values
         go the way each split learned. `persona inspect MODEL --rules` prints the
@@ -23,28 +15,16 @@ struct TrainTree: TakesHyperparameters {
         Example:
           persona train tree --data churn.csv --target churned --max-depth 4 --out models/churn-tree.safetensors
 
-        """ + HyperparameterFlags.help(TreeConfig.self)
-    )
+        """
 
-    @OptionGroup var input: DataInput
-    @OptionGroup var featureOptions: FeatureOptions
-
-    @OptionGroup var output: ModelOutput
-
-    @Argument(parsing: .allUnrecognized, help: .hidden)
-    var parameters: [String] = []
-
-    func run() throws {
-        output.verbosity.apply()
-        let m = try TreeModel.train(path: try input.path(), config: try config(), selection: featureOptions.selection,
-                                    delimiter: try input.delimiterByte(), progress: Console.progress)
-        try ModelStore.save(m, to: output.out)
+    static func summary(_ m: TreeModel) -> [String] {
         let t = m.card.trainingMetrics
         let score = t["accuracy"].map { "training accuracy \(formatNumber($0.double ?? .nan, digits: 4))" }
             ?? "training R² \(formatNumber(t["r2"]?.double ?? .nan, digits: 4))"
-        print("trained tree: \(m.task.rawValue), depth \(m.depth), \(m.leaves) leaves; \(score)")
-        print("wrote \(output.out)")
+        return ["trained tree: \(m.task.rawValue), depth \(m.depth), \(m.leaves) leaves; \(score)"]
     }
+
+    static let tune: ParsableCommand.Type? = TuneTree.self
 }
 
 struct TuneTree: TakesHyperparameters {

@@ -169,6 +169,24 @@ final class CLITests: CLITestCase {
         XCTAssertTrue(top.out.contains("A first session"))
     }
 
+    /// Every `persona train FAMILY` is the one generic command: the inputs a
+    /// family does not read are neither shown nor taken.
+    func testTrainCommandsShowAndTakeOnlyTheirFamilysInputs() throws {
+        for family in ["kmeans", "logreg", "tree", "gbdt", "als", "uplift"] {
+            let help = try persona("train", family, "--help")
+            XCTAssertEqual(help.code, 0, family)
+            XCTAssertTrue(help.out.contains("Model options:") && help.out.contains("--out <model>"), family)
+            XCTAssertEqual(help.out.contains("--features"), family != "als", family)
+            XCTAssertEqual(help.out.contains("--validation <file>"), family == "gbdt", family)
+        }
+        _ = write("i.csv", "user,item\nu1,a\nu2,b\n")
+        expectUsageError(try persona("train", "als", "--data", "i.csv", "--user", "user", "--item", "item", "--implicit",
+                                     "--exclude", "x", "--out", "m.safetensors"), ["Unknown option '--exclude'", "persona train als"], noFile: "m.safetensors")
+        _ = write("c.csv", "x,y\n1,0\n2,1\n")
+        expectUsageError(try persona("train", "logreg", "--data", "c.csv", "--target", "y", "--validation", "c.csv", "--out", "m.safetensors"),
+                         ["Unknown option '--validation'", "persona train logreg"], noFile: "m.safetensors")
+    }
+
     func testDelimiterAndMessyCSV() throws {
         let text = "\u{FEFF}id;\"spend; total\";plan\r\n1;10,5;a\r\n2;NA;\"b\"\"x\"\r\n3;12;a\r\n4;9;b\r\n"
         _ = write("messy.csv", text)
