@@ -64,10 +64,10 @@ bench-spark: release venv java
 	$(VENV)/bin/python bench/spark/run.py --persona .build/release/persona
 
 # libFuzzer on every reader of untrusted bytes (CSV, Parquet, gzip/zstd framing,
-# model files), FUZZ_SECONDS each, from the seed corpus under Tests/Fuzz/corpus.
+# model files, experiment files), FUZZ_SECONDS each, from the seed corpus under Tests/Fuzz/corpus.
 # Crashes land in fuzz-out/; each one found becomes a test.
 FUZZ_SECONDS ?= 600
-FUZZ_TARGETS := FuzzCSV FuzzParquet FuzzDecompress FuzzModelFile
+FUZZ_TARGETS := FuzzCSV FuzzParquet FuzzDecompress FuzzModelFile FuzzExperiment
 fuzz: deps
 	@for t in $(FUZZ_TARGETS); do \
 	  PERSONA_FUZZ=1 $(SWIFT) build --scratch-path .build-fuzz -j $(JOBS) --product $$t \

@@ -32,7 +32,8 @@ let package = Package(
         .target(
             name: "PersonaCore",
             dependencies: ["COpenBLAS", "CZlib", "CZstd", "CSnappy", "CPersonaKernels",
-                           .product(name: "SwiftProtobuf", package: "swift-protobuf")],
+                           .product(name: "SwiftProtobuf", package: "swift-protobuf"),
+                           .product(name: "Yams", package: "Yams")],
             // Release builds keep every bounds, overflow and precondition check
             // (no -Ounchecked). Only the run-time exclusivity checks of class
             // properties are left to the compiler's static ones: in the scoring
@@ -69,7 +70,7 @@ let package = Package(
 // -sanitize=fuzzer,address and -parse-as-library): each defines
 // LLVMFuzzerTestOneInput over one reader that takes untrusted bytes.
 if fuzzing {
-    for name in ["FuzzCSV", "FuzzParquet", "FuzzDecompress", "FuzzModelFile"] {
+    for name in ["FuzzCSV", "FuzzParquet", "FuzzDecompress", "FuzzModelFile", "FuzzExperiment"] {
         package.targets.append(.executableTarget(name: name, dependencies: ["PersonaCore"], path: "Fuzz/" + name))
     }
 }

@@ -4,7 +4,7 @@
 # any crash written to fuzz-out/. Exits non-zero when a target crashes.
 set -euo pipefail
 BIN="$1"; SECONDS_EACH="$2"; shift 2
-declare -A SEEDS=([FuzzCSV]=csv [FuzzParquet]=parquet [FuzzDecompress]=decompress [FuzzModelFile]=modelfile)
+declare -A SEEDS=([FuzzCSV]=csv [FuzzParquet]=parquet [FuzzDecompress]=decompress [FuzzModelFile]=modelfile [FuzzExperiment]=experiment)
 mkdir -p fuzz-out
 status=0
 for target in "$@"; do
