@@ -51,7 +51,13 @@ enum BlockScheduler {
         }
         defer {
             state.cancel()
-            for _ in 0..<(2 * cores + 1) { slots.signal() }
+            // Hand back every slot the reader may hold and one more: it can hold
+            // all 2 x cores + 1 (and be waiting for another) when the consumer
+            // stops at an error, and then takes one more slot before it sees the
+            // cancellation. libdispatch stops the process when a semaphore is
+            // released with a value below its initial one, so the count must
+            // never fall short (it did: a bad first row of a long file, under load).
+            for _ in 0..<(2 * cores + 2) { slots.signal() }
             group.wait()
         }
         var next = 0
