@@ -51,7 +51,6 @@ let package = Package(
             dependencies: [
                 "PersonaCore",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
-                .product(name: "Yams", package: "Yams"),
             ]
         ),
         .testTarget(
