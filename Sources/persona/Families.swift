@@ -16,8 +16,9 @@ protocol FamilyCommands {
     static var discussion: String { get }
     /// Whether the family trains on feature columns (`--features`, `--exclude`).
     static var selectsFeatures: Bool { get }
-    /// Whether the family can stop early on a file of its own (`--validation FILE`).
-    static var takesValidation: Bool { get }
+    /// The help of `--validation FILE`, for a family that can stop early on a
+    /// file of its own; nil for the others, which do not take it.
+    static var validationHelp: String? { get }
     /// Fits the model (the default reads the data file and calls the family's `train`).
     static func train(_ run: TrainingRun<Model.Config>) throws -> Model
     /// What `persona train FAMILY` prints about the trained model, before "wrote FILE".
@@ -37,7 +38,7 @@ struct TrainingRun<Config: Hyperparameters> {
 
 extension FamilyCommands {
     static var selectsFeatures: Bool { true }
-    static var takesValidation: Bool { false }
+    static var validationHelp: String? { nil }
     static var tune: ParsableCommand.Type? { nil }
     static var others: [ParsableCommand.Type] { [] }
     static var train: ParsableCommand.Type { TrainCommand<Self>.self }
@@ -69,8 +70,7 @@ struct TrainCommand<F: FamilyCommands>: TakesHyperparameters {
     @OptionGroup var input: DataInput
     @OptionGroup(visibility: F.selectsFeatures ? .default : .private) var featureOptions: FeatureOptions
 
-    @Option(help: ArgumentHelp("Stop early on this file's rows (same columns as --data) instead of holding out --validation-fraction of the training rows.",
-                               valueName: "file", visibility: F.takesValidation ? .default : .private))
+    @Option(help: ArgumentHelp(F.validationHelp ?? "", valueName: "file", visibility: F.validationHelp != nil ? .default : .private))
     var validation: String?
 
     @OptionGroup var output: ModelOutput
@@ -82,7 +82,7 @@ struct TrainCommand<F: FamilyCommands>: TakesHyperparameters {
         if !F.selectsFeatures, let flag = featureOptions.features != nil ? "--features" : featureOptions.exclude != nil ? "--exclude" : nil {
             throw ValidationError("Unknown option '\(flag)': `persona train \(F.Model.kind)` reads the columns its options name, not feature columns.")
         }
-        if !F.takesValidation, validation != nil {
+        if F.validationHelp == nil, validation != nil {
             throw ValidationError("Unknown option '--validation': `persona train \(F.Model.kind)` does not stop early on a file of its own.")
         }
         _ = try config()

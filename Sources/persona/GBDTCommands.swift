@@ -30,7 +30,7 @@ enum GBDTCommands: FamilyCommands {
           persona train gbdt --data churn.csv --target churned --out models/churn-gbdt.safetensors
 
         """
-    static let takesValidation = true
+    static let validationHelp: String? = "Stop early on this file's rows (same columns as --data) instead of holding out --validation-fraction of the training rows."
 
     static func train(_ run: TrainingRun<GBDTConfig>) throws -> GBDTModel {
         guard let validation = run.validation else {

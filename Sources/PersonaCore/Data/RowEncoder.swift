@@ -169,8 +169,8 @@ public struct RowEncoder: @unchecked Sendable {
             case .bool(let b): text = b ? "true" : "false"
             case .number(let d):
                 if !table[k].categorical {
-                    // A number is read as a CSV field's number would be: rounded to Float, NaN missing.
-                    write(k, d.isFinite || d.isInfinite ? Float(d) : .nan, into: out, mode)
+                    // A number is read as a CSV field's number would be: rounded to Float (NaN is missing).
+                    write(k, Float(d), into: out, mode)
                     continue
                 }
                 text = d.rounded() == d && abs(d) < 1e15 ? String(Int64(d)) : "\(d)"
