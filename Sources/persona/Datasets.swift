@@ -23,15 +23,18 @@ struct Datasets: ParsableCommand {
             campaign      a randomised campaign: customer features, pre_revenue, group (control,
                           offer_a, offer_b in equal shares), converted, revenue, and true_uplift
                           (offer_a's known effect on each customer's conversion probability)
+            baskets       basket_id,item shopping baskets (--rows baskets) with planted associations:
+                          pasta + tomato sauce -> parmesan, nappies -> beer, tortilla chips -> salsa,
+                          coffee beans -> milk
 
             The same kind, --rows and --seed always give the same file.
             """
         )
 
-        @Argument(help: "customers | churn | interactions | transactions | campaign")
+        @Argument(help: "customers | churn | interactions | transactions | campaign | baskets")
         var kind: DatasetKind
 
-        @Option(help: "Number of data rows.")
+        @Option(help: "Number of data rows (baskets: number of baskets).")
         var rows: Int
 
         @Option(help: "Random seed.")

@@ -56,6 +56,7 @@ let familyCommands: [any FamilyCommands.Type] = [
     GBDTCommands.self,
     ALSCommands.self,
     UpliftCommands.self,
+    RulesCommands.self,
 ]
 
 /// `persona train FAMILY`, the same for every family.

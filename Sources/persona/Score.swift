@@ -38,6 +38,11 @@ struct Score: ParsableCommand {
         `expected_profit` = M x uplift - C of the best treatment, choose the
         treatment by it, and keep only customers worth treating, most profitable
         first (at most --budget of them).
+
+        An association rules model reads baskets (the columns it was trained on,
+        or --basket with --item or --items) and writes, for each basket, the
+        items not in it that rules whose antecedent it holds suggest, best first
+        (--top, default 5): basket_id, rank, item, confidence, lift, antecedent.
         """
     )
 
@@ -64,8 +69,20 @@ struct Score: ParsableCommand {
     @Option(help: "Classifiers: the probability above which a row is predicted positive (default: the model's).")
     var threshold: Double?
 
-    @Option(help: "Classifiers: keep only the N riskiest rows, riskiest first.")
+    @Option(help: "Classifiers: keep only the N riskiest rows, riskiest first. Association rules: suggestions per basket (default 5).")
     var top: Int?
+
+    @Option(help: ArgumentHelp("Association rules: the basket id column (default: the model's).", valueName: "col"))
+    var basket: String?
+
+    @Option(help: ArgumentHelp("Association rules: the item column, one row per basket and item (default: the model's).", valueName: "col"))
+    var item: String?
+
+    @Option(help: ArgumentHelp("Association rules: the column of a basket's items, one row per basket.", valueName: "col"))
+    var items: String?
+
+    @Option(help: ArgumentHelp("Association rules, with --items: what separates the items (default: the model's).", valueName: "text"))
+    var separator: String?
 
     @Option(help: ArgumentHelp("Add reason_1..K and contribution_1..K: the columns pushing each row's score up most, largest first (trees, boosted trees, logistic regression).", valueName: "K"))
     var explain: Int?
@@ -94,6 +111,8 @@ struct Score: ParsableCommand {
         if let t = threshold, !(t > 0 && t < 1) { throw ValidationError("--threshold must be between 0 and 1.") }
         if let n = top, n < 1 { throw ValidationError("--top must be at least 1.") }
         if rejects != nil && onError != .skip { throw ValidationError("--rejects goes with --on-error skip.") }
+        if item != nil && items != nil { throw ValidationError("Give --item (one row per basket and item) or --items (one row per basket), not both.") }
+        if separator == "" { throw ValidationError("--separator must not be empty.") }
         if out == "-" && onError == .skip && rejects == nil {
             throw ValidationError("With --out - (standard output), --on-error skip needs --rejects FILE for the rows set aside.")
         }
@@ -104,6 +123,13 @@ struct Score: ParsableCommand {
         let loaded = try ModelStore.load(path: model)
         if loaded is any Recommending {
             throw PersonaError("\(model): is a \(loaded.card.kind) recommender, which scores users against items; use `persona recommend \(model) --all-users --top N --out FILE`")
+        }
+        if let suggesting = loaded as? any BasketSuggesting {
+            try suggest(suggesting)
+            return
+        }
+        if let flag = [(basket, "--basket"), (item, "--item"), (items, "--items"), (separator, "--separator")].first(where: { $0.0 != nil })?.1 {
+            throw ValidationError("\(flag) is for association rules models; \(model) is a \(loaded.card.kind) model, which scores rows")
         }
         if (budget != nil || cost != nil) && !(loaded is any UpliftScoring) {
             throw ValidationError("--budget, --cost and --margin rank customers by uplift; \(model) is a \(loaded.card.kind) model (train one with `persona train uplift`)")
@@ -125,5 +151,25 @@ struct Score: ParsableCommand {
             Console.wrote("skipped \(summary.rejected) bad row\(summary.rejected == 1 ? "" : "s") -> \(path)", dataOnStandardOutput: out == "-")
         }
         Console.progress(String(format: "%.2f s, %.0f rows/s", seconds, Double(summary.rows) / max(seconds, 1e-9)))
+    }
+
+    /// Suggestions for every basket of the file, from an association rules model.
+    func suggest(_ model: any BasketSuggesting) throws {
+        let refused: [(Bool, String)] = [(threshold != nil, "--threshold"), (explain != nil, "--explain"), (contributions, "--contributions"),
+                                         (budget != nil, "--budget"), (cost != nil, "--cost"), (onError == .skip, "--on-error skip"),
+                                         (!id.isEmpty, "--id")]
+        if let flag = refused.first(where: { $0.0 })?.1 {
+            throw ValidationError("\(flag) does not apply to an association rules model, which suggests items for baskets")
+        }
+        var layout = model.basketLayout
+        if let basket { layout.basket = basket }
+        if let item { layout.item = item; layout.items = nil }
+        if let items { layout.items = items; layout.item = nil }
+        if let separator { layout.separator = separator }
+        let start = Date()
+        let s = try model.suggest(path: try input.path(), layout: layout, top: top ?? 5, output: out, jsonLines: format == .jsonl,
+                                  delimiter: try input.delimiterByte())
+        Console.wrote("suggested \(s.rows) items for \(s.basketsWithSuggestions) of \(s.baskets) baskets -> \(out)", dataOnStandardOutput: out == "-")
+        Console.progress(String(format: "%.2f s", Date().timeIntervalSince(start)))
     }
 }

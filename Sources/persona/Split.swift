@@ -34,7 +34,10 @@ struct SplitRows: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "rows",
         abstract: "Split rows into seeded train and test parts.",
-        discussion: "With --stratify COL each value of COL keeps its share in both parts (use it for a churn label)."
+        discussion: """
+        With --stratify COL each value of COL keeps its share in both parts (use it for a churn label).
+        With --group COL every row of a value of COL goes to the same part (a basket's items, a customer's orders).
+        """
     )
 
     @OptionGroup var input: DataInput
@@ -43,10 +46,23 @@ struct SplitRows: ParsableCommand {
     @Option(help: ArgumentHelp("Keep the class balance of this column in both parts.", valueName: "col"))
     var stratify: String?
 
+    @Option(help: ArgumentHelp("Keep all rows of each value of this column in one part (baskets, customers).", valueName: "col"))
+    var group: String?
+
     @OptionGroup var verbosity: Verbosity
+
+    func validate() throws {
+        if stratify != nil && group != nil { throw ValidationError("--stratify and --group cannot be combined; give one.") }
+    }
 
     func run() throws {
         verbosity.apply()
+        if let group {
+            let s = try Splitter.byGroup(path: try input.path(), group: group, testFraction: parts.testFraction, seed: parts.seed,
+                                         trainOut: parts.trainOut, testOut: parts.testOut, delimiter: try input.delimiterByte())
+            print("wrote \(parts.trainOut) (\(s.train) rows) and \(parts.testOut) (\(s.test) rows)")
+            return
+        }
         let s = try Splitter.split(path: try input.path(), testFraction: parts.testFraction, stratify: stratify, seed: parts.seed,
                                    trainOut: parts.trainOut, testOut: parts.testOut, delimiter: try input.delimiterByte())
         print("wrote \(parts.trainOut) (\(s.train) rows) and \(parts.testOut) (\(s.test) rows)")

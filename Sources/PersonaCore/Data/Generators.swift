@@ -9,7 +9,7 @@ import Darwin
 /// model should find (latent segments, a known churn model, low-rank taste),
 /// which is what the tests and benchmarks check against.
 public enum DatasetKind: String, CaseIterable, Sendable {
-    case customers, churn, interactions, transactions, campaign
+    case customers, churn, interactions, transactions, campaign, baskets
 }
 
 public enum Generators {
@@ -23,6 +23,7 @@ public enum Generators {
             case .interactions: interactions(rows: rows, seed: seed, w)
             case .transactions: transactions(rows: rows, seed: seed, w)
             case .campaign: campaign(rows: rows, seed: seed, w)
+            case .baskets: baskets(rows: rows, seed: seed, w)
             }
             try w.commit()
         } catch {
@@ -309,6 +310,53 @@ public enum Generators {
                 w.endRow()
             }
             written += times.count
+        }
+    }
+}
+
+extension Generators {
+    /// Named products, most popular first; the rest of the catalogue is SKU numbers.
+    static let basketProducts = ["milk", "bread", "bananas", "eggs", "coffee beans", "pasta", "tomato sauce", "butter", "yoghurt",
+                                 "apples", "cheddar", "rice", "tortilla chips", "chicken", "nappies", "beer", "orange juice",
+                                 "parmesan", "salsa", "tea", "onions", "potatoes", "cereal", "chocolate", "wine"]
+
+    /// Associations planted in the baskets: a basket holding the antecedent gets
+    /// the consequent with the given probability, so a test knows what to find.
+    static let plantedBundles: [(antecedent: [String], consequent: String, share: Double, confidence: Double)] = [
+        (["pasta", "tomato sauce"], "parmesan", 0.06, 0.75),
+        (["nappies"], "beer", 0.05, 0.6),
+        (["tortilla chips"], "salsa", 0.05, 0.8),
+        (["coffee beans"], "milk", 0.08, 0.7),
+    ]
+
+    /// Shopping baskets in long form (`basket_id,item`; `rows` baskets): a Poisson
+    /// number of items per basket (mean 4) drawn by Zipf popularity from a
+    /// catalogue that grows with the data, plus the planted bundles above.
+    static func baskets(rows: Int, seed: UInt64, _ w: CSVWriter) {
+        var rng = PersonaRandom(seed: seed)
+        w.row(["basket_id", "item"])
+        let catalogue = max(basketProducts.count + 15, min(2_000, rows / 10))
+        let names = basketProducts + (basketProducts.count..<catalogue).map { "SKU" + String(100_000 + $0).dropFirst() }
+        let index = Dictionary(uniqueKeysWithValues: names.enumerated().map { ($1, $0) })
+        let popularity = cumulativeWeights((0..<catalogue).map { pow(Double($0 + 2), -1.0) })
+        let prefix = Array("B".utf8)
+        var basket: [Int] = []
+        for b in 1...rows {
+            basket.removeAll(keepingCapacity: true)
+            let size = 1 + rng.poisson(3)
+            while basket.count < min(size, catalogue) {
+                let item = rng.pick(cumulative: popularity)
+                if !basket.contains(item) { basket.append(item) }
+            }
+            for bundle in plantedBundles where rng.bernoulli(bundle.share) {
+                for a in bundle.antecedent where !basket.contains(index[a]!) { basket.append(index[a]!) }
+                if rng.bernoulli(bundle.confidence), !basket.contains(index[bundle.consequent]!) { basket.append(index[bundle.consequent]!) }
+            }
+            for item in basket {
+                w.field(prefix: prefix, number: b, width: 7)
+                w.field(names[item])
+                w.endRow()
+            }
         }
     }
 }

@@ -43,6 +43,33 @@ public enum Splitter {
         return Summary(train: isTest.count - tests, test: tests)
     }
 
+    /// Keeps every row of a group (a basket, a customer) on one side: a seeded
+    /// share of the groups, in order of first appearance, goes to the test part.
+    public static func byGroup(path: String, group: String, testFraction: Double, seed: UInt64,
+                               trainOut: String, testOut: String, delimiter: UInt8 = UInt8(ascii: ",")) throws -> Summary {
+        guard testFraction > 0 && testFraction < 1 else {
+            throw PersonaError("--test-fraction must be between 0 and 1 (got \(testFraction))")
+        }
+        let first = try CSVReader(path: path, delimiter: delimiter)
+        guard let gi = first.columnIndex(group) else {
+            throw PersonaError.data(file: path, line: 1, columnName: group, "is named with --group but the file has no such column",
+                                    fix: "Columns are: \(first.header.joined(separator: ", "))")
+        }
+        var groups = ByteCounter()
+        var groupOf: [Int32] = []
+        var rec = CSVRecord()
+        while try first.next(into: &rec) { groupOf.append(Int32(rec.withField(gi) { groups.add(trimmedSpaces($0)) })) }
+        if groupOf.isEmpty { throw PersonaError.data(file: path, "the file has a header but no data rows", fix: "Add data rows") }
+        var order = Array(0..<groups.distinct)
+        var rng = PersonaRandom(seed: seed)
+        rng.shuffle(&order)
+        var testGroup = [Bool](repeating: false, count: groups.distinct)
+        for g in order.prefix(Int((Double(groups.distinct) * testFraction).rounded())) { testGroup[g] = true }
+        let isTest = groupOf.map { testGroup[Int($0)] }
+        let tests = try writeParts(path: path, isTest: isTest, trainOut: trainOut, testOut: testOut, delimiter: delimiter)
+        return Summary(train: isTest.count - tests, test: tests)
+    }
+
     /// Copies each row of the file to the test or the training file, atomically; returns the test rows.
     static func writeParts(path: String, isTest: [Bool], trainOut: String, testOut: String, delimiter: UInt8) throws -> Int {
         let reader = try CSVReader(path: path, delimiter: delimiter)

@@ -21,6 +21,7 @@ public struct Metric: Hashable, Sendable, CustomStringConvertible {
         case segments = "the encoded rows and their segments"
         case rankings = "each user's ranked items and held-out interactions"
         case arms = "predicted uplift, outcomes and treatment arms"
+        case baskets = "each basket's suggestions and its hidden item"
     }
 
     public let key: String
@@ -64,4 +65,7 @@ extension Metric {
     public static let qiniAUC = Metric("qini_auc", .higherIsBetter, needs: .arms, title: "area under the Qini curve")
     public static let upliftAUC = Metric("uplift_auc", .higherIsBetter, needs: .arms, title: "area under the cumulative uplift curve")
     public static let upliftAtK = Metric("uplift_at_k", .higherIsBetter, needs: .arms, title: "uplift in the top share")
+    // Market baskets (one item of each basket hidden)
+    public static let hitRateAtK = Metric("hit_rate_at_k", .higherIsBetter, needs: .baskets, title: "hidden item among the top k suggestions")
+    public static let suggestionRate = Metric("suggestion_rate", .higherIsBetter, needs: .baskets, title: "share of baskets given a suggestion")
 }

@@ -186,6 +186,23 @@ public protocol Recommending: PersonaModel {
     var itemIds: [String] { get }
 }
 
+/// Suggests items for market baskets (`persona score` on a basket file) rather
+/// than scoring rows.
+public protocol BasketSuggesting: PersonaModel {
+    /// The columns the model was trained on, the default for a basket file.
+    var basketLayout: Baskets.Layout { get }
+    /// Writes each basket's top suggestions (`basket_id,rank,item,confidence,lift,antecedent`).
+    func suggest(path: String, layout: Baskets.Layout, top: Int, output: String, jsonLines: Bool, delimiter: UInt8) throws -> SuggestionSummary
+}
+
+/// Lists what was mined as tables (`inspect --rules`, `--itemsets`).
+public protocol RuleTables: PersonaModel {
+    /// The rules, best first by `sort`, at most `top`: a header and rows of text.
+    func ruleTable(sort: RuleSort, top: Int?) -> (header: [String], rows: [[String]])
+    /// Every frequent itemset: `itemset,support,count`.
+    func itemsetTable(top: Int?) -> (header: [String], rows: [[String]])
+}
+
 /// A family trained from a data file, with hyperparameters declared once
 /// (`Config.parameters`).
 public protocol TrainableModel: PersonaModel {
@@ -243,7 +260,7 @@ extension RowModel {
 /// The model families this release knows, by kind.
 public enum ModelRegistry {
     public static let families: [any TrainableModel.Type] = [KMeansModel.self, LogisticModel.self, TreeModel.self, GBDTModel.self, ALSModel.self,
-                                                                  UpliftModel.self]
+                                                                  UpliftModel.self, RulesModel.self]
 
     public static func family(kind: String) -> (any TrainableModel.Type)? {
         families.first { $0.kind == kind }

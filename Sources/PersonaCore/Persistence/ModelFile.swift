@@ -43,6 +43,23 @@ public struct Tensor: Equatable, Sendable {
     }
 }
 
+extension Tensor {
+    /// A list of strings as two tensors: their UTF-8 bytes back to back, and the
+    /// offsets where each starts (one more than the strings, from 0 to the byte count).
+    public static func strings(_ s: [String]) -> (bytes: Tensor, offsets: Tensor) {
+        var bytes: [UInt8] = [], offsets: [Int64] = [0]
+        for x in s { bytes += Array(x.utf8); offsets.append(Int64(bytes.count)) }
+        return (Tensor(dtype: .U8, shape: [bytes.count], bytes: bytes), Tensor(offsets, shape: [offsets.count]))
+    }
+
+    /// The strings of `strings(_:)`, or nil when the two tensors do not fit together.
+    public static func strings(bytes: Tensor?, offsets: Tensor?) -> [String]? {
+        guard let bytes, bytes.dtype == .U8, let o = offsets?.int64s, let first = o.first, first == 0, Int(o.last!) == bytes.bytes.count,
+              zip(o, o.dropFirst()).allSatisfy({ $0 <= $1 }) else { return nil }
+        return (0..<(o.count - 1)).map { String(decoding: bytes.bytes[Int(o[$0])..<Int(o[$0 + 1])], as: UTF8.self) }
+    }
+}
+
 /// Reads and writes Persona model files in the safetensors layout: an 8-byte
 /// little-endian header length, a JSON header (tensor dtypes, shapes, byte
 /// offsets, and `__metadata__` holding the model card), then the raw tensors.

@@ -47,10 +47,12 @@ extension ModelTask {
         name: "recommendation",
         metrics: [.ndcgAtK, .precisionAtK, .recallAtK, .mapAtK, .coverage, .rmse, .mae], ranking: [.ndcgAtK])
     public static let uplift = ModelTask(name: "uplift", metrics: [.qiniAUC, .upliftAUC, .upliftAtK], ranking: [.qiniAUC])
+    public static let marketBaskets = ModelTask(
+        name: "market baskets", metrics: [.hitRateAtK, .suggestionRate, .coverage], ranking: [.hitRateAtK])
 
     /// Every task of this release.
     public static let all: [ModelTask] = [.binaryClassification, .multiclassClassification, .regression, .segmentation,
-                                          .recommendation, .uplift]
+                                          .recommendation, .uplift, .marketBaskets]
 }
 
 extension Metric {
