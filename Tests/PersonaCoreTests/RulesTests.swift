@@ -134,6 +134,42 @@ final class RulesTests: XCTestCase {
         }
     }
 
+    /// A file read in eight parts on every core gives the baskets of one pass:
+    /// baskets cut between parts, rows of a basket scattered through the file,
+    /// quoted and padded ids, CRLF.
+    func testBasketsReadInPartsEqualOnePass() throws {
+        var rng = PersonaRandom(seed: 4)
+        var lines = ["basket,item"]
+        var expected: [String: Set<String>] = [:], firstSeen: [String] = []
+        for row in 0..<3000 {
+            // Mostly runs of one basket; now and then a row of an earlier basket.
+            let b = row % 7 == 3 ? "b\(rng.below(max(1, row / 4)))" : "b\(row / 4)"
+            let it = "item \(Int(pow(rng.uniform(), 2) * 40))"
+            if expected[b] == nil { firstSeen.append(b) }
+            expected[b, default: []].insert(it)
+            let pad = rng.below(3)
+            lines.append((pad == 0 ? b : pad == 1 ? " \(b)\t" : "\"\(b)\"") + ",\"" + it + "\"")
+        }
+        let t = TempDir()
+        let path = t.file("b.csv", lines.joined(separator: "\r\n") + "\r\n")
+        defer { Profiler.parallelMinimumBytes = 8 << 20 }
+        var results: [Baskets] = []
+        for parallel in [false, true] {
+            Profiler.parallelMinimumBytes = parallel ? 1 : Int.max
+            let layout = Baskets.Layout(basket: "basket", item: "item", items: nil, separator: ";")
+            let got = try Baskets.read(path: path, layout: layout)
+            XCTAssertEqual(got.basketIds, firstSeen)
+            XCTAssertEqual(got.rows, 3000)
+            for (k, id) in got.basketIds.enumerated() {
+                XCTAssertEqual(Set(got.items[got.range(k)].map { got.itemNames[Int($0)] }), expected[id], id)
+            }
+            results.append(got)
+        }
+        XCTAssertEqual(results[0].items, results[1].items)
+        XCTAssertEqual(results[0].indptr, results[1].indptr)
+        XCTAssertEqual(results[0].fingerprint, results[1].fingerprint)
+    }
+
     func testSupportAsCountEqualsTheSameShare() throws {
         let t = TempDir()
         let path = t.file("b.csv", textbook)

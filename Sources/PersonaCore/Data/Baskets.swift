@@ -7,8 +7,10 @@
 /// basket with its items in one field split at a separator. No basket x item
 /// matrix is ever built: the baskets are compressed rows of item indices.
 public struct Baskets: Sendable {
-    /// The baskets' ids, in order of first appearance.
+    /// The baskets' ids, in order of first appearance (empty when not asked for).
     public var basketIds: [String]
+    /// The number of baskets.
+    public var count: Int
     /// Every item, sorted by name.
     public var itemNames: [String]
     /// Basket b's items are items[indptr[b]..<indptr[b + 1]], ascending.
@@ -18,7 +20,6 @@ public struct Baskets: Sendable {
     public var rows: Int
     public var fingerprint: String
 
-    public var count: Int { basketIds.count }
     public func range(_ b: Int) -> Range<Int> { indptr[b]..<indptr[b + 1] }
 
     /// Which columns hold what, and what the flags that named them are called.
@@ -36,16 +37,20 @@ public struct Baskets: Sendable {
     }
 
     /// Rows of a file (or of one part of it), ids numbered by their bytes in
-    /// order of first appearance: no String per row.
+    /// order of first appearance: no String per row. Consecutive rows of one
+    /// basket (the usual layout) are one run, so the basket of each row is not kept.
     private struct Rows {
         var baskets = ByteCounter(), items = ByteCounter()
-        var basketOf: [Int32] = [], itemOf: [Int32] = []
+        /// Run r holds runLength[r] consecutive entries of itemOf, all of basket runBasket[r].
+        var runBasket: [Int32] = [], runLength: [Int32] = []
+        var itemOf: [Int32] = []
         var rows = 0
     }
 
     private struct Columns { let bi: Int, ii: Int, split: [UInt8]? }
 
-    public static func read(path: String, layout: Layout, delimiter: UInt8 = UInt8(ascii: ",")) throws -> Baskets {
+    /// - Parameter keepIds: whether to keep the baskets' ids (to name them in an output).
+    public static func read(path: String, layout: Layout, delimiter: UInt8 = UInt8(ascii: ","), keepIds: Bool = true) throws -> Baskets {
         let reader = try CSVReader(path: path, delimiter: delimiter)
         func column(_ name: String, _ flag: String) throws -> Int {
             guard let i = reader.columnIndex(name) else {
@@ -61,31 +66,36 @@ public struct Baskets: Sendable {
         } else {
             columns = Columns(bi: bi, ii: try column(layout.item ?? "", layout.itemFlag), split: nil)
         }
-        if let read = Profiler.inParts(path: path, delimiter: delimiter, count: 8, { part, _ in
+        if var read = Profiler.inParts(path: path, delimiter: delimiter, count: 8, { part, _ in
                try collect(part, path: path, layout, columns)
            }) {
-            return try assemble(joined(read.results), path: path, layout, fingerprint: read.fingerprint)
+            return try assemble(&read.results, path: path, layout, keepIds: keepIds, fingerprint: read.fingerprint)
         }
-        let rows = try collect(reader, path: path, layout, columns)
-        return try assemble(rows, path: path, layout, fingerprint: reader.dataFingerprint.hex)
+        var rows = [try collect(reader, path: path, layout, columns)]
+        return try assemble(&rows, path: path, layout, keepIds: keepIds, fingerprint: reader.dataFingerprint.hex)
     }
 
     private static func collect(_ reader: CSVReader, path: String, _ layout: Layout, _ c: Columns) throws -> Rows {
         var rows = Rows()
         var rec = CSVRecord()
+        var last: [UInt8] = [], lastBasket = -1
         while try reader.next(into: &rec) {
             let b = try rec.withField(c.bi) { f -> Int in
                 let id = trimmedSpaces(f)
+                if lastBasket >= 0 && id.count == last.count && last.withUnsafeBufferPointer({ $0.elementsEqual(id) }) { return lastBasket }
                 if MissingMarkers.isMissing(id) {
                     throw PersonaError.data(file: path, line: rec.line, column: c.bi + 1, columnName: layout.basket, "the basket id is missing",
                                             fix: "Every row needs a basket id; remove the row or fill it in")
                 }
-                return rows.baskets.add(id)
+                last.removeAll(keepingCapacity: true); last.append(contentsOf: id)
+                lastBasket = rows.baskets.add(id)
+                return lastBasket
             }
-            guard rows.basketOf.count < Int(Int32.max) - 1 else {
+            guard rows.itemOf.count < Int(Int32.max) - 1 else {
                 throw PersonaError.data(file: path, line: rec.line, "has more than \(Int32.max - 1) basket items", fix: "Split the file, or sample its baskets")
             }
             rows.rows += 1
+            if rows.runBasket.last != Int32(b) || c.split != nil { rows.runBasket.append(Int32(b)); rows.runLength.append(0) }
             if let split = c.split {
                 // Items split at the separator, spaces trimmed, empty pieces skipped.
                 rec.withField(c.ii) { f in
@@ -93,7 +103,7 @@ public struct Baskets: Sendable {
                     func piece(_ end: Int) {
                         let p = trimmedSpaces(UnsafeBufferPointer(rebasing: f[start..<end]))
                         if !MissingMarkers.isMissing(p) {
-                            rows.basketOf.append(Int32(b)); rows.itemOf.append(Int32(rows.items.add(p)))
+                            rows.itemOf.append(Int32(rows.items.add(p))); rows.runLength[rows.runLength.count - 1] += 1
                         }
                     }
                     while i + split.count <= f.count {
@@ -112,36 +122,28 @@ public struct Baskets: Sendable {
                     }
                     return rows.items.add(id)
                 }
-                rows.basketOf.append(Int32(b)); rows.itemOf.append(Int32(it))
+                rows.itemOf.append(Int32(it)); rows.runLength[rows.runLength.count - 1] += 1
             }
         }
         return rows
     }
 
-    /// The parts' rows in file order, each part's ids renumbered into the whole
-    /// file's order of first appearance.
-    private static func joined(_ parts: [Rows]) -> Rows {
-        var all = parts[0]
-        for part in parts.dropFirst() {
-            let baskets = (0..<part.baskets.distinct).map { e in Int32(part.baskets.withValue(e) { all.baskets.add($0) }) }
-            let items = (0..<part.items.distinct).map { e in Int32(part.items.withValue(e) { all.items.add($0) }) }
-            all.basketOf.append(contentsOf: part.basketOf.lazy.map { baskets[Int($0)] })
-            all.itemOf.append(contentsOf: part.itemOf.lazy.map { items[Int($0)] })
-            all.rows += part.rows
-        }
-        return all
-    }
-
-    /// Each basket's distinct items, ascending by name.
-    private static func assemble(_ r: Rows, path: String, _ layout: Layout, fingerprint: String) throws -> Baskets {
-        if r.rows == 0 {
+    /// Each basket's distinct items, ascending by name, from the parts' rows in
+    /// file order (each part's rows released once placed).
+    private static func assemble(_ parts: inout [Rows], path: String, _ layout: Layout, keepIds: Bool, fingerprint: String) throws -> Baskets {
+        let rowCount = parts.reduce(0) { $0 + $1.rows }
+        if rowCount == 0 {
             throw PersonaError.data(file: path, "has no baskets (a header and no rows)", fix: "Add rows of basket id and item")
         }
-        let names = (0..<r.items.distinct).map(r.items.value)
+        // Items: one table for the file, in order of first appearance, then renumbered by name.
+        var items = parts[0].items
+        let itemMaps = parts.indices.map { p in
+            p == 0 ? Array(0..<Int32(items.distinct)) : (0..<parts[p].items.distinct).map { e in Int32(parts[p].items.withValue(e) { items.add($0) }) }
+        }
+        let names = (0..<items.distinct).map(items.value)
         if names.isEmpty {
             throw PersonaError.data(file: path, columnName: layout.items ?? layout.item, "names no item in any basket", fix: "Check the item column and --separator")
         }
-        // Items renumbered in name (byte) order.
         let order = names.indices.sorted { names[$0].utf8.lexicographicallyPrecedes(names[$1].utf8) }
         var rank = [Int32](repeating: 0, count: names.count)
         for (newIndex, old) in order.enumerated() { rank[old] = Int32(newIndex) }
@@ -151,19 +153,47 @@ public struct Baskets: Sendable {
                                     "two different items read as \"\(sortedNames[k])\" (invalid UTF-8, or the same characters encoded differently)",
                                     fix: "Write the items as UTF-8 in one Unicode normalisation form (NFC)")
         }
-        let basketCount = r.baskets.distinct
-        var indptr = [Int](repeating: 0, count: basketCount + 1)
-        for b in r.basketOf { indptr[Int(b) + 1] += 1 }
-        for b in 0..<basketCount { indptr[b + 1] += indptr[b] }
-        var items = [Int32](repeating: 0, count: r.itemOf.count)
-        var next = indptr
-        for k in r.basketOf.indices {
-            let b = Int(r.basketOf[k])
-            items[next[b]] = rank[Int(r.itemOf[k])]; next[b] += 1
+        // Baskets: a basket of a later part that an earlier part holds too (one cut
+        // through its rows, or a file not grouped by basket) takes that number.
+        var basketMaps: [[Int32]] = []
+        var idSource: [(part: Int, entry: Int)] = []
+        var basketCount = 0
+        for p in parts.indices {
+            var map = [Int32](repeating: -1, count: parts[p].baskets.distinct)
+            for e in map.indices {
+                if p > 0 {
+                    parts[p].baskets.withValue(e) { v in
+                        for q in 0..<p { if let f = parts[q].baskets.find(v) { map[e] = basketMaps[q][f]; break } }
+                    }
+                }
+                if map[e] < 0 {
+                    map[e] = Int32(basketCount); basketCount += 1
+                    if keepIds { idSource.append((p, e)) }
+                }
+            }
+            basketMaps.append(map)
         }
+        let basketIds = idSource.map { parts[$0.part].baskets.value($0.entry) }
+        var indptr = [Int](repeating: 0, count: basketCount + 1)
+        for p in parts.indices {
+            for (b, n) in zip(parts[p].runBasket, parts[p].runLength) { indptr[Int(basketMaps[p][Int(b)]) + 1] += Int(n) }
+        }
+        for b in 0..<basketCount { indptr[b + 1] += indptr[b] }
+        var itemsOf = [Int32](repeating: 0, count: indptr[basketCount])
+        var next = indptr
+        for p in parts.indices {
+            var k = 0
+            let part = parts[p]
+            for (b, n) in zip(part.runBasket, part.runLength) {
+                let g = Int(basketMaps[p][Int(b)])
+                for _ in 0..<Int(n) { itemsOf[next[g]] = rank[Int(itemMaps[p][Int(part.itemOf[k])])]; next[g] += 1; k += 1 }
+            }
+            parts[p] = Rows()
+        }
+        next = []
         // Sort each basket and drop repeats, compacting in place.
         var write = 0
-        items.withUnsafeMutableBufferPointer { p in
+        itemsOf.withUnsafeMutableBufferPointer { p in
             for b in 0..<basketCount {
                 let lo = indptr[b], hi = indptr[b + 1]
                 indptr[b] = write
@@ -173,8 +203,8 @@ public struct Baskets: Sendable {
             }
             indptr[basketCount] = write
         }
-        items.removeLast(items.count - write)
-        return Baskets(basketIds: (0..<basketCount).map(r.baskets.value), itemNames: sortedNames, indptr: indptr, items: items,
-                       rows: r.rows, fingerprint: fingerprint)
+        itemsOf.removeLast(itemsOf.count - write)
+        return Baskets(basketIds: basketIds, count: basketCount, itemNames: sortedNames, indptr: indptr, items: itemsOf,
+                       rows: rowCount, fingerprint: fingerprint)
     }
 }

@@ -111,7 +111,7 @@ public struct RulesModel: TrainableModel {
         try config.validate()
         let start = Date()
         let layout = Baskets.Layout(basket: config.basket, item: config.item, items: config.items, separator: config.separator)
-        let data = try Baskets.read(path: path, layout: layout, delimiter: delimiter)
+        let data = try Baskets.read(path: path, layout: layout, delimiter: delimiter, keepIds: false)
         progress?("read \(data.count) baskets of \(data.itemNames.count) items (\(data.items.count) basket items) in \(String(format: "%.3f", Date().timeIntervalSince(start))) s")
         return try fit(data, config: config, file: path, progress: progress)
     }

@@ -150,7 +150,7 @@ extension RulesModel: BasketSuggesting {
     /// seed) and asks the rules for the rest: the share of baskets whose hidden
     /// item is among the top k, beside the same for the k most popular items.
     public func evaluate(path: String, options: EvaluationOptions) throws -> Evaluation {
-        let data = try Baskets.read(path: path, layout: layout, delimiter: options.delimiter)
+        let data = try Baskets.read(path: path, layout: layout, delimiter: options.delimiter, keepIds: false)
         let suggester = Suggester(self)
         let known = Dictionary(uniqueKeysWithValues: itemNames.enumerated().map { ($1, Int32($0)) })
         let map = data.itemNames.map { known[$0] ?? -1 }
