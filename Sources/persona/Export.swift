@@ -8,7 +8,7 @@ extension SQLDialect: ExpressibleByArgument {}
 struct Export: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "export",
-        abstract: "Export a model for serving: ONNX (every family) or SQL for SQLite, PostgreSQL, DuckDB or Spark (every family but ALS).",
+        abstract: "Export a model for serving: ONNX (every family but association rules) or SQL for SQLite, PostgreSQL, DuckDB or Spark (every family but ALS).",
         discussion: """
         ONNX: one graph with the fitted feature pipeline inside, so the consumer
         feeds raw columns by name (numbers as float [N,1] with NaN for missing,
@@ -25,6 +25,12 @@ struct Export: ParsableCommand {
         literal types and text casts. Numeric columns must have a numeric type
         in the table (integer, decimal or double); any other column may be text
         or, for a yes/no column, BOOLEAN.
+
+        Association rules export to SQL only: two tables (persona_rules, one row
+        per rule with its measures, and persona_rule_items, one row per rule and
+        item), created and filled, then a query that suggests items for every
+        basket of --table (one row per basket and item, in the columns the model
+        was trained on), as `persona score` does.
         """
     )
 

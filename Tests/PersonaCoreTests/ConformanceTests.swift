@@ -66,6 +66,15 @@ struct ALSSubject: ConformanceSubject {
     }
 }
 
+struct RulesSubject: ConformanceSubject {
+    static let family: any PersonaModel.Type = RulesModel.self
+    static let sample = DatasetKind.baskets
+    static func train(path: String, seed: UInt64) throws -> any PersonaModel {
+        var c = RulesConfig(basket: "basket_id", item: "item"); c.minSupport = 0.02; c.minConfidence = 0.2
+        return try RulesModel.train(path: path, config: c)
+    }
+}
+
 /// One test class per family, each check its own named test: a new family adds
 /// a subject and a class of one-line tests.
 final class KMeansConformanceTests: XCTestCase, ConformanceChecks {
@@ -197,6 +206,15 @@ final class ALSConformanceTests: XCTestCase, ConformanceChecks {
             }
         }
     }
+}
+
+/// Association rules suggest items for baskets rather than scoring rows.
+final class RulesConformanceTests: XCTestCase, ConformanceChecks {
+    typealias Subject = RulesSubject
+    func testRoundTripIsExact() throws { try checkRoundTrip(Subject.self) }
+    func testMetricsAreDeclaredByTheTask() throws { try checkMetricsAreDeclared(Subject.self) }
+    func testSameSeedGivesTheSameBytes() throws { try checkReproducible(Subject.self) }
+    func testBadInputGivesTheDocumentedErrors() throws { try checkDamagedFiles(Subject.self) }
 }
 
 /// The checks every family passes, written once.

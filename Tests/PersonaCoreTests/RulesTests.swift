@@ -282,21 +282,3 @@ final class RulesTests: XCTestCase {
         XCTAssertEqual(try readAll(t.join("s.csv")), try readAll(dir + "/rules-v1-expected.csv"))
     }
 }
-
-struct RulesSubject: ConformanceSubject {
-    static let family: any PersonaModel.Type = RulesModel.self
-    static let sample = DatasetKind.baskets
-    static func train(path: String, seed: UInt64) throws -> any PersonaModel {
-        var c = RulesConfig(basket: "basket_id", item: "item"); c.minSupport = 0.02; c.minConfidence = 0.2
-        return try RulesModel.train(path: path, config: c)
-    }
-}
-
-/// Association rules suggest items for baskets rather than scoring rows.
-final class RulesConformanceTests: XCTestCase, ConformanceChecks {
-    typealias Subject = RulesSubject
-    func testRoundTripIsExact() throws { try checkRoundTrip(Subject.self) }
-    func testMetricsAreDeclaredByTheTask() throws { try checkMetricsAreDeclared(Subject.self) }
-    func testSameSeedGivesTheSameBytes() throws { try checkReproducible(Subject.self) }
-    func testBadInputGivesTheDocumentedErrors() throws { try checkDamagedFiles(Subject.self) }
-}

@@ -50,7 +50,7 @@ protocol ONNXExportable: PersonaModel {
 public enum SQLExport {
     public static func export(_ model: any PersonaModel, table: String, dialect: SQLDialect = .sqlite) throws -> String {
         guard let m = model as? any SQLExportable else {
-            throw PersonaError("SQL export covers logistic regression, decision trees, k-means, gradient boosting and uplift models; a \(model.card.kind) model exports to ONNX (--format onnx)")
+            throw PersonaError("SQL export covers logistic regression, decision trees, k-means, gradient boosting, uplift and association rules models; a \(model.card.kind) model exports to ONNX (--format onnx)")
         }
         return m.sqlSelect(table: table, dialect: dialect)
     }
