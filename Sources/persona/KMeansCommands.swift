@@ -161,7 +161,7 @@ struct Label: ParsableCommand {
         verbosity.apply()
         var m = try ModelStore.load(path: model, as: KMeansModel.self, forCommand: "persona label")
         try m.setName(name, segment: segment)
-        try ModelStore.save(m, to: model)
+        try ModelStore.rewrite(m, at: model)
         print(name.trimmingCharacters(in: .whitespaces).isEmpty ? "segment \(segment) has no name now" : "segment \(segment) is now \"\(name)\"")
     }
 }

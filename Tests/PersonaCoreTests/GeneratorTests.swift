@@ -12,7 +12,13 @@ final class GeneratorTests: XCTestCase {
             XCTAssertEqual(FileManager.default.contents(atPath: a), FileManager.default.contents(atPath: b), "\(kind)")
             XCTAssertNotEqual(FileManager.default.contents(atPath: a), FileManager.default.contents(atPath: c), "\(kind)")
             let profile = try Profiler.profile(path: a)
-            XCTAssertEqual(profile.rows, 3000, "\(kind)")
+            if kind == .baskets {
+                // --rows counts baskets, each one or more rows of basket_id,item.
+                XCTAssertEqual(Set(try readAll(a).dropFirst().map { $0[0] }).count, 3000)
+                XCTAssertGreaterThan(profile.rows, 3000)
+            } else {
+                XCTAssertEqual(profile.rows, 3000, "\(kind)")
+            }
         }
     }
 

@@ -16,6 +16,7 @@ final class ParameterTests: XCTestCase {
             try c.set(p.key, p.valueName == "N" ? "2" : p.key)
         }
         if C.self == ALSConfig.self { try c.set("implicit", "true") }
+        if C.self == RulesConfig.self { try c.set("item", "item") }
         try c.validate()
         return c
     }

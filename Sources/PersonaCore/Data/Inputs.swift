@@ -118,6 +118,23 @@ public enum Inputs {
         return target
     }
 
+    /// Records a file the command reads that is not data (a model file), so that
+    /// no output of the command can overwrite it.
+    public static func rememberInput(_ path: String) {
+        var st = stat()
+        guard stat(path, &st) == 0 else { return }
+        lock.lock(); defer { lock.unlock() }
+        remember(st, name: path)
+    }
+
+    /// Lets a command replace a file it read (`persona label` rewrites its model in place).
+    public static func forgetInput(_ path: String) {
+        var st = stat()
+        guard stat(path, &st) == 0 else { return }
+        lock.lock(); defer { lock.unlock() }
+        identities.removeAll { $0.device == UInt64(st.st_dev) && $0.inode == UInt64(st.st_ino) }
+    }
+
     /// Records an input's identity (device and inode).
     private static func remember(_ st: stat, name: String) {
         identities.append((UInt64(st.st_dev), UInt64(st.st_ino), name))

@@ -277,6 +277,13 @@ public enum ModelStore {
         try ModelFile.write(card: model.card, tensors: model.tensors(), to: path)
     }
 
+    /// Replaces the model file it was loaded from, atomically (any other output
+    /// refuses to overwrite a model the command read).
+    public static func rewrite(_ model: some PersonaModel, at path: String) throws {
+        Inputs.forgetInput(path)
+        try save(model, to: path)
+    }
+
     /// Loads any model, checking the file and the kind.
     public static func load(path: String) throws -> any PersonaModel {
         let (card, tensors) = try ModelFile.read(path: path)

@@ -117,6 +117,7 @@ public enum ModelFile {
         guard let data = FileManager.default.contents(atPath: path) else {
             throw PersonaError("\(path): cannot be read")
         }
+        Inputs.rememberInput(path)
         return try decode([UInt8](data), path: path)
     }
 
