@@ -47,6 +47,10 @@ enum LiveLine {
     static func install(terminal: Bool) {
         self.terminal = terminal
         ReadProgress.shared.interval = terminal ? 0.2 : 5
+        // How long a read runs before its line shows (seconds; tests set 0 rather than rely on timing).
+        if let text = ProcessInfo.processInfo.environment["PERSONA_PROGRESS_DELAY"], let delay = Double(text), delay >= 0, delay.isFinite {
+            ReadProgress.shared.delay = delay
+        }
         ReadProgress.shared.observe { show($0) }
     }
 

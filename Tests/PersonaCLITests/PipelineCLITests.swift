@@ -94,7 +94,8 @@ final class PipelineCLITests: CLITestCase {
         let leftovers = try FileManager.default.contentsOfDirectory(atPath: dir).filter { $0.contains(".tmp-") }
         XCTAssertEqual(leftovers, [], "no temporary file left behind")
         // A FIFO as output is streamed into.
-        r = try sh("mkfifo out.fifo; (cat out.fifo > from-fifo.csv &) ; persona score m.safetensors --data churn.csv --out out.fifo -q; sleep 0.2")
+        // The reader is waited for, so its file is whole when it is compared.
+        r = try sh("mkfifo out.fifo; cat out.fifo > from-fifo.csv & reader=$!; persona score m.safetensors --data churn.csv --out out.fifo -q; wait $reader")
         XCTAssertEqual(r.code, 0, r.err)
         XCTAssertEqual(read("from-fifo.csv"), read("expected.csv"))
         var isFifo = stat()
