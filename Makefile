@@ -42,14 +42,25 @@ test: venv java
 	@$(MAKE) --no-print-directory test-spark
 	$(VENV)/bin/python Tests/run_checks.py --persona .build/debug/persona
 
+# One part of `make test` alone: the Swift tests, the reference checks, or the walkthroughs.
+test-swift: deps
+	$(SWIFT) build --build-tests -j $(JOBS)
+	$(SWIFT) test --skip-build
+
+test-reference: venv java build
+	@scripts/install-chromium.sh
+	$(VENV)/bin/python Tests/run_checks.py --persona .build/debug/persona --only reference/
+
+test-notebooks: venv java build
+	$(VENV)/bin/python -m pip install -q --disable-pip-version-check --no-deps ./integrations/spark
+	$(VENV)/bin/python Tests/run_checks.py --persona .build/debug/persona --only notebooks-cli/
+
 # The PySpark package integrations/spark against persona score, on local[2].
 test-spark: venv java
 	@[ -x .build/debug/persona ] || $(SWIFT) build -j $(JOBS)
 	$(VENV)/bin/python -m pip install -q --disable-pip-version-check --no-deps ./integrations/spark
 	PERSONA=$(CURDIR)/.build/debug/persona $(VENV)/bin/python -m unittest discover -s integrations/spark/tests -v
 
-test-swift: deps
-	$(SWIFT) test -j $(JOBS)
 
 bench: release venv
 	$(VENV)/bin/python -m pip install -q --disable-pip-version-check -r bench/requirements.txt

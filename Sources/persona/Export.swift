@@ -76,7 +76,7 @@ struct Export: ParsableCommand {
         case .sql:
             let dialect = dialect ?? .sqlite
             try AtomicOutput.write(try SQLExport.export(loaded, table: table!, dialect: dialect), to: out)
-            Console.wrote("wrote \(out) (SQL for \(dialect.engine), one SELECT over \(table!))", dataOnStandardOutput: out == "-")
+            Console.wrote("wrote \(out) (SQL for \(dialect.engine), reading \(table!))", dataOnStandardOutput: out == "-")
         }
     }
 }

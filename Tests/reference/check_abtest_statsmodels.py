@@ -104,6 +104,9 @@ with workdir() as d:
               and abs(a["cuped_ci_high"] - cia.high) < 1e-8,
               f"{name}: CUPED Welch p = {wa.pvalue:.3g}, interval [{cia.low:.4f}, {cia.high:.4f}], variance cut {a['variance_reduction']:.1%}")
     raw = []
+    check(sorted(seg["value"] for seg in res["segments"]) == sorted(df.plan.astype(str).unique())
+          and all([a["name"] for a in seg["arms"]] == ["control", "offer_a", "offer_b"] for seg in res["segments"]),
+          f"one segment per plan ({len(res['segments'])}), each with control and both offers")
     for seg in res["segments"]:
         part = df[df.plan == seg["value"]]
         for a in seg["arms"][1:]:

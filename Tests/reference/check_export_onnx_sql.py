@@ -2,9 +2,16 @@
 
 Every family's ONNX file is checked with onnx.checker, loaded in ONNX Runtime
 and fed the raw columns of a scoring file that has missing values and unseen
-categories; probabilities and distances must agree within 1e-5, labels and
-segments exactly. The SQL exports of logistic regression and trees run in
-SQLite on the same rows and must agree within 1e-6.
+categories; probabilities and distances must agree within 1e-5, labels, risk
+deciles and segments exactly. The SQL exports run in SQLite on the same rows and
+must agree within 1e-6, labels exactly.
+
+One exception, and only where ONNX sums boosted trees in Float32 (binary and
+multi-class gbdt, uplift on gbdt): a label may differ on a row whose
+probability (or uplift) lies within the ONNX-versus-Persona difference of that
+very row, widened by one Float32 step, of the threshold, a risk decile's edge,
+or the runner-up's value (an argmax). Such rows are counted and printed; any
+other difference fails.
 """
 import sqlite3
 
@@ -12,6 +19,7 @@ import numpy as np
 import onnx
 import onnxruntime as ort
 import pandas as pd
+from safetensors.numpy import load_file
 
 from common import CHURN_NUMERIC, MISSING, Persona, check, damage, parse_args, workdir
 
@@ -33,6 +41,44 @@ def run_onnx(path, frame):
     s = ort.InferenceSession(path, providers=["CPUExecutionProvider"])
     names = [o.name for o in s.get_outputs()]
     return dict(zip(names, s.run(None, feeds(s, frame))))
+
+
+def float32_step(v):
+    """One unit in the last place of v as a Float32."""
+    return np.spacing(np.abs(np.asarray(v, dtype=np.float32))).astype(np.float64)
+
+
+def near_edge(ours, got, edges):
+    """Rows where some edge (a threshold, a cut point) lies between Persona's value
+    and ONNX's, widened by one Float32 step of the edge: where Float32 arithmetic
+    can put the row on the other side."""
+    lo, hi = np.minimum(ours, got)[:, None], np.maximum(ours, got)[:, None]
+    e = np.asarray(edges, dtype=np.float64)[None, :]
+    step = float32_step(e)
+    return ((lo - step <= e) & (e <= hi + step)).any(axis=1)
+
+
+def near_tie(ours, got):
+    """Rows (of a values matrix, one column per choice) whose best and runner-up
+    values lie within twice the row's ONNX-versus-Persona difference plus one
+    Float32 step: where Float32 arithmetic can reorder them."""
+    top2 = np.sort(ours, axis=1)[:, -2:]
+    slack = 2 * np.abs(ours - got).max(axis=1) + float32_step(top2[:, 1])
+    return top2[:, 1] - top2[:, 0] <= slack
+
+
+def check_labels(name, ours, got, allowed=None, why=""):
+    """Labels equal on every row, except rows in `allowed` (Float32 edges), which are
+    counted and printed; without `allowed`, on every row."""
+    ours, got = np.asarray(ours).astype(str), np.asarray(got).ravel().astype(str)
+    if allowed is None:
+        allowed = np.zeros(len(ours), bool)
+        why = None
+    differ = ours != got
+    excused, other = int((differ & allowed).sum()), int((differ & ~allowed).sum())
+    said = f"identical on all {len(ours)} rows" if why is None else f"equal on all {len(ours)} rows but {excused} {why}"
+    check(len(ours) == len(got) and other == 0,
+          f"{name}: {said}" + (f"; {other} {'other ' if why is not None else ''}rows differ" if other else ""))
 
 
 def sqlite_table(frame, numeric):
@@ -76,7 +122,8 @@ with workdir() as d:
     got = run_onnx(persona.path("lr.onnx"), frame)
     diff = np.abs(got["probabilities"][:, 1] - ours["probability"].to_numpy())
     check(diff.max() <= 1e-5, f"logreg ONNX: probabilities within {diff.max():.2g} of persona score on {len(ours)} rows with missing and unseen values")
-    check((got["label"].ravel() == ours["predicted"].to_numpy()).all(), "logreg ONNX: labels identical")
+    check((got["label"].ravel() == ours["predicted"].to_numpy()).all(), "logreg ONNX: labels identical on every row")
+    check((got["risk_decile"].ravel() == ours["risk_decile"].to_numpy()).all(), "logreg ONNX: risk deciles identical on every row")
     check(np.allclose(got["probabilities"].sum(axis=1), 1, atol=1e-6), "logreg ONNX: probabilities sum to 1")
 
     persona("export", "lr.persona", "--format", "sql", "--table", "customers", "--out", "lr.sql")
@@ -94,7 +141,7 @@ with workdir() as d:
     got = run_onnx(persona.path("tree.onnx"), frame)
     diff = np.abs(got["probabilities"] - ours[["probability_0", "probability_1"]].to_numpy())
     check(diff.max() <= 1e-5, f"tree ONNX: class probabilities within {diff.max():.2g}")
-    check((got["label"].ravel() == ours["predicted"].to_numpy()).all(), "tree ONNX: labels identical")
+    check((got["label"].ravel() == ours["predicted"].to_numpy()).all(), "tree ONNX: labels identical on every row")
     persona("export", "tree.persona", "--format", "sql", "--table", "customers", "--out", "tree.sql")
     sql = run_sql(db, persona.path("tree.sql"))
     diff = np.abs(sql[["probability_0", "probability_1"]].to_numpy(dtype=float) - ours[["probability_0", "probability_1"]].to_numpy())
@@ -126,9 +173,14 @@ with workdir() as d:
     check(diff.max() <= 1e-6, f"random forest SQL in SQLite: probabilities within {diff.max():.2g}")
     persona("export", "gbdt.persona", "--format", "onnx", "--out", "gbdt.onnx")
     got = run_onnx(persona.path("gbdt.onnx"), frame)
-    diff = np.abs(got["probabilities"][:, 1] - ours["probability"].to_numpy())
+    p_ours, p_got = ours["probability"].to_numpy(), got["probabilities"][:, 1].astype(np.float64)
+    diff = np.abs(p_got - p_ours)
     check(diff.max() <= 1e-5, f"gbdt ONNX: probabilities within {diff.max():.2g} on rows with missing and unseen values")
-    check((got["label"].ravel() == ours["predicted"].to_numpy()).mean() >= 0.999, "gbdt ONNX: predicted classes identical")
+    check_labels("gbdt ONNX: predicted classes", ours["predicted"], got["label"], near_edge(p_ours, p_got, [0.5]),
+                 "whose probability lies within Float32 rounding of the threshold 0.5 (ONNX sums the trees in Float32)")
+    cuts = load_file(persona.path("gbdt.persona"))["risk_cut_points"]
+    check_labels("gbdt ONNX: risk deciles", ours["risk_decile"], got["risk_decile"], near_edge(p_ours, p_got, cuts),
+                 "whose probability lies within Float32 rounding of a decile's edge (ONNX sums the trees in Float32)")
     # several classes: softmax over one tree per class and round
     persona("train", "gbdt", "--data", "train.csv", "--target", "plan", "--exclude", "customer_id,monthly_charges",
             "--trees", 15, "--early-stopping-rounds", 0, "--min-category-rows", 20, "--out", "plan.persona")
@@ -141,7 +193,9 @@ with workdir() as d:
     got = run_onnx(persona.path("plan.onnx"), frame)
     diff = np.abs(got["probabilities"] - ours[columns].to_numpy())
     check(diff.max() <= 1e-5, f"three-class gbdt ONNX: probabilities within {diff.max():.2g} on rows with missing and unseen values")
-    check((got["label"].ravel() == ours["predicted"].to_numpy()).mean() >= 0.999, "three-class gbdt ONNX: predicted classes identical")
+    check_labels("three-class gbdt ONNX: predicted classes", ours["predicted"], got["label"],
+                 near_tie(ours[columns].to_numpy(), got["probabilities"].astype(np.float64)),
+                 "whose two likeliest classes lie within Float32 rounding of each other (ONNX sums the trees in Float32)")
     persona("export", "plan.persona", "--format", "sql", "--table", "customers", "--out", "plan.sql")
     sql = run_sql(db, persona.path("plan.sql"))
     diff = np.abs(sql[columns].to_numpy(dtype=float) - ours[columns].to_numpy())
@@ -171,7 +225,7 @@ with workdir() as d:
     persona("score", "km.persona", "--data", "cust-score.csv", "--out", "km-scores.csv")
     ours = pd.read_csv(persona.path("km-scores.csv"))
     got = run_onnx(persona.path("km.onnx"), cust)
-    check((got["segment"].ravel() == ours["segment"].to_numpy()).all(), f"k-means ONNX: segments identical on {len(ours)} rows")
+    check((got["segment"].ravel() == ours["segment"].to_numpy()).all(), f"k-means ONNX: segments identical on all {len(ours)} rows")
     diff = np.abs(got["distance"].ravel() - ours["distance"].to_numpy())
     check(diff.max() <= 1e-5 * max(1.0, ours["distance"].max()), f"k-means ONNX: distances within {diff.max():.2g}")
 
@@ -212,8 +266,14 @@ with workdir() as d:
         got = run_onnx(persona.path(name + ".onnx"), camp)
         diff = max(np.abs(got["uplift"][:, k] - ours[f"uplift_{t}"].to_numpy()).max() for k, t in enumerate(["offer_a", "offer_b"]))
         check(diff <= 1e-5, f"uplift ({learner}, {method}) ONNX: uplifts within {diff:.2g} on rows with missing and unseen values")
-        check((got["best_treatment"].ravel() == ours["best_treatment"].to_numpy()).mean() >= 0.999,
-              f"uplift ({learner}, {method}) ONNX: the same best treatment")
+        # the choice is the largest of the uplifts and control's 0; only boosted trees are summed in Float32
+        values = np.column_stack([ours[f"uplift_{t}"].to_numpy() for t in ["offer_a", "offer_b"]] + [np.zeros(len(ours))])
+        tie = near_tie(values, np.column_stack([got["uplift"].astype(np.float64), np.zeros(len(ours))]))
+        if learner == "gbdt":
+            check_labels(f"uplift ({learner}, {method}) ONNX: best treatment", ours["best_treatment"], got["best_treatment"], tie,
+                         "whose two largest uplifts (control's being 0) lie within Float32 rounding of each other (ONNX sums the trees in Float32)")
+        else:
+            check_labels(f"uplift ({learner}, {method}) ONNX: best treatment", ours["best_treatment"], got["best_treatment"])
         diff = np.abs(got["best_uplift"].ravel() - ours["best_uplift"].to_numpy()).max()
         check(got["best_uplift"].shape == (len(ours), 1) and diff <= 1e-5, f"uplift ({learner}, {method}) ONNX: best uplift within {diff:.2g}")
         persona("export", name + ".persona", "--format", "sql", "--table", "customers", "--out", name + ".sql")

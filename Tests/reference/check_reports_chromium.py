@@ -25,6 +25,9 @@ EXPECTED = {
     "tree": ["roc", "precision-recall", "gains", "lift", "calibration", "confusion", "importance", "tree", "contributions"],
     "tree-regression": ["predicted-actual", "importance", "tree", "contributions"],
     "tree-multiclass": ["confusion", "roc", "importance", "tree"],
+    "gbdt": ["roc", "precision-recall", "gains", "lift", "calibration", "confusion", "contributions"],
+    "gbdt-multiclass": ["confusion", "roc"],
+    "rules": ["lift-support", "rule-network"],
     "kmeans": ["elbow", "silhouette", "projection", "profiles"],
     "als": ["precision-at-k", "recall-at-k", "popularity"],
     "uplift": ["qini-1", "uplift-1", "deciles-1", "qini-2", "uplift-2", "deciles-2"],
@@ -55,6 +58,11 @@ with workdir() as d:
     p("datasets", "generate", "customers", "--rows", 2500, "--seed", 4, "--out", "customers.csv")
     p("train", "kmeans", "--data", "customers.csv", "--k", 4, "--seed", 4, "--out", "kmeans.persona")
     p("train", "tree", "--data", "customers.csv", "--target", "preferred_channel", "--max-depth", 4, "--out", "tree-multiclass.persona")
+    p("train", "gbdt", "--data", "train.csv", "--target", "churned", "--out", "gbdt.persona")
+    p("train", "gbdt", "--data", "customers.csv", "--target", "preferred_channel", "--trees", 30, "--out", "gbdt-multiclass.persona")
+    p("datasets", "generate", "baskets", "--rows", 3000, "--seed", 2, "--out", "baskets.csv")
+    p("train", "rules", "--data", "baskets.csv", "--basket", "basket_id", "--item", "item", "--min-support", 0.02,
+      "--min-confidence", 0.3, "--out", "rules.persona")
     p("datasets", "generate", "interactions", "--rows", 12000, "--seed", 4, "--out", "inter.csv")
     p("split", "interactions", "--data", "inter.csv", "--by", "user", "--user", "user_id", "--test-fraction", 0.2,
       "--seed", 4, "--train-out", "inter-train.csv", "--test-out", "inter-test.csv")
@@ -64,7 +72,8 @@ with workdir() as d:
     p("train", "uplift", "--data", "campaign.csv", "--treatment", "group", "--control", "control", "--outcome", "converted",
       "--exclude", "revenue,true_uplift", "--learner", "logreg", "--out", "uplift.persona")
     data = {"uplift": "campaign.csv", "logreg": "test.csv", "tree": "test.csv", "tree-regression": "test.csv", "tree-multiclass": "customers.csv",
-            "kmeans": "customers.csv", "als": "inter-test.csv"}
+            "gbdt": "test.csv", "gbdt-multiclass": "customers.csv", "kmeans": "customers.csv", "als": "inter-test.csv",
+            "rules": "baskets.csv"}
 
     for family, figures in EXPECTED.items():
         report = p.path(f"{family}.html")

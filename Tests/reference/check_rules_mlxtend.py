@@ -218,7 +218,7 @@ def run(persona, label, data, tr, min_support, min_confidence, max_len=None, ext
 def real_file(d):
     """The real baskets as a clean long-form file (basket_id,item), or None."""
     if not os.path.exists(os.path.join(HERE, "real_baskets.py")):
-        print("note: Tests/reference/real_baskets.py is not there; the real-basket part is skipped")
+        print("SKIP: Tests/reference/real_baskets.py is not there; the real-basket part is skipped")
         return None
     sys.path.insert(0, HERE)
     from real_baskets import real_baskets
@@ -226,13 +226,13 @@ def real_file(d):
     try:
         returned = real_baskets(raw)
     except Exception as e:  # e.g. no network for apt-get download
-        print(f"note: real_baskets() failed ({type(e).__name__}: {e}); the real-basket part is skipped")
+        print(f"SKIP: real_baskets() failed ({type(e).__name__}: {e}); the real-basket part is skipped")
         return None
     print(f"real baskets: {returned}")
     if isinstance(returned, str) and os.path.exists(returned):
         raw = returned
     if not os.path.exists(raw):
-        print(f"note: real_baskets() wrote no file ({returned!r}); the real-basket part is skipped")
+        print(f"SKIP: real_baskets() wrote no file ({returned!r}); the real-basket part is skipped")
         return None
     df = pd.read_csv(raw, dtype=str, keep_default_na=False)
     basket, item = ("basket_id", "item") if {"basket_id", "item"} <= set(df.columns) else df.columns[:2]

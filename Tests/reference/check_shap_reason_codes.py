@@ -1,12 +1,77 @@
 """Reason codes: Persona's TreeSHAP contributions for its own decision trees and boosted trees
 against the shap package's TreeExplainer given the same trees as arrays, additivity on every
-row, and logistic regression's exact linear contributions."""
+row, and logistic regression's linear contributions recomputed here from the model file.
+
+Logistic regression: `persona score --contributions` documents each column's
+contribution as the coefficient times the deviation from the training mean, on
+the log-odds, summed over the column's encoded features. This check rebuilds
+the encoded features in Python from the card's pipeline (median imputation of
+Float32-rounded numbers, standardisation, missing indicators, one-hot levels
+with the fill level for a missing category and the last slot for an unseen
+one), checks the pipeline's medians, centres and scales and the file's
+feature_means tensor against the training rows, and recomputes every row's
+contrib_<column>, contrib_bias and raw_score from the coefficients tensor,
+within 1e-6 on the log-odds, on rows with missing values and unseen
+categories (the model trained on rows with missing values and categories)."""
 import numpy as np
 import pandas as pd
 import shap
 from safetensors.numpy import load_file
 
-from common import Persona, check, parse_args, workdir
+from common import CHURN_NUMERIC, Persona, check, damage, parse_args, workdir
+
+
+MISSING_WORDS = {"", "na", "n/a", "nan", "null", "none"}      # Persona's missing markers, any case
+YES, NO = {"true", "t", "yes", "y"}, {"false", "f", "no", "n"}
+
+
+def encode(columns, frame):
+    """The encoded feature matrix of a frame read as text, column by column as the
+    card's pipeline describes, and the encoded features of each input column."""
+    blocks, owners = [], []
+    for k, c in enumerate(columns):
+        text = frame[c["name"]].astype(str).str.strip(" ")
+        missing = text.str.lower().isin(MISSING_WORDS).to_numpy()
+        if c["type"] == "categorical":
+            levels = c["levels"]
+            fill = levels.index(c["fill_value"].strip(" ")) if c.get("fill_value", "").strip(" ") in levels else len(levels)
+            slot = np.array([fill if m else (levels.index(t) if t in levels else len(levels)) for t, m in zip(text, missing)])
+            block = np.zeros((len(frame), len(levels) + 1))
+            block[np.arange(len(frame)), slot] = 1
+        else:
+            raw, missing = numbers(c, frame)
+            value = np.where(missing, np.float32(c["median"]), raw)
+            scaled = ((value.astype(np.float64) - c["center"]) / c["scale"]).astype(np.float32)
+            block = scaled.reshape(-1, 1).astype(np.float64)
+            if c["missing_indicator"]:
+                block = np.column_stack([block, missing.astype(np.float64)])
+        blocks.append(block)
+        owners += [k] * block.shape[1]
+    return np.column_stack(blocks), np.array(owners)
+
+
+def numbers(c, frame):
+    """A numeric or boolean column's values as Persona reads them (Float32; a
+    boolean's words as 1 and 0), and which are missing."""
+    def number(t):
+        try:
+            return float(t)
+        except ValueError:
+            low = t.lower()
+            assert c["type"] == "boolean" and (low in YES or low in NO), f"{c['name']}: {t!r} is not a number"
+            return 1.0 if low in YES else 0.0
+    text = frame[c["name"]].astype(str).str.strip(" ")
+    missing = text.str.lower().isin(MISSING_WORDS).to_numpy()
+    return np.array([0 if m else number(t) for t, m in zip(text, missing)], dtype=np.float32), missing
+
+
+def numeric_fit(c, frame):
+    """Median of the present values (Float32), and the mean and population standard
+    deviation after imputation: what training fits for a numeric or boolean column."""
+    raw, missing = numbers(c, frame)
+    median = float(np.median(raw[~missing].astype(np.float64)))
+    value = np.where(missing, np.float32(median), raw).astype(np.float64)
+    return median, value.mean(), value.std()
 
 
 def shap_tree(feature, left, right, missing_left, threshold, value, cover):
@@ -40,10 +105,19 @@ with workdir() as d:
             "--trees", 60, "--early-stopping-rounds", 0, "--out", "gbdt.persona")
     persona("train", "tree", "--data", "churn.csv", "--target", "churned", "--features", ",".join(numeric),
             "--max-depth", 6, "--out", "tree.persona")
-    persona("train", "logreg", "--data", "churn.csv", "--target", "churned", "--out", "logreg.persona")
+    # Logistic regression learns from rows with missing numbers and categories and
+    # explains rows with missing values and categories it never saw.
+    categorical = ["contract", "plan", "region", "payment_method"]
+    damage(persona.path("churn.csv"), persona.path("lr-train.csv"), CHURN_NUMERIC, categorical, [], seed=4)
+    damage(persona.path("rows.csv"), persona.path("lr-rows.csv"), CHURN_NUMERIC, categorical, ["paperless_billing"], seed=5)
+    # damage() writes never-seen-0..2, which the damaged training rows hold too: make these unseen
+    text = open(persona.path("lr-rows.csv")).read()
+    open(persona.path("lr-rows.csv"), "w").write(text.replace("never-seen-", "only-when-scoring-"))
+    persona("train", "logreg", "--data", "lr-train.csv", "--target", "churned", "--out", "logreg.persona")
 
     for kind in ["gbdt", "tree", "logreg"]:
-        persona("score", f"{kind}.persona", "--data", "rows.csv", "--contributions", "--explain", 3, "--out", f"{kind}-why.csv")
+        data = "lr-rows.csv" if kind == "logreg" else "rows.csv"
+        persona("score", f"{kind}.persona", "--data", data, "--contributions", "--explain", 3, "--out", f"{kind}-why.csv")
         why = pd.read_csv(persona.path(f"{kind}-why.csv"))
         contrib = [c for c in why.columns if c.startswith("contrib_") and c != "contrib_bias"]
         total = why[contrib].sum(axis=1) + why["contrib_bias"]
@@ -88,3 +162,37 @@ with workdir() as d:
     why = pd.read_csv(persona.path("logreg-why.csv"))
     p = 1 / (1 + np.exp(-why["raw_score"]))
     check(np.abs(p - why["probability"]).max() <= 1e-6, "logreg: raw_score is the log-odds of the probability")
+
+    # Logistic regression's contributions from the model file alone.
+    t = load_file(persona.path("logreg.persona"))
+    card = persona.json("inspect", "logreg.persona", "--json")
+    columns = card["pipeline"]["columns"]
+    beta, means = t["coefficients"], t["feature_means"]
+    train = pd.read_csv(persona.path("lr-train.csv"), dtype=str, keep_default_na=False)
+    fits = [(c, numeric_fit(c, train)) for c in columns if c["type"] != "categorical"]
+    gap = max(max(abs(c["median"] - m), abs(c["center"] - mu) / max(1.0, abs(mu)), abs(c["scale"] - sd) / sd) for c, (m, mu, sd) in fits)
+    check(card["pipeline"]["standardize"] and gap <= 1e-12,
+          f"logreg: the card's medians, centres and scales of {len(fits)} numeric and yes/no columns are those of the training rows (largest gap {gap:.1g})")
+    X_train, owners = encode(columns, train)
+    gap = np.abs(X_train.mean(axis=0) - means).max()
+    check(means.shape == (X_train.shape[1],) and beta.shape == (X_train.shape[1] + 1,) and gap <= 1e-12,
+          f"logreg: feature_means are the means of the {X_train.shape[1]} encoded features over the training rows (largest gap {gap:.1g})")
+    rows_text = pd.read_csv(persona.path("lr-rows.csv"), dtype=str, keep_default_na=False)
+    X, owners = encode(columns, rows_text)
+    per_feature = beta[1:] * (X - means)
+    want = np.column_stack([per_feature[:, owners == k].sum(axis=1) for k in range(len(columns))])
+    names = [f"contrib_{c['name']}" for c in columns]
+    check([c for c in why.columns if c.startswith("contrib_") and c != "contrib_bias"] == names,
+          f"logreg: one contrib_<column> per input column, in the pipeline's order ({len(names)})")
+    ours = why[names].to_numpy()
+    err = np.abs(ours - want).max(axis=0)
+    worst = int(err.argmax())
+    bias = beta[0] + beta[1:] @ means
+    raw = beta[0] + X @ beta[1:]
+    err_bias, err_raw = np.abs(why["contrib_bias"] - bias).max(), np.abs(why["raw_score"] - raw).max()
+    unseen = sum(int((X[:, owners == k][:, -1] == 1).sum()) for k, c in enumerate(columns) if c["type"] == "categorical")
+    imputed = sum(int(rows_text[c["name"]].str.strip(" ").str.lower().isin(MISSING_WORDS).sum()) for c in columns)
+    check(err.max() <= 1e-6 and err_bias <= 1e-6 and err_raw <= 1e-6,
+          f"logreg: every contrib_<column> is the coefficients times the deviation from the training means, summed over the "
+          f"column's encoded features, on {len(why)} rows with {imputed} missing cells and {unseen} unseen categories "
+          f"(largest difference {err.max():.1g}, in {names[worst]}; bias {err_bias:.1g}, raw_score {err_raw:.1g})")

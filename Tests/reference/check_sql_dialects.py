@@ -10,6 +10,14 @@ one (text in SQLite). Probabilities, uplifts and distances must agree within
 1e-6, labels and segments exactly, for logistic regression, a classification
 and a regression tree, gradient boosting, a random forest, k-means and an
 uplift model.
+
+Association rules export a script (the rule tables, then one query over the
+open baskets, a two-column text table): each engine's suggestions must be
+persona score --top 5's rows, the same (basket_id, rank, item), confidence and
+lift within 1e-9, the antecedent's text identical, with item names that need
+escaping and ties broken by item name in byte order, also in a PostgreSQL
+database whose text sorts in en-US (ICU) order, as a production database's
+usually does, and not in byte order like the test server's C locale.
 """
 import os
 import sqlite3
@@ -47,11 +55,14 @@ def typed_rows(frame, numeric, boolean):
 
 
 class Engines:
-    def __init__(self, pg_conninfo):
+    def __init__(self, pg_conninfo, warehouse):
         self.pg = __import__("psycopg").connect(pg_conninfo, autocommit=True)
+        self.pg_en_us = None
         from pyspark.sql import SparkSession
+        # the rule tables an export creates are written under the warehouse folder
         self.spark = (SparkSession.builder.master("local[2]").appName("persona-sql-dialects")
-                      .config("spark.ui.enabled", "false").config("spark.sql.shuffle.partitions", "2").getOrCreate())
+                      .config("spark.ui.enabled", "false").config("spark.sql.shuffle.partitions", "2")
+                      .config("spark.sql.warehouse.dir", warehouse).getOrCreate())
         self.spark.sparkContext.setLogLevel("ERROR")
 
     def load(self, table, cols, kinds, rows):
@@ -68,11 +79,12 @@ class Engines:
         self.duck.execute(f"CREATE TABLE {table} ({ddl})")
         self.duck.executemany(f"INSERT INTO {table} VALUES (" + ", ".join("?" for _ in cols) + ")", rows)
 
-        self.pg.execute(f"DROP TABLE IF EXISTS {table}")
-        self.pg.execute(f"CREATE TABLE {table} ({ddl})")
-        with self.pg.cursor().copy(f"COPY {table} FROM STDIN") as copy:
-            for r in rows:
-                copy.write_row(r)
+        for pg in [self.pg] + ([self.pg_en_us] if self.pg_en_us else []):
+            pg.execute(f"DROP TABLE IF EXISTS {table}")
+            pg.execute(f"CREATE TABLE {table} ({ddl})")
+            with pg.cursor().copy(f"COPY {table} FROM STDIN") as copy:
+                for r in rows:
+                    copy.write_row(r)
 
         from pyspark.sql.types import BooleanType, DoubleType, LongType, StringType, StructField, StructType
         spark_type = {"int": LongType(), "num": DoubleType(), "bool": BooleanType(), "text": StringType()}
@@ -89,6 +101,36 @@ class Engines:
         if dialect == "postgres":
             cur = self.pg.execute(query)
             return pd.DataFrame(cur.fetchall(), columns=[d.name for d in cur.description])
+        return self.spark.sql(query).toPandas()
+
+    def en_us(self, pg_conninfo):
+        """A second PostgreSQL database on the same server whose text sorts in en-US order; load() fills it too."""
+        import psycopg
+        self.pg.execute("DROP DATABASE IF EXISTS persona_en_us")
+        self.pg.execute("CREATE DATABASE persona_en_us TEMPLATE template0 LOCALE 'C' LOCALE_PROVIDER icu ICU_LOCALE 'en-US'")
+        self.pg_en_us = psycopg.connect(psycopg.conninfo.make_conninfo(pg_conninfo, dbname="persona_en_us"), autocommit=True)
+
+    def script(self, dialect, sql_text, en_us=False):
+        """Runs an export's statements (separated by ";\n") in order; the last one's rows."""
+        *setup, query = [s for s in sql_text.split(";\n") if s.strip()]
+        query = query.strip().rstrip(";")
+        if dialect == "sqlite":
+            for s in setup:
+                self.sqlite.execute(s)
+            cur = self.sqlite.execute(query)
+            return pd.DataFrame(cur.fetchall(), columns=[d[0] for d in cur.description])
+        if dialect == "duckdb":
+            for s in setup:
+                self.duck.execute(s)
+            return self.duck.execute(query).fetchdf()
+        if dialect == "postgres":
+            pg = self.pg_en_us if en_us else self.pg
+            for s in setup:
+                pg.execute(s)
+            cur = pg.execute(query)
+            return pd.DataFrame(cur.fetchall(), columns=[d.name for d in cur.description])
+        for s in setup:
+            self.spark.sql(s)
         return self.spark.sql(query).toPandas()
 
 
@@ -116,6 +158,33 @@ def compare(persona, engines, model, name, numbers, labels, rel=False):
               + (f", {', '.join(labels)} identical" if labels else "") + f" on {len(ours)} rows ({took:.1f} s)")
 
 
+def suggestions(frame):
+    """(basket_id, rank, item) -> (confidence, lift, antecedent) of a table of suggestions."""
+    frame = frame.rename(columns=str.lower)[["basket_id", "rank", "item", "confidence", "lift", "antecedent"]]
+    return {(str(b), int(r), str(i)): (float(c), float(f), str(a)) for b, r, i, c, f, a in frame.itertuples(index=False)}
+
+
+def compare_rules(persona, engines, model, name):
+    ours = suggestions(pd.read_csv(persona.path(name + "-scores.csv"), dtype=str, keep_default_na=False))
+    baskets = len({k[0] for k in ours})
+    for dialect, engine in DIALECTS + [("postgres", "PostgreSQL, en-US collation")]:
+        path = f"{name}.{dialect}.sql"
+        persona("export", model, "--format", "sql", "--table", "open_baskets", "--dialect", dialect, "--out", path)
+        start = time.time()
+        got = suggestions(engines.script(dialect, open(persona.path(path)).read(), en_us="en-US" in engine))
+        took = time.time() - start
+        both = sorted(got.keys() & ours.keys())
+        worst = max((abs(got[k][i] - ours[k][i]) for k in both for i in (0, 1)), default=0.0)
+        texts = [k for k in both if got[k][2] != ours[k][2]]
+        missing, extra = sorted(ours.keys() - got.keys()), sorted(got.keys() - ours.keys())
+        wrong = [f"{len(ks)} {what}, first {ks[0]}" for ks, what in
+                 [(missing, f"of persona score's {len(ours)} rows missing"), (extra, "rows not in persona score"),
+                  (texts, "antecedents differ")] if ks]
+        same = "; ".join(wrong) if wrong else "basket_id, rank, item and antecedent identical"
+        check(not wrong and worst <= 1e-9, f"{name} SQL in {engine}: {same}, confidence and lift within {worst:.2g} "
+              f"on {len(ours)} suggestions for {baskets} baskets ({took:.1f} s)")
+
+
 args = parse_args()
 with workdir() as d:
     persona = Persona(args.persona, d)
@@ -126,7 +195,7 @@ with workdir() as d:
         raise SystemExit("FAILED: could not start PostgreSQL:\n" + started.stderr)
     conninfo = started.stdout.strip()
     try:
-        engines = Engines(conninfo)
+        engines = Engines(conninfo, persona.path("spark-warehouse"))
         persona("datasets", "generate", "churn", "--rows", 4000, "--seed", 15, "--out", "train.csv")
         persona("datasets", "generate", "churn", "--rows", 800, "--seed", 16, "--out", "clean.csv")
         damage(persona.path("clean.csv"), persona.path("score.csv"), CHURN_NUMERIC,
@@ -186,6 +255,28 @@ with workdir() as d:
                 "--exclude", "revenue,true_uplift", "--learner", "logreg", "--out", "uplift.persona")
         persona("score", "uplift.persona", "--data", "camp-score.csv", "--out", "uplift-scores.csv")
         compare(persona, engines, "uplift.persona", "uplift", ["uplift_offer_a", "uplift_offer_b", "best_uplift"], ["best_treatment"])
+
+        # association rules: a script that creates the rule tables, then one query over open baskets
+        persona("datasets", "generate", "baskets", "--rows", 3000, "--seed", 21, "--out", "baskets.csv")
+        baskets = pd.read_csv(persona.path("baskets.csv"), dtype=str, keep_default_na=False)
+        # a quote, a double quote and a backslash in an item (SQL literals and the antecedents' JSON escape them)
+        baskets.loc[baskets["item"] == "salsa", "item"] = "salsa \"O'Brien\" \\ hot"
+        # three items always bought together: a rule suggests them with one confidence and lift, so the
+        # name decides their ranks, in byte order ("Zucchini" < "apricot" < "éclair"), not as a locale sorts them
+        rng = np.random.default_rng(5)
+        hosts = [b for b in sorted(set(baskets.loc[baskets["item"] == "coffee beans", "basket_id"])) if rng.random() < 0.4]
+        together = pd.DataFrame([(b, i) for b in hosts for i in ["Zucchini", "apricot", "éclair"]], columns=["basket_id", "item"])
+        baskets = pd.concat([baskets, together]).sort_values("basket_id", kind="stable")
+        baskets.to_csv(persona.path("baskets.csv"), index=False)
+        persona("split", "rows", "--data", "baskets.csv", "--group", "basket_id", "--test-fraction", 0.2, "--seed", 1,
+                "--train-out", "baskets-train.csv", "--test-out", "open.csv")
+        persona("train", "rules", "--data", "baskets-train.csv", "--basket", "basket_id", "--item", "item",
+                "--min-support", 0.01, "--min-confidence", 0.3, "--out", "rules.safetensors")
+        persona("score", "rules.safetensors", "--data", "open.csv", "--top", 5, "--out", "rules-scores.csv")
+        engines.en_us(conninfo)
+        open_rows = pd.read_csv(persona.path("open.csv"), dtype=str, keep_default_na=False)
+        engines.load("open_baskets", ["basket_id", "item"], ["text", "text"], open_rows[["basket_id", "item"]].values.tolist())
+        compare_rules(persona, engines, "rules.safetensors", "rules")
         engines.spark.stop()
     finally:
         subprocess.run([os.path.join(ROOT, "scripts", "postgres.sh"), "stop", pg_dir], check=False)

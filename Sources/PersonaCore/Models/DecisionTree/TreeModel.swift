@@ -162,7 +162,12 @@ public struct TreeModel: RowModel, RowScoring, ClassProbabilities, RuleExplainin
             for (k, v) in multi.json { metrics[k] = v }
             text.append(multi.text)
             if let pos = positiveIndex {
-                let binary = ClassificationMetrics.report(probs.map { $0[pos] }, y.map { $0 == pos }, threshold: options.threshold ?? 0.5)
+                var binary = ClassificationMetrics.report(probs.map { $0[pos] }, y.map { $0 == pos }, threshold: options.threshold ?? 0.5)
+                if options.threshold == nil {
+                    // Without --threshold the tree predicts its likelier class, as `score` does (a leaf
+                    // at exactly 0.5 goes to the first class): the counts follow those predictions.
+                    binary = ClassificationMetrics.report(binary, predicted: pred.map { $0 == pos }, y.map { $0 == pos })
+                }
                 for (k, v) in binary.object ?? [:] where metrics[k] == nil || ["precision", "recall", "f1", "log_loss"].contains(k) { metrics[k] = v }
                 text.append("")
                 text.append(ClassificationMetrics.render(binary, positive: "\(target) = \(classes[pos])"))

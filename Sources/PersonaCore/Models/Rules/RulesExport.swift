@@ -31,6 +31,10 @@ extension RulesModel: SQLExportable {
         let text = sql == .spark ? "STRING" : "VARCHAR"
         let rulesTable = sql.identifier("persona_rules"), itemsTable = sql.identifier("persona_rule_items")
         let basket = sql.identifier(config.basket), item = sql.identifier(config.item ?? config.items ?? "item")
+        // Spark without Hive support creates data source tables only.
+        let using = sql == .spark ? " USING parquet" : ""
+        // Ties rank by item in byte order, as `persona score` does, whatever the database's collation.
+        let byteOrder = sql == .postgres ? " COLLATE \"C\"" : ""
         var lines = [
             "-- Persona association rules: \(rules.count) rules from \(baskets) baskets",
             "-- Exported by persona \(PersonaVersion.tool) from a \(card.kind) model trained \(card.created), for \(sql.engine).",
@@ -42,8 +46,8 @@ extension RulesModel: SQLExportable {
             "DROP TABLE IF EXISTS \(rulesTable);",
             "DROP TABLE IF EXISTS \(itemsTable);",
             "CREATE TABLE \(rulesTable) (rule_id \(int), antecedent_size \(int), antecedent \(text), consequent \(text), "
-                + "support \(double), confidence \(double), lift \(double), leverage \(double), rule_count \(int));",
-            "CREATE TABLE \(itemsTable) (rule_id \(int), side \(text), item \(text));",
+                + "support \(double), confidence \(double), lift \(double), leverage \(double), rule_count \(int))\(using);",
+            "CREATE TABLE \(itemsTable) (rule_id \(int), side \(text), item \(text))\(using);",
         ]
         let batch = 500
         var r = 0
@@ -62,6 +66,12 @@ extension RulesModel: SQLExportable {
             }
             lines.append("INSERT INTO \(itemsTable) VALUES\n  " + itemRows.joined(separator: ",\n  ") + ";")
             r += batch
+        }
+        if sql == .postgres {
+            // Fresh tables have no statistics: without them the planner expects one row and
+            // joins by nested loops, quadratic in the rules.
+            lines.append("ANALYZE \(rulesTable);")
+            lines.append("ANALYZE \(itemsTable);")
         }
         lines.append("""
 
@@ -94,13 +104,13 @@ extension RulesModel: SQLExportable {
             ),
             ranked AS (
               SELECT basket_id, item, confidence, lift, antecedent,
-                     ROW_NUMBER() OVER (PARTITION BY basket_id ORDER BY confidence DESC, lift DESC, item) AS \(sql.identifier("rank"))
+                     ROW_NUMBER() OVER (PARTITION BY basket_id ORDER BY confidence DESC, lift DESC, item\(byteOrder)) AS \(sql.identifier("rank"))
               FROM candidates WHERE best = 1
             )
             SELECT basket_id, \(sql.identifier("rank")), item, confidence, lift, antecedent
             FROM ranked
             WHERE \(sql.identifier("rank")) <= 5
-            ORDER BY basket_id, \(sql.identifier("rank"));
+            ORDER BY basket_id\(byteOrder), \(sql.identifier("rank"));
             """)
         return lines.joined(separator: "\n") + "\n"
     }
