@@ -52,13 +52,7 @@ public struct Baskets: Sendable {
     /// - Parameter keepIds: whether to keep the baskets' ids (to name them in an output).
     public static func read(path: String, layout: Layout, delimiter: UInt8 = UInt8(ascii: ","), keepIds: Bool = true) throws -> Baskets {
         let reader = try CSVReader(path: path, delimiter: delimiter)
-        func column(_ name: String, _ flag: String) throws -> Int {
-            guard let i = reader.columnIndex(name) else {
-                throw PersonaError.data(file: path, line: 1, columnName: name, "is named with \(flag) but the file has no such column",
-                                        fix: "Columns are: \(reader.header.joined(separator: ", "))")
-            }
-            return i
-        }
+        func column(_ name: String, _ flag: String) throws -> Int { try reader.column(name, namedWith: flag) }
         let bi = try column(layout.basket, layout.basketFlag)
         let columns: Columns
         if let items = layout.items {

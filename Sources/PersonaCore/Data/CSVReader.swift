@@ -358,6 +358,16 @@ public final class CSVReader {
 
     /// Index of a header column by name.
     public func columnIndex(_ name: String) -> Int? { header.firstIndex(of: name) }
+
+    /// The index of a column a command's option names, or the error that says
+    /// which option named it and which columns the file has.
+    public func column(_ name: String, namedWith flag: String) throws -> Int {
+        guard let i = columnIndex(name) else {
+            throw PersonaError.data(file: path, line: 1, columnName: name, "is named with \(flag) but the file has no such column",
+                                    fix: "Columns are: \(header.joined(separator: ", "))")
+        }
+        return i
+    }
 }
 
 extension String {

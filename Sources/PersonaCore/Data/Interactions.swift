@@ -65,13 +65,7 @@ public struct Interactions {
     public static func read(path: String, user: String, item: String, rating: String?, duplicates: DuplicatePolicy,
                             delimiter: UInt8 = UInt8(ascii: ",")) throws -> Interactions {
         let reader = try CSVReader(path: path, delimiter: delimiter)
-        func column(_ name: String, _ flag: String) throws -> Int {
-            guard let i = reader.columnIndex(name) else {
-                throw PersonaError.data(file: path, line: 1, columnName: name, "is named with \(flag) but the file has no such column",
-                                        fix: "Columns are: \(reader.header.joined(separator: ", "))")
-            }
-            return i
-        }
+        func column(_ name: String, _ flag: String) throws -> Int { try reader.column(name, namedWith: flag) }
         let columns = Columns(user: user, item: item, rating: rating, ui: try column(user, "--user"), ii: try column(item, "--item"),
                               ri: try rating.map { try column($0, "--rating") })
         // A large file is read in parts on every core and the parts joined in file

@@ -92,13 +92,7 @@ public enum RFM {
     public static func compute(path: String, options o: Options, output: String,
                                progress: ProgressHandler? = nil) throws -> Summary {
         let reader = try CSVReader(path: path, delimiter: o.delimiter)
-        func column(_ name: String, _ flag: String) throws -> Int {
-            guard let i = reader.columnIndex(name) else {
-                throw PersonaError.data(file: path, line: 1, columnName: name, "is named with \(flag) but the file has no such column",
-                                        fix: "Columns are: \(reader.header.joined(separator: ", "))")
-            }
-            return i
-        }
+        func column(_ name: String, _ flag: String) throws -> Int { try reader.column(name, namedWith: flag) }
         let ci = try column(o.customer, "--customer"), ti = try column(o.time, "--time"), ai = try column(o.amount, "--amount")
         var index: [String: Int] = [:]
         var ids: [String] = []

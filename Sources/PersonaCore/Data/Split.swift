@@ -12,11 +12,7 @@ public enum Splitter {
         let first = try CSVReader(path: path, delimiter: delimiter)
         var strataIndex: Int? = nil
         if let stratify {
-            guard let i = first.columnIndex(stratify) else {
-                throw PersonaError.data(file: path, line: 1, columnName: stratify, "is named with --stratify but the file has no such column",
-                                        fix: "Columns are: \(first.header.joined(separator: ", "))")
-            }
-            strataIndex = i
+            strataIndex = try first.column(stratify, namedWith: "--stratify")
         }
         var strata: [Int32] = []
         var levels: [String: Int32] = [:]
@@ -51,10 +47,7 @@ public enum Splitter {
             throw PersonaError("--test-fraction must be between 0 and 1 (got \(testFraction))")
         }
         let first = try CSVReader(path: path, delimiter: delimiter)
-        guard let gi = first.columnIndex(group) else {
-            throw PersonaError.data(file: path, line: 1, columnName: group, "is named with --group but the file has no such column",
-                                    fix: "Columns are: \(first.header.joined(separator: ", "))")
-        }
+        let gi = try first.column(group, namedWith: "--group")
         var groups = ByteCounter()
         var groupOf: [Int32] = []
         var rec = CSVRecord()

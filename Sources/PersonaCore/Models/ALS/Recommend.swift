@@ -111,10 +111,7 @@ public enum InteractionSplit {
                               delimiter: UInt8 = UInt8(ascii: ",")) throws -> (train: Int, test: Int) {
         guard testFraction > 0 && testFraction < 1 else { throw PersonaError("--test-fraction must be between 0 and 1 (got \(testFraction))") }
         let first = try CSVReader(path: path, delimiter: delimiter)
-        guard let ui = first.columnIndex(user) else {
-            throw PersonaError.data(file: path, line: 1, columnName: user, "is named with --user but the file has no such column",
-                                    fix: "Columns are: \(first.header.joined(separator: ", "))")
-        }
+        let ui = try first.column(user, namedWith: "--user")
         var rowsOf: [String: [Int]] = [:], order: [String] = []
         var rec = CSVRecord()
         var n = 0
