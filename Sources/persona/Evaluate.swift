@@ -51,6 +51,7 @@ struct Evaluate: ParsableCommand {
     func validate() throws {
         if silhouetteSample < 2 { throw ValidationError("--silhouette-sample must be at least 2.") }
         if let t = threshold, !(t > 0 && t < 1) { throw ValidationError("--threshold must be between 0 and 1.") }
+        if k < 1 { throw ValidationError("--k must be at least 1.") }
     }
 
     func run() throws {

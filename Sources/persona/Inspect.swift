@@ -42,6 +42,9 @@ struct Inspect: ParsableCommand {
         if rules && itemsets { throw ValidationError("Give --rules or --itemsets, not both.") }
         if let n = top, n < 1 { throw ValidationError("--top must be at least 1.") }
         if out != nil && !rules && !itemsets { throw ValidationError("--out goes with --rules or --itemsets.") }
+        if sort != .lift && !rules { throw ValidationError("--sort orders the rules: it goes with --rules.") }
+        if top != nil && !rules && !itemsets { throw ValidationError("--top goes with --rules or --itemsets.") }
+        if out != nil && json { throw ValidationError("--json prints the list; --out writes it to a file: give one.") }
     }
 
     @OptionGroup var verbosity: Verbosity
@@ -55,8 +58,8 @@ struct Inspect: ParsableCommand {
             try show(table)
             return
         }
-        if itemsets { throw PersonaError("\(model): a \(card.kind) model has no itemsets; --itemsets is for association rules") }
-        if out != nil || top != nil { throw PersonaError("\(model): --out and --top list the rules of association rules models; \(model) is a \(card.kind) model") }
+        if itemsets { throw ValidationError("\(model) is a \(card.kind) model, which has no itemsets; --itemsets is for association rules") }
+        if out != nil || top != nil { throw ValidationError("--out and --top list the rules of association rules models; \(model) is a \(card.kind) model") }
         if rules {
             guard let text = (loaded as? any RuleExplaining)?.rules() else {
                 throw PersonaError("\(model): a \(card.kind) model has no rules; --rules is for decision trees and association rules")

@@ -68,7 +68,12 @@ final class RulesCLITests: CLITestCase {
         expectDataError(try train(write("ragged.csv", "basket,item\n1,a\n2\n"), "--item", "item"), ["ragged.csv", "line 3"], noFile: "m.safetensors")
         expectDataError(try train("b.csv", "--item", "item", "--min-support", "0.3", "--min-confidence", "0", "--max-rules", "1"),
                         ["more than 1 rules", "--min-confidence", "--max-rules"], noFile: "m.safetensors")
+        expectUsageError(try train("b.csv", "--item", "item", "--min-support", "1e20"), ["--min-support"], noFile: "m.safetensors")
+        expectUsageError(try train("b.csv", "--item", "item", "--max-rules", "1000000000000000000"), ["--max-rules"], noFile: "m.safetensors")
         XCTAssertEqual(try train("b.csv", "--item", "item", "--min-support", "0.5").code, 0)
+        expectUsageError(try persona("evaluate", "m.safetensors", "--data", "b.csv", "--k=-1"), ["--k must be at least 1"])
+        expectUsageError(try persona("inspect", "m.safetensors", "--sort", "count"), ["--sort", "--rules"])
+        expectUsageError(try persona("inspect", "m.safetensors", "--rules", "--json", "--out", "r.csv"), ["--json"], noFile: "r.csv")
         // A model that scores rows refuses the basket options; a rules model refuses the row options.
         expectUsageError(try persona("score", "m.safetensors", "--data", "b.csv", "--threshold", "0.5", "--out", "s.csv"), ["--threshold"], noFile: "s.csv")
         expectDataError(try persona("score", "m.safetensors", "--data", "b.csv", "--item", "nope", "--out", "s.csv"), ["nope", "--item"], noFile: "s.csv")

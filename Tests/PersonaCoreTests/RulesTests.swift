@@ -183,6 +183,34 @@ final class RulesTests: XCTestCase {
         XCTAssertEqual(config(0.001, 0.5).minimumCount(baskets: 999), 1)
     }
 
+    /// mlxtend keeps an item whose share reaches the support, but prunes larger
+    /// itemsets below ⌈s n⌉: at 0.28 of 25 baskets (7.000000000000001), an item in
+    /// 7 baskets is frequent and a pair in 7 is not.
+    func testSupportThresholdsAreMlxtends() throws {
+        XCTAssertEqual(config(0.28, 0.5).minimumCount(baskets: 25), 7)
+        XCTAssertEqual(config(0.28, 0.5).minimumSetCount(baskets: 25), 8)
+        XCTAssertEqual(config(0.3, 0.5).minimumSetCount(baskets: 10), 3)
+        XCTAssertEqual(config(7, 0.5).minimumSetCount(baskets: 25), 7)
+        var lines = ["basket,item"]
+        for b in 0..<7 { lines += ["p\(b),a", "p\(b),b"] }
+        lines += ["q1,a", "q2,b"]
+        for b in 0..<7 { lines.append("c\(b),c") }
+        for b in 0..<9 { lines.append("u\(b),rare\(b)") }
+        let t = TempDir()
+        let m = try RulesModel.train(path: t.file("edge.csv", lines.joined(separator: "\n") + "\n"), config: config(0.28, 0.5))
+        XCTAssertEqual(m.baskets, 25)
+        let names = Set((0..<m.itemsets.count).map { m.names($0).joined(separator: "+") })
+        XCTAssertEqual(names, ["a", "b", "c"], "the pair a+b (7 baskets) is below ⌈0.28 x 25⌉ = 8; c (7) is an item")
+    }
+
+    /// Items whose names differ in bytes but not as text are refused, even when
+    /// other names sort between them.
+    func testItemsThatReadAsTheSameTextAreRefused() throws {
+        let t = TempDir()
+        let path = t.file("nfc.csv", "basket,item\n1,e\u{301}\n1,f\n1,\u{e9}\n2,f\n")
+        XCTAssertThrowsPersonaError(try RulesModel.train(path: path, config: config(0.3, 0.5)), containing: ["nfc.csv", "two different items", "NFC"])
+    }
+
     func testOneRowPerBasketGivesTheSameModelAsLongForm() throws {
         let t = TempDir()
         let long = try RulesModel.train(path: t.file("long.csv", textbook), config: config(0.4, 0.5))

@@ -138,6 +138,8 @@ def compare(label, n, ours, mlx, pyf, min_confidence):
           f"(itemsets of 1, 2, ... items: {by_size}){'; counts differ: ' + str(bad[:5]) if bad else ''}")
     # pyfim never reports an itemset of items that are in every basket ({z} when z is everywhere):
     # they are perfect extensions of the empty set, reported only alongside other items
+    if pyf is None:
+        return
     everywhere = [s for s, (_, c) in p_sets.items() if c == n]
     universal = frozenset().union(*everywhere)
     expected = {s: c for s, (_, c) in p_sets.items() if not s <= universal}
@@ -201,7 +203,7 @@ def consistent_support(s, n):
     raise SystemExit(f"no consistent support near {s} for {n} baskets")
 
 
-def run(persona, label, data, tr, min_support, min_confidence, max_len=None, extra=()):
+def run(persona, label, data, tr, min_support, min_confidence, max_len=None, extra=(), with_pyfim=True):
     n = len(tr)
     opts = ["--min-support", repr(min_support), "--min-confidence", repr(min_confidence)]
     if max_len:
@@ -209,7 +211,7 @@ def run(persona, label, data, tr, min_support, min_confidence, max_len=None, ext
     persona("train", "rules", "--data", data, "--basket", "basket_id", *extra, *opts, "--out", "m.safetensors")
     ours = persona_side(persona, "m.safetensors")
     mlx = mlxtend_side(tr, min_support, min_confidence, max_len)
-    pyf = pyfim_side(tr, min_support, max_len)
+    pyf = pyfim_side(tr, min_support, max_len) if with_pyfim else None
     compare(f"{label}, {n} baskets, support {min_support:g}, confidence {min_confidence:g}"
             + (f", max length {max_len}" if max_len else ""), n, ours, mlx, pyf, min_confidence)
     return ours, mlx
@@ -302,6 +304,20 @@ with workdir() as d:
     rule = lambda a, c: (frozenset(a), frozenset(c)) in m_rules
     check(not rule("a", "b") and rule("c", "d") and rule("e", "f") and rule("e", "fz"),
           "edge cases exercised: mlxtend drops a -> b (108 of 360), keeps c -> d (60 of 200) and e -> f, e -> {f,z}")
+
+    # mlxtend's two support tests: at 0.28 of 25 baskets (0.28 x 25 = 7.000000000000001) an item
+    # in 7 baskets is kept (7/25 >= 0.28) but a pair in 7 is pruned (below ceil(0.28 x 25) = 8).
+    with open(persona.path("threshold.csv"), "w", newline="") as f:
+        w = csv.writer(f, lineterminator="\n")
+        w.writerow(["basket_id", "item"])
+        rows = [(f"p{b}", i) for b in range(7) for i in "ab"] + [("q1", "a"), ("q2", "b")]
+        rows += [(f"c{b}", "c") for b in range(7)] + [(f"u{b}", f"rare{b}") for b in range(9)]
+        w.writerows(rows)
+    # (pyfim keeps the pair: its threshold is ceil with a few ulps of slack, 7; mlxtend's is the reference)
+    (t_sets, _), _ = run(persona, "support threshold", "threshold.csv", baskets(persona.path("threshold.csv")), 0.28, 0.5,
+                         extra=("--item", "item"), with_pyfim=False)
+    check(frozenset("c") in t_sets and frozenset("ab") not in t_sets,
+          "support threshold exercised: at 0.28 of 25 baskets the item c (7 baskets) is kept and the pair {a, b} (7) is not, as in mlxtend")
 
     real = real_file(d)
     if real:

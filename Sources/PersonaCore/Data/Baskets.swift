@@ -142,9 +142,12 @@ public struct Baskets: Sendable {
         var rank = [Int32](repeating: 0, count: names.count)
         for (newIndex, old) in order.enumerated() { rank[old] = Int32(newIndex) }
         let sortedNames = order.map { names[$0] }
-        for k in 1..<max(1, sortedNames.count) where sortedNames[k] == sortedNames[k - 1] {
+        // Names that differ in bytes but not as text (invalid UTF-8, or the same letters
+        // composed differently) need not be neighbours in byte order: a set finds them.
+        var seen = Set<String>(minimumCapacity: sortedNames.count)
+        for name in sortedNames where !seen.insert(name).inserted {
             throw PersonaError.data(file: path, columnName: layout.items ?? layout.item,
-                                    "two different items read as \"\(sortedNames[k])\" (invalid UTF-8, or the same characters encoded differently)",
+                                    "two different items read as \"\(name)\" (invalid UTF-8, or the same characters encoded differently)",
                                     fix: "Write the items as UTF-8 in one Unicode normalisation form (NFC)")
         }
         // Baskets: a basket of a later part that an earlier part holds too (one cut

@@ -1,3 +1,5 @@
+import Foundation
+
 /// Frequent itemsets, flat: itemset i is items[offsets[i]..<offsets[i + 1]]
 /// (item indices ascending, so sorted by name), seen in counts[i] baskets.
 public struct FrequentItemsets: Sendable, Equatable {
@@ -135,19 +137,39 @@ enum FPGrowth {
     }
 
     struct Settings {
+        /// What an itemset of two or more items needs (items: `minItemCount` in `mine`).
         var minCount: Int
         var maxLength: Int
-        var limit: Int
+        var budget: Budget
     }
 
-    /// Every itemset found in at least `minCount` baskets (of at most `maxLength`
-    /// items), in canonical order.
-    static func mine(_ baskets: Baskets, minCount: Int, maxLength: Int?, limit: Int) throws -> FrequentItemsets {
-        let settings = Settings(minCount: minCount, maxLength: maxLength ?? Int.max, limit: limit)
+    /// The itemsets every mining task may still emit, shared: a task adds what it
+    /// emitted every few thousand itemsets, and every task stops once one finds
+    /// the limit passed, so memory stays near the limit however many tasks run.
+    final class Budget: @unchecked Sendable {
+        let limit: Int
+        private var used = 0
+        private var exceeded = false
+        private let lock = NSLock()
+        init(limit: Int) { self.limit = limit }
+
+        /// Records `count` more itemsets; false once the total passed the limit (by any task).
+        func spend(_ count: Int) -> Bool {
+            lock.lock(); defer { lock.unlock() }
+            used += count
+            if used > limit { exceeded = true }
+            return !exceeded
+        }
+    }
+
+    /// Every item in at least `minItemCount` baskets and every larger itemset in
+    /// at least `minCount` (of at most `maxLength` items), in canonical order.
+    static func mine(_ baskets: Baskets, minItemCount: Int, minCount: Int, maxLength: Int?, limit: Int) throws -> FrequentItemsets {
+        let settings = Settings(minCount: max(minCount, minItemCount), maxLength: maxLength ?? Int.max, budget: Budget(limit: limit))
         var support = [Int](repeating: 0, count: baskets.itemNames.count)
         for it in baskets.items { support[Int(it)] += 1 }
         // Frequent items ranked by count, ties by name.
-        let frequent = support.indices.filter { support[$0] >= minCount }
+        let frequent = support.indices.filter { support[$0] >= minItemCount }
             .sorted { support[$0] != support[$1] ? support[$0] > support[$1] : $0 < $1 }
         if frequent.isEmpty { return FrequentItemsets() }
         var rankOf = [Int32](repeating: -1, count: support.count)
@@ -163,9 +185,11 @@ enum FPGrowth {
             Result {
                 var out = FrequentItemsets()
                 var prefix: [Int32] = []
+                var reported = 0
                 for i in stride(from: frequent.count - 1 - t, through: 0, by: -tasks) {
-                    try mineItem(i, of: tree, global: global, prefix: &prefix, settings: settings, into: &out)
+                    try mineItem(i, of: tree, global: global, prefix: &prefix, settings: settings, into: &out, reported: &reported)
                 }
+                if !settings.budget.spend(out.count - reported) { throw TooMany(limit: limit) }
                 return out
             }
         }
@@ -218,14 +242,14 @@ enum FPGrowth {
 
     /// The itemsets that end in item `i` of `tree` (below `prefix`).
     private static func mineItem(_ i: Int, of tree: Tree, global: [Int32], prefix: inout [Int32], settings: Settings,
-                                 into out: inout FrequentItemsets) throws {
+                                 into out: inout FrequentItemsets, reported: inout Int) throws {
         let nodes = tree.nodeList[tree.nodeStart[i]..<tree.nodeStart[i + 1]]
         var support = 0
         for n in nodes { support += tree.count[Int(n)] }
         prefix.append(global[i])
         defer { prefix.removeLast() }
         emit(prefix, support, into: &out)
-        if out.count > settings.limit { throw TooMany(limit: settings.limit) }
+        try check(settings, out, &reported)
         guard prefix.count < settings.maxLength, i > 0 else { return }
 
         // The conditional pattern base: the path above each node, weighted by its count.
@@ -252,10 +276,10 @@ enum FPGrowth {
         }
         cond.finish()
         if cond.isSinglePath {
-            try emitCombinations(of: cond, global: condGlobal, from: 1, prefix: &prefix, settings: settings, into: &out)
+            try emitCombinations(of: cond, global: condGlobal, from: 1, prefix: &prefix, settings: settings, into: &out, reported: &reported)
         } else {
             for j in stride(from: cond.items - 1, through: 0, by: -1) {
-                try mineItem(j, of: cond, global: condGlobal, prefix: &prefix, settings: settings, into: &out)
+                try mineItem(j, of: cond, global: condGlobal, prefix: &prefix, settings: settings, into: &out, reported: &reported)
             }
         }
     }
@@ -263,15 +287,24 @@ enum FPGrowth {
     /// Every combination of the nodes from `from` on of a single-path tree, each
     /// with the count of its deepest node, below `prefix`.
     private static func emitCombinations(of tree: Tree, global: [Int32], from: Int, prefix: inout [Int32], settings: Settings,
-                                         into out: inout FrequentItemsets) throws {
+                                         into out: inout FrequentItemsets, reported: inout Int) throws {
         guard prefix.count < settings.maxLength else { return }
         for n in from..<tree.item.count {
             prefix.append(global[Int(tree.item[n])])
             emit(prefix, tree.count[n], into: &out)
-            if out.count > settings.limit { throw TooMany(limit: settings.limit) }
-            try emitCombinations(of: tree, global: global, from: n + 1, prefix: &prefix, settings: settings, into: &out)
+            try check(settings, out, &reported)
+            try emitCombinations(of: tree, global: global, from: n + 1, prefix: &prefix, settings: settings, into: &out, reported: &reported)
             prefix.removeLast()
         }
+    }
+
+    /// Reports this task's itemsets to the shared budget every 4,096, and stops
+    /// it once the budget is spent (by it or another task).
+    @inline(__always) private static func check(_ settings: Settings, _ out: FrequentItemsets, _ reported: inout Int) throws {
+        guard out.count - reported >= 4096 else { return }
+        let ok = settings.budget.spend(out.count - reported)
+        reported = out.count
+        if !ok { throw TooMany(limit: settings.budget.limit) }
     }
 
     @inline(__always) private static func emit(_ prefix: [Int32], _ count: Int, into out: inout FrequentItemsets) {

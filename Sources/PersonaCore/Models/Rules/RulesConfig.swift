@@ -29,7 +29,7 @@ public struct RulesConfig: Hyperparameters {
         .integer(\.maxLength, "maxLength", key: "max_length", min: 2, absent: "no limit",
                  help: "Most items in an itemset (antecedent and consequent together)."),
         .real(\.minLift, "minLift", key: "min_lift", range: .nonNegative, absent: "no limit", help: "Smallest lift of a rule."),
-        .integer(\.maxRules, "maxRules", key: "max_rules", min: 1,
+        .integer(\.maxRules, "maxRules", key: "max_rules", min: 1, max: 100_000_000,
                  help: "Stop with an error, before memory runs out, when more rules (or ten times as many itemsets) than this would be kept."),
     ]
 
@@ -37,7 +37,7 @@ public struct RulesConfig: Hyperparameters {
         if (item == nil) == (items == nil) {
             return ParameterError(Self.names("item", "items")) { "give one of \($0[0]) COL (one row per basket and item) or \($0[1]) COL (one row per basket)" }
         }
-        if minSupport > 1 && minSupport != minSupport.rounded() {
+        if minSupport > 1 && (minSupport != minSupport.rounded() || minSupport > 1e15) {
             return ParameterError(Self.names("min_support")) {
                 "\($0[0]) \(formatNumber(minSupport)) is neither a share of the baskets (0 to 1) nor a whole count of baskets"
             }
@@ -45,9 +45,8 @@ public struct RulesConfig: Hyperparameters {
         return nil
     }
 
-    /// The smallest basket count an itemset needs among `baskets` baskets: a
-    /// share s keeps an itemset whose support count / baskets >= s, computed in
-    /// double precision as the reference libraries do.
+    /// The smallest basket count an item needs among `baskets` baskets: a share
+    /// s keeps an item whose count / baskets >= s in double precision.
     public func minimumCount(baskets: Int) -> Int {
         if minSupport > 1 { return Int(minSupport) }
         let n = Double(baskets)
@@ -55,5 +54,13 @@ public struct RulesConfig: Hyperparameters {
         while c > 1 && Double(c - 1) / n >= minSupport { c -= 1 }
         while Double(c) / n < minSupport { c += 1 }
         return c
+    }
+
+    /// The smallest basket count an itemset of two or more items needs: ⌈s n⌉
+    /// in double precision, as mlxtend's FP-growth prunes its conditional trees
+    /// (where s n lands just above a whole number, one more than for an item).
+    public func minimumSetCount(baskets: Int) -> Int {
+        if minSupport > 1 { return Int(minSupport) }
+        return max(minimumCount(baskets: baskets), Int((minSupport * Double(baskets)).rounded(.up)))
     }
 }

@@ -30,7 +30,9 @@ extension RulesModel: SQLExportable {
         let double = sql == .sqlite ? "REAL" : sql == .postgres ? "DOUBLE PRECISION" : "DOUBLE"
         let text = sql == .spark ? "STRING" : "VARCHAR"
         let rulesTable = sql.identifier("persona_rules"), itemsTable = sql.identifier("persona_rule_items")
-        let basket = sql.identifier(config.basket), item = sql.identifier(config.item ?? config.items ?? "item")
+        // The query reads baskets in long form: a model trained on one row per basket reads a
+        // column named `item` (a list in one field would first be split into rows).
+        let basket = sql.identifier(config.basket), item = sql.identifier(config.item ?? "item")
         // Spark without Hive support creates data source tables only.
         let using = sql == .spark ? " USING parquet" : ""
         // Ties rank by item in byte order, as `persona score` does, whatever the database's collation.
@@ -41,7 +43,8 @@ extension RulesModel: SQLExportable {
             "-- Creates \(rulesTable) (one row per rule) and \(itemsTable) (one row per rule and item), then suggests",
             "-- items for every basket of \(sql.identifier(table)), one row per basket and item (columns \(basket) and \(item)),",
             "-- as `persona score` does: rules whose whole antecedent is in the basket and no consequent item is,",
-            "-- each item with its best rule, ranked by confidence, then lift, then item.",
+            "-- each item with its best rule, ranked by confidence, then lift, then item; the 5 best per basket",
+            "-- (the last WHERE says how many).",
             "",
             "DROP TABLE IF EXISTS \(rulesTable);",
             "DROP TABLE IF EXISTS \(itemsTable);",

@@ -74,7 +74,9 @@ public struct RulesModel: TrainableModel {
 
     public init(card: ModelCard, tensors t: [String: Tensor], path: String) throws {
         func bad(_ what: String) -> PersonaError { PersonaError("\(path): corrupted association rules model (\(what))") }
-        guard let names = Tensor.strings(bytes: t["item_names"], offsets: t["item_name_offsets"]) else { throw bad("item names") }
+        guard let names = Tensor.strings(bytes: t["item_names"], offsets: t["item_name_offsets"]),
+              zip(names, names.dropFirst()).allSatisfy({ $0.utf8.lexicographicallyPrecedes($1.utf8) }),
+              Set(names).count == names.count else { throw bad("item names") }
         guard let counts = t["item_counts"]?.int64s, counts.count == names.count, counts.allSatisfy({ $0 >= 0 }) else { throw bad("item counts") }
         guard let n = t["baskets"]?.int64s, n.count == 1, n[0] > 0, counts.allSatisfy({ $0 <= n[0] }) else { throw bad("basket count") }
         guard let items = t["itemset_items"]?.int64s, let offsets = t["itemset_offsets"]?.int64s, let setCounts = t["itemset_counts"]?.int64s,
@@ -119,15 +121,16 @@ public struct RulesModel: TrainableModel {
     /// Mines the baskets read from `file` (named in messages and on the card).
     public static func fit(_ data: Baskets, config: RulesConfig, file: String, progress: ProgressHandler? = nil) throws -> RulesModel {
         try config.validate()
-        if config.minSupport > 1 && Int(config.minSupport) > data.count {
+        if config.minSupport > Double(data.count) {
             throw PersonaError.data(file: file, "has \(data.count) baskets, fewer than --min-support \(Int(config.minSupport))",
                                     fix: "Give a count of at most \(data.count) baskets, or a share between 0 and 1")
         }
-        let minCount = config.minimumCount(baskets: data.count)
+        let minCount = config.minimumSetCount(baskets: data.count)
         let start = Date()
         let sets: FrequentItemsets
         do {
-            sets = try FPGrowth.mine(data, minCount: minCount, maxLength: config.maxLength, limit: config.maxRules * 10)
+            sets = try FPGrowth.mine(data, minItemCount: config.minimumCount(baskets: data.count), minCount: minCount,
+                                     maxLength: config.maxLength, limit: config.maxRules * 10)
         } catch let e as FPGrowth.TooMany {
             throw PersonaError("more than \(e.limit) frequent itemsets at --min-support \(formatNumber(config.minSupport)) (\(minCount) of \(data.count) baskets); raise --min-support, set --max-length, or raise --max-rules")
         }

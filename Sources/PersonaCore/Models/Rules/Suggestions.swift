@@ -174,9 +174,10 @@ extension RulesModel: BasketSuggesting {
             for s in found { suggested.insert(s.item) }
             if hidden >= 0 && found.contains(where: { $0.item == hidden }) { hits += 1 }
             var taken = 0
-            for it in popular where taken < k && rest.firstIndex(of: it) == nil {
-                taken += 1
+            for it in popular where rest.firstIndex(of: it) == nil {
                 if it == hidden { popularHits += 1; break }
+                taken += 1
+                if taken == k { break }
             }
         }
         guard evaluated > 0 else {
