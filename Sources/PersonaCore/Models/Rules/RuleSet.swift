@@ -104,27 +104,66 @@ struct RuleSet: Sendable {
 
     struct TooMany: Error { let limit: Int; let itemsetLength: Int? }
 
-    /// mlxtend's enumeration: for each itemset, antecedents of every size from
-    /// the largest down, each with the rest as the consequent.
+    /// mlxtend's rules: every split of each itemset into an antecedent and a
+    /// consequent that reaches the thresholds, in the order of the antecedents'
+    /// masks. A split is tried only when every smaller consequent of it passed:
+    /// confidence s(S) / s(A) can only fall as the antecedent A shrinks (s(A)
+    /// grows), in floating point too (each step rounds monotonically), so a
+    /// consequent whose rule fails rules out every consequent holding it
+    /// (Agrawal and Srikant's rule generation), and the rules kept are exactly
+    /// those of trying every split.
     static func generate(_ sets: FrequentItemsets, index: ItemsetIndex, baskets n: Int, minConfidence: Double, minLift: Double?,
                          limit: Int) throws -> RuleSet {
         var rules = RuleSet()
         var a: [Int32] = [], c: [Int32] = []
+        var kept: [(antecedentMask: UInt64, antecedent: Int32, consequent: Int32)] = []
         for s in 0..<sets.count {
             let k = sets.length(s)
             guard k >= 2 else { continue }
-            if k > 30 { throw TooMany(limit: limit, itemsetLength: k) }
-            let items = sets.itemset(s)
+            if k > 62 { throw TooMany(limit: limit, itemsetLength: k) }
+            let items = Array(sets.itemset(s))
             let both = sets.counts[s]
-            for mask in 1..<((1 << k) - 1) {
-                a.removeAll(keepingCapacity: true); c.removeAll(keepingCapacity: true)
-                for (j, it) in items.enumerated() { if mask & (1 << j) != 0 { a.append(it) } else { c.append(it) } }
-                guard let ai = index.find(a, in: sets), let ci = index.find(c, in: sets) else { continue }
-                let m = RuleMeasures(antecedent: sets.counts[ai], consequent: sets.counts[ci], both: both, baskets: n)
-                guard m.confidence >= minConfidence, minLift.map({ m.lift >= $0 }) ?? true else { continue }
-                rules.antecedent.append(Int32(ai)); rules.consequent.append(Int32(ci))
-                if rules.count > limit { throw TooMany(limit: limit, itemsetLength: nil) }
+            let full: UInt64 = (1 << UInt64(k)) - 1
+            kept.removeAll(keepingCapacity: true)
+            // Consequents level by level: one item, then each passing consequent grown
+            // by an item above its highest, when every consequent one smaller passed.
+            var level: [UInt64] = (0..<k).map { 1 << UInt64($0) }
+            var size = 1
+            while !level.isEmpty && size <= k - 1 {
+                var passing = Set<UInt64>()
+                var passed: [UInt64] = []
+                for consequentMask in level {
+                    let antecedentMask = full & ~consequentMask
+                    a.removeAll(keepingCapacity: true); c.removeAll(keepingCapacity: true)
+                    for (j, it) in items.enumerated() { if antecedentMask & (1 << UInt64(j)) != 0 { a.append(it) } else { c.append(it) } }
+                    guard let ai = index.find(a, in: sets), let ci = index.find(c, in: sets) else { continue }
+                    let m = RuleMeasures(antecedent: sets.counts[ai], consequent: sets.counts[ci], both: both, baskets: n)
+                    guard m.confidence >= minConfidence else { continue }
+                    passing.insert(consequentMask); passed.append(consequentMask)
+                    if minLift.map({ m.lift >= $0 }) ?? true { kept.append((antecedentMask, Int32(ai), Int32(ci))) }
+                }
+                if rules.count + kept.count > limit { throw TooMany(limit: limit, itemsetLength: nil) }
+                var next: [UInt64] = []
+                if size + 1 <= k - 1 {
+                    for x in passed {
+                        let high = 63 - x.leadingZeroBitCount
+                        for j in (high + 1)..<k {
+                            let candidate = x | (1 << UInt64(j))
+                            var bits = candidate, complete = true
+                            while bits != 0 {
+                                let b = bits.trailingZeroBitCount
+                                bits &= bits - 1
+                                if !passing.contains(candidate & ~(1 << UInt64(b))) { complete = false; break }
+                            }
+                            if complete { next.append(candidate) }
+                        }
+                    }
+                }
+                level = next
+                size += 1
             }
+            kept.sort { $0.antecedentMask < $1.antecedentMask }
+            for r in kept { rules.antecedent.append(r.antecedent); rules.consequent.append(r.consequent) }
         }
         return rules
     }

@@ -19,8 +19,8 @@ public struct RulesConfig: Hyperparameters {
 
     public static let parameters: [Parameter<RulesConfig>] = [
         .text(\.basket, "basket", key: "basket", required: true, help: "The basket (order, receipt) id column."),
-        .text(\.item, "item", key: "item", absent: "--items", help: "The item column, one row per basket and item."),
-        .text(\.items, "items", key: "items", absent: "--item", help: "The column holding all of a basket's items, one row per basket."),
+        .text(\.item, "item", key: "item", absent: "none; give --item or --items", help: "The item column, one row per basket and item."),
+        .text(\.items, "items", key: "items", absent: "none; give --item or --items", help: "The column holding all of a basket's items, one row per basket."),
         .text(\.separator, "separator", key: "separator", required: false, help: "With --items: what separates the items.", valueName: "text"),
         .real(\.minSupport, "minSupport", key: "min_support", range: .positive,
               help: "Smallest support of an itemset: a share of the baskets (0 to 1), or a count of baskets (a whole number above 1)."),
