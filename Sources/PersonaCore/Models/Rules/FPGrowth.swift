@@ -201,9 +201,12 @@ enum FPGrowth {
         return all.sorted()
     }
 
-    /// The FP-tree of every basket, its frequent items as ranks. The paths are
-    /// sorted first, so each shares its prefix with the one before it and the
-    /// tree is built without looking up any child (no table the size of the data).
+    /// The FP-tree of every basket, its frequent items as ranks, built without
+    /// looking up any child (no table the size of the data): the paths are
+    /// partitioned by their item at each depth (a counting sort over the items
+    /// present), each group one child with the group's size as its count; a
+    /// small group is sorted and its paths added in order, each sharing its
+    /// prefix with the one before.
     private static func topTree(_ baskets: Baskets, rankOf: [Int32], items: Int) -> Tree {
         var paths: [Int32] = [], offsets: [Int] = [0]
         paths.reserveCapacity(baskets.items.count); offsets.reserveCapacity(baskets.count + 1)
@@ -215,25 +218,68 @@ enum FPGrowth {
             offsets.append(paths.count)
         }
         var tree = Tree(items: items, expectedNodes: min(paths.count, 1 << 20), lookup: false)
+        let count = offsets.count - 1
+        var order = Array(0..<Int32(count)), scratch = [Int32](repeating: 0, count: count)
+        var tally = [Int](repeating: 0, count: items), place = [Int](repeating: 0, count: items)
+        var keys: [Int32] = [], stack: [Int32] = []
+        // A range of `order` whose paths share their first `depth` items, ending at `parent`.
+        var jobs: [(lo: Int, hi: Int, depth: Int, parent: Int32)] = [(0, count, 0, 0)]
         paths.withUnsafeBufferPointer { p in
-            let base = p.baseAddress!
-            var order = Array(0..<Int32(offsets.count - 1))
-            order.sort { a, b in
-                let la = offsets[Int(a) + 1] - offsets[Int(a)], lb = offsets[Int(b) + 1] - offsets[Int(b)]
-                let pa = base + offsets[Int(a)], pb = base + offsets[Int(b)]
-                for k in 0..<min(la, lb) where pa[k] != pb[k] { return pa[k] < pb[k] }
-                return la < lb
-            }
-            var stack: [Int32] = [0]
-            var previous = UnsafeBufferPointer<Int32>(start: base, count: 0)
-            for o in order {
-                let path = UnsafeBufferPointer(rebasing: p[offsets[Int(o)]..<offsets[Int(o) + 1]])
-                var shared = 0
-                while shared < min(previous.count, path.count) && previous[shared] == path[shared] { shared += 1 }
-                stack.removeLast(stack.count - 1 - shared)
-                for k in shared..<path.count { stack.append(tree.append(item: path[k], parent: stack[stack.count - 1])) }
-                for d in 1..<stack.count { tree.count[Int(stack[d])] += 1 }
-                previous = path
+            offsets.withUnsafeBufferPointer { off in
+                func length(_ o: Int32) -> Int { off[Int(o) + 1] - off[Int(o)] }
+                while let job = jobs.popLast() {
+                    // Paths that end here were counted at their last node.
+                    var lo = job.lo
+                    for i in job.lo..<job.hi where length(order[i]) == job.depth { order.swapAt(i, lo); lo += 1 }
+                    let hi = job.hi, depth = job.depth
+                    if hi - lo == 0 { continue }
+                    if hi - lo < 32 {
+                        order[lo..<hi].sort { a, b in
+                            let pa = off[Int(a)] + depth, pb = off[Int(b)] + depth
+                            let la = off[Int(a) + 1] - pa, lb = off[Int(b) + 1] - pb
+                            for k in 0..<min(la, lb) where p[pa + k] != p[pb + k] { return p[pa + k] < p[pb + k] }
+                            return la < lb
+                        }
+                        stack.removeAll(keepingCapacity: true); stack.append(job.parent)
+                        var previous = (start: 0, count: 0)
+                        for i in lo..<hi {
+                            let o = Int(order[i]), start = off[o] + depth, n = off[o + 1] - start
+                            var shared = 0
+                            while shared < min(previous.count, n) && p[previous.start + shared] == p[start + shared] { shared += 1 }
+                            stack.removeLast(stack.count - 1 - shared)
+                            for k in shared..<n { stack.append(tree.append(item: p[start + k], parent: stack[stack.count - 1])) }
+                            for d in 1..<stack.count { tree.count[Int(stack[d])] += 1 }
+                            previous = (start, n)
+                        }
+                        continue
+                    }
+                    keys.removeAll(keepingCapacity: true)
+                    for i in lo..<hi {
+                        let key = Int(p[off[Int(order[i])] + depth])
+                        if tally[key] == 0 { keys.append(Int32(key)) }
+                        tally[key] += 1
+                    }
+                    keys.sort()
+                    var at = lo
+                    for key in keys { place[Int(key)] = at; at += tally[Int(key)] }
+                    for i in lo..<hi {
+                        let o = order[i], key = Int(p[off[Int(o)] + depth])
+                        scratch[place[key]] = o; place[key] += 1
+                    }
+                    for i in lo..<hi { order[i] = scratch[i] }
+                    // One child per item, then its group below it (the smallest item first).
+                    var groupStart = lo
+                    let firstJob = jobs.count
+                    for key in keys {
+                        let size = tally[Int(key)]
+                        let node = tree.append(item: key, parent: job.parent)
+                        tree.count[Int(node)] = size
+                        jobs.append((groupStart, groupStart + size, depth + 1, node))
+                        groupStart += size
+                        tally[Int(key)] = 0
+                    }
+                    jobs[firstJob...].reverse()
+                }
             }
         }
         tree.finish()
