@@ -167,7 +167,7 @@ struct Score: ParsableCommand {
         if let items { layout.items = items; layout.item = nil }
         if let separator { layout.separator = separator }
         let start = Date()
-        let s = try model.suggest(path: try input.path(), layout: layout, top: top ?? 5, output: out, jsonLines: format == .jsonl,
+        let s = try model.suggest(path: try input.path(), layout: layout, top: top ?? type(of: model).defaultSuggestions, output: out, jsonLines: format == .jsonl,
                                   delimiter: try input.delimiterByte())
         Console.wrote("suggested \(s.rows) items for \(s.basketsWithSuggestions) of \(s.baskets) baskets -> \(out)", dataOnStandardOutput: out == "-")
         Console.progress(String(format: "%.2f s", Date().timeIntervalSince(start)))

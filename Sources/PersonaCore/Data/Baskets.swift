@@ -22,14 +22,12 @@ public struct Baskets: Sendable {
 
     public func range(_ b: Int) -> Range<Int> { indptr[b]..<indptr[b + 1] }
 
-    /// Which columns hold what, and what the flags that named them are called.
+    /// Which columns hold what (named in messages by the flags that give them).
     public struct Layout: Sendable {
         public var basket: String
         public var item: String?
         public var items: String?
         public var separator: String
-        /// The flags as the caller knows them ("--basket"), for messages.
-        public var basketFlag = "--basket", itemFlag = "--item", itemsFlag = "--items"
 
         public init(basket: String, item: String?, items: String?, separator: String) {
             self.basket = basket; self.item = item; self.items = items; self.separator = separator
@@ -53,12 +51,12 @@ public struct Baskets: Sendable {
     public static func read(path: String, layout: Layout, delimiter: UInt8 = UInt8(ascii: ","), keepIds: Bool = true) throws -> Baskets {
         let reader = try CSVReader(path: path, delimiter: delimiter)
         func column(_ name: String, _ flag: String) throws -> Int { try reader.column(name, namedWith: flag) }
-        let bi = try column(layout.basket, layout.basketFlag)
+        let bi = try column(layout.basket, "--basket")
         let columns: Columns
         if let items = layout.items {
-            columns = Columns(bi: bi, ii: try column(items, layout.itemsFlag), split: Array(layout.separator.utf8))
+            columns = Columns(bi: bi, ii: try column(items, "--items"), split: Array(layout.separator.utf8))
         } else {
-            columns = Columns(bi: bi, ii: try column(layout.item ?? "", layout.itemFlag), split: nil)
+            columns = Columns(bi: bi, ii: try column(layout.item ?? "", "--item"), split: nil)
         }
         if var read = Profiler.inParts(path: path, delimiter: delimiter, count: 8, { part, _ in
                try collect(part, path: path, layout, columns)

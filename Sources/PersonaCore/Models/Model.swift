@@ -191,6 +191,8 @@ public protocol Recommending: PersonaModel {
 public protocol BasketSuggesting: PersonaModel {
     /// The columns the model was trained on, the default for a basket file.
     var basketLayout: Baskets.Layout { get }
+    /// Suggestions per basket when `--top` does not say.
+    static var defaultSuggestions: Int { get }
     /// Writes each basket's top suggestions (`basket_id,rank,item,confidence,lift,antecedent`).
     func suggest(path: String, layout: Baskets.Layout, top: Int, output: String, jsonLines: Bool, delimiter: UInt8) throws -> SuggestionSummary
 }

@@ -26,23 +26,12 @@ public struct ALSModel: TrainableModel, Recommending {
         self.userIds = userIds; self.itemIds = itemIds; self.seen = seen; self.popularity = popularity
     }
 
-    static func packStrings(_ s: [String]) -> (bytes: [UInt8], offsets: [Int64]) {
-        var bytes: [UInt8] = [], offsets: [Int64] = [0]
-        for x in s { bytes += Array(x.utf8); offsets.append(Int64(bytes.count)) }
-        return (bytes, offsets)
-    }
-
-    static func unpackStrings(_ bytes: [UInt8], _ offsets: [Int64]) -> [String] {
-        (0..<(offsets.count - 1)).map { String(decoding: bytes[Int(offsets[$0])..<Int(offsets[$0 + 1])], as: UTF8.self) }
-    }
-
     public func tensors() -> [String: Tensor] {
-        let (ub, uo) = Self.packStrings(userIds), (ib, io) = Self.packStrings(itemIds)
+        let (ub, uo) = Tensor.strings(userIds), (ib, io) = Tensor.strings(itemIds)
         return [
             "user_factors": Tensor(userFactors.storage, shape: [userFactors.rows, userFactors.cols]),
             "item_factors": Tensor(itemFactors.storage, shape: [itemFactors.rows, itemFactors.cols]),
-            "user_ids": Tensor(dtype: .U8, shape: [ub.count], bytes: ub), "user_id_offsets": Tensor(uo, shape: [uo.count]),
-            "item_ids": Tensor(dtype: .U8, shape: [ib.count], bytes: ib), "item_id_offsets": Tensor(io, shape: [io.count]),
+            "user_ids": ub, "user_id_offsets": uo, "item_ids": ib, "item_id_offsets": io,
             "seen_indptr": Tensor(seen.indptr.map(Int64.init), shape: [seen.indptr.count]),
             "seen_items": Tensor(seen.indices.map(Int64.init), shape: [seen.indices.count]),
             "seen_values": Tensor(seen.values, shape: [seen.values.count]),
@@ -54,9 +43,9 @@ public struct ALSModel: TrainableModel, Recommending {
         func bad(_ what: String) -> PersonaError { PersonaError("\(path): corrupted ALS model (\(what))") }
         guard let uf = t["user_factors"], let u = uf.floats, uf.shape.count == 2,
               let itf = t["item_factors"], let i = itf.floats, itf.shape.count == 2, uf.shape[1] == itf.shape[1] else { throw bad("factors") }
-        guard let ub = t["user_ids"]?.bytes, let uo = t["user_id_offsets"]?.int64s, uo.count == uf.shape[0] + 1,
-              let ib = t["item_ids"]?.bytes, let io = t["item_id_offsets"]?.int64s, io.count == itf.shape[0] + 1,
-              uo.last.map({ Int($0) == ub.count }) == true, io.last.map({ Int($0) == ib.count }) == true else { throw bad("id maps") }
+        guard let users = Tensor.strings(bytes: t["user_ids"], offsets: t["user_id_offsets"]), users.count == uf.shape[0],
+              let itemNames = Tensor.strings(bytes: t["item_ids"], offsets: t["item_id_offsets"]), itemNames.count == itf.shape[0]
+        else { throw bad("id maps") }
         guard let indptr = t["seen_indptr"]?.int64s, indptr.count == uf.shape[0] + 1, let items = t["seen_items"]?.int64s,
               let values = t["seen_values"]?.floats, values.count == items.count, indptr.last.map({ Int($0) == items.count }) == true,
               items.allSatisfy({ $0 >= 0 && $0 < itf.shape[0] }), let pop = t["item_popularity"]?.int64s, pop.count == itf.shape[0] else { throw bad("seen items") }
@@ -65,7 +54,7 @@ public struct ALSModel: TrainableModel, Recommending {
         self.config = config
         userFactors = FloatMatrix(rows: uf.shape[0], cols: uf.shape[1], storage: u)
         itemFactors = FloatMatrix(rows: itf.shape[0], cols: itf.shape[1], storage: i)
-        userIds = Self.unpackStrings(ub, uo); itemIds = Self.unpackStrings(ib, io)
+        userIds = users; itemIds = itemNames
         seen = SparseRows(indptr: indptr.map { Int($0) }, indices: items.map { Int32($0) }, values: values)
         popularity = pop
     }

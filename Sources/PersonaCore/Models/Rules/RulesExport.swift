@@ -43,7 +43,7 @@ extension RulesModel: SQLExportable {
             "-- Creates \(rulesTable) (one row per rule) and \(itemsTable) (one row per rule and item), then suggests",
             "-- items for every basket of \(sql.identifier(table)), one row per basket and item (columns \(basket) and \(item)),",
             "-- as `persona score` does: rules whose whole antecedent is in the basket and no consequent item is,",
-            "-- each item with its best rule, ranked by confidence, then lift, then item; the 5 best per basket",
+            "-- each item with its best rule, ranked by confidence, then lift, then item; the \(Self.defaultSuggestions) best per basket",
             "-- (the last WHERE says how many).",
             "",
             "DROP TABLE IF EXISTS \(rulesTable);",
@@ -112,7 +112,7 @@ extension RulesModel: SQLExportable {
             )
             SELECT basket_id, \(sql.identifier("rank")), item, confidence, lift, antecedent
             FROM ranked
-            WHERE \(sql.identifier("rank")) <= 5
+            WHERE \(sql.identifier("rank")) <= \(Self.defaultSuggestions)
             ORDER BY basket_id\(byteOrder), \(sql.identifier("rank"));
             """)
         return lines.joined(separator: "\n") + "\n"

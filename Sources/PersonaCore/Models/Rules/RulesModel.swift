@@ -18,11 +18,21 @@ public struct RulesModel: TrainableModel {
     let itemsets: FrequentItemsets
     let rules: RuleSet
     let index: ItemsetIndex
+    /// Each rule's antecedent and consequent together, as an itemset (-1 where
+    /// they are not one, which only a damaged file holds): found once, here.
+    let ruleItemsets: [Int32]
 
     init(card: ModelCard, config: RulesConfig, itemNames: [String], itemCounts: [Int], baskets: Int, itemsets: FrequentItemsets, rules: RuleSet) {
         self.card = card; self.config = config; self.itemNames = itemNames; self.itemCounts = itemCounts; self.baskets = baskets
         self.itemsets = itemsets; self.rules = rules
-        index = ItemsetIndex(itemsets)
+        let index = ItemsetIndex(itemsets)
+        self.index = index
+        ruleItemsets = (0..<rules.count).map { r in
+            var both = Array(itemsets.itemset(Int(rules.antecedent[r]))) + itemsets.itemset(Int(rules.consequent[r]))
+            both.sort()
+            guard zip(both, both.dropFirst()).allSatisfy({ $0 < $1 }), let s = index.find(both, in: itemsets) else { return -1 }
+            return Int32(s)
+        }
     }
 
     public var ruleCount: Int { rules.count }
@@ -35,11 +45,7 @@ public struct RulesModel: TrainableModel {
     }
 
     /// The basket count of a rule's antecedent and consequent together.
-    func bothCount(_ r: Int) -> Int {
-        var both = Array(itemsets.itemset(Int(rules.antecedent[r]))) + itemsets.itemset(Int(rules.consequent[r]))
-        both.sort()
-        return itemsets.counts[index.find(both, in: itemsets)!]
-    }
+    func bothCount(_ r: Int) -> Int { itemsets.counts[Int(ruleItemsets[r])] }
 
     public func antecedentNames(_ r: Int) -> [String] { names(Int(rules.antecedent[r])) }
     public func consequentNames(_ r: Int) -> [String] { names(Int(rules.consequent[r])) }
@@ -91,11 +97,7 @@ public struct RulesModel: TrainableModel {
         let config = try RulesConfig(card: card.hyperparameters, file: path)
         self.init(card: card, config: config, itemNames: names, itemCounts: counts.map { Int($0) }, baskets: Int(n[0]), itemsets: sets,
                   rules: RuleSet(antecedent: a.map { Int32($0) }, consequent: c.map { Int32($0) }))
-        for r in 0..<rules.count {
-            var both = Array(itemsets.itemset(Int(rules.antecedent[r]))) + itemsets.itemset(Int(rules.consequent[r]))
-            both.sort()
-            guard zip(both, both.dropFirst()).allSatisfy({ $0 < $1 }), index.find(both, in: itemsets) != nil else { throw bad("rule \(r)") }
-        }
+        if let r = ruleItemsets.firstIndex(of: -1) { throw bad("rule \(r)") }
     }
 
     // MARK: training

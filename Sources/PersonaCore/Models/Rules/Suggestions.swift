@@ -83,11 +83,15 @@ struct Suggester {
         }
     }
 
-    /// The baskets of a file, each as the model's item indices (items the model
-    /// never saw dropped), with how many items each had in the file.
-    func baskets(_ data: Baskets) -> [[Int32]] {
+    /// Each item of a file as the model's item index (-1: an item the model never saw).
+    func itemMap(_ data: Baskets) -> [Int32] {
         let known = Dictionary(uniqueKeysWithValues: model.itemNames.enumerated().map { ($1, Int32($0)) })
-        let map = data.itemNames.map { known[$0] ?? -1 }
+        return data.itemNames.map { known[$0] ?? -1 }
+    }
+
+    /// The baskets of a file, each as the model's item indices (items the model never saw dropped).
+    func baskets(_ data: Baskets) -> [[Int32]] {
+        let map = itemMap(data)
         return (0..<data.count).map { b in data.items[data.range(b)].compactMap { map[Int($0)] >= 0 ? map[Int($0)] : nil }.sorted() }
     }
 }
@@ -101,6 +105,9 @@ public struct SuggestionSummary: Sendable {
 
 extension RulesModel: BasketSuggesting {
     public var basketLayout: Baskets.Layout { layout }
+
+    /// Suggestions per basket unless asked otherwise (`score --top`, the SQL export's query).
+    public static let defaultSuggestions = 5
 
     public func suggest(path: String, layout: Baskets.Layout, top: Int, output: String, jsonLines: Bool,
                         delimiter: UInt8) throws -> SuggestionSummary {
@@ -152,8 +159,7 @@ extension RulesModel: BasketSuggesting {
     public func evaluate(path: String, options: EvaluationOptions) throws -> Evaluation {
         let data = try Baskets.read(path: path, layout: layout, delimiter: options.delimiter, keepIds: false)
         let suggester = Suggester(self)
-        let known = Dictionary(uniqueKeysWithValues: itemNames.enumerated().map { ($1, Int32($0)) })
-        let map = data.itemNames.map { known[$0] ?? -1 }
+        let map = suggester.itemMap(data)
         let popular = itemNames.indices.sorted { itemCounts[$0] != itemCounts[$1] ? itemCounts[$0] > itemCounts[$1] : $0 < $1 }.map(Int32.init)
         var rng = PersonaRandom(seed: options.seed)
         var scratch = Suggester.Scratch(items: itemNames.count)
