@@ -56,7 +56,7 @@ let package = Package(
         .testTarget(
             name: "PersonaCoreTests",
             dependencies: ["PersonaCore"],
-            resources: [.copy("Golden")]
+            resources: [.copy("Golden"), .copy("Fixtures")]
         ),
         .testTarget(
             name: "PersonaCLITests",

@@ -43,6 +43,9 @@ struct Evaluate: ParsableCommand {
     @Option(help: "Recommenders: the cut-off k of precision@k, recall@k, NDCG@k and MAP@k.")
     var k: Int = 10
 
+    @Option(name: .customLong("holdout-end"), help: ArgumentHelp("Customer value: the last day of the holdout period after the calibration end (inclusive).", valueName: "date"))
+    var holdoutEnd: String?
+
     @Option(help: ArgumentHelp("Also write a self-contained HTML report with the family's plots (inline SVG, opens offline).", valueName: "file.html"))
     var report: String?
 
@@ -60,6 +63,7 @@ struct Evaluate: ParsableCommand {
         var options = EvaluationOptions(seed: seed, silhouetteSample: silhouetteSample, threshold: threshold, delimiter: try input.delimiterByte())
         options.importance = importance
         options.k = k
+        options.holdoutEnd = holdoutEnd
         let result = try loaded.evaluate(path: try input.path(), options: options)
         if let report {
             let html = Report.html(model: loaded, modelPath: model, dataPath: try input.path(), evaluation: result, options: options)

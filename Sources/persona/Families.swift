@@ -19,6 +19,9 @@ protocol FamilyCommands {
     /// The help of `--validation FILE`, for a family that can stop early on a
     /// file of its own; nil for the others, which do not take it.
     static var validationHelp: String? { get }
+    /// A file the configuration names to train from instead of `--data` (a
+    /// summary table), or nil.
+    static func dataFile(_ config: Model.Config) -> String?
     /// Fits the model (the default reads the data file and calls the family's `train`).
     static func train(_ run: TrainingRun<Model.Config>) throws -> Model
     /// What `persona train FAMILY` prints about the trained model, before "wrote FILE".
@@ -41,6 +44,7 @@ extension FamilyCommands {
     static var validationHelp: String? { nil }
     static var tune: ParsableCommand.Type? { nil }
     static var others: [ParsableCommand.Type] { [] }
+    static func dataFile(_ config: Model.Config) -> String? { nil }
     static var train: ParsableCommand.Type { TrainCommand<Self>.self }
 
     static func train(_ run: TrainingRun<Model.Config>) throws -> Model {
@@ -57,6 +61,7 @@ let familyCommands: [any FamilyCommands.Type] = [
     ALSCommands.self,
     UpliftCommands.self,
     RulesCommands.self,
+    ValueCommands.self,
 ]
 
 /// `persona train FAMILY`, the same for every family.
@@ -68,7 +73,7 @@ struct TrainCommand<F: FamilyCommands>: TakesHyperparameters {
                              discussion: F.discussion + HyperparameterFlags.help(Config.self))
     }
 
-    @OptionGroup var input: DataInput
+    @OptionGroup var input: TrainingDataInput
     @OptionGroup(visibility: F.selectsFeatures ? .default : .private) var featureOptions: FeatureOptions
 
     @Option(help: ArgumentHelp(F.validationHelp ?? "", valueName: "file", visibility: F.validationHelp != nil ? .default : .private))
@@ -86,13 +91,19 @@ struct TrainCommand<F: FamilyCommands>: TakesHyperparameters {
         if F.validationHelp == nil, validation != nil {
             throw ValidationError("Unknown option '--validation': `persona train \(F.Model.kind)` does not stop early on a file of its own.")
         }
-        _ = try config()
+        let named = F.dataFile(try config())
+        if input.data == nil && named == nil { throw ValidationError("Missing expected argument '--data <file>'") }
+        if input.data != nil && named != nil {
+            throw ValidationError("Give --data (the data to train on) or the file the options name (\(named!)), not both.")
+        }
     }
 
     func run() throws {
         output.verbosity.apply()
         let start = Date()
-        let run = TrainingRun(path: try input.path(), validation: try validation.map { try Inputs.resolve($0) }, config: try config(),
+        let config = try config()
+        let path = try Inputs.resolve(input.data ?? F.dataFile(config)!)
+        let run = TrainingRun(path: path, validation: try validation.map { try Inputs.resolve($0) }, config: config,
                               selection: featureOptions.selection, delimiter: try input.delimiterByte())
         let model = try F.train(run)
         try ModelStore.save(model, to: output.out)

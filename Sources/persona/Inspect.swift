@@ -68,7 +68,14 @@ struct Inspect: ParsableCommand {
             return
         }
         if json {
-            print(try JSONText.encode(card, pretty: true))
+            guard let facts = (loaded as? any InspectionFacts)?.inspectionFacts(), case .object(let extra) = facts,
+                  case .object(var object) = try JSONText.decode(JSONValue.self, from: try JSONText.encode(card)) else {
+                print(try JSONText.encode(card, pretty: true))
+                return
+            }
+            // What the text shows, as plain numbers beside the card's keys.
+            for (k, v) in extra { object[k] = v }
+            print(try JSONText.encode(JSONValue.object(object), pretty: true))
             return
         }
         print("\(model): \(type(of: loaded).title) (kind \(card.kind))")

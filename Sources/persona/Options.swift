@@ -111,6 +111,18 @@ struct DataInput: ParsableArguments {
     func delimiterByte() throws -> UInt8 { try parseDelimiter(delimiter) }
 }
 
+/// The data `persona train` reads: like `DataInput`, but a family may train
+/// from a file its options name instead (`persona train value --summary FILE`).
+struct TrainingDataInput: ParsableArguments {
+    @Option(name: .long, help: ArgumentHelp("The data to read: a CSV file with a header line (gzip or zstd compressed too), or - for standard input.", valueName: "file"))
+    var data: String?
+
+    @Option(name: .long, help: ArgumentHelp("Field delimiter: one character, or `tab`.", valueName: "char"))
+    var delimiter: String = ","
+
+    func delimiterByte() throws -> UInt8 { try parseDelimiter(delimiter) }
+}
+
 struct FeatureOptions: ParsableArguments {
     @Option(name: .long, help: ArgumentHelp("Use only these columns as features (comma-separated).", valueName: "a,b,..."))
     var features: String?

@@ -43,6 +43,17 @@ struct Score: ParsableCommand {
         or --basket with --item or --items) and writes, for each basket, the
         items not in it that rules whose antecedent it holds suggest, best first
         (--top, default 5): basket_id, rank, item, confidence, lift, antecedent.
+
+        A customer value model reads a transaction log of the columns it was
+        trained on (cut at --as-of, default the model's calibration end,
+        inclusive) or a summary table, and writes one row per customer:
+        customer_id, frequency, recency, T, monetary_value, p_alive,
+        expected_purchases (over --horizon periods), expected_spend (per
+        purchase, Gamma-Gamma), clv (expected purchases x expected spend x
+        --margin, each period discounted at --discount-rate), value_decile (1 =
+        the most valuable tenth of the scored customers) and lifecycle:
+
+        \(ValueScoreOptions.lifecycleRules)
         """
     )
 
@@ -96,8 +107,26 @@ struct Score: ParsableCommand {
     @Option(help: "Uplift models: the cost of treating one customer (with --margin).")
     var cost: Double?
 
-    @Option(help: "Uplift models: the value of one response (with --cost).")
+    @Option(help: "Uplift models: the value of one response (with --cost). Customer value: the share of spend that is margin (default 1).")
     var margin: Double?
+
+    @Option(name: .customLong("as-of"), help: ArgumentHelp("Customer value: score as of this day (YYYY-MM-DD; later purchases ignored).", valueName: "date"))
+    var asOf: String?
+
+    @Option(help: ArgumentHelp("Customer value: periods ahead for expected purchases and clv (default 52).", valueName: "periods"))
+    var horizon: Double?
+
+    @Option(name: .customLong("discount-rate"), help: ArgumentHelp("Customer value: the discount rate per period of clv (default 0).", valueName: "rate"))
+    var discountRate: Double?
+
+    @Option(name: .customLong("new-periods"), help: ArgumentHelp("Customer value: a first purchase fewer than this many periods ago is `new` (default 4).", valueName: "periods"))
+    var newPeriods: Double?
+
+    @Option(name: .customLong("at-risk"), help: ArgumentHelp("Customer value: P(alive) below this is `at_risk` (default 0.5).", valueName: "p"))
+    var atRisk: Double?
+
+    @Option(help: ArgumentHelp("Customer value: P(alive) below this is `lost` (default 0.1).", valueName: "p"))
+    var lost: Double?
 
     @OptionGroup var verbosity: Verbosity
 
@@ -105,7 +134,6 @@ struct Score: ParsableCommand {
         if let n = budget, n < 1 { throw ValidationError("--budget must be at least 1.") }
         if let k = explain, k < 1 { throw ValidationError("--explain must be at least 1.") }
         if budget != nil && top != nil { throw ValidationError("--budget and --top both cap the rows; give one.") }
-        if (cost == nil) != (margin == nil) { throw ValidationError("--cost and --margin go together: expected profit is margin x uplift - cost.") }
         if let m = margin, !(m > 0 && m.isFinite) { throw ValidationError("--margin must be a positive number.") }
         if let c = cost, !(c >= 0 && c.isFinite) { throw ValidationError("--cost must be zero or more.") }
         if let t = threshold, !(t > 0 && t < 1) { throw ValidationError("--threshold must be between 0 and 1.") }
@@ -113,6 +141,11 @@ struct Score: ParsableCommand {
         if rejects != nil && onError != .skip { throw ValidationError("--rejects goes with --on-error skip.") }
         if item != nil && items != nil { throw ValidationError("Give --item (one row per basket and item) or --items (one row per basket), not both.") }
         if separator == "" { throw ValidationError("--separator must not be empty.") }
+        if let h = horizon, !(h > 0 && h <= 100_000) { throw ValidationError("--horizon must be a number of periods above 0 (at most 100000).") }
+        if let d = discountRate, !(d >= 0 && d < 10) { throw ValidationError("--discount-rate must be 0 or more (a rate per period, such as 0.01).") }
+        if let p = newPeriods, !(p >= 0 && p.isFinite) { throw ValidationError("--new-periods must be 0 or more.") }
+        for (v, flag) in [(atRisk, "--at-risk"), (lost, "--lost")] { if let v, !(v >= 0 && v <= 1) { throw ValidationError("\(flag) must be between 0 and 1.") } }
+        if let a = atRisk, let l = lost, l > a { throw ValidationError("--lost (\(formatNumber(l))) must not be above --at-risk (\(formatNumber(a))).") }
         if out == "-" && onError == .skip && rejects == nil {
             throw ValidationError("With --out - (standard output), --on-error skip needs --rejects FILE for the rows set aside.")
         }
@@ -128,9 +161,18 @@ struct Score: ParsableCommand {
             try suggest(suggesting)
             return
         }
+        if let valuing = loaded as? any CustomerValuing {
+            try value(valuing)
+            return
+        }
+        if let flag = [(asOf != nil, "--as-of"), (horizon != nil, "--horizon"), (discountRate != nil, "--discount-rate"), (newPeriods != nil, "--new-periods"),
+                       (atRisk != nil, "--at-risk"), (lost != nil, "--lost")].first(where: { $0.0 })?.1 {
+            throw ValidationError("\(flag) is for customer value models; \(model) is a \(loaded.card.kind) model")
+        }
         if let flag = [(basket, "--basket"), (item, "--item"), (items, "--items"), (separator, "--separator")].first(where: { $0.0 != nil })?.1 {
             throw ValidationError("\(flag) is for association rules models; \(model) is a \(loaded.card.kind) model, which scores rows")
         }
+        if (cost == nil) != (margin == nil) { throw ValidationError("--cost and --margin go together: expected profit is margin x uplift - cost.") }
         if (budget != nil || cost != nil) && !(loaded is any UpliftScoring) {
             throw ValidationError("--budget, --cost and --margin rank customers by uplift; \(model) is a \(loaded.card.kind) model (train one with `persona train uplift`)")
         }
@@ -151,6 +193,32 @@ struct Score: ParsableCommand {
             Console.wrote("skipped \(summary.rejected) bad row\(summary.rejected == 1 ? "" : "s") -> \(path)", dataOnStandardOutput: out == "-")
         }
         Console.progress(String(format: "%.2f s, %.0f rows/s", seconds, Double(summary.rows) / max(seconds, 1e-9)))
+    }
+
+    /// One row per customer, from a customer value model.
+    func value(_ model: any CustomerValuing) throws {
+        let refused: [(Bool, String)] = [(threshold != nil, "--threshold"), (explain != nil, "--explain"), (contributions, "--contributions"),
+                                         (budget != nil, "--budget"), (cost != nil, "--cost"), (onError == .skip, "--on-error skip"),
+                                         (!id.isEmpty, "--id"), (basket != nil, "--basket"), (item != nil, "--item"), (items != nil, "--items")]
+        if let flag = refused.first(where: { $0.0 })?.1 {
+            throw ValidationError("\(flag) does not apply to a customer value model, which scores customers from their purchases")
+        }
+        var options = ValueScoreOptions()
+        options.asOf = asOf
+        if let horizon { options.horizon = horizon }
+        if let discountRate { options.discountRate = discountRate }
+        if let margin { options.margin = margin }
+        if let newPeriods { options.newPeriods = newPeriods }
+        if let atRisk { options.atRisk = atRisk }
+        if let lost { options.lost = lost }
+        if let l = lost, atRisk == nil, l > options.atRisk { throw ValidationError("--lost (\(formatNumber(l))) must not be above --at-risk (\(formatNumber(options.atRisk))).") }
+        if let a = atRisk, lost == nil, options.lost > a { throw ValidationError("--at-risk (\(formatNumber(a))) must not be below --lost (\(formatNumber(options.lost))).") }
+        options.top = top
+        let start = Date()
+        let s = try model.scoreCustomers(path: try input.path(), options: options, output: out, jsonLines: format == .jsonl, delimiter: try input.delimiterByte())
+        Console.wrote("scored \(s.customers) customers\(s.asOf.map { " as of \($0)" } ?? "") -> \(out) (\(s.columns.joined(separator: ",")))", dataOnStandardOutput: out == "-")
+        Console.wrote("lifecycle: " + s.lifecycle.map { "\($0.stage) \($0.customers)" }.joined(separator: ", "), dataOnStandardOutput: out == "-")
+        Console.progress(String(format: "%.2f s", Date().timeIntervalSince(start)))
     }
 
     /// Suggestions for every basket of the file, from an association rules model.

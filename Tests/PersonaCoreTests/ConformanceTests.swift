@@ -8,6 +8,12 @@ protocol ConformanceSubject {
     static var family: any PersonaModel.Type { get }
     static var sample: DatasetKind { get }
     static func train(path: String, seed: UInt64) throws -> any PersonaModel
+    /// What `evaluate` needs beyond the defaults.
+    static var evaluationOptions: EvaluationOptions { get }
+}
+
+extension ConformanceSubject {
+    static var evaluationOptions: EvaluationOptions { EvaluationOptions() }
 }
 
 struct KMeansSubject: ConformanceSubject {
@@ -73,6 +79,16 @@ struct RulesSubject: ConformanceSubject {
         var c = RulesConfig(basket: "basket_id", item: "item"); c.minSupport = 0.02; c.minConfidence = 0.2
         return try RulesModel.train(path: path, config: c)
     }
+}
+
+struct ValueSubject: ConformanceSubject {
+    static let family: any PersonaModel.Type = ValueModel.self
+    static let sample = DatasetKind.transactions
+    static func train(path: String, seed: UInt64) throws -> any PersonaModel {
+        var c = ValueConfig(); c.customer = "customer_id"; c.time = "timestamp"; c.amount = "amount"; c.calibrationEnd = "2026-03-31"
+        return try ValueModel.train(path: path, config: c, selection: ColumnSelection(), delimiter: 44, progress: nil)
+    }
+    static var evaluationOptions: EvaluationOptions { var o = EvaluationOptions(); o.holdoutEnd = "2026-06-30"; return o }
 }
 
 /// One test class per family, each check its own named test: a new family adds
@@ -217,6 +233,14 @@ final class RulesConformanceTests: XCTestCase, ConformanceChecks {
     func testBadInputGivesTheDocumentedErrors() throws { try checkDamagedFiles(Subject.self) }
 }
 
+final class ValueConformanceTests: XCTestCase, ConformanceChecks {
+    typealias Subject = ValueSubject
+    func testRoundTripIsExact() throws { try checkRoundTrip(Subject.self) }
+    func testMetricsAreDeclaredByTheTask() throws { try checkMetricsAreDeclared(Subject.self) }
+    func testSameSeedGivesTheSameBytes() throws { try checkReproducible(Subject.self) }
+    func testBadInputGivesTheDocumentedErrors() throws { try checkDamagedFiles(Subject.self) }
+}
+
 /// The checks every family passes, written once.
 protocol ConformanceChecks {}
 
@@ -255,9 +279,9 @@ extension ConformanceChecks {
         let t = TempDir()
         let data = try sampleFile(subject, t)
         let model = try subject.train(path: data, seed: 1)
-        let evaluation = try model.evaluate(path: data, options: EvaluationOptions())
+        let evaluation = try model.evaluate(path: data, options: subject.evaluationOptions)
         let beside: Set<String> = ["rows", "positives", "threshold", "k", "silhouette_sample", "users", "unknown_users", "baskets",
-                                    "popularity_hit_rate_at_k"]
+                                    "popularity_hit_rate_at_k", "customers", "holdout_periods", "actual_purchases", "predicted_purchases"]
         let numeric = (evaluation.metrics.object ?? [:]).filter { $0.value.double != nil }.map(\.key)
         XCTAssertFalse(numeric.isEmpty)
         for key in numeric where !beside.contains(key) {

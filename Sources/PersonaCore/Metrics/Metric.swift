@@ -50,6 +50,7 @@ extension Metric {
     public static let r2 = Metric("r2", .higherIsBetter, needs: .values, title: "coefficient of determination R²")
     public static let rmse = Metric("rmse", .lowerIsBetter, needs: .values, title: "root mean squared error")
     public static let mae = Metric("mae", .lowerIsBetter, needs: .values, title: "mean absolute error")
+    public static let correlation = Metric("correlation", .higherIsBetter, needs: .values, title: "correlation of predicted and actual values")
     // Segmentation
     public static let silhouette = Metric("silhouette", .higherIsBetter, needs: .segments, title: "mean silhouette")
     public static let inertia = Metric("inertia", .lowerIsBetter, needs: .segments, title: "inertia (within-segment sum of squares)")

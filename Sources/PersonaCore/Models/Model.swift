@@ -197,6 +197,19 @@ public protocol BasketSuggesting: PersonaModel {
     func suggest(path: String, layout: Baskets.Layout, top: Int, output: String, jsonLines: Bool, delimiter: UInt8) throws -> SuggestionSummary
 }
 
+/// Values customers from their purchases (`persona score` on a transaction log
+/// or a summary table): P(alive), expected purchases and spend, lifetime value,
+/// the value decile and the lifecycle stage.
+public protocol CustomerValuing: PersonaModel {
+    func scoreCustomers(path: String, options: ValueScoreOptions, output: String, jsonLines: Bool, delimiter: UInt8) throws -> ValueScoreSummary
+}
+
+/// Facts `inspect --json` adds to the card as top-level keys: what the text of
+/// `inspect` shows that the card does not hold (fitted parameters and their errors).
+public protocol InspectionFacts: PersonaModel {
+    func inspectionFacts() -> JSONValue
+}
+
 /// Lists what was mined as tables (`inspect --rules`, `--itemsets`).
 public protocol RuleTables: PersonaModel {
     /// The rules, best first by `sort`, at most `top`: a header and rows of text.
@@ -262,7 +275,7 @@ extension RowModel {
 /// The model families this release knows, by kind.
 public enum ModelRegistry {
     public static let families: [any TrainableModel.Type] = [KMeansModel.self, LogisticModel.self, TreeModel.self, GBDTModel.self, ALSModel.self,
-                                                                  UpliftModel.self, RulesModel.self]
+                                                                  UpliftModel.self, RulesModel.self, ValueModel.self]
 
     public static func family(kind: String) -> (any TrainableModel.Type)? {
         families.first { $0.kind == kind }

@@ -25,6 +25,8 @@ public struct EvaluationOptions: Sendable {
     public var importance: Bool = false
     /// Recommenders: the cut-off of the ranking metrics.
     public var k: Int = 10
+    /// Customer value: the last day of the holdout period (YYYY-MM-DD).
+    public var holdoutEnd: String?
     public init(seed: UInt64 = 0, silhouetteSample: Int = 10_000, threshold: Double? = nil, delimiter: UInt8 = UInt8(ascii: ",")) {
         self.seed = seed; self.silhouetteSample = silhouetteSample; self.threshold = threshold; self.delimiter = delimiter
     }
@@ -61,4 +63,8 @@ enum EvaluatedRows {
     case interactions(Interactions)
     /// Uplift: per treatment, its and control's rows: outcome, predicted uplift, treated or not.
     case uplift([(name: String, y: [Bool], score: [Double], treated: [Bool])])
+    /// Customer value: mean holdout purchases by calibration frequency, and the
+    /// cumulative holdout purchases by period, actual and predicted.
+    case purchases(byFrequency: [(label: String, actual: Double, predicted: Double)], cumulativeActual: [Double],
+                   cumulativePredicted: [Double], periodDays: Double)
 }

@@ -49,10 +49,12 @@ extension ModelTask {
     public static let uplift = ModelTask(name: "uplift", metrics: [.qiniAUC, .upliftAUC, .upliftAtK], ranking: [.qiniAUC])
     public static let marketBaskets = ModelTask(
         name: "market baskets", metrics: [.hitRateAtK, .suggestionRate, .coverage], ranking: [.hitRateAtK])
+    public static let customerValue = ModelTask(
+        name: "customer value", metrics: [.mae, .rmse, .correlation], ranking: [.mae])
 
     /// Every task of this release.
     public static let all: [ModelTask] = [.binaryClassification, .multiclassClassification, .regression, .segmentation,
-                                          .recommendation, .uplift, .marketBaskets]
+                                          .recommendation, .uplift, .marketBaskets, .customerValue]
 }
 
 extension Metric {

@@ -1,0 +1,307 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// The purchase-process models: how often a customer buys while alive, and when
+/// they drop out. Each is fitted by maximum likelihood on the distinct summary
+/// rows with their weights, in log-parameter space, with analytic gradients.
+public enum PurchaseProcess: String, CaseIterable, Sendable {
+    /// BG/NBD (Fader, Hardie and Lee 2005): Poisson purchases at a gamma-distributed
+    /// rate, dropping out after any repeat purchase with a beta-distributed chance.
+    case bgnbd
+    /// MBG/NBD (Batislam, Denizel and Filiztekin 2007): BG/NBD in which a customer
+    /// may also drop out at the first purchase, so one without repeats can be gone.
+    case mbgnbd
+    /// BG/BB (Fader, Hardie and Shang 2010): discrete opportunities (a donation
+    /// drive, an issue), a beta-Bernoulli purchase and a beta-geometric dropout.
+    case bgbb
+
+    /// The parameters' names, in the order of the model file.
+    public var parameterNames: [String] {
+        switch self {
+        case .bgnbd, .mbgnbd: return ["r", "alpha", "a", "b"]
+        case .bgbb: return ["alpha", "beta", "gamma", "delta"]
+        }
+    }
+
+    public var title: String {
+        switch self {
+        case .bgnbd: return "BG/NBD"
+        case .mbgnbd: return "MBG/NBD"
+        case .bgbb: return "BG/BB"
+        }
+    }
+
+    /// Whether time is counted in whole opportunities.
+    public var discrete: Bool { self == .bgbb }
+}
+
+/// Distinct (frequency, recency, T) rows with how many customers share each:
+/// what the likelihood reads. For BG/BB, recency and T are whole opportunities.
+struct SummaryRows {
+    var x: [Int32] = []
+    var tx: [Double] = []
+    var T: [Double] = []
+    var weight: [Double] = []
+    var count: Int { x.count }
+    var totalWeight: Double { weight.reduce(0, +) }
+
+    /// The distinct rows of customers' summaries, in a fixed order.
+    init(x: [Int], tx: [Double], T: [Double], weight: [Double]? = nil) {
+        struct Key: Hashable { let x: Int; let tx: UInt64; let T: UInt64 }
+        var index: [Key: Int] = [:]
+        for i in x.indices {
+            let key = Key(x: x[i], tx: tx[i].bitPattern, T: T[i].bitPattern)
+            let w = weight?[i] ?? 1
+            if let k = index[key] { self.weight[k] += w; continue }
+            index[key] = self.x.count
+            self.x.append(Int32(x[i])); self.tx.append(tx[i]); self.T.append(T[i]); self.weight.append(w)
+        }
+    }
+
+    init() {}
+}
+
+/// A purchase process's parameters and what follows from them for one customer.
+struct FittedProcess {
+    let process: PurchaseProcess
+    /// r, alpha, a, b (or alpha, beta, gamma, delta), in the summary's periods.
+    let parameters: [Double]
+
+    /// P(alive) at T given x repeat purchases, the last at t_x (BG/BB: at
+    /// opportunity n + 1 given x of n opportunities taken, the last at t_x).
+    func pAlive(x: Double, tx: Double, T: Double) -> Double {
+        let p = parameters
+        switch process {
+        case .bgnbd:
+            if x == 0 { return 1 }
+            let (r, alpha, a, b) = (p[0], p[1], p[2], p[3])
+            let logOdds = log(a) - log(b + x - 1) + (r + x) * (log(alpha + T) - log(alpha + tx))
+            return 1 / (1 + exp(logOdds))
+        case .mbgnbd:
+            let (r, alpha, a, b) = (p[0], p[1], p[2], p[3])
+            let logOdds = log(a) - log(b + x) + (r + x) * (log(alpha + T) - log(alpha + tx))
+            return 1 / (1 + exp(logOdds))
+        case .bgbb:
+            let (al, be, ga, de) = (p[0], p[1], p[2], p[3])
+            let n = T
+            let alive = ValueMath.logBeta(al + x, be + n - x) - ValueMath.logBeta(al, be)
+                + ValueMath.logBeta(ga, de + n + 1) - ValueMath.logBeta(ga, de)
+            return exp(alive - bgbbLogLikelihood(x: x, tx: tx, n: n))
+        }
+    }
+
+    /// Expected purchases in the next t periods.
+    func expectedPurchases(t: Double, x: Double, tx: Double, T: Double) -> Double {
+        if t <= 0 { return 0 }
+        let p = parameters
+        switch process {
+        case .bgnbd:
+            let (r, alpha, a, b) = (p[0], p[1], p[2], p[3])
+            let z = t / (alpha + T + t)
+            let logF = ValueMath.logHyp2f1(r + x, b + x, a + b + x - 1, z)
+            let first = (a + b + x - 1) / (a - 1) * -expm1((r + x) * log((alpha + T) / (alpha + T + t)) + logF)
+            let odds = x > 0 ? exp(log(a) - log(b + x - 1) + (r + x) * (log(alpha + T) - log(alpha + tx))) : 0
+            return first / (1 + odds)
+        case .mbgnbd:
+            let (r, alpha, a, b) = (p[0], p[1], p[2], p[3])
+            let z = t / (alpha + T + t)
+            let logF = ValueMath.logHyp2f1(r + x, b + x + 1, a + b + x, z)
+            let first = (a + b + x) / (a - 1) * -expm1((r + x) * log((alpha + T) / (alpha + T + t)) + logF)
+            let odds = exp(log(a) - log(b + x) + (r + x) * (log(alpha + T) - log(alpha + tx)))
+            return first / (1 + odds)
+        case .bgbb:
+            let (al, be, ga, de) = (p[0], p[1], p[2], p[3])
+            let n = T
+            let l = bgbbLogLikelihood(x: x, tx: tx, n: n)
+            let p2 = ValueMath.logBeta(al + x + 1, be + n - x) - ValueMath.logBeta(al, be)
+            let p3 = de / (ga - 1) * exp(ValueMath.logGamma(ga + de) - ValueMath.logGamma(1 + de))
+            let p4 = exp(ValueMath.logGamma(1 + de + n) - ValueMath.logGamma(ga + de + n))
+            let p5 = exp(ValueMath.logGamma(1 + de + n + t) - ValueMath.logGamma(ga + de + n + t))
+            return exp(p2 - l) * p3 * (p4 - p5)
+        }
+    }
+
+    /// A BG/BB customer's log-likelihood (x of n opportunities taken, the last at t_x).
+    func bgbbLogLikelihood(x: Double, tx: Double, n: Double) -> Double {
+        let p = parameters
+        let (al, be, ga, de) = (p[0], p[1], p[2], p[3])
+        let bab = ValueMath.logBeta(al, be), bgd = ValueMath.logBeta(ga, de)
+        var l = ValueMath.logBeta(al + x, be + n - x) - bab + ValueMath.logBeta(ga, de + n) - bgd
+        var i = 0.0
+        while i < n - tx {
+            l = ValueMath.logAddExp(l, ValueMath.logBeta(al + x, be + tx - x + i) - bab + ValueMath.logBeta(ga + 1, de + tx + i) - bgd)
+            i += 1
+        }
+        return l
+    }
+}
+
+/// The mean negative log-likelihood of the summary rows (divided by their total
+/// weight, plus `penalty` times the sum of the squared parameters, as lifetimes
+/// defines its penalizer) and its gradient, in log-parameter space.
+struct ProcessLikelihood {
+    let process: PurchaseProcess
+    let rows: SummaryRows
+    let penalty: Double
+    /// The distinct frequencies and each row's index among them.
+    private let frequencies: [Double]
+    private let group: [Int32]
+    private let groupWeight: [Double]
+    private let blocks: [Range<Int>]
+
+    init(process: PurchaseProcess, rows: SummaryRows, penalty: Double) {
+        self.process = process; self.rows = rows; self.penalty = penalty
+        var index: [Int32: Int32] = [:], freqs: [Double] = [], weights: [Double] = []
+        var group = [Int32](repeating: 0, count: rows.count)
+        for i in 0..<rows.count {
+            let x = rows.x[i]
+            let g: Int32
+            if let k = index[x] { g = k } else { g = Int32(freqs.count); index[x] = g; freqs.append(Double(x)); weights.append(0) }
+            group[i] = g
+            weights[Int(g)] += rows.weight[i]
+        }
+        frequencies = freqs; self.group = group; groupWeight = weights
+        // fixed blocks, so the sums do not depend on the core count
+        let size = 32_768
+        blocks = stride(from: 0, to: rows.count, by: size).map { $0..<min(rows.count, $0 + size) }
+    }
+
+    /// The log-likelihood summed over every customer, and its gradient in the parameters (not their logs).
+    func logLikelihood(_ theta: [Double]) -> (value: Double, gradient: [Double])? {
+        guard theta.allSatisfy({ $0 > 0 && $0.isFinite }) else { return nil }
+        switch process {
+        case .bgnbd, .mbgnbd: return nbd(theta, modified: process == .mbgnbd)
+        case .bgbb: return bgbb(theta)
+        }
+    }
+
+    /// The objective the optimiser minimises, of the log parameters.
+    func objective(_ phi: [Double]) -> (value: Double, gradient: [Double])? {
+        let theta = phi.map { exp($0) }
+        guard let (ll, g) = logLikelihood(theta), ll.isFinite, g.allSatisfy({ $0.isFinite }) else { return nil }
+        let w = rows.totalWeight
+        let value = -ll / w + penalty * theta.reduce(0) { $0 + $1 * $1 }
+        let gradient = theta.indices.map { theta[$0] * (-g[$0] / w + 2 * penalty * theta[$0]) }
+        return (value, gradient)
+    }
+
+    private func nbd(_ p: [Double], modified: Bool) -> (Double, [Double]) {
+        let (r, alpha, a, b) = (p[0], p[1], p[2], p[3])
+        var ll = 0.0, g = [0.0, 0.0, 0.0, 0.0]
+        // The terms that depend on the frequency alone, once per distinct frequency.
+        let shift = modified ? 1.0 : 0.0
+        let lnAlpha = log(alpha), psiR = ValueMath.digamma(r), psiAB = ValueMath.digamma(a + b), psiB = ValueMath.digamma(b)
+        let lgR = ValueMath.logGamma(r), lgAB = ValueMath.logGamma(a + b), lgB = ValueMath.logGamma(b)
+        var lnB = [Double](repeating: 0, count: frequencies.count)     // ln(b + x − 1), or ln(b + x) for MBG/NBD
+        for (k, x) in frequencies.enumerated() {
+            let w = groupWeight[k]
+            let a1 = ValueMath.logGamma(r + x) - lgR + r * lnAlpha
+            let a2 = lgAB + ValueMath.logGamma(b + x + shift) - lgB - ValueMath.logGamma(a + b + x + shift)
+            ll += w * (a1 + a2)
+            g[0] += w * (ValueMath.digamma(r + x) - psiR + lnAlpha)
+            g[1] += w * r / alpha
+            let psiABX = ValueMath.digamma(a + b + x + shift)
+            g[2] += w * (psiAB - psiABX)
+            g[3] += w * (psiAB + ValueMath.digamma(b + x + shift) - psiB - psiABX)
+            lnB[k] = modified ? log(b + x) : (x > 0 ? log(b + x - 1) : 0)
+        }
+        let lnA = log(a)
+        let parts: [(Double, [Double])] = Parallel.map(blocks.count) { blk in
+            var ll = 0.0, g0 = 0.0, g1 = 0.0, g2 = 0.0, g3 = 0.0
+            rows.x.withUnsafeBufferPointer { xs in rows.tx.withUnsafeBufferPointer { txs in rows.T.withUnsafeBufferPointer { Ts in
+            rows.weight.withUnsafeBufferPointer { ws in group.withUnsafeBufferPointer { gs in lnB.withUnsafeBufferPointer { lnB in
+                for i in blocks[blk] {
+                    let x = Double(xs[i]), w = ws[i], rx = r + x
+                    let lnT = log(alpha + Ts[i])
+                    let l3 = -rx * lnT
+                    if x == 0 && !modified {
+                        ll += w * l3
+                        g0 -= w * lnT; g1 -= w * rx / (alpha + Ts[i])
+                        continue
+                    }
+                    let lnTx = log(alpha + txs[i])
+                    let l4 = lnA - lnB[Int(gs[i])] - rx * lnTx
+                    let m = max(l3, l4)
+                    let e3 = exp(l3 - m), e4 = exp(l4 - m), s = e3 + e4
+                    ll += w * (m + log(s))
+                    let w3 = e3 / s, w4 = e4 / s
+                    g0 -= w * (w3 * lnT + w4 * lnTx)
+                    g1 -= w * rx * (w3 / (alpha + Ts[i]) + w4 / (alpha + txs[i]))
+                    g2 += w * w4 / a
+                    g3 -= w * w4 / (b + x - (modified ? 0 : 1))
+                }
+            }}}}}}
+            return (ll, [g0, g1, g2, g3])
+        }
+        for (l, pg) in parts { ll += l; for j in 0..<4 { g[j] += pg[j] } }
+        return (ll, g)
+    }
+
+    private func bgbb(_ p: [Double]) -> (Double, [Double]) {
+        let (al, be, ga, de) = (p[0], p[1], p[2], p[3])
+        let psi = ValueMath.digamma
+        let bab = ValueMath.logBeta(al, be), bgd = ValueMath.logBeta(ga, de)
+        // d ln B(α, β) and d ln B(γ, δ)
+        let dAB = (psi(al) - psi(al + be), psi(be) - psi(al + be)), dGD = (psi(ga) - psi(ga + de), psi(de) - psi(ga + de))
+        var ll = 0.0, g = [0.0, 0.0, 0.0, 0.0]
+        for i in 0..<rows.count {
+            let x = Double(rows.x[i]), tx = rows.tx[i], n = rows.T[i], w = rows.weight[i]
+            var terms: [Double] = [], grads: [[Double]] = []
+            terms.append(ValueMath.logBeta(al + x, be + n - x) - bab + ValueMath.logBeta(ga, de + n) - bgd)
+            grads.append([psi(al + x) - psi(al + be + n) - dAB.0, psi(be + n - x) - psi(al + be + n) - dAB.1,
+                          psi(ga) - psi(ga + de + n) - dGD.0, psi(de + n) - psi(ga + de + n) - dGD.1])
+            var j = 0.0
+            while j < n - tx {
+                terms.append(ValueMath.logBeta(al + x, be + tx - x + j) - bab + ValueMath.logBeta(ga + 1, de + tx + j) - bgd)
+                grads.append([psi(al + x) - psi(al + be + tx + j) - dAB.0, psi(be + tx - x + j) - psi(al + be + tx + j) - dAB.1,
+                              psi(ga + 1) - psi(ga + 1 + de + tx + j) - dGD.0, psi(de + tx + j) - psi(ga + 1 + de + tx + j) - dGD.1])
+                j += 1
+            }
+            let m = terms.max()!
+            let e = terms.map { exp($0 - m) }, s = e.reduce(0, +)
+            ll += w * (m + log(s))
+            for (k, gk) in grads.enumerated() { for q in 0..<4 { g[q] += w * e[k] / s * gk[q] } }
+        }
+        return (ll, g)
+    }
+}
+
+/// The Gamma-Gamma model of spend (Fader, Hardie and Lee 2005, "RFM and CLV"):
+/// a customer's purchases have gamma-distributed amounts whose mean varies
+/// across customers; fitted on repeat customers' mean spend and purchase counts.
+struct SpendModel {
+    /// p, q, gamma.
+    let parameters: [Double]
+
+    /// The expected mean spend per purchase of a customer with x repeat
+    /// purchases of mean m (the population's mean for x = 0).
+    func expectedSpend(x: Double, m: Double) -> Double {
+        let (p, q, g) = (parameters[0], parameters[1], parameters[2])
+        let population = p * g / (q - 1)
+        if x <= 0 { return population }
+        let w = p * x / (p * x + q - 1)
+        return (1 - w) * population + w * m
+    }
+
+    /// The summed log-likelihood of (x, m, weight) rows and its gradient in (p, q, gamma).
+    static func logLikelihood(_ theta: [Double], x: [Double], m: [Double], weight: [Double]) -> (value: Double, gradient: [Double])? {
+        guard theta.allSatisfy({ $0 > 0 && $0.isFinite }) else { return nil }
+        let (p, q, g) = (theta[0], theta[1], theta[2])
+        let psi = ValueMath.digamma
+        let lgQ = ValueMath.logGamma(q), psiQ = psi(q), lnG = log(g)
+        var ll = 0.0, dp = 0.0, dq = 0.0, dg = 0.0
+        for i in x.indices {
+            let xi = x[i], mi = m[i], w = weight[i]
+            let px = p * xi, lnM = log(mi), lnX = log(xi), lnD = log(g + mi * xi)
+            ll += w * (ValueMath.logGamma(px + q) - ValueMath.logGamma(px) - lgQ + q * lnG + (px - 1) * lnM + px * lnX - (px + q) * lnD)
+            let psiPXQ = psi(px + q)
+            dp += w * xi * (psiPXQ - psi(px) + lnM + lnX - lnD)
+            dq += w * (psiPXQ - psiQ + lnG - lnD)
+            dg += w * (q / g - (px + q) / (g + mi * xi))
+        }
+        return (ll, [dp, dq, dg])
+    }
+}
