@@ -53,6 +53,9 @@ final class ValueTests: XCTestCase {
         let cases: [(PurchaseProcess, SummaryRows, [Double])] = [
             (.bgnbd, SummaryRows(x: x, tx: tx, T: T), [0.4, 3.1, 0.8, 2.2]),
             (.mbgnbd, SummaryRows(x: x, tx: tx, T: T), [0.6, 5.5, 0.9, 1.7]),
+            (.pareto, SummaryRows(x: x, tx: tx, T: T), [0.55, 10.6, 0.61, 11.7]),     // α < β
+            (.pareto, SummaryRows(x: x, tx: tx, T: T), [0.55, 12.6, 0.61, 3.7]),      // α > β
+            (.pareto, SummaryRows(x: x, tx: tx, T: T), [0.55, 4.0, 0.61, 4.0]),       // α = β
             (.bgbb, SummaryRows(x: discreteX, tx: discreteTx, T: n), [1.3, 0.7, 0.6, 2.9]),
         ]
         for (process, rows, theta) in cases {
@@ -83,21 +86,48 @@ final class ValueTests: XCTestCase {
 
     // MARK: published parameters
 
-    /// Fader, Hardie and Lee (2005) on CDNOW's 2,357 customers (39-week calibration).
+    /// CDNOW's 2,357 customers from their transactions (the calibration to the
+    /// end of week 39, 1997-09-30), as the published fits read them.
+    func cdnowModel(_ process: PurchaseProcess) throws -> ValueModel {
+        let path = try fixture("cdnow_transactions.csv")
+        var c = ValueConfig(); c.customer = "customer"; c.time = "date"; c.amount = "amount"; c.calibrationEnd = "1997-09-30"; c.model = process
+        return try ValueModel.train(path: path, config: c, selection: ColumnSelection(), delimiter: 44, progress: nil)
+    }
+
+    /// Fader, Hardie and Lee (2005): BG/NBD and Gamma-Gamma on CDNOW.
     func testBGNBDOnCDNOWGivesThePublishedParameters() throws {
-        let path = try fixture("cdnow_summary.csv")
-        let m = try ValueModel.train(path: path, config: summaryConfig(file: path), selection: ColumnSelection(), delimiter: 44, progress: nil)
+        let m = try cdnowModel(.bgnbd)
+        XCTAssertEqual(m.customers, 2357)
         for (got, want) in zip(m.parameters, [0.2425945, 4.4136019, 0.7929199, 2.4258881]) {
             XCTAssertEqual(got, want, accuracy: 1e-4 * want)
         }
-        XCTAssertEqual(m.logLikelihood, -9582.429, accuracy: 1e-4 * 9582.429)
-        // Gamma-Gamma on the 946 repeat customers: p = 6.25, q = 3.74, gamma = 15.44(8)
+        XCTAssertEqual(m.logLikelihood, -9582.429, accuracy: 0.0005)
+        // Gamma-Gamma on the 946 repeat customers: p = 6.25, q = 3.74, gamma = 15.44
         let s = try XCTUnwrap(m.spendParameters)
-        XCTAssertEqual(s[0], 6.25, accuracy: 0.005); XCTAssertEqual(s[1], 3.74, accuracy: 0.005); XCTAssertEqual(s[2], 15.45, accuracy: 0.01)
+        XCTAssertEqual(s[0], 6.25, accuracy: 0.005); XCTAssertEqual(s[1], 3.74, accuracy: 0.005); XCTAssertEqual(s[2], 15.44, accuracy: 0.005)
         XCTAssertEqual(m.card.trainingMetrics["spend_customers"]?.double, 946)
         // the published conditional expectation: x = 2, t_x = 30.43, T = 38.86, t = 39
         XCTAssertEqual(m.process.expectedPurchases(t: 39, x: 2, tx: 30.43, T: 38.86), 1.226, accuracy: 0.0005)
         XCTAssertTrue(m.standardErrors.allSatisfy { $0 > 0 && $0.isFinite })
+        // the rounded summary that lifetimes ships gives the same fit to 1e-4
+        let path = try fixture("cdnow_summary.csv")
+        let fromSummary = try ValueModel.train(path: path, config: summaryConfig(file: path), selection: ColumnSelection(), delimiter: 44, progress: nil)
+        for (got, want) in zip(fromSummary.parameters, m.parameters) { XCTAssertEqual(got, want, accuracy: 1e-4 * want) }
+    }
+
+    /// Pareto/NBD (Fader and Hardie's note): 0.55315, 10.57633, 0.60625, 11.67150 with
+    /// log-likelihood −9594.976. The likelihood is flat along a ridge there: the fit
+    /// reaches the printed log-likelihood (−9594.976179 against −9594.976184 at the
+    /// printed parameters) with parameters within 3e-4 of them.
+    func testParetoNBDOnCDNOWReachesThePublishedLikelihood() throws {
+        let m = try cdnowModel(.pareto)
+        XCTAssertEqual(m.logLikelihood, -9594.976, accuracy: 0.0005)
+        let published = FittedProcess(process: .pareto, parameters: [0.55315, 10.57633, 0.60625, 11.67150])
+        XCTAssertEqual(m.parameterNames, ["r", "alpha", "s", "beta"])
+        for (got, want) in zip(m.parameters, published.parameters) { XCTAssertEqual(got, want, accuracy: 3e-4 * want) }
+        XCTAssertTrue(m.standardErrors.allSatisfy { $0 > 0 && $0.isFinite })
+        let e = m.process.expectedPurchases(t: 39, x: 2, tx: 30.43, T: 38.86), p = m.process.pAlive(x: 2, tx: 30.43, T: 38.86)
+        XCTAssertTrue(e > 0 && e.isFinite && p > 0 && p < 1)
     }
 
     func testMBGNBDOnCDNOWGivesThePublishedParameters() throws {
@@ -122,8 +152,8 @@ final class ValueTests: XCTestCase {
 
     /// No NaN or infinity anywhere up to frequency and T of 10,000.
     func testExtremeCustomersStayFinite() {
-        for process in [PurchaseProcess.bgnbd, .mbgnbd] {
-            let f = FittedProcess(process: process, parameters: [0.24, 4.4, 0.79, 2.4])
+        for process in [PurchaseProcess.bgnbd, .mbgnbd, .pareto] {
+            let f = FittedProcess(process: process, parameters: process == .pareto ? [0.55, 10.6, 0.61, 11.7] : [0.24, 4.4, 0.79, 2.4])
             for (x, tx, T) in [(10_000.0, 9_999.0, 10_000.0), (10_000.0, 10.0, 10_000.0), (0.0, 0.0, 10_000.0), (300.0, 38.0, 39.0), (1.0, 0.01, 0.02)] {
                 for t in [0.5, 52.0, 1_000.0] {
                     let e = f.expectedPurchases(t: t, x: x, tx: tx, T: T), p = f.pAlive(x: x, tx: tx, T: T)

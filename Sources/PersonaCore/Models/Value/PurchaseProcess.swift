@@ -14,6 +14,10 @@ public enum PurchaseProcess: String, CaseIterable, Sendable {
     /// MBG/NBD (Batislam, Denizel and Filiztekin 2007): BG/NBD in which a customer
     /// may also drop out at the first purchase, so one without repeats can be gone.
     case mbgnbd
+    /// Pareto/NBD (Schmittlein, Morrison and Colombo 1987): Poisson purchases at a
+    /// gamma-distributed rate and an exponential lifetime at a gamma-distributed
+    /// dropout rate, so a customer can leave at any time.
+    case pareto
     /// BG/BB (Fader, Hardie and Shang 2010): discrete opportunities (a donation
     /// drive, an issue), a beta-Bernoulli purchase and a beta-geometric dropout.
     case bgbb
@@ -22,6 +26,7 @@ public enum PurchaseProcess: String, CaseIterable, Sendable {
     public var parameterNames: [String] {
         switch self {
         case .bgnbd, .mbgnbd: return ["r", "alpha", "a", "b"]
+        case .pareto: return ["r", "alpha", "s", "beta"]
         case .bgbb: return ["alpha", "beta", "gamma", "delta"]
         }
     }
@@ -30,6 +35,7 @@ public enum PurchaseProcess: String, CaseIterable, Sendable {
         switch self {
         case .bgnbd: return "BG/NBD"
         case .mbgnbd: return "MBG/NBD"
+        case .pareto: return "Pareto/NBD"
         case .bgbb: return "BG/BB"
         }
     }
@@ -45,12 +51,15 @@ struct SummaryRows {
     var tx: [Double] = []
     var T: [Double] = []
     var weight: [Double] = []
+    /// The rows they were made from (customers, or weighted summary lines).
+    var records = 0
     var count: Int { x.count }
     var totalWeight: Double { weight.reduce(0, +) }
 
     /// The distinct rows of customers' summaries, in a fixed order.
     init(x: [Int], tx: [Double], T: [Double], weight: [Double]? = nil) {
         struct Key: Hashable { let x: Int; let tx: UInt64; let T: UInt64 }
+        records = x.count
         var index: [Key: Int] = [:]
         for i in x.indices {
             let key = Key(x: x[i], tx: tx[i].bitPattern, T: T[i].bitPattern)
@@ -84,6 +93,11 @@ struct FittedProcess {
             let (r, alpha, a, b) = (p[0], p[1], p[2], p[3])
             let logOdds = log(a) - log(b + x) + (r + x) * (log(alpha + T) - log(alpha + tx))
             return 1 / (1 + exp(logOdds))
+        case .pareto:
+            let (r, alpha, s, beta) = (p[0], p[1], p[2], p[3])
+            let a0 = ParetoSeries(r: r, alpha: alpha, s: s, beta: beta, x: x, tx: tx, T: T, gradient: false).logA0
+            let logOdds = log(s) - log(r + s + x) + (r + x) * log(alpha + T) + s * log(beta + T) + a0
+            return 1 / (1 + exp(logOdds))
         case .bgbb:
             let (al, be, ga, de) = (p[0], p[1], p[2], p[3])
             let n = T
@@ -112,6 +126,12 @@ struct FittedProcess {
             let first = (a + b + x) / (a - 1) * -expm1((r + x) * log((alpha + T) / (alpha + T + t)) + logF)
             let odds = exp(log(a) - log(b + x) + (r + x) * (log(alpha + T) - log(alpha + tx)))
             return first / (1 + odds)
+        case .pareto:
+            let (r, alpha, s, beta) = (p[0], p[1], p[2], p[3])
+            // (1 − q^(s−1)) / (s − 1), q = (β + T) / (β + T + t); −ln q at s = 1
+            let lnQ = log((beta + T) / (beta + T + t))
+            let decay = abs(s - 1) < 1e-12 ? -lnQ : -expm1((s - 1) * lnQ) / (s - 1)
+            return (r + x) * (beta + T) / (alpha + T) * decay * pAlive(x: x, tx: tx, T: T)
         case .bgbb:
             let (al, be, ga, de) = (p[0], p[1], p[2], p[3])
             let n = T
@@ -139,9 +159,10 @@ struct FittedProcess {
     }
 }
 
-/// The mean negative log-likelihood of the summary rows (divided by their total
-/// weight, plus `penalty` times the sum of the squared parameters, as lifetimes
-/// defines its penalizer) and its gradient, in log-parameter space.
+/// The negative log-likelihood of the summary rows, divided by their total
+/// weight (Pareto/NBD: by their mean weight), plus `penalty` times the sum of the
+/// squared parameters, as lifetimes defines each fitter's penalizer; and its
+/// gradient, in log-parameter space.
 struct ProcessLikelihood {
     let process: PurchaseProcess
     let rows: SummaryRows
@@ -174,6 +195,7 @@ struct ProcessLikelihood {
         guard theta.allSatisfy({ $0 > 0 && $0.isFinite }) else { return nil }
         switch process {
         case .bgnbd, .mbgnbd: return nbd(theta, modified: process == .mbgnbd)
+        case .pareto: return pareto(theta)
         case .bgbb: return bgbb(theta)
         }
     }
@@ -182,7 +204,9 @@ struct ProcessLikelihood {
     func objective(_ phi: [Double]) -> (value: Double, gradient: [Double])? {
         let theta = phi.map { exp($0) }
         guard let (ll, g) = logLikelihood(theta), ll.isFinite, g.allSatisfy({ $0.isFinite }) else { return nil }
-        let w = rows.totalWeight
+        // lifetimes divides by the total weight, except for Pareto/NBD, whose
+        // fitter divides by the mean weight: a penalty means there what it means here.
+        let w = process == .pareto ? rows.totalWeight / Double(max(rows.records, 1)) : rows.totalWeight
         let value = -ll / w + penalty * theta.reduce(0) { $0 + $1 * $1 }
         let gradient = theta.indices.map { theta[$0] * (-g[$0] / w + 2 * penalty * theta[$0]) }
         return (value, gradient)
@@ -236,6 +260,48 @@ struct ProcessLikelihood {
             }}}}}}
             return (ll, [g0, g1, g2, g3])
         }
+        for (l, pg) in parts { ll += l; for j in 0..<4 { g[j] += pg[j] } }
+        return (ll, g)
+    }
+
+    private func pareto(_ p: [Double]) -> (Double, [Double]) {
+        let (r, alpha, s, beta) = (p[0], p[1], p[2], p[3])
+        let lnAlpha = log(alpha), lnBeta = log(beta), psiR = ValueMath.digamma(r), lgR = ValueMath.logGamma(r)
+        let parts: [(Double, [Double])] = Parallel.map(blocks.count) { blk in
+            var ll = 0.0, g = [0.0, 0.0, 0.0, 0.0]
+            for i in blocks[blk] {
+                let x = Double(rows.x[i]), tx = rows.tx[i], T = rows.T[i], w = rows.weight[i]
+                let k = r + s + x
+                let c = ValueMath.logGamma(r + x) - lgR + r * lnAlpha + s * lnBeta
+                let pT = -(r + x) * log(alpha + T) - s * log(beta + T)
+                let series = ParetoSeries(r: r, alpha: alpha, s: s, beta: beta, x: x, tx: tx, T: T, gradient: true)
+                let b0 = log(s) - log(k) + series.logA0
+                let m = max(pT, b0)
+                let eP = exp(pT - m), eB = b0 == -.infinity ? 0 : exp(b0 - m), sum = eP + eB
+                ll += w * (c + m + log(sum))
+                let wP = eP / sum, wB = eB / sum
+                // d C
+                g[0] += w * (ValueMath.digamma(r + x) - psiR + lnAlpha)
+                g[1] += w * r / alpha
+                g[2] += w * lnBeta
+                g[3] += w * s / beta
+                // d of the first term
+                g[0] -= w * wP * log(alpha + T)
+                g[1] -= w * wP * (r + x) / (alpha + T)
+                g[2] -= w * wP * log(beta + T)
+                g[3] -= w * wP * s / (beta + T)
+                // d of the second: ln s − ln k + ln A0
+                if wB > 0 {
+                    let d = series.dLogA0
+                    g[0] += w * wB * (-1 / k + d[0])
+                    g[1] += w * wB * d[1]
+                    g[2] += w * wB * (1 / s - 1 / k + d[2])
+                    g[3] += w * wB * d[3]
+                }
+            }
+            return (ll, g)
+        }
+        var ll = 0.0, g = [0.0, 0.0, 0.0, 0.0]
         for (l, pg) in parts { ll += l; for j in 0..<4 { g[j] += pg[j] } }
         return (ll, g)
     }
@@ -303,5 +369,87 @@ struct SpendModel {
             dg += w * (q / g - (px + q) / (g + mi * xi))
         }
         return (ll, [dp, dq, dg])
+    }
+}
+
+/// ln A₀ of the Pareto/NBD likelihood (Fader and Hardie 2005, "A note on deriving
+/// the Pareto/NBD model and related expressions") and its gradient in
+/// (r, α, s, β), without the cancellation of its closed form. With M the larger
+/// of α and β and m the smaller, k = r + s + x and u = s + 1 when α ≥ β, else
+/// r + x, the closed form is a difference of two ₂F₁(k, u; k + 1; ·) terms at
+/// t_x and at T. Expanding both series and pairing their n-th terms gives
+///
+///     A₀ = Σₙ k/(k + n) · (u)ₙ/n! · (M − m)ⁿ (M + t_x)^−(k+n) · (1 − ((M + t_x)/(M + T))^(k+n)),
+///
+/// a sum of positive terms (each difference taken by expm1), which loses nothing
+/// when t_x is close to T or the purchases are many.
+struct ParetoSeries {
+    private(set) var logA0 = -Double.infinity
+    /// ∂ ln A₀ / ∂(r, α, s, β); zeros when not asked for.
+    private(set) var dLogA0 = [0.0, 0.0, 0.0, 0.0]
+
+    init(r: Double, alpha: Double, s: Double, beta: Double, x: Double, tx: Double, T: Double, gradient: Bool) {
+        let alphaLarger = alpha >= beta
+        let M = alphaLarger ? alpha : beta, m = alphaLarger ? beta : alpha
+        let k = r + s + x, u = alphaLarger ? s + 1 : r + x
+        let L = log(M + T) - log(M + tx)            // ≥ 0
+        if !(L > 0) { return }                      // t_x = T: the customer's last purchase is now
+        let lnMtx = log(M + tx), dL_dM = 1 / (M + T) - 1 / (M + tx)
+        let diff = M - m, lnDiff = diff > 0 ? log(diff) : -Double.infinity
+        let psiU = ValueMath.digamma(u)
+        // Terms in logs, summed relative to the first (rescaled as they grow).
+        var logScale = 0.0, sum = 0.0
+        var dk = 0.0, du = 0.0, dM = 0.0, dm = 0.0
+        var logC = 0.0                                // ln (u)ₙ/n!, without k/(k + n)
+        var psiUN = psiU                              // ψ(u + n)
+        var n = 0.0
+        var first = true
+        while n < 10_000_000 {
+            let e = -(k + n) * L
+            let logD = log(-expm1(e))
+            let powerTerm = n == 0 ? 0 : n * lnDiff
+            let logTerm = log(k) - log(k + n) + logC + powerTerm - (k + n) * lnMtx + logD
+            if first { logScale = logTerm; first = false }
+            if logTerm - logScale > 600 {
+                let shift = logTerm - logScale
+                sum *= exp(-shift); dk *= exp(-shift); du *= exp(-shift); dM *= exp(-shift); dm *= exp(-shift)
+                logScale = logTerm
+            }
+            let t = exp(logTerm - logScale)
+            sum += t
+            if gradient {
+                // ∂ ln D / ∂(k + n) and ∂ ln D / ∂M
+                let ratio = exp(e) / -expm1(e)      // e^−(k+n)L / D
+                dk += t * (1 / k - 1 / (k + n) - lnMtx + L * ratio)
+                du += t * (psiUN - psiU)
+                dM += t * (-(k + n) / (M + tx) + (k + n) * ratio * dL_dM)
+                if n >= 1 {
+                    if diff > 0 { dM += t * n / diff; dm -= t * n / diff }
+                }
+            }
+            if n == 0 && diff <= 0 { break }          // α = β: only the first term
+            // next term's ln (u)ₙ/n!
+            logC += log(u + n) - log(n + 1)
+            if gradient { psiUN += 1 / (u + n) }
+            n += 1
+            // stop once the terms fall and no longer count
+            if n > 1 && t < 1e-17 * sum && (u + n) / (n + 1) * diff / (M + tx) < 1 { break }
+            if t == 0 && n > u + 10 { break }
+        }
+        if diff <= 0 && gradient {
+            // at α = β the n = 1 term vanishes, but its derivative in M − m does not
+            let logT1 = log(k) - log(k + 1) + log(u) - (k + 1) * lnMtx + log(-expm1(-(k + 1) * L))
+            let t1 = exp(logT1 - logScale)
+            dM += t1; dm -= t1
+        }
+        logA0 = log(sum) + logScale
+        guard gradient, sum > 0 else { return }
+        let (gk, gu, gM, gm) = (dk / sum, du / sum, dM / sum, dm / sum)
+        // back to (r, α, s, β): k = r + s + x; u = s + 1 (α ≥ β) or r + x
+        if alphaLarger {
+            dLogA0 = [gk, gM, gk + gu, gm]
+        } else {
+            dLogA0 = [gk + gu, gm, gk, gM]
+        }
     }
 }

@@ -106,17 +106,35 @@ enum ValueMath {
             }
             if abs(previous - current.value) <= 1e-16 * max(1, abs(current.value)) && g.map(abs).max()! < 1e-6 { converged = true; break }
         }
-        // Newton polish: the last digits, where BFGS's estimate is coarse.
-        for _ in 0..<8 {
-            guard let hessian = hessian(x, f), let inverse = invert(hessian) else { break }
+        // Newton polish: the last digits, where BFGS's estimate is coarse (and a
+        // likelihood flat along a ridge stops its line search). A Hessian that is
+        // not positive definite is shifted until the step descends; each step is
+        // halved until it lowers the value.
+        for _ in 0..<30 {
+            guard let hessian = hessian(x, f) else { break }
             let g = current.gradient
-            let delta = (0..<n).map { i in -(0..<n).reduce(0.0) { $0 + inverse[i][$1] * g[$1] } }
-            guard delta.map(abs).max()! < 1 else { break }
-            let trial = (0..<n).map { x[$0] + delta[$0] }
-            guard let ft = f(trial), ft.value <= current.value + 1e-12 * max(1, abs(current.value)) else { break }
-            x = trial; current = ft
-            if ft.gradient.map(abs).max()! < tolerance { converged = true }
-            if delta.map(abs).max()! < 1e-12 { break }
+            var improved = false
+            let diagonal = (0..<n).map { abs(hessian[$0][$0]) }.max() ?? 1
+            var shift = 0.0
+            for _ in 0..<12 {
+                var shifted = hessian
+                for i in 0..<n { shifted[i][i] += shift }
+                if let inverse = invert(shifted) {
+                    let delta = (0..<n).map { i in -(0..<n).reduce(0.0) { $0 + inverse[i][$1] * g[$1] } }
+                    if zip(delta, g).reduce(0.0, { $0 + $1.0 * $1.1 }) < 0 {
+                        var step = min(1.0, 2 / max(delta.map(abs).max()!, 1e-300))
+                        for _ in 0..<30 {
+                            let trial = (0..<n).map { x[$0] + step * delta[$0] }
+                            if let ft = f(trial), ft.value < current.value { x = trial; current = ft; improved = true; break }
+                            step *= 0.5
+                        }
+                        if improved { break }
+                    }
+                }
+                shift = shift == 0 ? 1e-8 * max(diagonal, 1e-300) : shift * 100
+            }
+            if current.gradient.map(abs).max()! < tolerance { converged = true }
+            if !improved { break }
         }
         return (x, current.value, converged)
     }

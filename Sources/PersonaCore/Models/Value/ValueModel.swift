@@ -127,7 +127,9 @@ public struct ValueModel: TrainableModel {
                                     fix: "Set a small --penalty (such as 0.001), or give more customers")
         }
         var theta = fit.x.map { exp($0) }
+        // the rates' scale parameters (alpha, and beta of Pareto/NBD's dropout) back to periods
         if !process.discrete { theta[1] /= scale }
+        if process == .pareto { theta[3] /= scale }
         let original = ProcessLikelihood(process: process, rows: rows, penalty: 0)
         let ll = original.logLikelihood(theta)?.value ?? .nan
         let se = standardErrors(theta) { original.logLikelihood($0) }
