@@ -9,7 +9,10 @@ MBG/NBD, BG/BB and Gamma-Gamma) on the same data:
   penalty: Persona's optimum is at least as likely as lifetimes', and the
   parameters agree;
 - P(alive), conditional expected purchases and expected spend per customer,
-  computed by lifetimes on Persona's own parameters, to 1e-8 relative."""
+  computed by lifetimes on Persona's own parameters, to 1e-8 relative;
+- the README's DuckDB query for the summary gives Persona's summaries."""
+import os
+import re
 import warnings
 
 import numpy as np
@@ -64,6 +67,17 @@ with workdir() as d:
     for col in ["frequency", "recency", "T", "monetary_value"]:
         ok, err = close(ours[col], ref[col], 1e-12) if col != "monetary_value" else close(ours[col] + 1, ref[col] + 1, 1e-12)
         check(ok, f"summary {col} equals lifetimes' on every customer (largest relative difference {err:.1e})")
+
+    # --- the README's SQL summary -------------------------------------------
+    import duckdb
+    readme = open(os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "README.md")).read()
+    query = re.search(r"what each customer will be worth.*?```sql\n(.*?)```", readme, re.S).group(1)
+    con = duckdb.connect()
+    con.execute(f"CREATE TABLE transactions AS SELECT * FROM read_csv_auto('{persona.path('shuffled.csv')}')")
+    sql = con.execute(query).df().set_index("customer_id").loc[ref.index]
+    for col in ["frequency", "recency", "T", "monetary_value"]:
+        ok, err = close(sql[col] + 1, ours[col] + 1, 1e-12)
+        check(ok, f"the README's DuckDB query gives Persona's {col} (largest relative difference {err:.1e})")
 
     # --- fits: parameters and likelihood ------------------------------------
     info = persona.json("inspect", "log.safetensors", "--json")
