@@ -218,7 +218,7 @@ struct Score: ParsableCommand {
         let s = try model.scoreCustomers(path: try input.path(), options: options, output: out, jsonLines: format == .jsonl, delimiter: try input.delimiterByte())
         Console.wrote("scored \(s.customers) customers\(s.asOf.map { " as of \($0)" } ?? "") -> \(out) (\(s.columns.joined(separator: ",")))", dataOnStandardOutput: out == "-")
         Console.wrote("lifecycle: " + s.lifecycle.map { "\($0.stage) \($0.customers)" }.joined(separator: ", "), dataOnStandardOutput: out == "-")
-        Console.progress(String(format: "%.2f s", Date().timeIntervalSince(start)))
+        Console.progress(String(format: "done in %.2f s", Date().timeIntervalSince(start)))
     }
 
     /// Suggestions for every basket of the file, from an association rules model.
@@ -238,6 +238,6 @@ struct Score: ParsableCommand {
         let s = try model.suggest(path: try input.path(), layout: layout, top: top ?? type(of: model).defaultSuggestions, output: out, jsonLines: format == .jsonl,
                                   delimiter: try input.delimiterByte())
         Console.wrote("suggested \(s.rows) items for \(s.basketsWithSuggestions) of \(s.baskets) baskets -> \(out)", dataOnStandardOutput: out == "-")
-        Console.progress(String(format: "%.2f s", Date().timeIntervalSince(start)))
+        Console.progress(String(format: "done in %.2f s", Date().timeIntervalSince(start)))
     }
 }

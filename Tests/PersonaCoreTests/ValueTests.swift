@@ -150,6 +150,22 @@ final class ValueTests: XCTestCase {
         XCTAssertLessThan(m.process.expectedPurchases(t: 5, x: 3, tx: 4, T: 6), m.process.expectedPurchases(t: 10, x: 3, tx: 4, T: 6))
     }
 
+    /// Pareto/NBD's A₀ and its gradient: the paired series, the integral, and the closed form where it is safe.
+    func testParetoA0SeriesAndIntegralAgree() {
+        for (r, alpha, s, beta) in [(0.55, 10.6, 0.61, 11.7), (0.55, 12.6, 0.61, 3.7), (1.3, 4.0, 2.1, 4.0), (0.2, 0.5, 0.9, 30.0)] {
+            for (x, tx, T) in [(0.0, 0.0, 38.0), (2.0, 30.43, 38.86), (7.0, 5.0, 39.0), (40.0, 38.0, 39.0), (300.0, 20.0, 39.0)] {
+                let a = ParetoSeries(r: r, alpha: alpha, s: s, beta: beta, x: x, tx: tx, T: T, gradient: true)
+                let b = ParetoSeries(r: r, alpha: alpha, s: s, beta: beta, x: x, tx: tx, T: T, gradient: true, integral: true)
+                XCTAssertEqual(a.logA0, b.logA0, accuracy: 1e-10 * max(1, abs(a.logA0)), "\(r) \(alpha) \(s) \(beta) at \(x) \(tx) \(T)")
+                for j in 0..<4 { XCTAssertEqual(a.dLogA0[j], b.dLogA0[j], accuracy: 1e-8 * max(1, abs(a.dLogA0[j])), "gradient \(j)") }
+            }
+        }
+        // the closed form with α = β: A₀ = (α + t_x)^−k − (α + T)^−k
+        let k = 0.5 + 0.7 + 3
+        let closed = log(pow(6.0, -k) - pow(9.0, -k))
+        XCTAssertEqual(ParetoSeries(r: 0.5, alpha: 4, s: 0.7, beta: 4, x: 3, tx: 2, T: 5, gradient: false).logA0, closed, accuracy: 1e-13)
+    }
+
     /// No NaN or infinity anywhere up to frequency and T of 10,000.
     func testExtremeCustomersStayFinite() {
         for process in [PurchaseProcess.bgnbd, .mbgnbd, .pareto] {

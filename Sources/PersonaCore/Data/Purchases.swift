@@ -196,9 +196,9 @@ public struct PurchaseSummaries {
                 throw PersonaError.data(file: path, line: rec.line, column: fi + 1, columnName: header[fi], "the frequency \(rec.string(fi)) is not a whole number",
                                         fix: "frequency counts repeat purchases")
             }
-            if r > t + 1e-9 || (x > 0 && r == 0 && !discrete) || (x == 0 && r != 0) {
+            if r > t + 1e-9 || (x == 0 && r != 0) {
                 throw PersonaError.data(file: path, line: rec.line, "frequency \(rec.string(fi)), recency \(rec.string(ri)) and T \(formatNumber(t)) do not fit together",
-                                        fix: "recency is at most T; it is 0 exactly when frequency is 0")
+                                        fix: "recency is at most T, and 0 when frequency is 0")
             }
             if discrete && (x > t || r != r.rounded() || t != t.rounded()) {
                 throw PersonaError.data(file: path, line: rec.line, "frequency, recency and periods must be whole numbers with frequency <= periods",

@@ -382,18 +382,29 @@ struct SpendModel {
 ///     A₀ = Σₙ k/(k + n) · (u)ₙ/n! · (M − m)ⁿ (M + t_x)^−(k+n) · (1 − ((M + t_x)/(M + T))^(k+n)),
 ///
 /// a sum of positive terms (each difference taken by expm1), which loses nothing
-/// when t_x is close to T or the purchases are many.
+/// when t_x is close to T or the purchases are many. Where that series would
+/// need more than `seriesTerms` terms (many purchases early in a long life: the
+/// terms rise for as many steps as there are purchases), A₀ is taken from its
+/// integral instead (`quadrature`).
 struct ParetoSeries {
+    static let seriesTerms = 3_000
     private(set) var logA0 = -Double.infinity
     /// ∂ ln A₀ / ∂(r, α, s, β); zeros when not asked for.
     private(set) var dLogA0 = [0.0, 0.0, 0.0, 0.0]
 
-    init(r: Double, alpha: Double, s: Double, beta: Double, x: Double, tx: Double, T: Double, gradient: Bool) {
+    init(r: Double, alpha: Double, s: Double, beta: Double, x: Double, tx: Double, T: Double, gradient: Bool, integral: Bool = false) {
+        if integral || !series(r: r, alpha: alpha, s: s, beta: beta, x: x, tx: tx, T: T, gradient: gradient) {
+            quadrature(r: r, alpha: alpha, s: s, beta: beta, x: x, tx: tx, T: T)
+        }
+    }
+
+    /// A₀ from the paired series; false when it needs more than `seriesTerms` terms.
+    private mutating func series(r: Double, alpha: Double, s: Double, beta: Double, x: Double, tx: Double, T: Double, gradient: Bool) -> Bool {
         let alphaLarger = alpha >= beta
         let M = alphaLarger ? alpha : beta, m = alphaLarger ? beta : alpha
         let k = r + s + x, u = alphaLarger ? s + 1 : r + x
         let L = log(M + T) - log(M + tx)            // ≥ 0
-        if !(L > 0) { return }                      // t_x = T: the customer's last purchase is now
+        if !(L > 0) { return true }                 // t_x = T: the customer's last purchase is now
         let lnMtx = log(M + tx), dL_dM = 1 / (M + T) - 1 / (M + tx)
         let diff = M - m, lnDiff = diff > 0 ? log(diff) : -Double.infinity
         let psiU = ValueMath.digamma(u)
@@ -404,7 +415,8 @@ struct ParetoSeries {
         var psiUN = psiU                              // ψ(u + n)
         var n = 0.0
         var first = true
-        while n < 10_000_000 {
+        while true {
+            if n > Double(Self.seriesTerms) { return false }
             let e = -(k + n) * L
             let logD = log(-expm1(e))
             let powerTerm = n == 0 ? 0 : n * lnDiff
@@ -443,7 +455,7 @@ struct ParetoSeries {
             dM += t1; dm -= t1
         }
         logA0 = log(sum) + logScale
-        guard gradient, sum > 0 else { return }
+        guard gradient, sum > 0 else { return true }
         let (gk, gu, gM, gm) = (dk / sum, du / sum, dM / sum, dm / sum)
         // back to (r, α, s, β): k = r + s + x; u = s + 1 (α ≥ β) or r + x
         if alphaLarger {
@@ -451,5 +463,60 @@ struct ParetoSeries {
         } else {
             dLogA0 = [gk + gu, gm, gk, gM]
         }
+        return true
     }
+
+    /// A₀ = (r + s + x) ∫ from t_x to T of (α + τ)^−(r+x) (β + τ)^−(s+1) dτ (the
+    /// density of dropping out at τ with no purchase after t_x), and its gradient
+    /// under the integral sign. In u = ln((α + τ)/(α + t_x)), scaled by k = r + s + x,
+    /// the integrand falls about as e^−v, so 20-point Gauss-Legendre panels two
+    /// units wide cover it until the rest no longer counts.
+    private mutating func quadrature(r: Double, alpha: Double, s: Double, beta: Double, x: Double, tx: Double, T: Double) {
+        let k = r + s + x
+        let base = alpha + tx, total = log((alpha + T) / base) * k     // v runs over [0, total]
+        guard total > 0 else { return }
+        var logScale = -Double.infinity
+        var sums = [0.0, 0.0, 0.0, 0.0, 0.0]      // ∫f, ∫f ln(α+τ), ∫f/(α+τ), ∫f ln(β+τ), ∫f/(β+τ), relative to e^logScale
+        var lo = 0.0
+        while lo < total {
+            let hi = min(total, lo + 2)
+            var panel = 0.0
+            for (node, weight) in GaussLegendre.twenty {
+                let v = lo + (hi - lo) * (node + 1) / 2
+                let w = weight * (hi - lo) / 2
+                let ap = base * exp(v / k)                     // α + τ
+                let bp = ap - alpha + beta                     // β + τ
+                // ln of f(τ) dτ/dv: dτ = (α + τ) dv / k
+                let logF = -(r + x - 1) * log(ap) - (s + 1) * log(bp) - log(k)
+                if logF > logScale {
+                    let shift = logScale == -.infinity ? 0 : exp(logScale - logF)
+                    for j in sums.indices { sums[j] *= shift }
+                    panel *= shift
+                    logScale = logF
+                }
+                let f = w * exp(logF - logScale)
+                sums[0] += f; sums[1] += f * log(ap); sums[2] += f / ap; sums[3] += f * log(bp); sums[4] += f / bp
+                panel += f
+            }
+            if panel < 1e-18 * sums[0] { break }
+            lo = hi
+        }
+        let I = sums[0]
+        logA0 = log(k) + log(I) + logScale
+        dLogA0 = [1 / k - sums[1] / I, -(r + x) * sums[2] / I, 1 / k - sums[3] / I, -(s + 1) * sums[4] / I]
+    }
+}
+
+/// The nodes and weights of 20-point Gauss-Legendre quadrature on [−1, 1].
+enum GaussLegendre {
+    static let twenty: [(Double, Double)] = {
+        let half: [(Double, Double)] = [
+            (0.0765265211334973337546404, 0.1527533871307258506980843), (0.2277858511416450780804962, 0.1491729864726037467878287),
+            (0.3737060887154195606725482, 0.1420961093183820513292983), (0.5108670019508270980043641, 0.1316886384491766268984945),
+            (0.6360536807265150254528367, 0.1181945319615184173123774), (0.7463319064601507926143051, 0.1019301198172404350367501),
+            (0.8391169718222188233945291, 0.0832767415767047487247581), (0.9122344282513259058677524, 0.0626720483341090635695065),
+            (0.9639719272779137912676661, 0.0406014298003869413310400), (0.9931285991850949247861224, 0.0176140071391521183118620),
+        ]
+        return half.map { (-$0.0, $0.1) }.reversed() + half
+    }()
 }

@@ -110,20 +110,23 @@ enum ValueMath {
         // likelihood flat along a ridge stops its line search). A Hessian that is
         // not positive definite is shifted until the step descends; each step is
         // halved until it lowers the value.
-        for _ in 0..<30 {
+        // At most a few rounds: each costs a Hessian (2n gradients), and a point
+        // where no step lowers the value ends it.
+        for _ in 0..<4 {
+            if current.gradient.map(abs).max()! < tolerance { converged = true; break }
             guard let hessian = hessian(x, f) else { break }
             let g = current.gradient
             var improved = false
             let diagonal = (0..<n).map { abs(hessian[$0][$0]) }.max() ?? 1
             var shift = 0.0
-            for _ in 0..<12 {
+            for _ in 0..<4 {
                 var shifted = hessian
                 for i in 0..<n { shifted[i][i] += shift }
                 if let inverse = invert(shifted) {
                     let delta = (0..<n).map { i in -(0..<n).reduce(0.0) { $0 + inverse[i][$1] * g[$1] } }
                     if zip(delta, g).reduce(0.0, { $0 + $1.0 * $1.1 }) < 0 {
                         var step = min(1.0, 2 / max(delta.map(abs).max()!, 1e-300))
-                        for _ in 0..<30 {
+                        for _ in 0..<8 {
                             let trial = (0..<n).map { x[$0] + step * delta[$0] }
                             if let ft = f(trial), ft.value < current.value { x = trial; current = ft; improved = true; break }
                             step *= 0.5
@@ -131,7 +134,7 @@ enum ValueMath {
                         if improved { break }
                     }
                 }
-                shift = shift == 0 ? 1e-8 * max(diagonal, 1e-300) : shift * 100
+                shift = shift == 0 ? 1e-6 * max(diagonal, 1e-300) : shift * 1000
             }
             if current.gradient.map(abs).max()! < tolerance { converged = true }
             if !improved { break }

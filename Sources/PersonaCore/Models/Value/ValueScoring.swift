@@ -140,26 +140,37 @@ extension ValueModel: CustomerValuing {
         columns += ["p_alive", "expected_purchases"]
         if spend != nil { columns += ["expected_spend", "clv"] }
         columns += ["value_decile", "lifecycle"]
-        let out = try AtomicOutput(path: output)
-        do {
-            if !jsonLines { out.write(columns.map(csvField).joined(separator: ",") + "\n") }
-            for i in order {
-                var values: [String] = [data.ids[i], String(data.frequency[i]), shortestText(data.recency[i]), shortestText(data.T[i])]
-                if data.hasAmounts { values.append(shortestText(data.monetary[i])) }
-                values += [shortestText(s.pAlive[i]), shortestText(s.expected[i])]
-                if spend != nil { values += [shortestText(s.spend[i]), shortestText(s.clv[i])] }
-                values += [String(decile[i]), stages[stage[i]]]
-                if jsonLines {
+        if jsonLines {
+            let out = try AtomicOutput(path: output)
+            do {
+                for i in order {
+                    var values: [String] = [data.ids[i], String(data.frequency[i]), shortestText(data.recency[i]), shortestText(data.T[i])]
+                    if data.hasAmounts { values.append(shortestText(data.monetary[i])) }
+                    values += [shortestText(s.pAlive[i]), shortestText(s.expected[i])]
+                    if spend != nil { values += [shortestText(s.spend[i]), shortestText(s.clv[i])] }
+                    values += [String(decile[i]), stages[stage[i]]]
                     let fields = zip(columns, values).enumerated().map { j, kv in
                         "\(jsonString(kv.0)):" + (j == 0 || kv.0 == "lifecycle" ? jsonString(kv.1) : kv.1)
                     }
                     out.write("{" + fields.joined(separator: ",") + "}\n")
-                } else {
-                    out.write(values.map(csvField).joined(separator: ",") + "\n")
                 }
-            }
-            try out.commit()
-        } catch { out.abandon(); throw error }
+                try out.commit()
+            } catch { out.abandon(); throw error }
+        } else {
+            let w = try CSVWriter(path: output)
+            do {
+                w.row(columns)
+                for i in order {
+                    w.field(data.ids[i]); w.field(data.frequency[i]); w.field(shortest: data.recency[i]); w.field(shortest: data.T[i])
+                    if data.hasAmounts { w.field(shortest: data.monetary[i]) }
+                    w.field(shortest: s.pAlive[i]); w.field(shortest: s.expected[i])
+                    if spend != nil { w.field(shortest: s.spend[i]); w.field(shortest: s.clv[i]) }
+                    w.field(decile[i]); w.field(stages[stage[i]])
+                    w.endRow()
+                }
+                try w.commit()
+            } catch { w.abandon(); throw error }
+        }
         var counts = [0, 0, 0, 0]
         for st in stage { counts[st] += 1 }
         return ValueScoreSummary(customers: order.count, columns: columns, lifecycle: zip(stages, counts).map { ($0, $1) },
@@ -238,9 +249,4 @@ extension ValueModel: CustomerValuing {
                             cumulativeActual: cumulativeActual, cumulativePredicted: cumulativePredicted, periodDays: config.periodDays)
         return e
     }
-}
-
-/// A CSV field, quoted when it must be.
-func csvField(_ s: String) -> String {
-    s.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" || $0 == "\r" }) ? "\"" + s.replacingOccurrences(of: "\"", with: "\"\"") + "\"" : s
 }
