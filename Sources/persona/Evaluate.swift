@@ -11,12 +11,20 @@ struct Evaluate: ParsableCommand {
         seeded sample), Davies-Bouldin (lower is better), Calinski-Harabasz (higher
         is better) and the segment sizes, all in the model's feature space.
 
+        Customer value (--holdout-end DATE): each customer's purchase days from
+        the day after the model's calibration end to DATE, inclusive, against the
+        model's expectation over that time: mae, rmse and their correlation, the
+        mean actual and predicted purchases by calibration frequency (0 to 7+),
+        and the cumulative purchases period by period.
+
         --report FILE.html writes one self-contained page with the model card, the
         metrics and the plots: ROC and precision-recall curves, gains, lift,
         calibration and the confusion matrix (classifiers); elbow, silhouette,
         segment profiles and a 2-D PCA projection (k-means); precision and recall
         at k against the popularity baseline and the popularity of recommended
-        items (ALS); the tree diagram and feature importance (trees).
+        items (ALS); the tree diagram and feature importance (trees); the
+        cumulative holdout purchases and the purchases by calibration frequency,
+        actual against predicted (customer value).
         """
     )
 

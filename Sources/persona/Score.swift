@@ -80,7 +80,7 @@ struct Score: ParsableCommand {
     @Option(help: "Classifiers: the probability above which a row is predicted positive (default: the model's).")
     var threshold: Double?
 
-    @Option(help: "Classifiers: keep only the N riskiest rows, riskiest first. Association rules: suggestions per basket (default 5).")
+    @Option(help: "Classifiers: keep only the N riskiest rows, riskiest first. Association rules: suggestions per basket (default 5). Customer value: the N most valuable customers, most valuable first.")
     var top: Int?
 
     @Option(help: ArgumentHelp("Association rules: the basket id column (default: the model's).", valueName: "col"))
@@ -217,7 +217,7 @@ struct Score: ParsableCommand {
         let start = Date()
         let s = try model.scoreCustomers(path: try input.path(), options: options, output: out, jsonLines: format == .jsonl, delimiter: try input.delimiterByte())
         Console.wrote("scored \(s.customers) customers\(s.asOf.map { " as of \($0)" } ?? "") -> \(out) (\(s.columns.joined(separator: ",")))", dataOnStandardOutput: out == "-")
-        Console.wrote("lifecycle: " + s.lifecycle.map { "\($0.stage) \($0.customers)" }.joined(separator: ", "), dataOnStandardOutput: out == "-")
+        Console.wrote("lifecycle of \(top == nil ? "the" : "these") customers: " + s.lifecycle.map { "\($0.stage) \($0.customers)" }.joined(separator: ", "), dataOnStandardOutput: out == "-")
         Console.progress(String(format: "done in %.2f s", Date().timeIntervalSince(start)))
     }
 

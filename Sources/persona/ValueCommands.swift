@@ -5,7 +5,7 @@ import PersonaCore
 /// Customer value at the command line.
 enum ValueCommands: FamilyCommands {
     typealias Model = ValueModel
-    static let abstract = "Value customers: a purchase process (BG/NBD, MBG/NBD, BG/BB) and a spend model from a transaction log."
+    static let abstract = "Value customers: a purchase process (BG/NBD, MBG/NBD, Pareto/NBD, BG/BB) and a spend model from a transaction log."
     static let discussion = """
         Reads a transaction log (--customer COL --time COL [--amount COL], rows in
         any order) and summarises each customer as the models define it: purchases
@@ -17,10 +17,14 @@ enum ValueCommands: FamilyCommands {
         from a table that already holds them: --summary FILE with customer,
         frequency, recency, T[, monetary_value][, weights].
 
-        The purchase process is fitted by maximum likelihood (analytic gradients,
-        log parameters, as lifetimes' fitters with --penalty as their
-        penalizer_coef); the Gamma-Gamma spend model on repeat customers' mean
-        spend when the data has amounts. `persona score` then writes P(alive),
+        The purchase process (--model): bgnbd (BG/NBD: a customer may leave
+        after each repeat purchase), mbgnbd (MBG/NBD: also at the first, so a
+        one-time buyer can be gone), pareto (Pareto/NBD: at any time), or bgbb
+        (BG/BB: discrete opportunities, one purchase at most per period). It is
+        fitted by maximum likelihood (analytic gradients, log parameters, as
+        lifetimes' fitters, with --penalty as their penalizer_coef); the
+        Gamma-Gamma spend model on repeat customers' mean spend when the data has
+        amounts. `persona score` then writes P(alive),
         expected purchases and spend over --horizon periods, the lifetime value,
         its decile and a lifecycle stage per customer; `persona evaluate
         --holdout-end DATE` compares predicted and actual purchases after the

@@ -232,8 +232,14 @@ final class ValueTests: XCTestCase {
         let once = t.file("o.csv", "id,when,amount\na,2025-01-05,3\nb,2025-01-07,1\nb,2025-01-07,2\n")
         XCTAssertThrowsPersonaError(try ValueModel.train(path: once, config: c, selection: ColumnSelection(), delimiter: 44, progress: nil),
                                     containing: ["o.csv", "no customer bought more than once"])
-        var noAmount = c; noAmount.amount = nil; noAmount.spend = .gammaGamma
-        XCTAssertThrowsPersonaError(try ValueModel.train(path: log, config: noAmount, selection: ColumnSelection(), delimiter: 44, progress: nil),
+        // three customers fit no finite BG/NBD: the card says which parameter ran off
+        var processOnly = c; processOnly.spend = SpendModelChoice.none
+        let boundary = try ValueModel.train(path: log, config: processOnly, selection: ColumnSelection(), delimiter: 44, progress: nil)
+        XCTAssertTrue(boundary.card.trainingMetrics["boundary"]?.string?.contains("towards") == true)
+        XCTAssertTrue(boundary.parameters.allSatisfy { $0 > 0 && $0.isFinite })
+        let cdnow = try fixture("cdnow_transactions.csv")
+        var noAmount = ValueConfig(); noAmount.customer = "customer"; noAmount.time = "date"; noAmount.spend = .gammaGamma
+        XCTAssertThrowsPersonaError(try ValueModel.train(path: cdnow, config: noAmount, selection: ColumnSelection(), delimiter: 44, progress: nil),
                                     containing: ["no amounts for the spend model", "--spend none"])
         XCTAssertThrowsParameterError(try ValueConfig().validate(), naming: "customer", containing: ["--summary"])
         var badEnd = c; badEnd.calibrationEnd = "31/12/2024"

@@ -37,6 +37,9 @@ public struct PurchaseSummaries {
     /// The calibration end, a day number (log only).
     public var endDay: Int?
     public var fingerprint = DataFingerprint()
+    /// The file's data rows (transactions, or summary lines) and columns.
+    public var fileRows = 0
+    public var fileColumns = 0
     public var count: Int { frequency.count }
     public var hasAmounts: Bool { !monetary.isEmpty }
 
@@ -105,6 +108,8 @@ public struct PurchaseSummaries {
         var s = PurchaseSummaries()
         s.endDay = end
         s.transactions = transactions
+        s.fileRows = transactions
+        s.fileColumns = reader.header.count
         s.fingerprint = reader.dataFingerprint
         for k in ids.indices {
             var d = days[k]
@@ -211,6 +216,8 @@ public struct PurchaseSummaries {
         }
         if s.count == 0 { throw PersonaError.data(file: path, "has a header but no customers", fix: "Give one row per customer") }
         s.fingerprint = reader.dataFingerprint
+        s.fileRows = s.count
+        s.fileColumns = header.count
         return s
     }
 }

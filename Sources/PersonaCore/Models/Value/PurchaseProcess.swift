@@ -205,8 +205,10 @@ struct ProcessLikelihood {
         let theta = phi.map { exp($0) }
         guard let (ll, g) = logLikelihood(theta), ll.isFinite, g.allSatisfy({ $0.isFinite }) else { return nil }
         // lifetimes divides by the total weight, except for Pareto/NBD, whose
-        // fitter divides by the mean weight: a penalty means there what it means here.
-        let w = process == .pareto ? rows.totalWeight / Double(max(rows.records, 1)) : rows.totalWeight
+        // fitter divides by the mean weight: the same minimum as dividing by the
+        // total with the penalty divided by the rows, which keeps the value near 1.
+        let w = rows.totalWeight
+        let penalty = process == .pareto ? self.penalty / Double(max(rows.records, 1)) : self.penalty
         let value = -ll / w + penalty * theta.reduce(0) { $0 + $1 * $1 }
         let gradient = theta.indices.map { theta[$0] * (-g[$0] / w + 2 * penalty * theta[$0]) }
         return (value, gradient)
@@ -387,7 +389,7 @@ struct SpendModel {
 /// terms rise for as many steps as there are purchases), A₀ is taken from its
 /// integral instead (`quadrature`).
 struct ParetoSeries {
-    static let seriesTerms = 3_000
+    static let seriesTerms = 400
     private(set) var logA0 = -Double.infinity
     /// ∂ ln A₀ / ∂(r, α, s, β); zeros when not asked for.
     private(set) var dLogA0 = [0.0, 0.0, 0.0, 0.0]
@@ -468,18 +470,25 @@ struct ParetoSeries {
 
     /// A₀ = (r + s + x) ∫ from t_x to T of (α + τ)^−(r+x) (β + τ)^−(s+1) dτ (the
     /// density of dropping out at τ with no purchase after t_x), and its gradient
-    /// under the integral sign. In u = ln((α + τ)/(α + t_x)), scaled by k = r + s + x,
-    /// the integrand falls about as e^−v, so 20-point Gauss-Legendre panels two
-    /// units wide cover it until the rest no longer counts.
+    /// under the integral sign. In v = k ln((α + τ)/(α + t_x)), k = r + s + x, the
+    /// integrand falls about as e^−v where purchases dominate, so 20-point
+    /// Gauss-Legendre panels about two units of its log wide cover it until the
+    /// rest no longer counts.
     private mutating func quadrature(r: Double, alpha: Double, s: Double, beta: Double, x: Double, tx: Double, T: Double) {
         let k = r + s + x
         let base = alpha + tx, total = log((alpha + T) / base) * k     // v runs over [0, total]
         guard total > 0 else { return }
         var logScale = -Double.infinity
         var sums = [0.0, 0.0, 0.0, 0.0, 0.0]      // ∫f, ∫f ln(α+τ), ∫f/(α+τ), ∫f ln(β+τ), ∫f/(β+τ), relative to e^logScale
-        var lo = 0.0
-        while lo < total {
-            let hi = min(total, lo + 2)
+        var lo = 0.0, panels = 0
+        while lo < total && panels < 400 {
+            panels += 1
+            // Panels over which the integrand's log changes by about 2 at their
+            // start, and α + τ by at most a factor e: two units where it falls as
+            // e^−v, wider where it is flat (a dropout rate that hardly varies).
+            let start = base * exp(lo / k)
+            let slope = ((r + x - 1) + (s + 1) * start / (start - alpha + beta)) / k
+            let hi = min(total, lo + min(2 / max(abs(slope), 1e-12), k, max(2, total)))
             var panel = 0.0
             for (node, weight) in GaussLegendre.twenty {
                 let v = lo + (hi - lo) * (node + 1) / 2

@@ -54,21 +54,26 @@ enum ValueMath {
     /// ₂F₁(a, b; c; z), as `logHyp2f1`.
     static func hyp2f1(_ a: Double, _ b: Double, _ c: Double, _ z: Double) -> Double { exp(logHyp2f1(a, b, c, z)) }
 
-    /// Minimises f over a few parameters by BFGS with a backtracking line search,
-    /// then polishes with Newton steps on a Hessian from differences of the
-    /// gradient. `f` returns the value and gradient, or nil where it is not
+    /// Minimises f over a few parameters by BFGS with a backtracking line search
+    /// until the gradient is below `newtonFrom`, then polishes with Newton steps
+    /// on a Hessian from differences of the gradient (towards `tolerance`, or
+    /// until no step lowers the value: a sum over a million customers has a
+    /// gradient whose rounding alone is about 1e-12). `f` returns the value and gradient, or nil where it is not
     /// defined (a step there is shortened). Returns the minimiser, the value and
     /// whether the gradient became small.
-    static func minimize(_ x0: [Double], tolerance: Double = 1e-10, maxIterations: Int = 2_000,
+    static let runaway = 14.0
+
+    static func minimize(_ x0: [Double], tolerance: Double = 1e-10, newtonFrom: Double = 1e-7, maxIterations: Int = 2_000,
                          _ f: ([Double]) -> (value: Double, gradient: [Double])?) -> (x: [Double], value: Double, converged: Bool) {
         let n = x0.count
         var x = x0
         guard var current = f(x) else { return (x0, .nan, false) }
         var h = identity(n)     // the inverse Hessian's estimate
-        var converged = false
+        var converged = false, stalls = 0
         for _ in 0..<maxIterations {
             let g = current.gradient
-            if g.map(abs).max()! < tolerance { converged = true; break }
+            // close enough for Newton's steps, which then square the error
+            if g.map(abs).max()! < newtonFrom { converged = true; break }
             var direction = (0..<n).map { i in -(0..<n).reduce(0.0) { $0 + h[i][$1] * g[$1] } }
             var slope = zip(direction, g).reduce(0.0) { $0 + $1.0 * $1.1 }
             if !(slope < 0) {
@@ -88,6 +93,12 @@ enum ValueMath {
                 step *= 0.5
             }
             guard let (next, fn) = accepted else { break }
+            // steps that no longer lower the value (rounding): over to Newton
+            stalls = fn.value < current.value - 1e-15 * abs(current.value) ? 0 : stalls + 1
+            if stalls >= 3 { break }
+            // a parameter running off to 0 or infinity (beyond e^±14 in the scaled
+            // time): the likelihood has no optimum inside
+            if next.contains(where: { abs($0) > runaway }) { x = next; current = fn; return (x, current.value, false) }
             let s = (0..<n).map { next[$0] - x[$0] }
             let y = (0..<n).map { fn.gradient[$0] - g[$0] }
             let sy = zip(s, y).reduce(0.0) { $0 + $1.0 * $1.1 }

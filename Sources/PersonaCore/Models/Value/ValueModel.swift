@@ -116,15 +116,24 @@ public struct ValueModel: TrainableModel {
         for startPoint in [0.1, 0.0, -1.0, 1.0] {
             let r = ValueMath.minimize([Double](repeating: startPoint, count: 4), objective.objective)
             if r.value.isFinite, best == nil || r.value < best!.value - 1e-12 { best = r }
-            if r.converged { break }
+            // converged, or running off from this start too: another start would follow
+            if r.converged || r.x.contains(where: { abs($0) > ValueMath.runaway }) { break }
         }
         guard let fit = best, fit.value.isFinite else {
             throw PersonaError.data(file: file, "the \(process.title) likelihood could not be evaluated at any starting point",
                                     fix: "Check the summaries (frequency, recency, T), or set --penalty 0.001")
         }
-        if !fit.converged {
+        // A parameter running off to 0 or infinity: the likelihood's supremum is a
+        // limit of the model (no dropout, or the same dropout for everyone); the
+        // fit stops on the way there, and says so.
+        let names = process.parameterNames
+        let runaway = fit.x.indices.filter { abs(fit.x[$0]) > ValueMath.runaway }.map { "\(names[$0]) towards \(fit.x[$0] > 0 ? "infinity" : "0")" }
+        if !fit.converged && runaway.isEmpty {
             throw PersonaError.data(file: file, "the \(process.title) fit did not converge",
-                                    fix: "Set a small --penalty (such as 0.001), or give more customers")
+                                    fix: "Set a small --penalty (such as 0.001), try another --model, or give more customers")
+        }
+        if !runaway.isEmpty {
+            progress?("warning: the \(process.title) likelihood keeps rising as \(runaway.joined(separator: " and ")); the fit stops on the way (the data suit a limit of the model); --penalty 0.001 keeps the parameters finite")
         }
         var theta = fit.x.map { exp($0) }
         // the rates' scale parameters (alpha, and beta of Pareto/NBD's dropout) back to periods
@@ -188,6 +197,7 @@ public struct ValueModel: TrainableModel {
             metrics["zero_spend_customers"] = .number(zeroSpend)
             if let correlation { metrics["frequency_spend_correlation"] = .number(correlation) }
         }
+        if !runaway.isEmpty { metrics["boundary"] = .string(runaway.joined(separator: ", ")) }
         if config.summary == nil {
             metrics["transactions"] = .number(Double(data.transactions))
             metrics["later_transactions"] = .number(Double(data.later))
@@ -197,8 +207,7 @@ public struct ValueModel: TrainableModel {
         if let end = data.endDay { details["calibration_end"] = .string(Timestamps.format(Double(end) * 86_400)) }
         let card = ModelCard(kind: kind, pipeline: FeaturePipeline(columns: [], standardize: false), hyperparameters: config.card,
                              trainingMetrics: .object(metrics),
-                             trainingData: DataFingerprintInfo(file: (file as NSString).lastPathComponent, rows: data.count,
-                                                               columns: config.summary != nil ? 4 : (config.amount != nil ? 3 : 2),
+                             trainingData: DataFingerprintInfo(file: (file as NSString).lastPathComponent, rows: data.fileRows, columns: data.fileColumns,
                                                                hash: data.fingerprint.hex),
                              details: .object(details))
         return ValueModel(card: card, config: config, process: FittedProcess(process: process, parameters: theta), spend: spend,

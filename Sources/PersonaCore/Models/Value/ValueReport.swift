@@ -9,6 +9,8 @@ extension ValueModel: ReportFigures {
                              SVG.Series("predicted", predicted.enumerated().map { (Double($0 + 1), $1) }, kind: .dashed, color: SVG.palette[1])]
         var byFrequency = SVG.Plot(title: "Holdout purchases by calibration frequency", xLabel: "repeat purchases in the calibration period (7 = 7 or more)",
                                    yLabel: "mean purchases per customer in the holdout")
+        byFrequency.yRange = 0...max(1e-9, groups.map { max($0.actual, $0.predicted) }.max() ?? 1)
+        cumulative.yRange = 0...max(1e-9, (actual + predicted).max() ?? 1)
         let x = groups.map { Double($0.label == "7+" ? "7" : $0.label) ?? 0 }
         byFrequency.series = [SVG.Series("actual", zip(x, groups).map { ($0, $1.actual) }, kind: .line, color: SVG.palette[0]),
                               SVG.Series("predicted", zip(x, groups).map { ($0, $1.predicted) }, kind: .dashed, color: SVG.palette[1])]

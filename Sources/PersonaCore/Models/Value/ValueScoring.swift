@@ -32,7 +32,7 @@ public struct ValueScoreOptions: Sendable {
 public struct ValueScoreSummary: Sendable {
     public var customers: Int
     public var columns: [String]
-    /// Customers per lifecycle stage, in the order new, active, at_risk, lost.
+    /// The written customers per lifecycle stage, in the order new, active, at_risk, lost.
     public var lifecycle: [(stage: String, customers: Int)]
     public var asOf: String?
 }
@@ -172,7 +172,7 @@ extension ValueModel: CustomerValuing {
             } catch { w.abandon(); throw error }
         }
         var counts = [0, 0, 0, 0]
-        for st in stage { counts[st] += 1 }
+        for i in order { counts[stage[i]] += 1 }
         return ValueScoreSummary(customers: order.count, columns: columns, lifecycle: zip(stages, counts).map { ($0, $1) },
                                  asOf: data.endDay.map { Timestamps.format(Double($0) * 86_400) })
     }
