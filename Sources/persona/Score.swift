@@ -107,25 +107,25 @@ struct Score: ParsableCommand {
     @Option(help: "Uplift models: the cost of treating one customer (with --margin).")
     var cost: Double?
 
-    @Option(help: "Uplift models: the value of one response (with --cost). Customer value: the share of spend that is margin (default 1).")
+    @Option(help: "Uplift models: the value of one response (with --cost). Customer value: the share of spend that is margin (default \(formatNumber(ValueScoreOptions().margin))).")
     var margin: Double?
 
     @Option(name: .customLong("as-of"), help: ArgumentHelp("Customer value: score as of this day (YYYY-MM-DD; later purchases ignored).", valueName: "date"))
     var asOf: String?
 
-    @Option(help: ArgumentHelp("Customer value: periods ahead for expected purchases and clv (default 52).", valueName: "periods"))
+    @Option(help: ArgumentHelp("Customer value: periods ahead for expected purchases and clv (default \(formatNumber(ValueScoreOptions().horizon))).", valueName: "periods"))
     var horizon: Double?
 
-    @Option(name: .customLong("discount-rate"), help: ArgumentHelp("Customer value: the discount rate per period of clv (default 0).", valueName: "rate"))
+    @Option(name: .customLong("discount-rate"), help: ArgumentHelp("Customer value: the discount rate per period of clv (default \(formatNumber(ValueScoreOptions().discountRate))).", valueName: "rate"))
     var discountRate: Double?
 
-    @Option(name: .customLong("new-periods"), help: ArgumentHelp("Customer value: a first purchase fewer than this many periods ago is `new` (default 4).", valueName: "periods"))
+    @Option(name: .customLong("new-periods"), help: ArgumentHelp("Customer value: a first purchase fewer than this many periods ago is `new` (default \(formatNumber(ValueScoreOptions().newPeriods))).", valueName: "periods"))
     var newPeriods: Double?
 
-    @Option(name: .customLong("at-risk"), help: ArgumentHelp("Customer value: P(alive) below this is `at_risk` (default 0.5).", valueName: "p"))
+    @Option(name: .customLong("at-risk"), help: ArgumentHelp("Customer value: P(alive) below this is `at_risk` (default \(formatNumber(ValueScoreOptions().atRisk))).", valueName: "p"))
     var atRisk: Double?
 
-    @Option(help: ArgumentHelp("Customer value: P(alive) below this is `lost` (default 0.1).", valueName: "p"))
+    @Option(help: ArgumentHelp("Customer value: P(alive) below this is `lost` (default \(formatNumber(ValueScoreOptions().lost))).", valueName: "p"))
     var lost: Double?
 
     @OptionGroup var verbosity: Verbosity

@@ -253,7 +253,7 @@ public struct ValueModel: TrainableModel {
             lines.append("  parameter        value   std. error")
             for i in names.indices {
                 lines.append("  " + names[i].padding(toLength: 10, withPad: " ", startingAt: 0)
-                             + formatNumber(values[i], digits: 7).leftPadded(to: 12) + "  " + formatNumber(errors[i], digits: 4).leftPadded(to: 11))
+                             + formatNumber(values[i], digits: 7).leftPadded(12) + "  " + formatNumber(errors[i], digits: 4).leftPadded(11))
             }
         }
         table(parameterNames, parameters, standardErrors)
@@ -272,10 +272,6 @@ public struct ValueModel: TrainableModel {
         }
         return lines.joined(separator: "\n")
     }
-}
-
-extension String {
-    func leftPadded(to width: Int) -> String { count >= width ? self : String(repeating: " ", count: width - count) + self }
 }
 
 extension ValueModel: InspectionFacts {

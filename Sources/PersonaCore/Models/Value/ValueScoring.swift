@@ -20,13 +20,16 @@ public struct ValueScoreOptions: Sendable {
     public init() {}
 
     /// The lifecycle stages and their rules, for `--help`.
-    public static let lifecycleRules = """
-        lifecycle   rule (in this order)
-        new         first purchase fewer than --new-periods periods ago (default 4)
-        lost        p_alive below --lost (default 0.1)
-        at_risk     p_alive below --at-risk (default 0.5)
-        active      every other customer
-        """
+    public static let lifecycleRules: String = {
+        let d = ValueScoreOptions()
+        return """
+            lifecycle   rule (in this order)
+            new         first purchase fewer than --new-periods periods ago (default \(formatNumber(d.newPeriods)))
+            lost        p_alive below --lost (default \(formatNumber(d.lost)))
+            at_risk     p_alive below --at-risk (default \(formatNumber(d.atRisk)))
+            active      every other customer
+            """
+    }()
 }
 
 public struct ValueScoreSummary: Sendable {
@@ -240,8 +243,8 @@ extension ValueModel: CustomerValuing {
                      "  frequency  customers  mean actual  mean predicted"]
         for (g, v) in groups.enumerated() where v.customers > 0 {
             lines.append("  " + (g == 7 ? "7+" : String(g)).padding(toLength: 9, withPad: " ", startingAt: 0)
-                         + String(v.customers).leftPadded(to: 11) + formatNumber(v.actual / Double(v.customers)).leftPadded(to: 13)
-                         + formatNumber(v.predicted / Double(v.customers)).leftPadded(to: 16))
+                         + String(v.customers).leftPadded(11) + formatNumber(v.actual / Double(v.customers)).leftPadded(13)
+                         + formatNumber(v.predicted / Double(v.customers)).leftPadded(16))
         }
         var e = Evaluation(task: .customerValue, metrics: .object(metrics), text: lines.joined(separator: "\n"))
         e.rows = .purchases(byFrequency: groups.enumerated().filter { $0.element.customers > 0 }.map { g, v in
