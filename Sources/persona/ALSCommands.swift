@@ -71,6 +71,7 @@ struct Recommend: ParsableCommand {
             throw ValidationError("Give exactly one of --user, --users or --all-users.")
         }
         if top < 1 { throw ValidationError("--top must be at least 1.") }
+        if let out { _ = try dataOutputFormat(out, given: nil, jsonLines: false) }
     }
 
     func run() throws {

@@ -47,6 +47,7 @@ struct Datasets: ParsableCommand {
 
         func validate() throws {
             if rows < 1 { throw ValidationError("--rows must be at least 1.") }
+            _ = try dataOutputFormat(out, given: nil, jsonLines: false)
         }
 
         func run() throws {

@@ -16,8 +16,10 @@ struct Describe: ParsableCommand {
     @Argument(help: "The CSV file to profile (gzip or zstd too), or - for standard input.")
     var file: String
 
-    @Option(help: ArgumentHelp("Field delimiter: one character, or `tab`.", valueName: "char"))
-    var delimiter: String = ","
+    @Option(help: ArgumentHelp(delimiterHelp, valueName: "char"))
+    var delimiter: String = "auto"
+
+    func validate() throws { try checkDelimiterOption(delimiter) }
 
     @Flag(help: "Print one JSON object instead of a table.")
     var json = false
@@ -26,12 +28,15 @@ struct Describe: ParsableCommand {
 
     func run() throws {
         verbosity.apply()
-        let profile = try Profiler.profile(path: try Inputs.resolve(file), delimiter: try parseDelimiter(delimiter))
+        let path = try Inputs.resolve(file)
+        let dialect = try CSVDialect.sniff(path: path, delimiter: try parseDelimiterOption(delimiter))
+        var profile = try Profiler.profile(path: path, delimiter: dialect.delimiter)
+        profile.dialect = dialect.description
         if json {
             print(try JSONText.encode(profile, pretty: true))
             return
         }
-        print("\(file): \(profile.rows) rows, \(profile.columns.count) columns")
+        print("\(file): \(profile.rows) rows, \(profile.columns.count) columns, \(dialect.description)")
         let nameWidth = max(6, profile.columns.map(\.name.count).max() ?? 6)
         print(pad("column", nameWidth) + "  " + pad("type", 11) + "  " + lpad("missing", 8) + "  " + lpad("distinct", 8) + "  summary")
         for c in profile.columns {

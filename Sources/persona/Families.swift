@@ -22,6 +22,8 @@ protocol FamilyCommands {
     /// A file the configuration names to train from instead of `--data` (a
     /// summary table), or nil.
     static func dataFile(_ config: Model.Config) -> String?
+    /// Whether `--data` may be left out (the options name the file instead).
+    static var dataIsOptional: Bool { get }
     /// Fits the model (the default reads the data file and calls the family's `train`).
     static func train(_ run: TrainingRun<Model.Config>) throws -> Model
     /// What `persona train FAMILY` prints about the trained model, before "wrote FILE".
@@ -45,6 +47,7 @@ extension FamilyCommands {
     static var tune: ParsableCommand.Type? { nil }
     static var others: [ParsableCommand.Type] { [] }
     static func dataFile(_ config: Model.Config) -> String? { nil }
+    static var dataIsOptional: Bool { false }
     static var train: ParsableCommand.Type { TrainCommand<Self>.self }
 
     static func train(_ run: TrainingRun<Model.Config>) throws -> Model {
@@ -69,8 +72,19 @@ struct TrainCommand<F: FamilyCommands>: TakesHyperparameters {
     typealias Config = F.Model.Config
 
     static var configuration: CommandConfiguration {
-        CommandConfiguration(commandName: F.Model.kind, abstract: F.abstract,
+        CommandConfiguration(commandName: F.Model.kind, abstract: F.abstract, usage: usage,
                              discussion: F.discussion + HyperparameterFlags.help(Config.self))
+    }
+
+    /// The usage line: what every run needs (the family's required options
+    /// included, which the generic parser cannot see), then what it may add.
+    static var usage: String {
+        let required = Config.parameters.filter(\.isRequired).map { "\($0.flag) <\($0.valueName)>" }
+        var parts = ["persona train \(F.Model.kind)", F.dataIsOptional ? "[--data <file>]" : "--data <file>"] + required + ["--out <model>"]
+        if F.selectsFeatures { parts.append("[--features <a,b,...> | --exclude <x,y,...>]") }
+        if F.validationHelp != nil { parts.append("[--validation <file>]") }
+        parts += ["[--delimiter <char>]", "[<model options>]", "[--quiet]", "[--progress]"]
+        return parts.joined(separator: " ")
     }
 
     @OptionGroup var input: TrainingDataInput
@@ -102,9 +116,10 @@ struct TrainCommand<F: FamilyCommands>: TakesHyperparameters {
         output.verbosity.apply()
         let start = Date()
         let config = try config()
+        try AtomicOutput.check(output.out)
         let path = try Inputs.resolve(input.data ?? F.dataFile(config)!)
         let run = TrainingRun(path: path, validation: try validation.map { try Inputs.resolve($0) }, config: config,
-                              selection: featureOptions.selection, delimiter: try input.delimiterByte())
+                              selection: featureOptions.selection, delimiter: try input.delimiterByte(for: path))
         let model = try F.train(run)
         try ModelStore.save(model, to: output.out)
         for line in F.summary(model) { print(line) }

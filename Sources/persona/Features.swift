@@ -65,9 +65,17 @@ struct FeaturesRFM: ParsableCommand {
     @Option(help: ArgumentHelp("Where to write the customer features (CSV).", valueName: "file"))
     var out: String
 
+    @Flag(help: "Dates written with numbers are day/month/year (found from the dates when not given).")
+    var dayFirst = false
+
+    @Flag(help: "Dates written with numbers are month/day/year.")
+    var monthFirst = false
+
     @OptionGroup var verbosity: Verbosity
 
     func validate() throws {
+        if dayFirst && monthFirst { throw ValidationError("Give --day-first or --month-first, not both.") }
+        _ = try dataOutputFormat(out, given: nil, jsonLines: false)
         if rejects != nil && onError != .skip { throw ValidationError("--rejects goes with --on-error skip.") }
         if let asOf, Timestamps.parse(asOf) == nil {
             throw ValidationError("--as-of must be an ISO 8601 date or date-time, such as 2026-06-30 (got \"\(asOf)\").")
@@ -81,6 +89,7 @@ struct FeaturesRFM: ParsableCommand {
         o.skipBadRows = onError == .skip
         o.rejects = rejects
         o.delimiter = try input.delimiterByte()
+        o.dateOrder = dayFirst ? .dayFirst : monthFirst ? .monthFirst : nil
         let s = try RFM.compute(path: try input.path(), options: o, output: out, progress: Console.progress)
         Console.wrote("wrote \(out): \(s.customers) customers from \(s.transactions) transactions, as of \(Timestamps.format(s.asOf))", dataOnStandardOutput: out == "-")
         if s.skipped > 0 {

@@ -105,10 +105,20 @@ struct DataInput: ParsableArguments {
     /// pipes and compressed files are read once into a temporary copy).
     func path() throws -> String { try Inputs.resolve(data) }
 
-    @Option(name: .long, help: ArgumentHelp("Field delimiter: one character, or `tab`.", valueName: "char"))
-    var delimiter: String = ","
+    @Option(name: .long, help: ArgumentHelp(delimiterHelp, valueName: "char"))
+    var delimiter: String = "auto"
 
-    func delimiterByte() throws -> UInt8 { try parseDelimiter(delimiter) }
+    func validate() throws { try checkDelimiterOption(delimiter) }
+
+    /// The delimiter given, or the one the data file is written with.
+    func delimiterByte() throws -> UInt8 { try resolveDelimiter(delimiter, path: try path()) }
+}
+
+let delimiterHelp = "Field delimiter: auto (found from the file), comma, semicolon, tab, pipe or one character."
+
+/// A `--delimiter` that names no delimiter is a usage mistake.
+func checkDelimiterOption(_ text: String) throws {
+    do { _ = try parseDelimiterOption(text) } catch let e as PersonaError { throw ValidationError(e.message) }
 }
 
 /// The data `persona train` reads: like `DataInput`, but a family may train
@@ -117,10 +127,13 @@ struct TrainingDataInput: ParsableArguments {
     @Option(name: .long, help: ArgumentHelp("The data to read: a CSV file with a header line (gzip or zstd compressed too), or - for standard input.", valueName: "file"))
     var data: String?
 
-    @Option(name: .long, help: ArgumentHelp("Field delimiter: one character, or `tab`.", valueName: "char"))
-    var delimiter: String = ","
+    @Option(name: .long, help: ArgumentHelp(delimiterHelp, valueName: "char"))
+    var delimiter: String = "auto"
 
-    func delimiterByte() throws -> UInt8 { try parseDelimiter(delimiter) }
+    func validate() throws { try checkDelimiterOption(delimiter) }
+
+    /// The delimiter given, or the one the file at `path` is written with.
+    func delimiterByte(for path: String) throws -> UInt8 { try resolveDelimiter(delimiter, path: path) }
 }
 
 struct FeatureOptions: ParsableArguments {
@@ -143,4 +156,41 @@ struct FeatureOptions: ParsableArguments {
 
 func splitList(_ s: String) -> [String] {
     s.split(separator: ",").map { String($0).trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+}
+
+/// What an output's name says it holds: CSV, JSON Lines or Parquet (a `.gz` or
+/// `.zst` after it compresses it); nil for a name that says nothing (`-`, no
+/// or another extension), written as CSV unless `--format` says otherwise.
+enum DataOutputKind: String {
+    case csv, jsonl, parquet
+
+    init?(path: String) {
+        var name = path.lowercased()
+        for suffix in [".gz", ".zst"] where name.hasSuffix(suffix) { name.removeLast(suffix.count) }
+        switch (name as NSString).pathExtension {
+        case "csv", "tsv", "txt": self = .csv
+        case "jsonl", "ndjson": self = .jsonl
+        case "parquet": self = .parquet
+        default: return nil
+        }
+    }
+}
+
+/// The format a data output is written in: the one its name says, or
+/// `--format`; a `--format` that contradicts the name, or a name a command
+/// cannot write, is a usage mistake, found before any work.
+func dataOutputFormat(_ path: String, given: BatchScorer.Format?, flag: String = "--out", jsonLines: Bool = true) throws -> BatchScorer.Format {
+    let kind = DataOutputKind(path: path)
+    if kind == .jsonl && !jsonLines {
+        throw ValidationError("\(flag) \(path): this command writes CSV or Parquet; name the file .csv (or .parquet).")
+    }
+    switch (kind, given) {
+    case (nil, let g): return g ?? .csv
+    case (.csv?, nil), (.parquet?, nil): return .csv
+    case (.jsonl?, nil): return .jsonl
+    case (.csv?, .csv?), (.parquet?, .csv?): return .csv
+    case (.jsonl?, .jsonl?): return .jsonl
+    case (let k?, let g?):
+        throw ValidationError("\(flag) \(path) names a \(k == .parquet ? "Parquet" : k.rawValue.uppercased()) file but --format is \(g.rawValue); drop --format (the name decides) or change the name.")
+    }
 }

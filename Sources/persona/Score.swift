@@ -17,10 +17,14 @@ struct Score: ParsableCommand {
         reject file instead, with their line and reason, and are counted.
 
         k-means writes `segment` and `distance` (Euclidean, in the model's
-        standardised feature space) per row. Logistic regression writes
-        `probability` (of the positive class), `predicted` (the class at the
-        threshold) and `risk_decile` (1 = the riskiest tenth of the training
-        customers); --top N keeps the N riskiest rows, riskiest first.
+        standardised feature space) per row. Every two-class classifier
+        (logistic regression, a tree, boosted trees, a forest) writes
+        `probability` (of the positive class), `predicted` (the positive class
+        when the probability is at least the threshold) and `risk_decile` (1 = the
+        riskiest tenth of the training customers); --top N keeps the N riskiest
+        rows, riskiest first. A classifier of more classes writes
+        `probability_<class>` for each class and `predicted` (the likeliest); a
+        regression tree `predicted`, boosted regression `prediction`.
 
         --explain K adds each row's K strongest reasons (reason_k, the column, and
         contribution_k, how much it raised the score); --contributions adds
@@ -65,8 +69,11 @@ struct Score: ParsableCommand {
     @Option(help: ArgumentHelp("Where to write the scores.", valueName: "file"))
     var out: String
 
-    @Option(help: "csv, or jsonl (one JSON object per row).")
-    var format: BatchScorer.Format = .csv
+    @Option(help: "csv, or jsonl (one JSON object per row). Default: what the output's name says (.csv, .jsonl or .ndjson, .parquet; .gz or .zst after it compresses), else csv.")
+    var format: BatchScorer.Format?
+
+    /// The output's format, from its name or --format (checked in `validate`).
+    var outputFormat: BatchScorer.Format { (try? dataOutputFormat(out, given: format)) ?? .csv }
 
     @Option(name: .customLong("on-error"), help: "fail on the first bad row (default), or skip bad rows into a reject file.")
     var onError: OnError = .fail
@@ -77,7 +84,7 @@ struct Score: ParsableCommand {
     @Option(name: .customLong("id"), help: ArgumentHelp("Column(s) to carry into the output, comma-separated (default: the first column if it is an id).", valueName: "col"))
     var id: [String] = []
 
-    @Option(help: "Classifiers: the probability above which a row is predicted positive (default: the model's).")
+    @Option(help: "Classifiers: the probability from which a row is predicted positive (default: the model's, 0.5 for trees).")
     var threshold: Double?
 
     @Option(help: "Classifiers: keep only the N riskiest rows, riskiest first. Association rules: suggestions per basket (default 5). Customer value: the N most valuable customers, most valuable first.")
@@ -131,6 +138,7 @@ struct Score: ParsableCommand {
     @OptionGroup var verbosity: Verbosity
 
     func validate() throws {
+        _ = try dataOutputFormat(out, given: format)
         if let n = budget, n < 1 { throw ValidationError("--budget must be at least 1.") }
         if let k = explain, k < 1 { throw ValidationError("--explain must be at least 1.") }
         if budget != nil && top != nil { throw ValidationError("--budget and --top both cap the rows; give one.") }
@@ -184,7 +192,7 @@ struct Score: ParsableCommand {
         options.cost = cost
         options.margin = margin
         let settings = BatchScorer.Settings(idColumns: ids, options: options,
-                                            delimiter: try input.delimiterByte(), format: format,
+                                            delimiter: try input.delimiterByte(), format: outputFormat,
                                             skipBadRows: onError == .skip, rejects: rejects)
         let summary = try BatchScorer.score(model: loaded, input: try input.path(), output: out, settings: settings)
         let seconds = Date().timeIntervalSince(start)
@@ -215,7 +223,7 @@ struct Score: ParsableCommand {
         if let a = atRisk, lost == nil, options.lost > a { throw ValidationError("--at-risk (\(formatNumber(a))) must not be below --lost (\(formatNumber(options.lost))).") }
         options.top = top
         let start = Date()
-        let s = try model.scoreCustomers(path: try input.path(), options: options, output: out, jsonLines: format == .jsonl, delimiter: try input.delimiterByte())
+        let s = try model.scoreCustomers(path: try input.path(), options: options, output: out, jsonLines: outputFormat == .jsonl, delimiter: try input.delimiterByte())
         Console.wrote("scored \(s.customers) customers\(s.asOf.map { " as of \($0)" } ?? "") -> \(out) (\(s.columns.joined(separator: ",")))", dataOnStandardOutput: out == "-")
         Console.wrote("lifecycle of \(top == nil ? "the" : "these") customers: " + s.lifecycle.map { "\($0.stage) \($0.customers)" }.joined(separator: ", "), dataOnStandardOutput: out == "-")
         Console.progress(String(format: "done in %.2f s", Date().timeIntervalSince(start)))
@@ -235,7 +243,7 @@ struct Score: ParsableCommand {
         if let items { layout.items = items; layout.item = nil }
         if let separator { layout.separator = separator }
         let start = Date()
-        let s = try model.suggest(path: try input.path(), layout: layout, top: top ?? type(of: model).defaultSuggestions, output: out, jsonLines: format == .jsonl,
+        let s = try model.suggest(path: try input.path(), layout: layout, top: top ?? type(of: model).defaultSuggestions, output: out, jsonLines: outputFormat == .jsonl,
                                   delimiter: try input.delimiterByte())
         Console.wrote("suggested \(s.rows) items for \(s.basketsWithSuggestions) of \(s.baskets) baskets -> \(out)", dataOnStandardOutput: out == "-")
         Console.progress(String(format: "done in %.2f s", Date().timeIntervalSince(start)))

@@ -27,6 +27,8 @@ struct SplitParts: ParsableArguments {
     func validate() throws {
         if !(testFraction > 0 && testFraction < 1) { throw ValidationError("--test-fraction must be between 0 and 1.") }
         if trainOut == testOut { throw ValidationError("--train-out and --test-out must differ.") }
+        _ = try dataOutputFormat(trainOut, given: nil, flag: "--train-out", jsonLines: false)
+        _ = try dataOutputFormat(testOut, given: nil, flag: "--test-out", jsonLines: false)
     }
 }
 

@@ -5,6 +5,7 @@ import PersonaCore
 /// Customer value at the command line.
 enum ValueCommands: FamilyCommands {
     typealias Model = ValueModel
+    static let dataIsOptional = true
     static let abstract = "Value customers: a purchase process (BG/NBD, MBG/NBD, Pareto/NBD, BG/BB) and a spend model from a transaction log."
     static let discussion = """
         Reads a transaction log (--customer COL --time COL [--amount COL], rows in

@@ -169,6 +169,28 @@ final class CLITests: CLITestCase {
         XCTAssertTrue(top.out.contains("A first session"))
     }
 
+    /// Help laid out for a narrow screen: prose within the width, examples and
+    /// usage lines whole (they can be copied), a table's rows under their column.
+    func testHelpKeepsExamplesWholeAndWrapsProse() throws {
+        let commands: [[String]] = [[], ["train", "gbdt"], ["train", "value"], ["datasets", "generate"], ["score"], ["features", "rfm"],
+                                    ["describe"], ["train", "kmeans"], ["compare"]]
+        for command in commands {
+            let wide = try persona(command + ["--help"], env: ["COLUMNS": "1000"])
+            let narrow = try persona(command + ["--help"], env: ["COLUMNS": "60"])
+            XCTAssertEqual(narrow.code, 0, narrow.err)
+            let narrowLines = Set(narrow.out.split(separator: "\n").map(String.init))
+            let examples = wide.out.split(separator: "\n").map(String.init).filter { $0.hasPrefix("  persona ") || $0.hasPrefix("USAGE: ") }
+            XCTAssertFalse(examples.isEmpty, "\(command): an example or a usage line")
+            for e in examples { XCTAssertTrue(narrowLines.contains(e), "\(command): \(e) is printed whole") }
+            for line in narrowLines where line.count > 60 && !examples.contains(line) {
+                XCTAssertFalse(line.contains(" "), "\(command): a line wider than the screen: \(line)")
+            }
+        }
+        let table = try persona(["datasets", "generate", "--help"], env: ["COLUMNS": "60"]).out
+        XCTAssertTrue(table.contains("\nbaskets       basket_id,item"), table)
+        XCTAssertTrue(try persona(["train", "gbdt", "--help"]).out.contains("USAGE: persona train gbdt --data <file> --target <col> --out <model>"))
+    }
+
     /// Every `persona train FAMILY` is the one generic command: the inputs a
     /// family does not read are neither shown nor taken.
     func testTrainCommandsShowAndTakeOnlyTheirFamilysInputs() throws {
@@ -190,12 +212,17 @@ final class CLITests: CLITestCase {
     func testDelimiterAndMessyCSV() throws {
         let text = "\u{FEFF}id;\"spend; total\";plan\r\n1;10,5;a\r\n2;NA;\"b\"\"x\"\r\n3;12;a\r\n4;9;b\r\n"
         _ = write("messy.csv", text)
-        let r = try persona("describe", "messy.csv", "--delimiter", ";", "--json")
-        XCTAssertEqual(r.code, 0, r.err)
-        let p = try JSONDecoder().decode(DataProfile.self, from: Data(r.out.utf8))
-        XCTAssertEqual(p.columns.map(\.name), ["id", "spend; total", "plan"])
-        XCTAssertEqual(p.columns[1].type, .categorical, "10,5 is not a number with ; as delimiter")
-        XCTAssertEqual(p.columns[2].topValues.map(\.value).sorted(), ["a", "b", "b\"x"])
+        for flags in [["--delimiter", ";"], ["--delimiter", "semicolon"], []] {
+            let r = try persona(["describe", "messy.csv", "--json"] + flags)
+            XCTAssertEqual(r.code, 0, r.err)
+            let p = try JSONDecoder().decode(DataProfile.self, from: Data(r.out.utf8))
+            XCTAssertEqual(p.columns.map(\.name), ["id", "spend; total", "plan"])
+            XCTAssertEqual(p.columns[1].type, .numeric, "10,5 is a decimal comma in a semicolon file")
+            XCTAssertEqual(p.columns[1].max, 12)
+            XCTAssertEqual(p.columns[1].min, 9)
+            XCTAssertEqual(p.columns[2].topValues.map(\.value).sorted(), ["a", "b", "b\"x"])
+            XCTAssertEqual(p.dialect, "semicolon-separated, decimal comma")
+        }
     }
 }
 

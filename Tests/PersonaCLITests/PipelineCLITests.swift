@@ -36,6 +36,45 @@ final class PipelineCLITests: CLITestCase {
         XCTAssertEqual(r.code, 0, r.err)
     }
 
+    /// The same file written the European way (semicolons, decimal commas,
+    /// thousands points) trains the same model, in a folder that did not exist,
+    /// and scores the same; a yes/no target written as 1/0 evaluates.
+    func testEuropeanCSVTrainsTheSameModel() throws {
+        try churnModel()
+        let text = read("churn.csv")
+        var eu = ""
+        for line in text.split(separator: "\n", omittingEmptySubsequences: false) {
+            eu += line.split(separator: ",", omittingEmptySubsequences: false).map { field -> String in
+                guard Double(field) != nil, field.contains(".") else { return String(field) }
+                return field.replacingOccurrences(of: ".", with: ",")
+            }.joined(separator: ";") + (line.isEmpty ? "" : "\n")
+        }
+        XCTAssertTrue(eu.contains(";") && eu.contains(","))
+        _ = write("churn_eu.csv", eu)
+        let r = try sh("""
+        persona describe churn_eu.csv | head -1
+        persona train logreg --data churn_eu.csv --target churned --l2 1e-3 --out new/folder/m.safetensors -q
+        persona score new/folder/m.safetensors --data churn.csv --out again.csv -q
+        persona inspect m.safetensors --json > a.json
+        persona inspect new/folder/m.safetensors --json > b.json
+        """)
+        XCTAssertEqual(r.code, 0, r.err)
+        XCTAssertTrue(r.out.contains("semicolon-separated, decimal comma"), r.out)
+        XCTAssertEqual(read("again.csv"), read("expected.csv"), "the same scores from the model trained on the European file")
+        func model(_ name: String) throws -> [JSONValue?] {
+            let card = try JSONDecoder().decode(JSONValue.self, from: Data(read(name).utf8)).object
+            return [card?["tensor_checksum"], card?["pipeline"]]
+        }
+        XCTAssertNotNil(try model("a.json")[0])
+        XCTAssertEqual(try model("a.json"), try model("b.json"), "the same coefficients and pipeline")
+        // a usage mistake in --delimiter is exit 2; an ambiguous file names the flag
+        expectUsageError(try persona("describe", "churn.csv", "--delimiter", "semi"), ["--delimiter", "semicolon"])
+        _ = write("amb.csv", "a,b;c\n1,2;3\n")
+        expectDataError(try persona("train", "logreg", "--data", "amb.csv", "--target", "a", "--out", "x/m.safetensors"),
+                        ["ambiguous", "--delimiter"], noFile: "x")
+        XCTAssertEqual(try persona("describe", "amb.csv", "--delimiter", "semicolon").code, 0)
+    }
+
     func testStandardInputAndPipesReadAsTheFile() throws {
         try churnModel()
         var r = try sh("cat churn.csv | persona score m.safetensors --data - --out piped.csv")

@@ -30,7 +30,7 @@ final class CSVTests: XCTestCase {
         let r = try CSVReader(path: p, delimiter: UInt8(ascii: ";"))
         var rec = CSVRecord()
         XCTAssertTrue(try r.next(into: &rec))
-        XCTAssertEqual(rec.fields, ["1,5", "2"])
+        XCTAssertEqual(rec.fields, ["1.5", "2"], "a semicolon file's decimal comma, in the usual form")
         XCTAssertEqual(try parseDelimiter("tab"), 9)
         XCTAssertThrowsError(try parseDelimiter(";;"))
     }

@@ -71,6 +71,25 @@ final class InputOutputTests: XCTestCase {
         XCTAssertEqual(Set(try FileManager.default.contentsOfDirectory(atPath: t.path)), ["target.csv", "link.csv"])
     }
 
+    func testMissingFoldersAreCreatedAndRemovedAgainWhenNothingLands() throws {
+        let t = TempDir()
+        try AtomicOutput.write("a\n", to: t.join("models/deep/m.csv"))
+        XCTAssertEqual(try String(contentsOfFile: t.join("models/deep/m.csv"), encoding: .utf8), "a\n")
+        // an abandoned output leaves no folder it made, and keeps the ones that were there
+        let out = try AtomicOutput(path: t.join("models/other/x/y.csv"))
+        XCTAssertTrue(FileManager.default.fileExists(atPath: t.join("models/other/x")))
+        out.abandon()
+        XCTAssertFalse(FileManager.default.fileExists(atPath: t.join("models/other")))
+        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: t.join("models")), ["deep"])
+        // a file where a folder is needed is refused, by the early check and by the output
+        _ = t.file("plain", "x\n")
+        XCTAssertThrowsPersonaError(try AtomicOutput.check(t.join("plain/m.csv")), containing: ["plain is a file, not a folder"])
+        XCTAssertThrowsPersonaError(try AtomicOutput(path: t.join("plain/sub/m.csv")), containing: ["plain is a file, not a folder"])
+        XCTAssertThrowsPersonaError(try AtomicOutput.check(t.join("models")), containing: ["is a folder"])
+        XCTAssertNoThrow(try AtomicOutput.check(t.join("fresh/a/b.safetensors")))
+        XCTAssertFalse(FileManager.default.fileExists(atPath: t.join("fresh")), "the check creates nothing")
+    }
+
     func testModelsNeedARealPath() throws {
         XCTAssertThrowsPersonaError(try ModelFile.write(card: ModelCard(kind: "x", pipeline: FeaturePipeline(columns: [], standardize: false),
                                                                         hyperparameters: .null, trainingMetrics: .null,

@@ -221,7 +221,15 @@ final class ValueTests: XCTestCase {
         var c = ValueConfig(); c.customer = "id"; c.time = "when"; c.amount = "amount"
         let badDate = t.file("d.csv", "id,when,amount\na,2025-01-01,3\na,01/02/2025,4\n")
         XCTAssertThrowsPersonaError(try ValueModel.train(path: badDate, config: c, selection: ColumnSelection(), delimiter: 44, progress: nil),
-                                    containing: ["d.csv", "line 3", "column 2", "01/02/2025", "ISO 8601"])
+                                    containing: ["d.csv", "line 3", "column 2", "01/02/2025", "day/month or month/day"])
+        let notDate = t.file("w.csv", "id,when,amount\na,2025-01-01,3\na,yesterday,4\n")
+        XCTAssertThrowsPersonaError(try ValueModel.train(path: notDate, config: c, selection: ColumnSelection(), delimiter: 44, progress: nil),
+                                    containing: ["w.csv", "line 3", "column 2", "yesterday", "ISO 8601"])
+        // written dates in one order, found from the column
+        let written = t.file("e.csv", "id,when,amount\na,2025-01-01,3\na,01/02/2025,4\nb,25/12/2024,5\n")
+        let d = try PurchaseSummaries.fromLog(path: written, layout: .init(customer: "id", time: "when", amount: "amount"), endDay: nil,
+                                              periodDays: 1, discrete: false, delimiter: 44)
+        XCTAssertEqual(d.T[0], 31, "1 January to 1 February, day first")
         let negative = t.file("n.csv", "id,when,amount\na,2025-01-01,3\na,2025-01-02,-4\n")
         XCTAssertThrowsPersonaError(try ValueModel.train(path: negative, config: c, selection: ColumnSelection(), delimiter: 44, progress: nil),
                                     containing: ["n.csv", "line 3", "negative"])

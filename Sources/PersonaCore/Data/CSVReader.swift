@@ -74,6 +74,9 @@ public final class CSVReader {
     /// When set, a record whose field count differs from the header's is
     /// returned (the caller checks `count`) instead of stopping the read.
     public var allowsRaggedRows = false
+    /// The file writes decimal commas (`CSVDialect`): number fields are handed
+    /// out in the usual form, and every record goes through `next`.
+    public private(set) var decimalComma = false
     private var fingerprinting = true
     /// Readers of files report to `ReadProgress`; readers of blocks in memory do not.
     private var reportsProgress = true
@@ -94,6 +97,9 @@ public final class CSVReader {
         file = f
         buffer = .allocate(capacity: capacity)
         fill()
+        if let what = Self.notText(UnsafeBufferPointer(start: buffer, count: length)) {
+            throw PersonaError.data(file: path, "is \(what.kind), not a CSV text file", fix: what.fix)
+        }
         if length >= 3 && buffer[0] == 0xEF && buffer[1] == 0xBB && buffer[2] == 0xBF { position = 3 }
         if expectHeader {
             var rec = CSVRecord()
@@ -113,6 +119,7 @@ public final class CSVReader {
                 }
             }
         }
+        decimalComma = CSVDialect.usesDecimalComma(path: path, delimiter: delimiter)
     }
 
     /// A reader over part of a file (whole lines, no header), for parallel
@@ -132,6 +139,7 @@ public final class CSVReader {
         remaining = range.count
         self.header = header
         fingerprinting = false      // the caller hashes the file's blocks (DataFingerprint.blockValue)
+        decimalComma = CSVDialect.usesDecimalComma(path: path, delimiter: delimiter)
         fill()
         blockStart = range.lowerBound
     }
@@ -153,6 +161,7 @@ public final class CSVReader {
         line = firstLine
         fingerprinting = false
         reportsProgress = false
+        decimalComma = CSVDialect.usesDecimalComma(path: path, delimiter: delimiter)
         fill()
     }
 
@@ -265,6 +274,7 @@ public final class CSVReader {
     /// caller consumes what it handled with `consumeLines`, then reads the
     /// record that does not fit (or that needs the general parser) with `next`.
     public func bufferedLines() -> UnsafeBufferPointer<UInt8> {
+        if decimalComma { return UnsafeBufferPointer(start: buffer + position, count: 0) }
         var end = length
         while end > position && buffer[end - 1] != 10 { end -= 1 }
         return UnsafeBufferPointer(start: buffer + position, count: end - position)
@@ -291,7 +301,7 @@ public final class CSVReader {
             if plainRecord(&record) {
                 line += 1
                 if record.ends.count == 1 && record.bytes.isEmpty { continue }  // blank line
-                try accept(record)
+                try accept(&record)
                 return true
             }
             guard var c = nextByte() else { return false }
@@ -338,18 +348,63 @@ public final class CSVReader {
             record.ends.append(record.bytes.count)
             line += 1
             if record.ends.count == 1 && record.bytes.isEmpty && !quotedFieldSeen { continue }  // blank line
-            try accept(record)
+            try accept(&record)
             return true
         }
     }
 
+    /// What a file that is not text is, from its first bytes (Parquet and
+    /// compressed files never get here: `Inputs.resolve` converts them).
+    static func notText(_ head: UnsafeBufferPointer<UInt8>) -> (kind: String, fix: String)? {
+        func starts(_ magic: [UInt8]) -> Bool { head.count >= magic.count && zip(head, magic).allSatisfy { $0 == $1 } }
+        let export = "Save it as CSV (in a spreadsheet: File > Save as > CSV UTF-8) and give that file"
+        if starts([0x50, 0x4B, 0x03, 0x04]) || starts([0x50, 0x4B, 0x05, 0x06]) {
+            let text = String(decoding: head.prefix(4096), as: UTF8.self)
+            if text.contains("xl/") || text.contains("[Content_Types].xml") && !text.contains("word/") {
+                return ("an Excel workbook (XLSX)", export)
+            }
+            if text.contains("content.xml") || text.contains("opendocument") { return ("an OpenDocument spreadsheet (ODS)", export) }
+            return ("a ZIP archive", "Unpack it (unzip) and give the CSV file inside")
+        }
+        if starts([0xD0, 0xCF, 0x11, 0xE0, 0xA1, 0xB1, 0x1A, 0xE1]) { return ("an Excel 97-2003 workbook (XLS)", export) }
+        if starts(Array("%PDF".utf8)) { return ("a PDF document", "Export the table as CSV from the program that made it") }
+        if starts(Array("SQLite format 3".utf8)) { return ("an SQLite database", "Export the table: sqlite3 -header -csv FILE \"select * from TABLE\" > table.csv") }
+        if starts([0xFF, 0xFE]) || starts([0xFE, 0xFF]) {
+            return ("UTF-16 text", "Convert it to UTF-8: iconv -f UTF-16 -t UTF-8 FILE > file.csv")
+        }
+        if head.prefix(4096).contains(0) { return ("a binary file", "Give a CSV text file (a header line, then one row per line)") }
+        return nil
+    }
+
     /// Counts a finished record, or stops at a ragged one (unless those are allowed).
-    private func accept(_ record: CSVRecord) throws {
+    private func accept(_ record: inout CSVRecord) throws {
+        if decimalComma { Self.normalizeNumbers(&record) }
         if !header.isEmpty && record.count != header.count && !allowsRaggedRows {
             throw PersonaError.data(file: path, line: record.line, Self.raggedRow(record.count, header: header.count),
                                     fix: "Every row needs one value per header column; quote values that contain the delimiter")
         }
         recordsRead += 1
+    }
+
+    /// Rewrites a record's decimal-comma numbers in the usual form, moving the
+    /// fields that follow a shortened one down.
+    static func normalizeNumbers(_ record: inout CSVRecord) {
+        record.bytes.withUnsafeMutableBufferPointer { bp in
+            record.ends.withUnsafeMutableBufferPointer { ends in
+                guard let base = bp.baseAddress else { return }
+                var read = 0, write = 0
+                for j in 0..<ends.count {
+                    let end = ends[j], count = end - read
+                    if write != read { memmove(base + write, base + read, count) }
+                    let kept = CSVDialect.normalize(base + write, count: count) ?? count
+                    write += kept
+                    ends[j] = write
+                    read = end
+                }
+            }
+        }
+        let total = record.ends.last ?? 0
+        if record.bytes.count > total { record.bytes.removeLast(record.bytes.count - total) }
     }
 
     static func raggedRow(_ fields: Int, header: Int) -> String {
@@ -379,12 +434,11 @@ extension String {
     }
 }
 
-/// Parses a delimiter given on the command line: one character, or `tab`/`\t`.
+/// Parses a delimiter given on the command line: one character, or a name
+/// (`comma`, `semicolon`, `tab`, `pipe`); `auto` is not allowed here.
 public func parseDelimiter(_ text: String) throws -> UInt8 {
-    if text == "\\t" || text.lowercased() == "tab" { return UInt8(ascii: "\t") }
-    let bytes = Array(text.utf8)
-    guard bytes.count == 1, bytes[0] != UInt8(ascii: "\""), bytes[0] != UInt8(ascii: "\n"), bytes[0] != UInt8(ascii: "\r") else {
-        throw PersonaError("--delimiter must be a single character other than a quote or line break (or `tab`), got \"\(text)\"")
+    guard let d = try parseDelimiterOption(text) else {
+        throw PersonaError("--delimiter auto needs the file: give the character (comma, semicolon, tab, pipe)")
     }
-    return bytes[0]
+    return d
 }

@@ -17,7 +17,8 @@ import Foundation
 /// character device (`/dev/stdout`, `/dev/null`) is written into directly, as
 /// a stream. An output that is the same file as an input of the command is
 /// refused before anything is written. A path ending in `.gz` or `.zst` is
-/// compressed (gzip, zstd). Nothing else is created, renamed or removed.
+/// compressed (gzip, zstd). Missing folders of the path are created, and removed
+/// again when the output is abandoned. Nothing else is created, renamed or removed.
 public final class AtomicOutput {
     public let path: String
     public let temporaryPath: String
@@ -36,12 +37,18 @@ public final class AtomicOutput {
     /// process is interrupted before they are committed.
     nonisolated(unsafe) private static var pending = Set<String>()
     private static let pendingLock = NSLock()
+    /// Folders created for outputs not yet committed (removed with them when empty).
+    nonisolated(unsafe) private static var pendingFolders: [String] = []
+    /// The folders this output created for itself (removed again if it is abandoned).
+    private var createdFolders: [String] = []
 
     /// Removes every uncommitted temporary file (on Ctrl-C or termination).
     public static func removeTemporaries() {
         pendingLock.lock(); defer { pendingLock.unlock() }
         for p in pending { unlink(p) }
         pending = []
+        for folder in pendingFolders.reversed() { rmdir(folder) }
+        pendingFolders = []
     }
 
     private static func track(_ path: String, _ add: Bool) {
@@ -95,12 +102,12 @@ public final class AtomicOutput {
         let dir = slash.map { String(target[..<$0]) } ?? "."
         let base = slash.map { String(target[target.index(after: $0)...]) } ?? target
         if base.isEmpty { throw PersonaError("\(path): the output path names a directory, not a file") }
-        if !dir.isEmpty, stat(dir, &st) != 0 || (st.st_mode & S_IFMT) != S_IFDIR {
-            throw PersonaError("\(path): the folder \(dir) does not exist. Create it first")
-        }
+        createdFolders = dir.isEmpty ? [] : try Self.makeFolders(dir, for: path)
         temporaryPath = (dir.isEmpty ? "" : dir + "/") + ".\(base).tmp-\(getpid())"
         guard let h = fopen(temporaryPath, "wb") else {
-            throw PersonaError("\(path): cannot write here (\(String(cString: strerror(errno))))")
+            let why = String(cString: strerror(errno))
+            Self.removeFolders(createdFolders)
+            throw PersonaError("\(path): cannot write here (\(why))")
         }
         handle = h
         Self.track(temporaryPath, true)
@@ -183,6 +190,11 @@ public final class AtomicOutput {
         fclose(h)
         handle = nil
         defer { Self.track(temporaryPath, false) }
+        // The folders made for this output stay if it lands, and go if it does not.
+        var landed = false
+        defer {
+            if landed { Self.keepFolders(createdFolders) } else { Self.removeFolders(createdFolders) }
+        }
         if failed {
             unlink(temporaryPath); done = true
             throw PersonaError("\(path): writing failed (\(String(cString: strerror(errno)))); nothing was written")
@@ -214,6 +226,7 @@ public final class AtomicOutput {
             unlink(finished); done = true
             throw PersonaError("\(path): could not move the finished file into place (\(why))")
         }
+        landed = true
         done = true
     }
 
@@ -226,8 +239,68 @@ public final class AtomicOutput {
             return
         }
         if let h = handle { fclose(h); handle = nil }
-        if !done && !temporaryPath.isEmpty { unlink(temporaryPath); Self.track(temporaryPath, false) }
+        if !done && !temporaryPath.isEmpty {
+            unlink(temporaryPath); Self.track(temporaryPath, false)
+            Self.removeFolders(createdFolders)
+        }
         done = true
+    }
+
+    /// Checks, before any work, that `path` can be written: every existing part
+    /// of its folder is a folder, and the path itself is not one. Creates nothing.
+    public static func check(_ path: String) throws {
+        if path == "-" { return }
+        var st = stat()
+        if stat(path, &st) == 0 && (st.st_mode & S_IFMT) == S_IFDIR { throw PersonaError("\(path): is a folder; name a file to write") }
+        if path.hasSuffix("/") { throw PersonaError("\(path): the output path names a directory, not a file") }
+        var dir = path.lastIndex(of: "/").map { String(path[..<$0]) } ?? ""
+        while !dir.isEmpty {
+            if stat(dir, &st) == 0 {
+                if (st.st_mode & S_IFMT) != S_IFDIR { throw PersonaError("\(path): \(dir) is a file, not a folder. Write elsewhere") }
+                if access(dir, W_OK) != 0 { throw PersonaError("\(path): the folder \(dir) cannot be written (\(String(cString: strerror(errno))))") }
+                return
+            }
+            dir = dir.lastIndex(of: "/").map { String(dir[..<$0]) } ?? ""
+        }
+    }
+
+    /// Creates the missing folders of `dir` (as `mkdir -p`), returning those it
+    /// made, deepest last, so that a failed run can remove them again.
+    private static func makeFolders(_ dir: String, for path: String) throws -> [String] {
+        var missing: [String] = []
+        var d = dir
+        var st = stat()
+        while !d.isEmpty {
+            if stat(d, &st) == 0 {
+                if (st.st_mode & S_IFMT) != S_IFDIR { throw PersonaError("\(path): \(d) is a file, not a folder. Write elsewhere") }
+                break
+            }
+            missing.append(d)
+            d = d.lastIndex(of: "/").map { String(d[..<$0]) } ?? ""
+        }
+        var made: [String] = []
+        for folder in missing.reversed() {
+            if mkdir(folder, 0o777) != 0 && errno != EEXIST {
+                let why = String(cString: strerror(errno))
+                removeFolders(made)
+                throw PersonaError("\(path): the folder \(folder) cannot be created (\(why))")
+            }
+            made.append(folder)
+        }
+        if !made.isEmpty {
+            pendingLock.lock(); pendingFolders.append(contentsOf: made); pendingLock.unlock()
+        }
+        return made
+    }
+
+    private static func keepFolders(_ folders: [String]) {
+        pendingLock.lock(); pendingFolders.removeAll { folders.contains($0) }; pendingLock.unlock()
+    }
+
+    /// Removes folders this run created, deepest first, where they are still empty.
+    private static func removeFolders(_ folders: [String]) {
+        for folder in folders.reversed() { rmdir(folder) }
+        pendingLock.lock(); pendingFolders.removeAll { folders.contains($0) }; pendingLock.unlock()
     }
 }
 

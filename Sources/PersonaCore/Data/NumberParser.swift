@@ -79,9 +79,66 @@ public enum NumberParser {
             let v = fraction == 0 ? Double(mantissa) : Double(mantissa) / exactPowerOfTen(fraction)
             return negative ? -v : v
         }
-        // No digit before the first other byte: text, which the general parser refuses too.
-        if digits == 0 { return nil }
-        return general(f)
+        // No digit before the first other byte: text, which the general parser
+        // refuses too, unless it starts with a currency sign.
+        if digits == 0 { return i < hi && (f[i] == 0x24 || f[i] >= 0xC2) ? decorated(f) : nil }
+        return general(f) ?? decorated(f)
+    }
+
+    /// A number written for people: a currency sign before or after it (`$`,
+    /// `€`, `£`, `¥`, spaces between allowed, the sign of the number before or
+    /// after the currency's) and commas between groups of three digits
+    /// (`-$1,124.78`, `1,124.78 €`). Nil for anything else.
+    @inline(never)
+    static func decorated(_ f: UnsafeBufferPointer<UInt8>) -> Double? {
+        guard let (negative, currency, lo, hi) = withoutCurrency(f) else { return nil }
+        // Digits, with commas between groups of three before any point.
+        var digits: [UInt8] = []
+        digits.reserveCapacity(hi - lo + 1)
+        var run = 0, groups = 0, i = lo
+        while i < hi, f[i] != 46 {
+            let c = f[i]
+            if c &- 48 < 10 { digits.append(c); run += 1 }
+            else if c == 44 {
+                if run == 0 || (groups == 0 && run > 3) || (groups > 0 && run != 3) { return nil }
+                groups += 1; run = 0
+            } else { return nil }
+            i += 1
+        }
+        if groups > 0 && run != 3 { return nil }
+        if groups == 0 && !currency { return nil }
+        if digits.isEmpty { return nil }
+        while i < hi { digits.append(f[i]); i += 1 }
+        guard let v = digits.withUnsafeBufferPointer({ parse(trimmed: $0) }) else { return nil }
+        return negative ? -v : v
+    }
+
+    /// A field's number without its sign, a currency sign before or after it
+    /// and the spaces between: whether it was negative, whether a currency sign
+    /// was there, and where the rest lies. Nil when something else surrounds it.
+    static func withoutCurrency(_ f: UnsafeBufferPointer<UInt8>) -> (negative: Bool, currency: Bool, lo: Int, hi: Int)? {
+        var lo = 0, hi = f.count
+        var negative = false, signs = 0
+        func sign() { if lo < hi && (f[lo] == 45 || f[lo] == 43) { negative = negative || f[lo] == 45; lo += 1; signs += 1 } }
+        func currencyAtStart() -> Bool {
+            if lo < hi && f[lo] == 0x24 { lo += 1; return true }
+            if lo + 1 < hi && f[lo] == 0xC2 && (f[lo + 1] == 0xA3 || f[lo + 1] == 0xA5) { lo += 2; return true }
+            if lo + 2 < hi && f[lo] == 0xE2 && f[lo + 1] == 0x82 && f[lo + 2] == 0xAC { lo += 3; return true }
+            return false
+        }
+        func currencyAtEnd() -> Bool {
+            if lo < hi && f[hi - 1] == 0x24 { hi -= 1; return true }
+            if hi - 2 >= lo && f[hi - 2] == 0xC2 && (f[hi - 1] == 0xA3 || f[hi - 1] == 0xA5) { hi -= 2; return true }
+            if hi - 3 >= lo && f[hi - 3] == 0xE2 && f[hi - 2] == 0x82 && f[hi - 1] == 0xAC { hi -= 3; return true }
+            return false
+        }
+        func spaces() { while lo < hi && f[lo] == 32 { lo += 1 }; while hi > lo && f[hi - 1] == 32 { hi -= 1 } }
+        sign()
+        var currency = currencyAtStart()
+        spaces()
+        if currency { sign() } else { currency = currencyAtEnd(); spaces() }
+        if signs > 1 || lo >= hi || f[lo] &- 48 >= 10 { return nil }
+        return (negative, currency, lo, hi)
     }
 
     /// Any decimal number: more digits, an exponent, or not a number at all.

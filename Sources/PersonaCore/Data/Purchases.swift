@@ -57,6 +57,7 @@ public struct PurchaseSummaries {
         let reader = try CSVReader(path: path, delimiter: delimiter)
         let ci = try reader.column(layout.customer, namedWith: "--customer"), ti = try reader.column(layout.time, namedWith: "--time")
         let ai = try layout.amount.map { try reader.column($0, namedWith: "--amount") }
+        let dates = try DateColumn.detect(path: path, delimiter: delimiter, column: ti, given: nil, hasFlags: false)
         var index: [String: Int] = [:]
         var ids: [String] = [], days: [[Int32]] = [], firstDay: [Int32] = [], firstSpend: [Double] = [], total: [Double] = []
         var rec = CSVRecord()
@@ -68,10 +69,9 @@ public struct PurchaseSummaries {
                 throw PersonaError.data(file: path, line: rec.line, column: ci + 1, columnName: reader.header[ci], "the customer id is missing",
                                         fix: "Fill in or remove the row")
             }
-            guard let seconds = rec.withField(ti, { Timestamps.parse($0) }) else {
+            guard let seconds = rec.withField(ti, { dates.parse($0) }) else {
                 throw PersonaError.data(file: path, line: rec.line, column: ti + 1, columnName: reader.header[ti],
-                                        "\"\(rec.string(ti))\" is not an ISO 8601 date or date-time (such as 2025-03-14 or 2025-03-14T09:26:53)",
-                                        fix: "Write the dates as YYYY-MM-DD")
+                                        dates.problem(rec.string(ti)), fix: "Write the dates in one of these forms, one order of day and month per column")
             }
             let day = Int((seconds / 86_400).rounded(.down))
             var amount = 0.0

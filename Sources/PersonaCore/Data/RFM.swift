@@ -34,6 +34,8 @@ public enum RFM {
         public var skipBadRows: Bool = false
         public var rejects: String?
         public var delimiter: UInt8 = UInt8(ascii: ",")
+        /// The order of day and month in dates written with numbers; nil: found from the column.
+        public var dateOrder: DateOrder?
         public init(customer: String, time: String, amount: String) {
             self.customer = customer; self.time = time; self.amount = amount
         }
@@ -94,6 +96,7 @@ public enum RFM {
         let reader = try CSVReader(path: path, delimiter: o.delimiter)
         func column(_ name: String, _ flag: String) throws -> Int { try reader.column(name, namedWith: flag) }
         let ci = try column(o.customer, "--customer"), ti = try column(o.time, "--time"), ai = try column(o.amount, "--amount")
+        let dates = try DateColumn.detect(path: path, delimiter: o.delimiter, column: ti, given: o.dateOrder)
         var index: [String: Int] = [:]
         var ids: [String] = []
         var first: [Double] = [], last: [Double] = [], count: [Int] = [], total: [Double] = []
@@ -107,10 +110,10 @@ public enum RFM {
             while try reader.next(into: &rec) {
                 var problem: (Int, String)? = nil
                 let id = rec.string(ci).trimmingASCIISpaces()
-                let t = rec.withField(ti) { Timestamps.parse($0) }
+                let t = rec.withField(ti) { dates.parse($0) }
                 let a = rec.number(ai)
                 if id.isEmpty || MissingMarkers.isMissing(id) { problem = (ci, "the customer id is missing") }
-                else if t == nil { problem = (ti, "\"\(rec.string(ti))\" is not an ISO 8601 date or date-time (such as 2025-03-14 or 2025-03-14T09:26:53)") }
+                else if t == nil { problem = (ti, dates.problem(rec.string(ti))) }
                 else if a == nil { problem = (ai, "the amount \"\(rec.string(ai))\" is not a number") }
                 else if a! < 0 { problem = (ai, "the amount \(rec.string(ai)) is negative") }
                 if let (col, why) = problem {

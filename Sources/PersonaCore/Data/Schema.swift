@@ -52,6 +52,8 @@ public struct DataProfile: Codable, Equatable, Sendable {
     public var rows: Int
     public var columns: [ColumnProfile]
     public var fingerprint: String
+    /// How the file is written (`CSVDialect.description`), when a command looked.
+    public var dialect: String?
 
     public func column(_ name: String) -> ColumnProfile? { columns.first { $0.name == name } }
 }

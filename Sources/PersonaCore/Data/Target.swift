@@ -67,15 +67,27 @@ public struct BinaryTarget: Equatable {
         return nil
     }
 
-    /// Classes of an evaluation file against the labels the model was trained with.
+    /// A label's truth value when it is a yes/no word or 0/1; nil otherwise.
+    static func truth(_ label: String) -> Bool? {
+        if let b = BooleanWords.value(label) { return b }
+        switch NumberParser.parse(label) { case 1?: return true; case 0?: return false; default: return nil }
+    }
+
+    /// Classes of an evaluation file against the labels the model was trained
+    /// with; a yes/no target's labels match in any spelling.
     public static func match(column: String, labels: [String?], positive: String, negative: String, file: String,
                              delimiter: UInt8 = UInt8(ascii: ",")) throws -> [Bool] {
         var out: [Bool] = []
         out.reserveCapacity(labels.count)
         var missing = 0, unknown: String? = nil
+        // A yes/no target matches whatever its spelling (true/false, yes/no, 1/0, Y/N).
+        let positiveTruth = truth(positive), negativeTruth = truth(negative)
+        let spellings = positiveTruth != nil && negativeTruth != nil && positiveTruth != negativeTruth
         for l in labels {
             guard let l else { missing += 1; continue }
-            if l == positive { out.append(true) } else if l == negative { out.append(false) } else if unknown == nil { unknown = l }
+            if l == positive { out.append(true) } else if l == negative { out.append(false) }
+            else if spellings, let t = truth(l) { out.append(t == positiveTruth) }
+            else if unknown == nil { unknown = l }
         }
         if missing > 0 {
             let lines = TargetLines.lines(of: column, path: file, delimiter: delimiter, limit: 5)

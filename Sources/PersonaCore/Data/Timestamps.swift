@@ -67,3 +67,165 @@ public enum Timestamps {
         return rest == 0 ? date : date + "T\(two(rest / 3600)):\(two(rest / 60 % 60)):\(two(rest % 60))Z"
     }
 }
+
+/// Which comes first in a date written with numbers only (`03/04/2025`).
+public enum DateOrder: String, Sendable {
+    case dayFirst = "day first"
+    case monthFirst = "month first"
+}
+
+extension Timestamps {
+    static let monthNames = ["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"]
+
+    /// A date as people write it, besides ISO 8601: `14/03/2025` or
+    /// `03/14/2025` (also with `.` or `-` between, in the given order; without
+    /// one, only a date whose day is over 12 says which it is), `March 14, 2025`,
+    /// `Mar 14 2025`, `14 March 2025`; each may be followed by a time (`09:26`,
+    /// `09:26:53`), taken as UTC.
+    public static func parse(_ raw: UnsafeBufferPointer<UInt8>, order: DateOrder?) -> Double? {
+        if let iso = parse(raw) { return iso }
+        let f = trimmedSpaces(raw)
+        let hi = f.count
+        var i = 0
+        func number(max n: Int) -> (value: Int, digits: Int)? {
+            var v = 0, k = 0
+            while i < hi, k < n, f[i] &- 48 < 10 { v = v * 10 + Int(f[i] &- 48); i += 1; k += 1 }
+            return k == 0 ? nil : (v, k)
+        }
+        func word() -> Int? {
+            let start = i
+            while i < hi, (f[i] | 0x20) >= 97, (f[i] | 0x20) <= 122 { i += 1 }
+            guard i - start >= 3 else { return nil }
+            let w = String(decoding: UnsafeBufferPointer(rebasing: f[start..<i]), as: UTF8.self).lowercased()
+            guard let m = monthNames.firstIndex(where: { w.hasPrefix($0) && (w.count == 3 || Self.fullMonth(m: $0, w) || w == "sept") }) else { return nil }
+            if i < hi && f[i] == 46 { i += 1 }      // Mar. 14
+            return m + 1
+        }
+        func skipSpaces() { while i < hi && (f[i] == 32 || f[i] == 44) { i += 1 } }
+        var year = 0, month = 0, day = 0
+        if i < hi, f[i] &- 48 < 10 {
+            guard let a = number(max: 2) else { return nil }
+            if i < hi, f[i] == 47 || f[i] == 46 || f[i] == 45 {
+                let sep = f[i]; i += 1
+                guard let b = number(max: 2), i < hi, f[i] == sep else { return nil }
+                i += 1
+                guard let y = number(max: 4), y.digits == 4 else { return nil }
+                year = y.value
+                switch order {
+                case .dayFirst?: (day, month) = (a.value, b.value)
+                case .monthFirst?: (month, day) = (a.value, b.value)
+                case nil:
+                    if a.value > 12 && b.value <= 12 { (day, month) = (a.value, b.value) }
+                    else if b.value > 12 && a.value <= 12 { (month, day) = (a.value, b.value) }
+                    else if a.value == b.value { (day, month) = (a.value, b.value) }
+                    else { return nil }
+                }
+            } else {
+                // 14 March 2025
+                day = a.value
+                skipSpaces()
+                guard let m = word() else { return nil }
+                month = m
+                skipSpaces()
+                guard let y = number(max: 4), y.digits == 4 else { return nil }
+                year = y.value
+            }
+        } else {
+            // March 14, 2025
+            guard let m = word() else { return nil }
+            month = m
+            skipSpaces()
+            guard let d = number(max: 2) else { return nil }
+            day = d.value
+            if i + 1 < hi, ["st", "nd", "rd", "th"].contains(String(decoding: [f[i] | 0x20, f[i + 1] | 0x20], as: UTF8.self)) { i += 2 }
+            skipSpaces()
+            guard let y = number(max: 4), y.digits == 4 else { return nil }
+            year = y.value
+        }
+        guard (1...12).contains(month), day >= 1, day <= daysIn(month: month, year: year) else { return nil }
+        var seconds = Double(daysFromCivil(year, month, day)) * 86_400
+        if i == hi { return seconds }
+        guard f[i] == 32 || f[i] == UInt8(ascii: "T") else { return nil }
+        while i < hi && f[i] == 32 { i += 1 }
+        if i < hi && f[i] == UInt8(ascii: "T") { i += 1 }
+        guard let h = number(max: 2), h.value < 24, i < hi, f[i] == 58 else { return nil }
+        i += 1
+        guard let mi = number(max: 2), mi.digits == 2, mi.value < 60 else { return nil }
+        seconds += Double(h.value * 3600 + mi.value * 60)
+        if i < hi && f[i] == 58 {
+            i += 1
+            guard let s = number(max: 2), s.digits == 2, s.value < 61 else { return nil }
+            seconds += Double(s.value)
+        }
+        return i == hi ? seconds : nil
+    }
+
+    private static func fullMonth(m: String, _ w: String) -> Bool {
+        let full = ["january", "february", "march", "april", "may", "june", "july", "august", "september", "october", "november", "december"]
+        return full.contains(w) && w.hasPrefix(m)
+    }
+
+    public static func parse(_ s: String, order: DateOrder?) -> Double? {
+        var s = s
+        return s.withUTF8 { parse($0, order: order) }
+    }
+
+    /// For a date written with numbers only: the orders it can be read in
+    /// (both when its first two numbers are at most 12; nil when it is not such a date).
+    static func possibleOrders(_ raw: UnsafeBufferPointer<UInt8>) -> (dayFirst: Bool, monthFirst: Bool)? {
+        if parse(raw) != nil { return nil }
+        let day = parse(raw, order: .dayFirst) != nil, month = parse(raw, order: .monthFirst) != nil
+        if !day && !month { return nil }
+        // a date such as 5 March 2025 is not written with numbers only
+        let f = trimmedSpaces(raw)
+        guard f.count >= 8, f[0] &- 48 < 10, f.contains(47) || f.contains(46) || f.contains(45) else { return nil }
+        return (day, month)
+    }
+}
+
+/// How a column of dates is read: ISO 8601 and written dates, in one order of
+/// day and month for the whole column, found from its values (the first date
+/// whose day is over 12 decides) or given (`--day-first`, `--month-first`).
+public struct DateColumn: Sendable {
+    public let order: DateOrder?
+
+    public init(order: DateOrder?) { self.order = order }
+
+    public func parse(_ f: UnsafeBufferPointer<UInt8>) -> Double? { Timestamps.parse(f, order: order) }
+
+    /// What a value that `parse` refuses is told.
+    public func problem(_ value: String) -> String {
+        let forms = "ISO 8601 (2025-03-14, 2025-03-14T09:26:53), dd/mm/yyyy or mm/dd/yyyy, or March 14, 2025"
+        if let order { return "\"\(value)\" is not a date (\(order.rawValue): \(order == .dayFirst ? "dd/mm/yyyy" : "mm/dd/yyyy"); or \(forms))" }
+        return "\"\(value)\" is not a date (\(forms))"
+    }
+
+    /// The column `column` of the file: its order of day and month, when its
+    /// dates are written with numbers. The column is read until a date
+    /// settles the order; a column none settles (every day 12 or less) asks
+    /// for `--day-first` or `--month-first`; one whose dates disagree says where.
+    public static func detect(path: String, delimiter: UInt8, column: Int, given: DateOrder?, hasFlags: Bool = true) throws -> DateColumn {
+        if let given { return DateColumn(order: given) }
+        // Only files with such dates in their first lines are read for it.
+        guard let sample = CSVDialect.sample(path) else { return DateColumn(order: nil) }
+        let written = CSVDialect.records(sample, delimiter: delimiter).dropFirst().contains { r in
+            column < r.count && r[column].withUnsafeBufferPointer { Timestamps.possibleOrders($0) != nil }
+        }
+        if !written { return DateColumn(order: nil) }
+        let reader = try CSVReader(path: path, delimiter: delimiter)
+        var rec = CSVRecord()
+        var firstAmbiguous: (line: Int, value: String)? = nil
+        while try reader.next(into: &rec) {
+            guard let o = rec.withField(column, { Timestamps.possibleOrders($0) }) else { continue }
+            if o.dayFirst && o.monthFirst {
+                if firstAmbiguous == nil { firstAmbiguous = (rec.line, rec.string(column)) }
+                continue
+            }
+            return DateColumn(order: o.dayFirst ? .dayFirst : .monthFirst)
+        }
+        guard let firstAmbiguous else { return DateColumn(order: nil) }
+        throw PersonaError.data(file: path, line: firstAmbiguous.line, column: column + 1, columnName: reader.header[column],
+                                "dates such as \(firstAmbiguous.value) can be day/month or month/day, and no date in the column says which",
+                                fix: hasFlags ? "Say which with --day-first or --month-first, or write the dates as YYYY-MM-DD" : "Write the dates as YYYY-MM-DD")
+    }
+}

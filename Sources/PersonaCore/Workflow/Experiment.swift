@@ -18,7 +18,7 @@ public struct Experiment {
     public var name: String
     public var train: String
     public var test: String?
-    public var delimiter: String = ","
+    public var delimiter: String = "auto"
     public var testFraction = 0.2
     public var stratify: String?
     public var splitSeed: UInt64 = 0
@@ -291,11 +291,12 @@ extension Experiment {
         // Every combination is checked before any work is done.
         let combos = self.combinations
         let configured = try combos.map { try configuration($0, family) }
-        let delimiter = try parseDelimiter(self.delimiter)
+        _ = try parseDelimiterOption(self.delimiter)
         try FileManager.default.createDirectory(atPath: self.outputDir, withIntermediateDirectories: true)
         let dir = self.outputDir
         // data
         var train = try Inputs.resolve(self.train), test = try self.test.map(Inputs.resolve)
+        let delimiter = try resolveDelimiter(self.delimiter, path: train)
         if test == nil {
             train = dir + "/train.csv"
             test = dir + "/test.csv"

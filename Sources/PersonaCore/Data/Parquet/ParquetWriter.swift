@@ -18,8 +18,10 @@ enum ParquetWriter {
     enum Kind { case int64, double, string }
 
     static func convert(csv: String, to out: UnsafeMutablePointer<FILE>, display: String) throws {
-        // First pass: the type of each column.
-        let first = try CSVReader(path: csv)
+        // First pass: the type of each column. The CSV was written with the
+        // delimiter of the command's input, which may not be a comma.
+        let delimiter = (try? CSVDialect.sniff(path: csv))?.delimiter ?? UInt8(ascii: ",")
+        let first = try CSVReader(path: csv, delimiter: delimiter)
         let names = first.header
         var kinds = [Kind](repeating: .int64, count: names.count)
         var rec = CSVRecord()
@@ -36,7 +38,7 @@ enum ParquetWriter {
         file.write(Array("PAR1".utf8))
         var groups: [Thrift.Writer] = []
         var totalRows = 0
-        let reader = try CSVReader(path: csv)
+        let reader = try CSVReader(path: csv, delimiter: delimiter)
         var columns = [[String]](repeating: [], count: names.count)
         func flush() throws {
             let n = columns.first?.count ?? 0

@@ -30,7 +30,7 @@ public struct ValueConfig: Hyperparameters {
         .text(\.customer, "customer", key: "customer", absent: "the summary's first column",
               help: "The customer id column of the transaction log (or of the summary)."),
         .text(\.time, "time", key: "time", absent: "none; required with a transaction log",
-              help: "The date or date-time of each purchase (ISO 8601: 2025-03-14, 2025-03-14T09:26:53)."),
+              help: "The date or date-time of each purchase: ISO 8601 (2025-03-14, 2025-03-14T09:26:53), dd/mm/yyyy or mm/dd/yyyy (the order found from the column), or March 14, 2025."),
         .text(\.amount, "amount", key: "amount", absent: "none (no spend model)", help: "The amount of each purchase, for the spend model."),
         .text(\.summary, "summary", key: "summary", absent: "none; train from --data",
               help: "Train from a summary table instead of a log: customer, frequency, recency, T[, monetary_value][, weights], recency and T in periods.",
