@@ -56,7 +56,7 @@ struct Run: ParsableCommand {
 struct Compare: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "compare",
-        abstract: "Evaluate several models on the same data, side by side, the best per metric marked.",
+        abstract: "Evaluate several models on the same data, side by side, the best per metric marked (within a task and target).",
         discussion: "Example:\n  persona compare models/a.safetensors models/b.safetensors --data test.csv"
     )
 
@@ -85,10 +85,21 @@ struct Compare: ParsableCommand {
         var options = EvaluationOptions(seed: seed, delimiter: try input.delimiterByte())
         options.k = k
         var results: [[String: Double]] = []
+        var groups: [String] = []
         var all: [String: JSONValue] = [:]
         for path in models {
             let m = try ModelStore.load(path: path)
-            let metrics = try m.evaluate(path: try input.path(), options: options).metrics
+            let evaluation = try m.evaluate(path: try input.path(), options: options)
+            var metrics = evaluation.metrics
+            // Models are compared within a task and target only: a churn model's
+            // F1 says nothing against a three-class model's.
+            let target = m.card.details["target"]?.string ?? m.card.hyperparameters["target"]?.string
+            groups.append(target.map { "\(evaluation.task.name) of \($0)" } ?? evaluation.task.name)
+            if case .object(var o) = metrics {
+                if o["task"] == nil { o["task"] = .string(evaluation.task.name) }
+                if let target, o["target"] == nil { o["target"] = .string(target) }
+                metrics = .object(o)
+            }
             all[path] = metrics
             var flat: [String: Double] = [:]
             if case .object(let o) = metrics {
@@ -102,10 +113,24 @@ struct Compare: ParsableCommand {
             results.append(flat)
         }
         if json { try Console.json(.object(all)); return }
+        var order: [String] = []
+        for g in groups where !order.contains(g) { order.append(g) }
+        if order.count > 1 {
+            print("these models do different tasks or predict different targets: each is compared within its group only")
+        }
+        for (n, group) in order.enumerated() {
+            let members = groups.indices.filter { groups[$0] == group }
+            if n > 0 { print("") }
+            table(group: group, members.map { models[$0] }, members.map { results[$0] })
+        }
+    }
+
+    /// One table of models of the same task and target, the best per metric marked.
+    func table(group: String, _ paths: [String], _ results: [[String: Double]]) {
         let keys = Set(results.flatMap(\.keys)).sorted()
-        let names = models.map { ($0 as NSString).lastPathComponent }
+        let names = paths.map { ($0 as NSString).lastPathComponent }
         let width = max(12, names.map(\.count).max() ?? 0) + 2
-        print("metrics on \(input.data) (* = best)")
+        print("\(group): metrics on \(input.data)" + (paths.count > 1 ? " (* = best)" : " (no other model of this task and target)"))
         print("metric".padding(toLength: 22, withPad: " ", startingAt: 0) + names.map { $0.leftPadded(width) }.joined())
         for key in keys {
             let values = results.map { $0[key] }

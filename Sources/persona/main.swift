@@ -32,11 +32,12 @@ do {
     exit(error.rawValue)
 } catch {
     let code = Persona.exitCode(for: error)
-    let message = Persona.fullMessage(for: error)
     if code == .success {
-        print(message)
+        // Help: rendered unwrapped, then laid out so that examples stay whole.
+        print(HelpText.layout(Persona.fullMessage(for: error, columns: 100_000), width: HelpText.width))
         exit(0)
     }
+    let message = Persona.fullMessage(for: error)
     FileHandle.standardError.write(Data((message + "\n").utf8))
     exit(2)
 }

@@ -70,6 +70,18 @@ final class ExperimentCLITests: CLITestCase {
         XCTAssertEqual(aucLine.filter { $0 == "*" }.count, 1, "one best AUC is marked: \(aucLine)")
         let lossLine = try XCTUnwrap(ok.out.split(separator: "\n").first { $0.hasPrefix("log_loss") })
         XCTAssertEqual(lossLine.filter { $0 == "*" }.count, 1, "one best log loss is marked: \(lossLine)")
+        XCTAssertTrue(ok.out.hasPrefix("binary classification of churned: metrics on"), ok.out)
+        // a model of another target is compared within its own group: no best across the two
+        XCTAssertEqual(try persona("train", "tree", "--data", "runs/a/train.csv", "--target", "contract", "--max-depth", "2", "--out", "m3.safetensors").code, 0)
+        let mixed = try persona("compare", "runs/a/model.safetensors", "m2.safetensors", "m3.safetensors", "--data", "runs/a/test.csv")
+        XCTAssertEqual(mixed.code, 0, mixed.err)
+        XCTAssertTrue(mixed.out.contains("different tasks or predict different targets"), mixed.out)
+        let sections = mixed.out.components(separatedBy: "\n\n")
+        XCTAssertEqual(sections.count, 2, mixed.out)
+        XCTAssertTrue(sections[1].hasPrefix("classification into several classes of contract"), mixed.out)
+        XCTAssertFalse(sections[1].contains("*"), "a group of one marks no best: \(sections[1])")
+        let f1 = try XCTUnwrap(sections[0].split(separator: "\n").first { $0.hasPrefix("f1 ") })
+        XCTAssertEqual(f1.split(separator: " ").filter { Double($0) != nil }.count, 2, "the churn group's table holds its two models: \(f1)")
     }
 
     func testMistakesNameTheKeyAndLineBeforeAnyWork() throws {

@@ -17,7 +17,7 @@ final class TreeCLITests: CLITestCase {
         for key in ["accuracy", "auc", "log_loss", "f1", "permutation_importance"] { XCTAssertNotNil(m[key], key) }
         let s = try persona("score", "t.safetensors", "--data", "churn.csv", "--out", "s.csv", "--top", "10")
         XCTAssertEqual(s.code, 0, s.err)
-        XCTAssertTrue(try String(contentsOfFile: dir + "/s.csv", encoding: .utf8).hasPrefix("customer_id,probability_0,probability_1,predicted\n"))
+        XCTAssertTrue(try String(contentsOfFile: dir + "/s.csv", encoding: .utf8).hasPrefix("customer_id,probability,predicted,risk_decile\n"))
         let tune = try persona("tune", "tree", "--data", "churn.csv", "--target", "churned", "--max-depth", "6", "--json")
         XCTAssertEqual(tune.code, 0, tune.err)
         XCTAssertNotNil(try JSONDecoder().decode(JSONValue.self, from: Data(tune.out.utf8))["best_ccp_alpha"]?.double)

@@ -193,5 +193,17 @@ final class BatchScoringTests: XCTestCase {
             return pa != pb ? pa > pb : a.offset < b.offset
         }.map(\.element)
         XCTAssertEqual(Array(try readAll(t.join("top.csv")).dropFirst()), Array(sorted.prefix(25)))
+        // With explanations, only the rows kept are explained, and they are the
+        // same rows with the same reasons as explaining every row would give.
+        var explain = ScoreOptions(top: 25); explain.explain = 2
+        _ = try BatchScorer.score(model: m, input: input, output: t.join("why-top.csv"), settings: .init(options: explain))
+        var every = ScoreOptions(); every.explain = 2
+        _ = try BatchScorer.score(model: m, input: input, output: t.join("why-all.csv"), settings: .init(options: every))
+        let explained = try readAll(t.join("why-all.csv"))
+        XCTAssertEqual(try readAll(t.join("why-top.csv"))[0], explained[0])
+        let byId = Dictionary(uniqueKeysWithValues: explained.dropFirst().map { ($0[0], $0) })
+        let kept = try readAll(t.join("why-top.csv")).dropFirst()
+        XCTAssertEqual(kept.map { $0[0] }, sorted.prefix(25).map { $0[0] })
+        for row in kept { XCTAssertEqual(row, byId[row[0]], row[0]) }
     }
 }

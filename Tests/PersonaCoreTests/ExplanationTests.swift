@@ -52,7 +52,7 @@ final class ExplanationTests: XCTestCase {
             }
             // The empty coalition is the bias; all of them is the prediction.
             XCTAssertEqual(c.bias, conditional(model.tree, 0, [Bool](repeating: false, count: m), goesLeft, value), accuracy: 1e-12)
-            XCTAssertEqual(c.raw[row], model.score(x).first { $0.name == "probability_1" }!.values[row], accuracy: 1e-12)
+            XCTAssertEqual(c.raw[row], model.score(x).first { $0.name == "probability" }!.values[row], accuracy: 1e-12)
         }
     }
 

@@ -45,6 +45,18 @@ final class TaskTests: XCTestCase {
             for (a, b) in zip(zero, one) { XCTAssertEqual(a + b, 1, accuracy: 1e-12, m.card.kind) }
             XCTAssertNil(m.probabilities(of: "maybe", x), "a class the model does not predict")
         }
+        // Every two-class classifier writes the same columns, by the same threshold rule.
+        for m in models {
+            let x = try m.card.pipeline.transform(path: path, raw: m.readsRawValues).matrix
+            let columns = m.score(x)
+            XCTAssertEqual(columns.map(\.name), ["probability", "predicted", "risk_decile"], m.card.kind)
+            for (p, predicted) in zip(columns[0].values, columns[1].values) { XCTAssertEqual(predicted, p >= 0.5 ? 1 : 0, m.card.kind) }
+        }
+        // A tree's risk deciles come from its leaves: the cut points of its training probabilities.
+        let tree = try TreeModel.train(path: path, config: tc, selection: ColumnSelection())
+        let x = try tree.card.pipeline.transform(path: path, raw: true).matrix
+        let training = tree.score(x)[0].values
+        XCTAssertEqual(tree.binary?.riskCutPoints, BinaryClassification.riskCutPoints(training))
         let regression = try TreeModel.train(path: path, config: rc, selection: ColumnSelection())
         XCTAssertEqual(regression.probabilityClasses, [])
         XCTAssertNil(regression.probabilities(of: "1", FloatMatrix(rows: 1, cols: regression.card.pipeline.width)))

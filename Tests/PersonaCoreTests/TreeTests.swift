@@ -76,7 +76,9 @@ final class TreeTests: XCTestCase {
         let t = TempDir()
         let scored = try BatchScorer.score(model: m, input: t.file("s.csv", "id,x\n1,\n2,1\n3,NA\n"), idColumns: nil, output: t.join("o.csv"))
         XCTAssertEqual(scored.rows, 3)
-        XCTAssertEqual(try readAll(t.join("o.csv")).map { $0.last! }, ["predicted", "b", "a", "b"])
+        let rows = try readAll(t.join("o.csv"))
+        let predicted = try XCTUnwrap(rows[0].firstIndex(of: "predicted"))
+        XCTAssertEqual(rows.map { $0[predicted] }, ["predicted", "b", "a", "b"])
     }
 
     func testCategoricalSplitsGroupLevels() throws {

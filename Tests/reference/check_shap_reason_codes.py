@@ -157,7 +157,7 @@ with workdir() as d:
     ours = why[[f"contrib_{c}" for c in numeric]].to_numpy()
     err = np.abs(ours - ref).max()
     check(err <= 1e-9, f"tree: TreeSHAP values equal shap's TreeExplainer (largest difference {err:.2g})")
-    check(np.abs(why["raw_score"] - why["probability_1"]).max() <= 1e-6, "tree: raw_score is the probability of churning")
+    check(np.abs(why["raw_score"] - why["probability"]).max() <= 1e-6, "tree: raw_score is the probability of churning")
 
     why = pd.read_csv(persona.path("logreg-why.csv"))
     p = 1 / (1 + np.exp(-why["raw_score"]))

@@ -211,7 +211,7 @@ with workdir() as d:
 
         models = [
             ("logreg", ["train", "logreg", "--l2", 0.001], ["probability"], ["predicted"]),
-            ("tree", ["train", "tree", "--max-depth", 8], ["probability_0", "probability_1"], ["predicted"]),
+            ("tree", ["train", "tree", "--max-depth", 8], ["probability"], ["predicted"]),
             ("gbdt", ["train", "gbdt", "--trees", 12, "--early-stopping-rounds", 0, "--min-category-rows", 20], ["probability"], ["predicted"]),
             ("rf", ["train", "gbdt", "--mode", "rf", "--trees", 5, "--num-leaves", 32, "--min-category-rows", 20], ["probability"], ["predicted"]),
         ]

@@ -51,10 +51,10 @@ with workdir() as d:
         check(scores["customer_id"].tolist() == test["customer_id"].astype(str).tolist(), f"classification depth {depth}: one score per test row, in order")
         ours = accuracy_score(test["churned"].astype(str), scores["predicted"])
         ev = persona.json("evaluate", "t.safetensors", "--data", "test.csv", "--json")
-        at = scores["probability_1"] == ev["threshold"]
+        at = scores["probability"] == ev["threshold"]
         check_metrics(f"classification depth {depth}", ev,
-                      binary_reference(test["churned"], scores["probability_1"], scores["predicted"], 1), BINARY_TOLERANCES,
-                      note=f"{at.sum()} rows have probability_1 exactly at the threshold {ev['threshold']}; persona score predicts "
+                      binary_reference(test["churned"], scores["probability"], scores["predicted"], 1), BINARY_TOLERANCES,
+                      note=f"{at.sum()} rows have probability exactly at the threshold {ev['threshold']}; persona score predicts "
                            f"{scores['predicted'][at].value_counts().to_dict()} for them")
         ref = accuracy_score(test["churned"], DecisionTreeClassifier(max_depth=depth, random_state=0).fit(Xtr, train["churned"]).predict(Xte))
         check(within(ours, ref, ACCURACY_MARGIN),

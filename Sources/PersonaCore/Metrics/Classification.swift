@@ -100,16 +100,6 @@ public enum ClassificationMetrics {
         return c
     }
 
-    /// A report whose accuracy, precision, recall, F1 and confusion matrix are those of `predicted`.
-    public static func report(_ report: JSONValue, predicted: [Bool], _ y: [Bool]) -> JSONValue {
-        guard var o = report.object else { return report }
-        let c = confusion(predicted: predicted, y)
-        o["accuracy"] = .number(c.accuracy); o["precision"] = .number(c.precision); o["recall"] = .number(c.recall); o["f1"] = .number(c.f1)
-        o["confusion_matrix"] = .object(["tp": .number(Double(c.tp)), "fp": .number(Double(c.fp)),
-                                         "tn": .number(Double(c.tn)), "fn": .number(Double(c.fn))])
-        return .object(o)
-    }
-
     /// The threshold (one of the scores) that maximises F1, with that F1.
     public static func bestF1(_ p: [Double], _ y: [Bool]) -> (threshold: Double, f1: Double, precision: Double, recall: Double) {
         let order = descending(p)

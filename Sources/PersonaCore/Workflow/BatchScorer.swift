@@ -236,17 +236,37 @@ public enum BatchScorer {
                 }
                 if m == 0 { continue }
                 let batch = m == batchRows ? matrix : FloatMatrix(rows: m, cols: bound.width, storage: Array(matrix.storage[0..<(m * bound.width)]))
-                let columns = model.scoreExplained(batch, options: settings.options)
                 if top != nil, let rankIndex {
+                    // Rows are ranked on their scores alone; only those the
+                    // heap may keep are explained (explanations cost far more).
+                    let explaining = settings.options.explain != nil || settings.options.contributions
+                    let ranked = explaining ? model.score(batch, options: settings.options) : model.scoreExplained(batch, options: settings.options)
+                    var candidates: [Int] = []
                     for r in 0..<m {
-                        let score = columns[rankIndex].values[r]
+                        let score = ranked[rankIndex].values[r]
                         if let rankingFloor, !(score > rankingFloor) { continue }
+                        if top!.wants(score) { candidates.append(r) }
+                    }
+                    var columns = ranked
+                    if explaining && !candidates.isEmpty {
+                        let w = bound.width
+                        var rows = FloatMatrix(rows: candidates.count, cols: w)
+                        for (k, r) in candidates.enumerated() { for j in 0..<w { rows.storage[k * w + j] = batch.storage[r * w + j] } }
+                        columns = model.scoreExplained(rows, options: settings.options)
+                    }
+                    for (k, r) in candidates.enumerated() {
+                        let at = explaining ? k : r
+                        let score = columns[rankIndex].values[at]
                         guard top!.wants(score) else { continue }
                         var fields = ids.map { Field(text: records[r].string($0), isNumber: false) }
-                        for c in columns { fields.append(Self.field(c, r)) }
+                        for c in columns { fields.append(Self.field(c, at)) }
                         top!.insert(score: score, sequence: result.rows + r, fields: fields)
                     }
-                } else if settings.format == .csv {
+                    result.rows += m
+                    continue
+                }
+                let columns = model.scoreExplained(batch, options: settings.options)
+                if settings.format == .csv {
                     for r in 0..<m {
                         for i in ids { out.field(record: records[r], i) }
                         for c in columns {

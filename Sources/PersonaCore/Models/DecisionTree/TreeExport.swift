@@ -25,6 +25,17 @@ extension TreeModel: ONNXExportable {
             g.scoreColumn("predicted", from: "predicted")
             return
         }
+        if let binary = m.binary, let pos = m.positiveIndex {
+            // Two classes: the positive class's probability, then binary classification's outputs.
+            nodeAttributes += [
+                ONNXGraph.attr("n_targets", int: 1),
+                ONNXGraph.attr("target_treeids", ints: leaves.map { _ in 0 }), ONNXGraph.attr("target_nodeids", ints: leaves.map(Int64.init)),
+                ONNXGraph.attr("target_ids", ints: leaves.map { _ in 0 }), ONNXGraph.attr("target_weights", floats: leaves.map { Float(t.value[$0][pos]) }),
+            ]
+            let p = g.node("TreeEnsembleRegressor", [x], domain: ONNXGraph.mlDomain, nodeAttributes)
+            binary.buildONNXOutputs(&g, probability: p, float: true)
+            return
+        }
         let classes = m.classes
         var classNodes: [Int64] = [], classIds: [Int64] = [], weights: [Float] = []
         for leaf in leaves {
@@ -83,6 +94,10 @@ extension TreeModel: SQLProbabilityExpression {
     }
 
     public func sqlSelect(table: String, dialect sql: SQLDialect) -> String {
+        if let binary, let pos = positiveIndex {
+            return binary.sqlSelect(title: "Persona decision tree: P(\(target) = \(classes[pos])) as probability, and the predicted class",
+                                    probability: sqlProbability(positive: classes[pos], dialect: sql)!, card: card, table: table, dialect: sql)
+        }
         let m = self
         let t = m.tree
         let leaves = (0..<t.count).filter { t.feature[$0] < 0 }

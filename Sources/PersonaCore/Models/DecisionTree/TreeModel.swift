@@ -99,11 +99,36 @@ public struct TreeModel: RowModel, RowScoring, ClassProbabilities, RuleExplainin
         return x.storage.withUnsafeBufferPointer { xp in (0..<x.rows).map { tree.leaf(xp, row: $0 * x.cols, layout) } }
     }
 
-    public var rankingColumn: String? { positiveIndex.map { "probability_" + classes[$0] } }
+    /// A two-class tree as a binary classifier: `probability`, `predicted` (at
+    /// 0.5 or --threshold, a probability at it being positive) and `risk_decile`,
+    /// as logistic regression and boosting write them. The deciles' cut points
+    /// come from the leaves: every training row's probability is its leaf's,
+    /// so the leaves' values, each as many times as it holds training rows, are
+    /// the training probabilities.
+    var binary: BinaryClassification? {
+        guard let pos = positiveIndex else { return nil }
+        var order = (0..<tree.count).filter { tree.feature[$0] < 0 && tree.samples[$0] > 0 }
+        order.sort { tree.value[$0][pos] != tree.value[$1][pos] ? tree.value[$0][pos] > tree.value[$1][pos] : $0 < $1 }
+        let total = order.reduce(0) { $0 + Int(tree.samples[$1].rounded()) }
+        var cuts: [Double] = []
+        for k in 1...9 {
+            let rank = min(max(total - 1, 0), total * k / 10)
+            var seen = 0
+            for leaf in order {
+                seen += Int(tree.samples[leaf].rounded())
+                if rank < seen { cuts.append(tree.value[leaf][pos]); break }
+            }
+            if cuts.count < k { cuts.append(order.last.map { tree.value[$0][pos] } ?? 0.5) }
+        }
+        return BinaryClassification(target: target, positive: classes[pos], negative: classes[1 - pos], threshold: 0.5, riskCutPoints: cuts)
+    }
+
+    public var rankingColumn: String? { positiveIndex == nil ? nil : "probability" }
 
     public func score(_ batch: FloatMatrix, options: ScoreOptions) -> [ScoreColumn] {
         let l = leaves(batch)
         if task == .regression { return [ScoreColumn(name: "predicted", values: l.map { tree.value[$0][0] })] }
+        if let binary, let pos = positiveIndex { return binary.scoreColumns(l.map { tree.value[$0][pos] }, options: options) }
         var columns = classes.indices.map { c in ScoreColumn(name: "probability_" + classes[c], values: l.map { tree.value[$0][c] }) }
         let predicted = l.map { leaf -> Int in predictedClass(leaf, threshold: options.threshold) }
         columns.append(ScoreColumn(name: "predicted", values: predicted.map(Double.init), labels: predicted.map { classes[$0] }))
@@ -116,9 +141,12 @@ public struct TreeModel: RowModel, RowScoring, ClassProbabilities, RuleExplainin
         leaves(batch).map { tree.value[$0][index] }
     }
 
+    /// The class a leaf predicts: with two classes, the positive one when its
+    /// probability is at least the threshold (0.5 unless given); otherwise the
+    /// most probable, the first on ties.
     func predictedClass(_ leaf: Int, threshold: Double?) -> Int {
         let p = tree.value[leaf]
-        if let t = threshold, let pos = positiveIndex { return p[pos] >= t ? pos : 1 - pos }
+        if let pos = positiveIndex { return p[pos] >= (threshold ?? 0.5) ? pos : 1 - pos }
         var best = 0
         for c in p.indices where p[c] > p[best] { best = c }
         return best
@@ -162,12 +190,8 @@ public struct TreeModel: RowModel, RowScoring, ClassProbabilities, RuleExplainin
             for (k, v) in multi.json { metrics[k] = v }
             text.append(multi.text)
             if let pos = positiveIndex {
-                var binary = ClassificationMetrics.report(probs.map { $0[pos] }, y.map { $0 == pos }, threshold: options.threshold ?? 0.5)
-                if options.threshold == nil {
-                    // Without --threshold the tree predicts its likelier class, as `score` does (a leaf
-                    // at exactly 0.5 goes to the first class): the counts follow those predictions.
-                    binary = ClassificationMetrics.report(binary, predicted: pred.map { $0 == pos }, y.map { $0 == pos })
-                }
+                // The same rule as `score`: positive when the probability is at least the threshold.
+                let binary = ClassificationMetrics.report(probs.map { $0[pos] }, y.map { $0 == pos }, threshold: options.threshold ?? 0.5)
                 for (k, v) in binary.object ?? [:] where metrics[k] == nil || ["precision", "recall", "f1", "log_loss"].contains(k) { metrics[k] = v }
                 text.append("")
                 text.append(ClassificationMetrics.render(binary, positive: "\(target) = \(classes[pos])"))
