@@ -191,6 +191,44 @@ final class CLITests: CLITestCase {
         XCTAssertTrue(try persona(["train", "gbdt", "--help"]).out.contains("USAGE: persona train gbdt --data <file> --target <col> --out <model>"))
     }
 
+    /// `inspect --json` carries what the text shows, for every family that fits parameters.
+    func testInspectJSONCarriesWhatTheTextShows() throws {
+        XCTAssertEqual(try persona("datasets", "generate", "churn", "--rows", "1500", "--seed", "3", "--out", "churn.csv").code, 0)
+        XCTAssertEqual(try persona("datasets", "generate", "customers", "--rows", "900", "--seed", "3", "--out", "cust.csv").code, 0)
+        for args in [["train", "logreg", "--data", "churn.csv", "--target", "churned", "--out", "lr.safetensors"],
+                     ["train", "tree", "--data", "churn.csv", "--target", "churned", "--max-depth", "3", "--out", "tree.safetensors"],
+                     ["train", "gbdt", "--data", "churn.csv", "--target", "churned", "--trees", "20", "--out", "gb.safetensors"],
+                     ["train", "kmeans", "--data", "cust.csv", "--k", "3", "--out", "km.safetensors"]] {
+            let r = try persona(args)
+            XCTAssertEqual(r.code, 0, r.err)
+        }
+        func card(_ name: String) throws -> [String: JSONValue] {
+            let r = try persona("inspect", name, "--json")
+            XCTAssertEqual(r.code, 0, r.err)
+            return try XCTUnwrap(try JSONDecoder().decode(JSONValue.self, from: Data(r.out.utf8)).object)
+        }
+        let lr = try XCTUnwrap(try card("lr.safetensors")["coefficients"]?.array)
+        XCTAssertEqual(lr.first?.object?["feature"]?.string, "(intercept)")
+        for row in lr.compactMap(\.object) {
+            guard let b = row["coefficient"]?.double, let se = row["standard_error"]?.double, let z = row["z"]?.double, let p = row["p_value"]?.double else { continue }
+            XCTAssertEqual(row["odds_ratio"]?.double ?? .nan, exp(b), accuracy: 1e-9 * exp(b))
+            XCTAssertEqual(z, b / se, accuracy: 1e-9 * max(1, abs(z)))
+            XCTAssertEqual(p, erfc(abs(z) / 2.0.squareRoot()), accuracy: 1e-12)
+        }
+        let text = try persona("inspect", "lr.safetensors").out
+        XCTAssertTrue(lr.compactMap { $0.object?["feature"]?.string }.allSatisfy { text.contains($0) })
+        let tree = try card("tree.safetensors")
+        XCTAssertEqual(tree["rules"]?.array?.compactMap(\.string).joined(separator: "\n"),
+                       try persona("inspect", "tree.safetensors", "--rules").out.trimmingCharacters(in: .newlines))
+        XCTAssertEqual(tree["importance"]?.array?.compactMap { $0.object?["share"]?.double }.reduce(0, +) ?? 0, 1, accuracy: 1e-9)
+        let gb = try card("gb.safetensors")
+        XCTAssertEqual(gb["gain_importance"]?.array?.compactMap { $0.object?["share"]?.double }.reduce(0, +) ?? 0, 1, accuracy: 1e-9)
+        let segments = try XCTUnwrap(try card("km.safetensors")["segments"]?.array)
+        XCTAssertEqual(segments.count, 3)
+        XCTAssertEqual(segments.compactMap { $0.object?["rows"]?.double }.reduce(0, +), 900)
+        XCTAssertNotNil(segments[0].object?["centre"]?.object?["age"]?.double)
+    }
+
     /// Every `persona train FAMILY` is the one generic command: the inputs a
     /// family does not read are neither shown nor taken.
     func testTrainCommandsShowAndTakeOnlyTheirFamilysInputs() throws {

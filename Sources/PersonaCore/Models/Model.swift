@@ -317,3 +317,8 @@ public enum ModelStore {
         return try M(card: card, tensors: tensors, path: path)
     }
 }
+
+extension JSONValue {
+    /// A number, or null when it is not finite (JSON has no NaN or infinity).
+    static func finite(_ v: Double?) -> JSONValue { v.map { $0.isFinite ? .number($0) : .null } ?? .null }
+}

@@ -95,3 +95,17 @@ enum TreeReport {
         return s + "</svg>"
     }
 }
+
+extension TreeModel: InspectionFacts {
+    /// What `inspect` prints beside the card: depth, leaves, each column's
+    /// share of the impurity decrease, and the rules `inspect --rules` prints (one line each).
+    public func inspectionFacts() -> JSONValue {
+        var facts: [String: JSONValue] = [
+            "depth": .number(Double(depth)), "leaves": .number(Double(leaves)),
+            "importance": .array(importances().filter { $0.1 > 0 }.map { .object(["feature": .string($0.0), "share": .number($0.1)]) }),
+            "rules": .array(rules().split(separator: "\n").map { .string(String($0)) }),
+        ]
+        if task == .classification { facts["classes"] = .array(classes.map { .string($0) }) }
+        return .object(facts)
+    }
+}

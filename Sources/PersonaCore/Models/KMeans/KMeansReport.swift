@@ -138,3 +138,27 @@ enum KMeansReport {
         return s + "</svg>"
     }
 }
+
+extension KMeansModel: InspectionFacts {
+    /// The segments `inspect` prints: rows, share, name and centre in original
+    /// units (numbers as numbers; a category as the share of each level).
+    public func inspectionFacts() -> JSONValue {
+        let total = Double(max(1, clusterSizes.reduce(0, +)))
+        let segments = (0..<k).map { c -> JSONValue in
+            var centre: [String: JSONValue] = [:]
+            for (col, offset) in zip(card.pipeline.columns, card.pipeline.columnOffsets) {
+                if col.type == .categorical {
+                    let levels = (col.levels ?? []) + ["<other>"]
+                    centre[col.name] = .object(Dictionary(uniqueKeysWithValues: levels.enumerated().map { ($1, JSONValue.finite(Double(centres[c, offset + $0]))) }))
+                } else {
+                    centre[col.name] = .finite(Double(centres[c, offset]) * col.scale + col.center)
+                }
+            }
+            var o: [String: JSONValue] = ["segment": .number(Double(c)), "rows": .number(Double(clusterSizes[c])),
+                                          "share": .number(Double(clusterSizes[c]) / total), "centre": .object(centre)]
+            if let name = segmentNames[c] { o["name"] = .string(name) }
+            return .object(o)
+        }
+        return .object(["segments": .array(segments)])
+    }
+}
