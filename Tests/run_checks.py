@@ -3,6 +3,10 @@
 (Tests/reference/check_*.py) and every walkthrough in notebooks-cli/ (each
 fenced ```bash cell, in order, in one shell, in a fresh folder).
 
+The README's worked examples (its untyped ``` blocks that start with a
+persona command) run the same way, in order, in a fresh folder without a
+`models/` folder (the commands create it).
+
 Prints one line per check (PASS, FAIL or SKIP, with the time it took) and a
 closing 'checks: N passed, M failed, K skipped' line; exits 1 when a check
 failed or none passed.
@@ -159,6 +163,15 @@ def notebook_cells(path):
             for m in re.finditer(r"^```(?:bash|sh)\n(.*?)^```", text, flags=re.S | re.M)]
 
 
+def readme_cells(path):
+    """The README's worked examples: its untyped ``` blocks that start with a
+    persona command, as (first line number, text)."""
+    text = open(path, encoding="utf-8").read()
+    return [(text.count("\n", 0, m.start(1)) + 1, m.group(1))
+            for m in re.finditer(r"^```\n(.*?)^```", text, flags=re.S | re.M)
+            if m.group(1).startswith("persona ")]
+
+
 def kill_group(p):
     try:
         os.killpg(p.pid, signal.SIGKILL)
@@ -193,14 +206,20 @@ def tail(text, n=3000):
     return text if len(text) <= n else "..." + text[-n:]
 
 
-def run_notebook(path, persona, timeout, log):
-    cells = notebook_cells(path)
+def run_notebook(path, persona, timeout, log, readme=False):
+    cells = readme_cells(path) if readme else notebook_cells(path)
     if not cells:
         return "fail", "no ```bash cells found"
     with tempfile.TemporaryDirectory(prefix="persona-notebook-") as work, \
             tempfile.NamedTemporaryFile(prefix="persona-expect-", suffix=".log", mode="r") as expectations:
         os.symlink(os.path.join(ROOT, "datasets"), os.path.join(work, "datasets"))
-        os.makedirs(os.path.join(work, "models"))
+        if readme:
+            # The README's commands run as a newcomer types them, from the
+            # repository's folder for `pip install ./integrations/spark`; its
+            # outputs (models/ included, which nothing creates beforehand) go to the fresh folder.
+            os.symlink(os.path.join(ROOT, "integrations"), os.path.join(work, "integrations"))
+        else:
+            os.makedirs(os.path.join(work, "models"))
         env = dict(os.environ)
         # persona first, then this venv's python (pandas, onnxruntime) for the Python cells
         env["PATH"] = os.pathsep.join([os.path.dirname(os.path.abspath(persona)), os.path.dirname(sys.executable), env["PATH"]])
@@ -262,6 +281,8 @@ def main():
     for name in sorted(os.listdir(ref)):
         if name.startswith("check_") and name.endswith(".py"):
             checks.append(("reference/" + name, run_script, os.path.join(ref, name), SCRIPT_TIMEOUT))
+    checks.append(("README.md", lambda path, persona, timeout, log: run_notebook(path, persona, timeout, log, readme=True),
+                   os.path.join(ROOT, "README.md"), NOTEBOOK_TIMEOUT))
     nb = os.path.join(ROOT, "notebooks-cli")
     for name in sorted(os.listdir(nb)):
         if name.endswith(".md") and name != "README.md":

@@ -7,8 +7,12 @@ struct Describe: ParsableCommand {
         commandName: "describe",
         abstract: "Profile a CSV file: each column's type, missing values, distinct values and summary.",
         discussion: """
-        Types: numeric, boolean (true/false, yes/no or only 0/1), categorical, and
-        identifier (a unique key per row, left out of features by default).
+        Types: numeric, boolean (true/false, yes/no or only 0/1), categorical,
+        identifier (a unique key per row, left out of features by default), and
+        date (ISO 8601, dd/mm/yyyy or mm/dd/yyyy in one order for the column, or
+        March 14, 2025; its range and the formats found are shown). A date column
+        used as a feature becomes three numbers: days since (from the latest
+        date of the training data), month and weekday.
         Missing markers: empty, NA, N/A, NaN, null, None.
         """
     )
@@ -49,6 +53,15 @@ struct Describe: ParsableCommand {
                     if c.type == .boolean { summary = "share true \(formatNumber(mean * 100, digits: 3))%" }
                 } else {
                     summary = "all values missing"
+                }
+            case .date:
+                if let mn = c.min, let mx = c.max {
+                    summary = "\(Timestamps.format(mn)) to \(Timestamps.format(mx))"
+                    let forms = (c.formats ?? []).map { "\($0.format) \($0.count)" }.joined(separator: ", ")
+                    if !forms.isEmpty { summary += " · " + forms }
+                    if c.dateOrder == nil && (c.formats ?? []).contains(where: { $0.format.hasPrefix("dd") }) {
+                        summary += " (day/month order undecided)"
+                    }
                 }
             case .categorical, .identifier:
                 let present = max(1, c.count - c.missing)

@@ -117,6 +117,27 @@ final class DialectTests: XCTestCase {
         XCTAssertEqual(try DateColumn.detect(path: undecided, delimiter: 44, column: 1, given: .monthFirst).order, .monthFirst)
     }
 
+    func testDescribeFindsDateColumnsWithTheirRangeAndFormats() throws {
+        let t = TempDir()
+        let p = t.file("d.csv", "id,joined,when,code\n1,2025-03-14,03/04/2025,A1\n2,14/03/2025,05/06/2025,B2\n3,\"March 1, 2024\",,C3\n4,,07/08/2025,D4\n")
+        let profile = try Profiler.profile(path: p)
+        let joined = try XCTUnwrap(profile.column("joined"))
+        XCTAssertEqual(joined.type, .date)
+        XCTAssertEqual(joined.dateOrder, .dayFirst)
+        XCTAssertEqual(joined.min, Timestamps.parse("2024-03-01"))
+        XCTAssertEqual(joined.max, Timestamps.parse("2025-03-14"))
+        XCTAssertEqual(joined.formats?.map(\.format), ["yyyy-mm-dd", "dd/mm/yyyy", "Month d, yyyy"])
+        XCTAssertEqual(joined.formats?.map(\.count), [1, 1, 1])
+        XCTAssertEqual(joined.formats?[1].example, "14/03/2025")
+        let when = try XCTUnwrap(profile.column("when"))
+        XCTAssertEqual(when.type, .date, "dates whose order no value settles are still dates")
+        XCTAssertNil(when.dateOrder)
+        XCTAssertEqual(profile.column("code")?.type, .categorical)
+        // a column whose dates disagree on the order is not read as dates
+        let mixed = t.file("m.csv", "t\n13/01/2025\n01/13/2025\n")
+        XCTAssertNotEqual(try Profiler.profile(path: mixed).column("t")?.type, .date)
+    }
+
     func testAYesNoTargetMatchesInAnySpelling() throws {
         let y = try BinaryTarget.match(column: "c", labels: ["yes", "No", "1", "0", "TRUE", "f"], positive: "true", negative: "false", file: "f.csv")
         XCTAssertEqual(y, [true, false, true, false, true, false])

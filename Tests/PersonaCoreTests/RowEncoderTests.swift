@@ -129,6 +129,50 @@ final class RowEncoderTests: XCTestCase {
         XCTAssertEqual(Array(filled.storage[4..<8]), block("basic"), "features: the most frequent level")
     }
 
+    /// A date column becomes days since the latest training date, month and
+    /// weekday, the same from every source; a date that is not one is named.
+    func testDateColumnsGiveTheSameBitsFromEverySource() throws {
+        let t = TempDir()
+        let training = "spend,joined\n1,2025-03-14\n2,01/02/2025\n3,25/12/2024\n4,\n5,\"March 3, 2025\"\n6,2025-01-05T10:00:00\n7,31/01/2025\n"
+        let data = try TrainingSet.read(path: t.file("train.csv", training))
+        XCTAssertEqual(data.profile.column("joined")?.type, .date)
+        XCTAssertEqual(data.profile.column("joined")?.dateOrder, .dayFirst)
+        let (pipeline, _) = try FeaturePipeline.fit(data, selection: ColumnSelection())
+        XCTAssertEqual(pipeline.columns.map(\.name), ["spend", "joined_days_since", "joined_month", "joined_weekday"])
+        XCTAssertEqual(pipeline.columns.map(\.source), ["spend", "joined", "joined", "joined"])
+        let enc = RowEncoder(pipeline)
+        // 1 February 2025 (a Saturday) is 41 days before the latest, 14 March.
+        let m = try enc.encode([["spend": .number(1), "joined": .text("01/02/2025")]], mode: .raw, source: "r")
+        XCTAssertEqual(Array(m.storage[1...]), [41, 0, 2, 6])
+        let scoring = "spend,joined\n1,2025-06-01\n2,NA\n3,13/02/2025\n4,\n5,\"July 4, 2025\"\n"
+        let path = t.file("score.csv", scoring)
+        let set = try TrainingSet.read(path: path)
+        let named: [[String: RowValue]] = [["spend": .number(1), "joined": .text("2025-06-01")], ["spend": .number(2), "joined": .text("NA")],
+                                           ["spend": .number(3), "joined": .text("13/02/2025")], ["spend": .number(4), "joined": .missing],
+                                           ["spend": .number(5), "joined": .text("July 4, 2025")]]
+        for mode in [RowEncoder.Mode.features, .raw, .rawNumbers] {
+            let reader = try CSVReader(path: path)
+            let bound = try BoundPipeline(enc, header: reader.header, file: path)
+            var fromCSV = FloatMatrix(rows: 5, cols: enc.width)
+            var rec = CSVRecord(), i = 0
+            try fromCSV.storage.withUnsafeMutableBufferPointer { out in
+                while try reader.next(into: &rec) { try bound.encode(rec, into: out.baseAddress! + i * enc.width, mode: mode); i += 1 }
+            }
+            let values = try enc.pipeline.columns.indices.map { k in
+                try XCTUnwrap(enc.columnValues(k, set.store.columns[set.columnNames.firstIndex(of: enc.pipeline.columns[k].source)!], mode))
+            }
+            let storage = [Float](unsafeUninitializedCapacity: 5 * enc.width) { out, count in
+                enc.encodeColumns(values, rows: 5, into: out, mode)
+                count = 5 * enc.width
+            }
+            XCTAssertEqual(bits(FloatMatrix(rows: 5, cols: enc.width, storage: storage)), bits(fromCSV), "\(mode): training set against CSV")
+            XCTAssertEqual(bits(try enc.encode(named, mode: mode, source: "request")), bits(fromCSV), "\(mode): named values against CSV")
+        }
+        let bad = t.file("bad.csv", "spend,joined\n1,2025-06-01\n2,someday\n")
+        XCTAssertThrowsPersonaError(try pipeline.transform(path: bad), containing: ["bad.csv", "line 3", "joined", "expected a date", "someday"])
+        XCTAssertThrowsPersonaError(try enc.encode([["spend": .number(1)]], source: "request"), containing: ["\"joined\""])
+    }
+
     func testBadNamedRowsNameTheColumnAndTheRow() throws {
         let t = TempDir()
         let enc = try encoder(t)

@@ -14,6 +14,12 @@ public struct PipelineColumn: Codable, Equatable, Sendable {
     public var levels: [String]?
     /// Categorical: the value used for missing cells (the most frequent level).
     public var fillValue: String?
+    /// A number computed from a date column of the input (days since, month,
+    /// weekday); nil for a column read as it is.
+    public var date: DateFeature?
+
+    /// The input column this column's value is read from.
+    public var source: String { date?.source ?? name }
 
     /// Categorical: the one-hot position a missing value takes (the fill
     /// level's, or the unseen bucket's when there is none).
@@ -26,6 +32,33 @@ public struct PipelineColumn: Codable, Equatable, Sendable {
         case name, type, median, center, scale, levels
         case missingIndicator = "missing_indicator"
         case fillValue = "fill_value"
+        case date
+    }
+}
+
+/// A number from a date column: the days from the date to the latest date of
+/// the training data (`reference`), the month (1-12) or the weekday (1 Monday
+/// to 7 Sunday). Dates written with numbers are read in the column's order.
+public struct DateFeature: Codable, Equatable, Sendable {
+    public enum Part: String, Codable, Sendable, CaseIterable {
+        case daysSince = "days_since", month, weekday
+    }
+    public var source: String
+    public var part: Part
+    /// Seconds since 1970-01-01 UTC of the latest training date (days_since).
+    public var reference: Double?
+    public var order: DateOrder?
+
+    /// The number for a date (seconds since 1970-01-01 UTC).
+    public func value(_ seconds: Double) -> Double {
+        switch part {
+        case .daysSince: return ((reference ?? seconds) - seconds) / 86_400
+        case .month: return Double(civilFromDays(Int((seconds / 86_400).rounded(.down))).month)
+        case .weekday:
+            // 1970-01-01 was a Thursday (4).
+            let day = Int((seconds / 86_400).rounded(.down))
+            return Double(((day + 3) % 7 + 7) % 7 + 1)
+        }
     }
 }
 
@@ -168,7 +201,7 @@ extension FeaturePipeline {
             // values, then encode them (the levels are known before the fit, and
             // each value code's slot does not depend on medians or scales).
             let unfitted = RowEncoder(pipeline)
-            let kept = pipeline.columns.indices.map { unfitted.columnValues($0, store.columns[indexOf[pipeline.columns[$0].name]!], .features) }
+            let kept = pipeline.columns.indices.map { unfitted.columnValues($0, store.columns[indexOf[pipeline.columns[$0].source]!], .features) }
             if kept.allSatisfy({ $0 != nil }) {
                 let values = kept.map { $0! }
                 fitNumericColumns(&pipeline, values.enumerated().compactMap { k, v in
@@ -237,6 +270,20 @@ extension FeaturePipeline {
                                         fix: "Fill it in, or leave it out with --exclude \(c.name)")
             }
             let textIdentifier = c.type == .identifier && !c.allIntegers
+            if c.type == .date {
+                if c.dateOrder == nil, let written = c.formats?.first(where: { $0.format.hasPrefix("dd") }) {
+                    throw PersonaError.data(file: path, columnName: c.name,
+                                            "dates such as \(written.example) can be day/month or month/day, and no date in the column says which",
+                                            fix: "Write the dates as YYYY-MM-DD, or leave the column out with --exclude \(c.name)")
+                }
+                // Three numbers: days since the latest training date, month, weekday.
+                for part in DateFeature.Part.allCases {
+                    let feature = DateFeature(source: c.name, part: part, reference: part == .daysSince ? c.max : nil, order: c.dateOrder)
+                    columns.append(PipelineColumn(name: "\(c.name)_\(part.rawValue)", type: .numeric, median: nil, missingIndicator: c.missing > 0 && part == .daysSince,
+                                                  center: 0, scale: 1, levels: nil, fillValue: nil, date: feature))
+                }
+                continue
+            }
             switch c.type {
             case _ where c.type == .categorical || textIdentifier:
                 let levels = c.topValues.prefix(maxLevels).map(\.value)

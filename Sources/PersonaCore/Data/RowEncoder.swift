@@ -56,12 +56,16 @@ public struct RowEncoder: @unchecked Sendable {
     let table: ColumnTable
     /// Categorical columns: level bytes to level index, looked up without making a String.
     let levelTables: [ByteCounter]
+    /// The date features of the columns computed from dates (`Column.date` indexes them).
+    let dates: [DateFeature]
 
     /// What encoding needs of one pipeline column.
     struct Column {
         var categorical: Bool, boolean: Bool, indicator: Bool
         var offset: Int, levels: Int, fill: Int
         var median: Float, center: Double, scale: Double
+        /// Index into `dates` of the column's date feature, or -1.
+        var date: Int
     }
 
     /// The columns in one buffer that the per-field functions index without a
@@ -83,11 +87,14 @@ public struct RowEncoder: @unchecked Sendable {
         offsets = pipeline.columnOffsets
         width = pipeline.width
         let offsets = self.offsets
+        var dates: [DateFeature] = []
         table = ColumnTable(pipeline.columns.enumerated().map { k, c in
-            Column(categorical: c.type == .categorical, boolean: c.type == .boolean, indicator: c.missingIndicator,
-                   offset: offsets[k], levels: c.levels?.count ?? 0, fill: c.fillIndex,
-                   median: Float(c.median ?? 0), center: c.center, scale: c.scale)
+            if let d = c.date { dates.append(d) }
+            return Column(categorical: c.type == .categorical, boolean: c.type == .boolean, indicator: c.missingIndicator,
+                          offset: offsets[k], levels: c.levels?.count ?? 0, fill: c.fillIndex,
+                          median: Float(c.median ?? 0), center: c.center, scale: c.scale, date: c.date == nil ? -1 : dates.count - 1)
         })
+        self.dates = dates
         levelTables = pipeline.columns.map { c in
             var t = ByteCounter()
             for l in c.levels ?? [] { var l = l; l.withUTF8 { _ = t.add($0) } }
@@ -135,9 +142,17 @@ public struct RowEncoder: @unchecked Sendable {
     /// NaN-free; `.none` of the outer optional when the field is not a number.
     @inline(__always) func number(_ k: Int, _ f: UnsafeBufferPointer<UInt8>) -> Float?? {
         if MissingMarkers.isMissing(f) { return .some(nil) }
+        if table[k].date >= 0 { return dateNumber(k, f) }
         if let v = NumberParser.parse(f) { return .some(Float(v)) }
         if table[k].boolean, let b = BooleanWords.value(f) { return .some(b ? 1 : 0) }
         return nil
+    }
+
+    /// A date feature's number from a date field; `.none` when it is not a date.
+    @inline(never) func dateNumber(_ k: Int, _ f: UnsafeBufferPointer<UInt8>) -> Float?? {
+        let d = dates[table[k].date]
+        guard let seconds = Timestamps.parse(f, order: d.order) else { return nil }
+        return .some(Float(d.value(seconds)))
     }
 
     /// Encodes column `k`'s field (its bytes as in a CSV file) into `row`; false
@@ -158,8 +173,8 @@ public struct RowEncoder: @unchecked Sendable {
     public func encode(_ row: [String: RowValue], into out: UnsafeMutablePointer<Float>, mode: Mode = .features,
                        source: String, row index: Int = 0) throws {
         for (k, c) in pipeline.columns.enumerated() {
-            guard let value = row[c.name] else {
-                throw PersonaError.data(file: source, columnName: c.name, "row \(index + 1) has no value for \"\(c.name)\", which the model needs",
+            guard let value = row[c.source] else {
+                throw PersonaError.data(file: source, columnName: c.source, "row \(index + 1) has no value for \"\(c.source)\", which the model needs",
                                         fix: "Send every input column of the model (see `persona inspect MODEL`); send null for a missing value")
             }
             var text: String
@@ -168,7 +183,7 @@ public struct RowEncoder: @unchecked Sendable {
             case .text(let s): text = s
             case .bool(let b): text = b ? "true" : "false"
             case .number(let d):
-                if !table[k].categorical {
+                if !table[k].categorical && table[k].date < 0 {
                     // A number is read as a CSV field's number would be: rounded to Float (NaN is missing).
                     write(k, Float(d), into: out, mode)
                     continue
@@ -177,7 +192,7 @@ public struct RowEncoder: @unchecked Sendable {
             }
             let ok = text.withUTF8 { encodeField(k, $0, into: out, mode) }
             if !ok {
-                throw PersonaError.data(file: source, columnName: c.name, "row \(index + 1): expected a number, found \"\(text)\"",
+                throw PersonaError.data(file: source, columnName: c.source, "row \(index + 1): expected \(c.date == nil ? "a number" : "a date"), found \"\(text)\"",
                                         fix: "Send a number, or null to mark the value missing")
             }
         }
@@ -206,6 +221,17 @@ public struct RowEncoder: @unchecked Sendable {
     /// through the same encoders as a CSV field; nil when the training set did
     /// not keep the column whole (it is then read from the file).
     func columnValues(_ k: Int, _ s: ColumnStore.Column, _ mode: Mode) -> ColumnValues? {
+        if table[k].date >= 0 {
+            // A date column's distinct values, each through the same encoder as a CSV field.
+            guard let codes = s.codes, !codes.contains(-2) else { return nil }
+            var values: [Float] = []
+            for code in 0..<s.counter.distinct {
+                var v = s.counter.value(code)
+                guard let n = v.withUTF8({ number(k, $0) }) else { return nil }    // not a date: the file pass names it
+                values.append(n ?? .nan)
+            }
+            return .numbers(codes.map { $0 >= 0 ? values[Int($0)] : .nan })
+        }
         if table[k].categorical {
             guard let codes = s.codes else { return nil }
             let slotOfCode = (0..<s.counter.distinct).map { code -> Int? in
@@ -269,13 +295,14 @@ public struct BoundPipeline: @unchecked Sendable {
     public init(_ encoder: RowEncoder, header: [String], file: String) throws {
         self.encoder = encoder
         self.file = file
-        let missing = encoder.pipeline.columns.map(\.name).filter { !header.contains($0) }
+        var missing: [String] = []
+        for c in encoder.pipeline.columns where !header.contains(c.source) && !missing.contains(c.source) { missing.append(c.source) }
         if !missing.isEmpty {
             throw PersonaError.data(file: file, line: 1,
                                     "the model needs column\(missing.count > 1 ? "s" : "") \(missing.map { "\"\($0)\"" }.joined(separator: ", ")), missing from the header",
                                     fix: "Score a file with the same columns the model was trained on (see `persona inspect MODEL`)")
         }
-        indices = encoder.pipeline.columns.map { c in header.firstIndex(of: c.name)! }
+        indices = encoder.pipeline.columns.map { c in header.firstIndex(of: c.source)! }
     }
 
     /// Writes the encoded features of one record into `out` (width values).
@@ -284,8 +311,10 @@ public struct BoundPipeline: @unchecked Sendable {
             let j = indices[k]
             let ok = rec.withField(j) { encoder.encodeField(k, $0, into: out, mode) }
             if !ok {
-                throw PersonaError.data(file: file, line: rec.line, column: j + 1, columnName: encoder.pipeline.columns[k].name,
-                                        "expected a number, found \"\(rec.string(j))\"",
+                let c = encoder.pipeline.columns[k]
+                throw PersonaError.data(file: file, line: rec.line, column: j + 1, columnName: c.source,
+                                        c.date.map { "expected a date\($0.order.map { " (\($0.rawValue))" } ?? ""), found \"\(rec.string(j))\"" }
+                                            ?? "expected a number, found \"\(rec.string(j))\"",
                                         fix: "Fix the value, or leave the cell empty (or NA) to mark it missing")
             }
         }

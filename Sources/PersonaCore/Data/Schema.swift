@@ -15,6 +15,9 @@ public enum ColumnType: String, Codable, Sendable {
     case categorical
     /// A key naming each row (a unique text value, or an integer column named like an id).
     case identifier
+    /// Dates or date-times: ISO 8601, dd/mm/yyyy or mm/dd/yyyy (one order for the
+    /// column), `March 14, 2025`. min and max are seconds since 1970-01-01 UTC.
+    case date
 }
 
 /// Statistics of one column gathered in one streaming pass.
@@ -33,12 +36,32 @@ public struct ColumnProfile: Codable, Equatable, Sendable {
     /// Most frequent values with their counts, most frequent first (ties by value).
     public var topValues: [ValueCount]
     public var allIntegers: Bool
+    /// Dates written with numbers: the order of day and month the column uses
+    /// (nil when every date reads both ways, or none is written so).
+    public var dateOrder: DateOrder?
+    /// Dates: each way the column writes them, with its count and an example.
+    public var formats: [FormatCount]?
+
+    public init(name: String, type: ColumnType, count: Int, missing: Int, distinct: Int, distinctIsLowerBound: Bool,
+                min: Double?, mean: Double?, max: Double?, std: Double?, topValues: [ValueCount], allIntegers: Bool,
+                dateOrder: DateOrder? = nil, formats: [FormatCount]? = nil) {
+        self.name = name; self.type = type; self.count = count; self.missing = missing; self.distinct = distinct
+        self.distinctIsLowerBound = distinctIsLowerBound; self.min = min; self.mean = mean; self.max = max; self.std = std
+        self.topValues = topValues; self.allIntegers = allIntegers; self.dateOrder = dateOrder; self.formats = formats
+    }
 
     enum CodingKeys: String, CodingKey {
-        case name, type, count, missing, distinct, min, mean, max, std
+        case name, type, count, missing, distinct, min, mean, max, std, formats
         case distinctIsLowerBound = "distinct_is_lower_bound"
         case topValues = "top_values"
         case allIntegers = "all_integers"
+        case dateOrder = "date_order"
+    }
+
+    public struct FormatCount: Codable, Equatable, Sendable {
+        public var format: String
+        public var count: Int
+        public var example: String
     }
 
     public struct ValueCount: Codable, Equatable, Sendable {
@@ -150,6 +173,7 @@ public enum Profiler {
             let a = acc[j]
             let present = a.count - a.missing
             let type: ColumnType
+            var dates: DateColumn.Summary? = nil
             if present == 0 {
                 type = .numeric
             } else if a.booleanWords == present || (a.numeric == present && a.zeroOne == present) {
@@ -157,11 +181,15 @@ public enum Profiler {
             } else if a.numeric == present {
                 let unique = !a.overflow ? a.counts.distinct == present : false
                 type = (looksLikeIdentifierName(name) && a.allIntegers && (unique || a.overflow)) ? .identifier : .numeric
+            } else if let d = DateColumn.summary(a.counts.firstSeen(a.counts.distinct)) {
+                type = .date
+                dates = d
             } else {
                 let unique = a.overflow || a.counts.distinct == present
                 type = (unique && present >= 20) || (unique && looksLikeIdentifierName(name) && present > 1) ? .identifier : .categorical
             }
             var mean: Double? = nil, std: Double? = nil, mn: Double? = nil, mx: Double? = nil
+            if let dates { mn = dates.min; mx = dates.max }
             if a.numeric > 0 && (type == .numeric || type == .boolean) {
                 let n = Double(a.numeric)
                 let m = a.sum / n
@@ -184,7 +212,8 @@ public enum Profiler {
             columns.append(ColumnProfile(name: name, type: type, count: a.count, missing: a.missing,
                                          distinct: a.counts.distinct, distinctIsLowerBound: a.overflow,
                                          min: mn, mean: mean, max: mx, std: std, topValues: Array(top),
-                                         allIntegers: a.allIntegers && a.numeric == present))
+                                         allIntegers: a.allIntegers && a.numeric == present,
+                                         dateOrder: dates?.order, formats: dates?.formats))
             if keep {
                 store.columns.append(ColumnStore.Column(
                     floats: a.keepFloats && !a.incomplete ? a.floats : nil,

@@ -69,7 +69,7 @@ public enum Timestamps {
 }
 
 /// Which comes first in a date written with numbers only (`03/04/2025`).
-public enum DateOrder: String, Sendable {
+public enum DateOrder: String, Codable, Sendable {
     case dayFirst = "day first"
     case monthFirst = "month first"
 }
@@ -227,5 +227,68 @@ public struct DateColumn: Sendable {
         throw PersonaError.data(file: path, line: firstAmbiguous.line, column: column + 1, columnName: reader.header[column],
                                 "dates such as \(firstAmbiguous.value) can be day/month or month/day, and no date in the column says which",
                                 fix: hasFlags ? "Say which with --day-first or --month-first, or write the dates as YYYY-MM-DD" : "Write the dates as YYYY-MM-DD")
+    }
+}
+
+extension DateColumn {
+    /// What a column of text holds when every value is a date: the order of day
+    /// and month, the range (seconds) and each format with its count and an example.
+    public struct Summary: Sendable {
+        public var order: DateOrder?
+        public var min: Double, max: Double
+        public var formats: [ColumnProfile.FormatCount]
+    }
+
+    /// The format a date is written in, for `describe` (the order not yet applied).
+    static func format(_ raw: String) -> String? {
+        let s = raw.trimmingASCIISpaces()
+        let time = s.contains(":") ? " hh:mm" : ""
+        var copy = s
+        if copy.withUTF8({ Timestamps.parse($0) }) != nil {
+            return s.count == 10 ? "yyyy-mm-dd" : "yyyy-mm-ddThh:mm (ISO 8601)"
+        }
+        guard let first = s.first else { return nil }
+        if first.isNumber {
+            for sep in ["/", ".", "-"] where s.contains(sep) && s.split(separator: Character(sep)).count >= 3 {
+                return "dd\(sep)mm\(sep)yyyy" + time
+            }
+            return "d Month yyyy" + time
+        }
+        return (s.contains(",") ? "Month d, yyyy" : "Month d yyyy") + time
+    }
+
+    /// The summary of a column's distinct values (with their counts), or nil
+    /// when one of them is not a date, or the column's dates disagree on the
+    /// order of day and month.
+    public static func summary(_ values: [(String, Int)]) -> Summary? {
+        guard !values.isEmpty else { return nil }
+        var canDay = true, canMonth = true, written = false
+        for (v, _) in values {
+            var copy = v
+            let ok = copy.withUTF8 { f -> Bool in
+                if Timestamps.parse(f) != nil { return true }
+                if let o = Timestamps.possibleOrders(f) {
+                    written = true
+                    canDay = canDay && o.dayFirst; canMonth = canMonth && o.monthFirst
+                    return true
+                }
+                return Timestamps.parse(f, order: nil) != nil
+            }
+            if !ok || (!canDay && !canMonth) { return nil }
+        }
+        let order: DateOrder? = !written || (canDay && canMonth) ? nil : canDay ? .dayFirst : .monthFirst
+        var lo = Double.infinity, hi = -Double.infinity
+        var formats: [String: (count: Int, example: String)] = [:], seen: [String] = []
+        for (v, n) in values {
+            var copy = v
+            // An undecided column's range is shown day first.
+            if let t = copy.withUTF8({ Timestamps.parse($0, order: order ?? .dayFirst) }) { lo = Swift.min(lo, t); hi = Swift.max(hi, t) }
+            guard var name = format(v) else { continue }
+            if name.hasPrefix("dd"), order == .monthFirst { name = "mm" + name.dropFirst(2).prefix(1) + "dd" + name.dropFirst(5) }
+            if formats[name] == nil { seen.append(name); formats[name] = (0, v.trimmingASCIISpaces()) }
+            formats[name]!.count += n
+        }
+        guard lo.isFinite else { return nil }
+        return Summary(order: order, min: lo, max: hi, formats: seen.map { ColumnProfile.FormatCount(format: $0, count: formats[$0]!.count, example: formats[$0]!.example) })
     }
 }

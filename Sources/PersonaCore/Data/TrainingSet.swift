@@ -205,7 +205,7 @@ extension FeaturePipeline {
     public func transform(_ data: TrainingSet, keep: [String] = [], raw: Bool = false) throws -> (matrix: FloatMatrix, labels: [[String?]]) {
         let labels = try keep.map { try data.labels(of: $0) }
         let names = data.columnNames
-        let missing = columns.map(\.name).filter { !names.contains($0) }
+        let missing = columns.map(\.source).filter { !names.contains($0) }
         if !missing.isEmpty {
             throw PersonaError.data(file: data.file, line: 1,
                                     "the model needs column\(missing.count > 1 ? "s" : "") \(missing.map { "\"\($0)\"" }.joined(separator: ", ")), missing from the header",
@@ -213,7 +213,7 @@ extension FeaturePipeline {
         }
         let encoder = RowEncoder(self)
         let mode: RowEncoder.Mode = raw ? .raw : .features
-        let kept = columns.indices.map { encoder.columnValues($0, data.store.columns[names.firstIndex(of: columns[$0].name)!], mode) }
+        let kept = columns.indices.map { encoder.columnValues($0, data.store.columns[names.firstIndex(of: columns[$0].source)!], mode) }
         guard kept.allSatisfy({ $0 != nil }) else {
             // A column the profiler could not keep whole: encode the rows from the file.
             let (m, _) = try transform(path: data.file, delimiter: data.delimiter, raw: raw)

@@ -19,6 +19,7 @@ public enum ONNXExport {
             throw PersonaError("a \(model.card.kind) model has no ONNX export in this release"
                                + (model is any SQLExportable ? "; export it as SQL with --format sql" : ""))
         }
+        try refuseDates(model, format: "ONNX")
         var g = ONNXGraph(name: "persona_" + model.card.kind)
         try exportable.buildONNX(&g, top: top)
         let title = exportable.onnxTitle
@@ -52,8 +53,16 @@ public enum SQLExport {
         guard let m = model as? any SQLExportable else {
             throw PersonaError("SQL export covers logistic regression, decision trees, k-means, gradient boosting, uplift and association rules models; a \(model.card.kind) model exports to ONNX (--format onnx)")
         }
+        try refuseDates(model, format: "SQL")
         return m.sqlSelect(table: table, dialect: dialect)
     }
+}
+
+/// Exports compute their features from numbers and text; a model that reads a
+/// date column (days since, month, weekday) is refused, naming the column.
+func refuseDates(_ model: any PersonaModel, format: String) throws {
+    guard let d = model.card.pipeline.columns.lazy.compactMap(\.date).first else { return }
+    throw PersonaError("the model reads the date column \"\(d.source)\" (as days since, month and weekday), which the \(format) export does not compute yet. Retrain with --exclude \(d.source) to export, or score with `persona score`")
 }
 
 /// A model that writes itself as one SQL SELECT over a table of raw columns,
