@@ -76,6 +76,12 @@ struct ABTest: ParsableCommand {
                 throw ValidationError("--baseline-rate plans a conversion rate; --sd and --baseline-mean plan a mean; give one kind")
             }
             if let looks, looks < 1 || looks > 20 { throw ValidationError("--looks must be between 1 and 20 (got \(looks))") }
+            // Values outside their range are usage mistakes, found before any work.
+            if let b = baselineRate, !(b > 0 && b < 1) { throw ValidationError("--baseline-rate must lie strictly between 0 and 1 (got \(b))") }
+            if !(alpha > 0 && alpha < 1) { throw ValidationError("--alpha must lie between 0 and 1 (got \(alpha))") }
+            if !(power > 0 && power < 1) { throw ValidationError("--power must lie between 0 and 1 (got \(power))") }
+            if !(ratio > 0 && ratio.isFinite) { throw ValidationError("--ratio must be a positive number (got \(ratio))") }
+            if let sd, !(sd > 0 && sd.isFinite) { throw ValidationError("--sd must be positive (got \(sd))") }
         }
 
         func run() throws {

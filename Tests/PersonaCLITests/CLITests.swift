@@ -169,6 +169,56 @@ final class CLITests: CLITestCase {
         XCTAssertTrue(top.out.contains("A first session"))
     }
 
+    /// One exit code per kind of mistake across commands: a mistake in how a
+    /// command is called is 2, before any work; bad data or a bad model file is 1.
+    func testEveryCommandsCommonMistakesGiveTheirExitCode() throws {
+        XCTAssertEqual(try persona("datasets", "generate", "churn", "--rows", "300", "--seed", "1", "--out", "churn.csv").code, 0)
+        XCTAssertEqual(try persona("train", "logreg", "--data", "churn.csv", "--target", "churned", "--out", "m.safetensors").code, 0)
+        _ = write("ragged.csv", "a,b\n1,2\n3\n")
+        _ = write("bad.safetensors", "not a model")
+        let usage: [[String]] = [
+            ["describe", "churn.csv", "--bogus"], ["describe", "churn.csv", "--delimiter", "colon"], ["describe"],
+            ["train", "logreg", "--data", "churn.csv", "--out", "x.safetensors"],
+            ["train", "logreg", "--data", "churn.csv", "--target", "churned", "--l2", "lots", "--out", "x.safetensors"],
+            ["train", "kmeans", "--data", "churn.csv", "--k", "0", "--out", "x.safetensors"],
+            ["train", "gbdt", "--data", "churn.csv", "--target", "churned", "--learning-rate", "-1", "--out", "x.safetensors"],
+            ["train", "forest", "--data", "churn.csv"],
+            ["score", "m.safetensors", "--data", "churn.csv"],
+            ["score", "m.safetensors", "--data", "churn.csv", "--out", "s.parquet", "--format", "jsonl"],
+            ["score", "m.safetensors", "--data", "churn.csv", "--out", "s.csv", "--threshold", "2"],
+            ["evaluate", "m.safetensors"], ["inspect"], ["inspect", "m.safetensors", "--top", "0"],
+            ["export", "m.safetensors", "--out", "m.onnx"], ["split", "rows", "--data", "churn.csv", "--test-fraction", "1.5", "--train-out", "a.csv", "--test-out", "b.csv"],
+            ["split", "rows", "--data", "churn.csv", "--train-out", "a.jsonl", "--test-out", "b.csv"],
+            ["features", "rfm", "--data", "churn.csv", "--customer", "c", "--time", "t", "--amount", "a", "--out", "r.csv", "--day-first", "--month-first"],
+            ["compare", "m.safetensors", "--data", "churn.csv"], ["cv", "logreg", "--data", "churn.csv", "--target", "churned", "--folds", "1"],
+            ["datasets", "generate", "churn", "--rows", "0", "--out", "x.csv"], ["abtest", "plan", "--baseline-rate", "1.5", "--mde", "0.01"],
+            ["recommend", "m.safetensors"], ["label", "m.safetensors"], ["run"],
+        ]
+        for args in usage {
+            let r = try persona(args)
+            XCTAssertEqual(r.code, 2, "\(args.joined(separator: " ")): \(r.err)")
+            XCTAssertFalse(r.err.contains("Fatal error"), r.err)
+        }
+        let data: [[String]] = [
+            ["describe", "missing.csv"], ["describe", "ragged.csv"],
+            ["train", "logreg", "--data", "ragged.csv", "--target", "b", "--out", "x.safetensors"],
+            ["train", "logreg", "--data", "churn.csv", "--target", "nope", "--out", "x.safetensors"],
+            ["score", "bad.safetensors", "--data", "churn.csv", "--out", "s.csv"], ["score", "m.safetensors", "--data", "ragged.csv", "--out", "s.csv"],
+            ["evaluate", "m.safetensors", "--data", "ragged.csv"], ["inspect", "bad.safetensors"], ["inspect", "missing.safetensors"],
+            ["export", "bad.safetensors", "--format", "onnx", "--out", "m.onnx"],
+            ["split", "rows", "--data", "missing.csv", "--train-out", "a.csv", "--test-out", "b.csv"],
+            ["features", "rfm", "--data", "churn.csv", "--customer", "c", "--time", "t", "--amount", "a", "--out", "r.csv"],
+            ["compare", "m.safetensors", "bad.safetensors", "--data", "churn.csv"],
+            ["recommend", "m.safetensors", "--user", "u1"], ["run", "missing.yaml"],
+        ]
+        for args in data {
+            let r = try persona(args)
+            XCTAssertEqual(r.code, 1, "\(args.joined(separator: " ")): \(r.err)")
+            XCTAssertTrue(r.err.split(separator: "\n").contains { $0.hasPrefix("error: ") }, "\(args.joined(separator: " ")): \(r.err)")
+        }
+        for name in ["x.safetensors", "s.csv", "s.parquet", "a.csv", "b.csv", "r.csv", "m.onnx", "x"] { XCTAssertFalse(exists(name), name) }
+    }
+
     /// Help laid out for a narrow screen: prose within the width, examples and
     /// usage lines whole (they can be copied), a table's rows under their column.
     func testHelpKeepsExamplesWholeAndWrapsProse() throws {

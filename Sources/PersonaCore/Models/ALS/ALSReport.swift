@@ -54,3 +54,20 @@ enum ALSReport {
         return figs
     }
 }
+
+extension ALSModel: InspectionFacts {
+    /// What `inspect` prints beside the card: the sizes and the most popular items.
+    public func inspectionFacts() -> JSONValue {
+        let popular: [JSONValue] = popularItems(5, excluding: []).map { item, count in
+            JSONValue.object(["item": .string(itemIds[item]), "count": .number(Double(count))])
+        }
+        var facts: [String: JSONValue] = [:]
+        facts["users"] = .number(Double(userIds.count))
+        facts["items"] = .number(Double(itemIds.count))
+        facts["interactions"] = .number(Double(seen.indices.count))
+        facts["factors"] = .number(Double(userFactors.cols))
+        facts["implicit"] = .bool(implicit)
+        facts["popular_items"] = .array(popular)
+        return .object(facts)
+    }
+}

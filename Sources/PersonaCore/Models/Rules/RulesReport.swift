@@ -62,3 +62,18 @@ extension RulesModel: ReportFigures {
         return s + "</svg>"
     }
 }
+
+extension RulesModel: InspectionFacts {
+    /// What `inspect` prints beside the card: the counts and the strongest rules
+    /// by lift (every rule: `inspect --rules --json`).
+    public func inspectionFacts() -> JSONValue {
+        let strongest = ruleOrder(by: .lift).prefix(5).map { r -> JSONValue in
+            let m = measures(r)
+            return .object(["antecedent": .array(antecedentNames(r).map { .string($0) }), "consequent": .array(consequentNames(r).map { .string($0) }),
+                            "support": .finite(m.support), "confidence": .finite(m.confidence), "lift": .finite(m.lift)])
+        }
+        return .object(["baskets": .number(Double(baskets)), "items": .number(Double(itemNames.count)),
+                        "itemsets": .number(Double(itemsets.count)), "rules": .number(Double(rules.count)),
+                        "strongest_rules": .array(strongest)])
+    }
+}

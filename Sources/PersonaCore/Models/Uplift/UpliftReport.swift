@@ -38,3 +38,15 @@ extension UpliftModel: ReportFigures {
         return figures
     }
 }
+
+extension UpliftModel: InspectionFacts {
+    /// What `inspect` prints beside the card: the arms and each inner model's own facts.
+    public func inspectionFacts() -> JSONValue {
+        .object(["treatments": .array(treatments.map { .string($0) }), "control": .string(control), "positive": .string(positive),
+                 "models": .array(zip(roles, models).map { role, m in
+                     var o: [String: JSONValue] = ["role": .string(role), "kind": .string(m.card.kind)]
+                     if let facts = (m as? any InspectionFacts)?.inspectionFacts() { o["facts"] = facts }
+                     return .object(o)
+                 })])
+    }
+}
