@@ -138,6 +138,35 @@ final class DialectTests: XCTestCase {
         XCTAssertNotEqual(try Profiler.profile(path: mixed).column("t")?.type, .date)
     }
 
+    func testFindingsCountDuplicatesVariantsOutliersAndImpossibleValues() throws {
+        // numpy.percentile([1, 2, 3, 4, 10], [25, 50, 75]) = 2, 3, 4
+        XCTAssertEqual(DataFindings.quantile([1, 2, 3, 4, 10], 0.25), 2)
+        XCTAssertEqual(DataFindings.quantile([1, 2, 3, 4], 0.5), 2.5)
+        XCTAssertEqual(DataFindings.quantile([1, 2, 3, 4], 0.1), 1.3, accuracy: 1e-12)
+        let t = TempDir()
+        var text = "customer_id,name,age,spend,joined\n"
+        for i in 0..<20 { text += "C\(i),Anna Lee,\(30 + i % 5),\(10 + i % 3),2024-01-\(10 + i % 9)\n" }
+        text += "C3,anna  lee,-2,\"$1,000.50\",1890-01-01\n"        // line 22: a repeated id, a variant, a negative age, currency, before 1900
+        text += "C5,Anna Lee,31,11,2024-01-15\n"                 // line 23: C5's row again? (differs: spend)
+        text += "C0,Anna Lee,30,10,2024-01-10\n"                 // line 24: an exact duplicate of line 2
+        let p = t.file("f.csv", text)
+        let profile = try Profiler.profile(path: p)
+        let f = try DataFindings.find(path: p, delimiter: 44, profile: profile)
+        XCTAssertEqual(f.duplicateRows, 1)
+        XCTAssertEqual(f.firstDuplicateRowLine, 24)
+        XCTAssertEqual(f.idColumn, "customer_id")
+        XCTAssertEqual(f.duplicateIds, 3)
+        XCTAssertEqual(f.firstDuplicateIdLine, 22)
+        XCTAssertEqual(f.columns["name"]?.variants?.groups, 1)
+        XCTAssertEqual(f.columns["name"]?.variants?.rows, 23)
+        XCTAssertEqual(f.columns["age"]?.impossible?.count, 1)
+        XCTAssertEqual(f.columns["age"]?.impossible?.line, 22)
+        XCTAssertEqual(f.columns["spend"]?.formats.map(\.format), ["number with a currency sign and thousands separators"])
+        XCTAssertEqual(f.columns["spend"]?.outliers?.iqr.count, 1)
+        XCTAssertEqual(f.columns["spend"]?.outliers?.iqr.max, 1000.5)
+        XCTAssertEqual(f.columns["joined"]?.impossible?.reason, "a date before 1900")
+    }
+
     func testAYesNoTargetMatchesInAnySpelling() throws {
         let y = try BinaryTarget.match(column: "c", labels: ["yes", "No", "1", "0", "TRUE", "f"], positive: "true", negative: "false", file: "f.csv")
         XCTAssertEqual(y, [true, false, true, false, true, false])

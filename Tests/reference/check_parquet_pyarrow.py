@@ -91,8 +91,14 @@ with workdir() as d:
     got = {c["name"]: c for c in persona.json("describe", "types.parquet", "--json")["columns"]}
     check(all(got[c]["missing"] == 1 for c in ["id", "x", "flag", "day", "at", "n", "f32"]) and got["text"]["missing"] == 0, "nulls are missing values")
     check(got["flag"]["type"] == "boolean" and got["x"]["type"] == "numeric" and got["n"]["type"] == "numeric", "BOOLEAN, DOUBLE and INT64 types")
-    check({v["value"] for v in got["day"]["top_values"]} == {"2024-01-31", "2024-02-01", "1969-12-31"}, "DATE as 2024-01-31")
-    check({v["value"] for v in got["at"]["top_values"]} == {"2024-01-31 12:00:00", "2024-02-01 00:00:01.5", "1969-12-31 23:59:59"}, "TIMESTAMP as 2024-01-31 12:00:00")
+    def epoch(text):
+        return (pd.Timestamp(text) - pd.Timestamp("1970-01-01")).total_seconds()
+    day, at = got["day"], got["at"]
+    check(day["type"] == "date" and day["min"] == epoch("1969-12-31") and day["max"] == epoch("2024-02-01")
+          and [(f["format"], f["count"]) for f in day["formats"]] == [("yyyy-mm-dd", 3)], f"DATE as 2024-01-31, a date column: {day}")
+    check(at["type"] == "date" and at["min"] == epoch("1969-12-31 23:59:59") and at["max"] == epoch("2024-02-01 00:00:01.5")
+          and at["formats"][0]["count"] == 3 and at["formats"][0]["example"] == "2024-01-31 12:00:00",
+          f"TIMESTAMP as 2024-01-31 12:00:00, a date column: {at}")
     check({v["value"] for v in got["text"]["top_values"]} == {"plain", "with, comma", 'quote "q"', "line\nbreak"}, "strings with commas, quotes and line breaks")
 
     # A model trained on Parquet booleans scores CSV yes/no the same, and the reverse.

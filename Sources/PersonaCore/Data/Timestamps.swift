@@ -245,7 +245,7 @@ extension DateColumn {
         let time = s.contains(":") ? " hh:mm" : ""
         var copy = s
         if copy.withUTF8({ Timestamps.parse($0) }) != nil {
-            return s.count == 10 ? "yyyy-mm-dd" : "yyyy-mm-ddThh:mm (ISO 8601)"
+            return s.count == 10 ? "yyyy-mm-dd" : "ISO 8601 date-time"
         }
         guard let first = s.first else { return nil }
         if first.isNumber {

@@ -95,8 +95,23 @@ extension TreeModel: SQLProbabilityExpression {
 
     public func sqlSelect(table: String, dialect sql: SQLDialect) -> String {
         if let binary, let pos = positiveIndex {
-            return binary.sqlSelect(title: "Persona decision tree: P(\(target) = \(classes[pos])) as probability, and the predicted class",
-                                    probability: sqlProbability(positive: classes[pos], dialect: sql)!, card: card, table: table, dialect: sql)
+            // The leaf once, in a subquery (an engine may expand a tree nested in
+            // another CASE badly), then the probability and the class at the threshold.
+            let leaves = (0..<tree.count).filter { tree.feature[$0] < 0 }
+            let probability = "CASE leaf " + leaves.map { "WHEN \($0) THEN \(sql.number(tree.value[$0][pos]))" }.joined(separator: " ") + " END"
+            return sql.header("Persona decision tree: P(\(target) = \(classes[pos])) as probability, and the predicted class", card, table: table) + """
+            SELECT *,
+              CASE WHEN probability >= \(sql.number(binary.threshold)) THEN \(sql.literal(binary.positive)) ELSE \(sql.literal(binary.negative)) END AS predicted
+            FROM (
+              SELECT *, \(probability) AS probability
+              FROM (
+                SELECT *,
+                  \(sqlLeaf("      ", sql)) AS leaf
+                FROM \(sql.identifier(table))
+              ) AS leaves
+            ) AS scored;
+
+            """
         }
         let m = self
         let t = m.tree
