@@ -55,37 +55,38 @@ final class RowEncoderTests: XCTestCase {
 
     func bits(_ m: FloatMatrix) -> [UInt32] { m.storage.map(\.bitPattern) }
 
+    /// The rows of a CSV file encoded record by record, from a training set's
+    /// stored columns and as named values in memory: the same bits in every mode.
+    func checkThreeSources(_ enc: RowEncoder, path: String, set: TrainingSet, named: [[String: RowValue]],
+                           file: StaticString = #filePath, line: UInt = #line) throws {
+        let n = named.count
+        for mode in [RowEncoder.Mode.features, .raw, .rawNumbers] {
+            let reader = try CSVReader(path: path)
+            let bound = try BoundPipeline(enc, header: reader.header, file: path)
+            var fromCSV = FloatMatrix(rows: n, cols: enc.width)
+            var rec = CSVRecord(), i = 0
+            try fromCSV.storage.withUnsafeMutableBufferPointer { out in
+                while try reader.next(into: &rec) { try bound.encode(rec, into: out.baseAddress! + i * enc.width, mode: mode); i += 1 }
+            }
+            let values = try enc.pipeline.columns.indices.map { k in
+                try XCTUnwrap(enc.columnValues(k, set.store.columns[set.columnNames.firstIndex(of: enc.pipeline.columns[k].source)!], mode))
+            }
+            let storage = [Float](unsafeUninitializedCapacity: n * enc.width) { out, count in
+                enc.encodeColumns(values, rows: n, into: out, mode)
+                count = n * enc.width
+            }
+            XCTAssertEqual(bits(FloatMatrix(rows: n, cols: enc.width, storage: storage)), bits(fromCSV), "\(mode): training set against CSV", file: file, line: line)
+            XCTAssertEqual(bits(try enc.encode(named, mode: mode, source: "request")), bits(fromCSV), "\(mode): named values against CSV", file: file, line: line)
+        }
+    }
+
     func testTheThreeSourcesGiveTheSameBits() throws {
         let t = TempDir()
         let enc = try encoder(t)
         let path = t.file("score.csv", Self.scoring + "\n")
         let set = try TrainingSet.read(path: path)
         let named = namedRows()
-        for mode in [RowEncoder.Mode.features, .raw, .rawNumbers] {
-            // A CSV file, record by record.
-            let reader = try CSVReader(path: path)
-            let bound = try BoundPipeline(enc, header: reader.header, file: path)
-            var fromCSV = FloatMatrix(rows: 5, cols: enc.width)
-            var rec = CSVRecord(), i = 0
-            try fromCSV.storage.withUnsafeMutableBufferPointer { out in
-                while try reader.next(into: &rec) { try bound.encode(rec, into: out.baseAddress! + i * enc.width, mode: mode); i += 1 }
-            }
-            // A training set's stored columns.
-            let names = set.columnNames
-            let values = try enc.pipeline.columns.indices.map { k in
-                try XCTUnwrap(enc.columnValues(k, set.store.columns[names.firstIndex(of: enc.pipeline.columns[k].name)!], mode))
-            }
-            let storage = [Float](unsafeUninitializedCapacity: 5 * enc.width) { out, count in
-                enc.encodeColumns(values, rows: 5, into: out, mode)
-                count = 5 * enc.width
-            }
-            let fromSet = FloatMatrix(rows: 5, cols: enc.width, storage: storage)
-            // Named values in memory.
-            let fromMemory = try enc.encode(named, mode: mode, source: "request")
-
-            XCTAssertEqual(bits(fromSet), bits(fromCSV), "\(mode): training set against CSV")
-            XCTAssertEqual(bits(fromMemory), bits(fromCSV), "\(mode): named values against CSV")
-        }
+        try checkThreeSources(enc, path: path, set: set, named: named)
         // The public paths agree too.
         for raw in [false, true] {
             let a = try enc.pipeline.transform(path: path, raw: raw).matrix
@@ -150,24 +151,7 @@ final class RowEncoderTests: XCTestCase {
         let named: [[String: RowValue]] = [["spend": .number(1), "joined": .text("2025-06-01")], ["spend": .number(2), "joined": .text("NA")],
                                            ["spend": .number(3), "joined": .text("13/02/2025")], ["spend": .number(4), "joined": .missing],
                                            ["spend": .number(5), "joined": .text("July 4, 2025")]]
-        for mode in [RowEncoder.Mode.features, .raw, .rawNumbers] {
-            let reader = try CSVReader(path: path)
-            let bound = try BoundPipeline(enc, header: reader.header, file: path)
-            var fromCSV = FloatMatrix(rows: 5, cols: enc.width)
-            var rec = CSVRecord(), i = 0
-            try fromCSV.storage.withUnsafeMutableBufferPointer { out in
-                while try reader.next(into: &rec) { try bound.encode(rec, into: out.baseAddress! + i * enc.width, mode: mode); i += 1 }
-            }
-            let values = try enc.pipeline.columns.indices.map { k in
-                try XCTUnwrap(enc.columnValues(k, set.store.columns[set.columnNames.firstIndex(of: enc.pipeline.columns[k].source)!], mode))
-            }
-            let storage = [Float](unsafeUninitializedCapacity: 5 * enc.width) { out, count in
-                enc.encodeColumns(values, rows: 5, into: out, mode)
-                count = 5 * enc.width
-            }
-            XCTAssertEqual(bits(FloatMatrix(rows: 5, cols: enc.width, storage: storage)), bits(fromCSV), "\(mode): training set against CSV")
-            XCTAssertEqual(bits(try enc.encode(named, mode: mode, source: "request")), bits(fromCSV), "\(mode): named values against CSV")
-        }
+        try checkThreeSources(enc, path: path, set: set, named: named)
         let bad = t.file("bad.csv", "spend,joined\n1,2025-06-01\n2,someday\n")
         XCTAssertThrowsPersonaError(try pipeline.transform(path: bad), containing: ["bad.csv", "line 3", "joined", "expected a date", "someday"])
         XCTAssertThrowsPersonaError(try enc.encode([["spend": .number(1)]], source: "request"), containing: ["\"joined\""])
