@@ -28,7 +28,7 @@ struct Persona: ParsableCommand {
         line and column), 2 usage error.
         """,
         version: PersonaVersion.tool,
-        subcommands: [Datasets.self, Describe.self, Split.self, Train.self, Evaluate.self, Score.self, Export.self, Inspect.self, Run.self, Compare.self, CV.self, Features.self, Tune.self, ABTest.self]
+        subcommands: [Datasets.self, Describe.self, Clean.self, Split.self, Train.self, Evaluate.self, Score.self, Export.self, Inspect.self, Run.self, Compare.self, CV.self, Features.self, Tune.self, ABTest.self]
             + familyCommands.flatMap { $0.others }
     )
 }

@@ -193,6 +193,7 @@ final class CLITests: CLITestCase {
             ["compare", "m.safetensors", "--data", "churn.csv"], ["cv", "logreg", "--data", "churn.csv", "--target", "churned", "--folds", "1"],
             ["datasets", "generate", "churn", "--rows", "0", "--out", "x.csv"], ["abtest", "plan", "--baseline-rate", "1.5", "--mde", "0.01"],
             ["recommend", "m.safetensors"], ["label", "m.safetensors"], ["run"],
+            ["clean", "--data", "churn.csv"], ["clean", "--data", "churn.csv", "--out", "c.csv", "--log", "c.csv"],
         ]
         for args in usage {
             let r = try persona(args)
@@ -210,13 +211,15 @@ final class CLITests: CLITestCase {
             ["features", "rfm", "--data", "churn.csv", "--customer", "c", "--time", "t", "--amount", "a", "--out", "r.csv"],
             ["compare", "m.safetensors", "bad.safetensors", "--data", "churn.csv"],
             ["recommend", "m.safetensors", "--user", "u1"], ["run", "missing.yaml"],
+            ["clean", "--data", "missing.csv", "--out", "c.csv"], ["clean", "--data", "churn.csv", "--out", "churn.csv"],
+            ["clean", "--data", "churn.csv", "--id", "nope", "--out", "c.csv"],
         ]
         for args in data {
             let r = try persona(args)
             XCTAssertEqual(r.code, 1, "\(args.joined(separator: " ")): \(r.err)")
             XCTAssertTrue(r.err.split(separator: "\n").contains { $0.hasPrefix("error: ") }, "\(args.joined(separator: " ")): \(r.err)")
         }
-        for name in ["x.safetensors", "s.csv", "s.parquet", "a.csv", "b.csv", "r.csv", "m.onnx", "x"] { XCTAssertFalse(exists(name), name) }
+        for name in ["x.safetensors", "s.csv", "s.parquet", "a.csv", "b.csv", "r.csv", "m.onnx", "x", "c.csv"] { XCTAssertFalse(exists(name), name) }
     }
 
     /// Help laid out for a narrow screen: prose within the width, examples and

@@ -88,6 +88,11 @@ public struct DataFindings: Codable, Equatable, Sendable {
         String(s.lowercased().unicodeScalars.filter { CharacterSet.alphanumerics.contains($0) }.map(Character.init))
     }
 
+    static func numberFormat(_ s: String) -> String? {
+        var s = s
+        return s.withUTF8 { numberFormat($0) }
+    }
+
     /// The way a number is written, when it is written for people.
     static func numberFormat(_ f: UnsafeBufferPointer<UInt8>) -> String? {
         let t = trimmedSpaces(f)

@@ -1,0 +1,197 @@
+import Foundation
+
+/// `persona clean` without a rule file: every detected format made consistent
+/// (dates to ISO 8601, numbers without currency signs or separators, yes/no
+/// words to true/false, text trimmed with its spacing collapsed, e-mail
+/// addresses lower-cased), exact duplicate rows dropped, rows that repeat an
+/// id merged into the first (its values kept, each conflict logged), and each
+/// numeric column's outliers by the IQR rule at 3 x IQR flagged in
+/// `<column>_outlier`. Every change goes to the log (line, column, old, new,
+/// rule). Two streaming passes: the first finds the quartiles of the rows that
+/// are kept; memory holds the row hashes and the id index with the first row
+/// of each id.
+public enum Cleaning {
+    public struct Options: Sendable {
+        public var id: String?
+        public var dateOrder: DateOrder?
+        public var log: String?
+        public var delimiter: UInt8 = UInt8(ascii: ",")
+        public init() {}
+    }
+
+    public struct Summary: Sendable {
+        public var rows = 0, written = 0, duplicateRows = 0, mergedRows = 0, conflicts = 0, changes = 0
+        public var outliers: [(column: String, count: Int)] = []
+        public var idColumn: String?
+    }
+
+    /// How a column's values are made consistent.
+    enum Kind { case date(DateOrder?), number, boolean, text(email: Bool), asIs }
+
+    static func kind(_ c: ColumnProfile, order given: DateOrder?) -> Kind {
+        switch c.type {
+        case .date: return .date(given ?? c.dateOrder)
+        case .numeric: return .number
+        case .boolean: return c.topValues.contains { BooleanWords.value($0.value) != nil } ? .boolean : .asIs
+        case .categorical, .identifier:
+            let name = c.name.lowercased()
+            return .text(email: name.contains("email") || name.contains("e-mail") || name.contains("mail_address"))
+        }
+    }
+
+    /// A field made consistent, with the rule that changed it (nil: unchanged).
+    static func clean(_ value: String, _ kind: Kind) -> (value: String, rule: String)? {
+        let trimmed = value.trimmingASCIISpaces()
+        if trimmed.isEmpty || MissingMarkers.isMissing(trimmed) { return nil }
+        switch kind {
+        case .date(let order):
+            guard let t = Timestamps.parse(trimmed, order: order ?? .dayFirst) else { return nil }
+            let iso = Timestamps.format(t)
+            return iso == trimmed ? nil : (iso, "date to ISO 8601")
+        case .number:
+            guard NumberParser.parse(trimmed) != nil, DataFindings.numberFormat(trimmed) != nil, let v = NumberParser.parse(trimmed) else {
+                return trimmed == value ? nil : (trimmed, "text trimmed")
+            }
+            return (formatShortest(v), "number without currency sign or separators")
+        case .boolean:
+            guard let b = BooleanWords.value(trimmed) else { return nil }
+            let word = b ? "true" : "false"
+            return word == value ? nil : (word, "yes/no to true/false")
+        case .text(let email):
+            var collapsed = trimmed.split(separator: " ", omittingEmptySubsequences: true).joined(separator: " ")
+            var rule = "text trimmed, spacing collapsed"
+            if email && collapsed.contains("@") {
+                let lower = collapsed.lowercased()
+                if lower != collapsed { collapsed = lower; rule = "e-mail address lower-cased" }
+            }
+            return collapsed == value ? nil : (collapsed, rule)
+        case .asIs:
+            return nil
+        }
+    }
+
+    static func formatShortest(_ v: Double) -> String {
+        v == v.rounded() && abs(v) < 1e15 ? String(Int64(v)) : "\(v)"
+    }
+
+    /// What happens to one row: kept, a duplicate of an earlier row, or merged into the first row of its id.
+    enum Fate { case kept, duplicate(of: Int), merged(into: Int) }
+
+    public static func run(path: String, output: String, options o: Options, progress: ProgressHandler? = nil) throws -> Summary {
+        let profile = try Profiler.profile(path: path, delimiter: o.delimiter)
+        let header = profile.columns.map(\.name)
+        let kinds = profile.columns.map { kind($0, order: o.dateOrder) }
+        let idColumn: Int?
+        if let id = o.id {
+            guard let j = header.firstIndex(of: id) else {
+                throw PersonaError.data(file: path, line: 1, columnName: id, "is named with --id but the file has no such column",
+                                        fix: "Columns are: \(header.joined(separator: ", "))")
+            }
+            idColumn = j
+        } else {
+            idColumn = header.first.map(Profiler.looksLikeIdentifierName) == true ? 0 : nil
+        }
+        for (j, c) in profile.columns.enumerated() where c.type == .date && o.dateOrder == nil && c.dateOrder == nil {
+            if let written = c.formats?.first(where: { $0.format.hasPrefix("dd") }) {
+                throw PersonaError.data(file: path, columnName: header[j],
+                                        "dates such as \(written.example) can be day/month or month/day, and no date in the column says which",
+                                        fix: "Say which with --day-first or --month-first")
+            }
+        }
+        let numeric = kinds.indices.filter { if case .number = kinds[$0] { return true }; return false }
+
+        // One pass: the fate of every row and each row's cleaned values, by a
+        // visitor; the first pass only gathers the kept rows' numbers.
+        func pass(_ visit: (_ line: Int, _ raw: [String], _ cleaned: [String], _ changes: [(Int, String)], _ fate: Fate,
+                            _ first: [String]?) throws -> Void) throws {
+            let reader = try CSVReader(path: path, delimiter: o.delimiter)
+            var rec = CSVRecord()
+            var seen: [UInt64: Int] = [:]
+            var firstOfId: [String: (line: Int, values: [String])] = [:]
+            while try reader.next(into: &rec) {
+                let raw = rec.fields
+                var cleaned = raw, changes: [(Int, String)] = []
+                for j in raw.indices {
+                    if let (v, rule) = clean(raw[j], kinds[j]) { cleaned[j] = v; changes.append((j, rule)) }
+                }
+                var h: UInt64 = 0xcbf2_9ce4_8422_2325
+                for v in cleaned { for b in v.utf8 { h = (h ^ UInt64(b)) &* 0x100_0000_01b3 }; h = (h ^ 0x1F) &* 0x100_0000_01b3 }
+                if let earlier = seen[h] {
+                    try visit(rec.line, raw, cleaned, changes, .duplicate(of: earlier), nil)
+                    continue
+                }
+                seen[h] = rec.line
+                if let idColumn, !MissingMarkers.isMissing(cleaned[idColumn]) {
+                    let id = cleaned[idColumn]
+                    if let first = firstOfId[id] {
+                        try visit(rec.line, raw, cleaned, changes, .merged(into: first.line), first.values)
+                        continue
+                    }
+                    firstOfId[id] = (rec.line, cleaned)
+                }
+                try visit(rec.line, raw, cleaned, changes, .kept, nil)
+            }
+        }
+
+        // Pass 1: the kept rows' numbers, for the quartiles.
+        var values = [[Double]](repeating: [], count: header.count)
+        try pass { _, _, cleaned, _, fate, _ in
+            guard case .kept = fate else { return }
+            for j in numeric { if let v = NumberParser.parse(cleaned[j]) { values[j].append(v) } }
+        }
+        var fences: [Int: (low: Double, high: Double)] = [:]
+        for j in numeric where values[j].count >= 4 {
+            let sorted = values[j].sorted()
+            let q1 = DataFindings.quantile(sorted, 0.25), q3 = DataFindings.quantile(sorted, 0.75)
+            let (low, high) = (q1 - 3 * (q3 - q1), q3 + 3 * (q3 - q1))
+            if sorted.first! < low || sorted.last! > high { fences[j] = (low, high) }
+        }
+        let flagged = numeric.filter { fences[$0] != nil }
+
+        // Pass 2: the cleaned rows and the log.
+        let out = try CSVWriter(path: output, delimiter: o.delimiter)
+        let log = try o.log.map { try CSVWriter(path: $0) }
+        var s = Summary()
+        s.idColumn = idColumn.map { header[$0] }
+        var outlierCounts = [Int](repeating: 0, count: header.count)
+        do {
+            out.row(header + flagged.map { header[$0] + "_outlier" })
+            log?.row(["line", "column", "old", "new", "rule"])
+            try pass { line, raw, cleaned, changes, fate, first in
+                s.rows += 1
+                switch fate {
+                case .duplicate(let earlier):
+                    s.duplicateRows += 1
+                    log?.row([String(line), "", "", "", "duplicate of line \(earlier): dropped"])
+                case .merged(let into):
+                    s.mergedRows += 1
+                    log?.row([String(line), "", "", "", "same \(header[idColumn!]) as line \(into): merged into it"])
+                    for j in header.indices where first![j] != cleaned[j] {
+                        s.conflicts += 1
+                        log?.row([String(line), header[j], cleaned[j], first![j], "conflict: line \(into)'s value kept"])
+                    }
+                case .kept:
+                    for (j, rule) in changes {
+                        s.changes += 1
+                        log?.row([String(line), header[j], raw[j], cleaned[j], rule])
+                    }
+                    var row = cleaned
+                    for j in flagged {
+                        let outlier = NumberParser.parse(cleaned[j]).map { $0 < fences[j]!.low || $0 > fences[j]!.high } ?? false
+                        if outlier { outlierCounts[j] += 1 }
+                        row.append(outlier ? "true" : "false")
+                    }
+                    out.row(row)
+                    s.written += 1
+                }
+            }
+            try out.commit()
+            try log?.commit()
+        } catch {
+            out.abandon(); log?.abandon()
+            throw error
+        }
+        s.outliers = flagged.map { (header[$0], outlierCounts[$0]) }
+        return s
+    }
+}

@@ -1,0 +1,77 @@
+import ArgumentParser
+import Foundation
+import PersonaCore
+
+struct Clean: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "clean",
+        abstract: "Make a customer file consistent: formats, duplicate rows, records that repeat an id, and outliers, with a log of every change.",
+        discussion: """
+        Formats: dates to ISO 8601 (the order of day and month found from the
+        column, or given with --day-first or --month-first, never guessed per
+        row), numbers without currency signs or thousands separators, yes/no
+        words to true/false, text trimmed with its spacing collapsed, e-mail
+        addresses (a column named like email) lower-cased.
+
+        Duplicates: rows identical to an earlier row once cleaned are dropped;
+        rows that repeat an id (--id, else the first column when its name says
+        id) are merged into the first row with that id, whose values are kept,
+        each differing value logged as a conflict.
+
+        Outliers: each numeric column with values beyond 3 x IQR from its
+        quartiles (numpy's linear quantiles, over the rows kept) gets a
+        <column>_outlier column of true/false; no row is dropped for it.
+
+        --log FILE writes every change as line, column, old, new, rule (the
+        line of the input, so a cleaning can be audited and undone).
+
+        Example:
+          persona clean --data customers.csv --out customers-clean.csv --log cleaning-log.csv
+        """
+    )
+
+    @OptionGroup var input: DataInput
+
+    @Option(help: ArgumentHelp("Where to write the cleaned rows (CSV, or Parquet by its name).", valueName: "file"))
+    var out: String
+
+    @Option(help: ArgumentHelp("The id column whose repeated rows are merged (default: the first column, when its name says id).", valueName: "col"))
+    var id: String?
+
+    @Flag(help: "Dates written with numbers are day/month/year (found from the dates when not given).")
+    var dayFirst = false
+
+    @Flag(help: "Dates written with numbers are month/day/year.")
+    var monthFirst = false
+
+    @Option(help: ArgumentHelp("Write every change here: line, column, old, new, rule (CSV).", valueName: "file"))
+    var log: String?
+
+    @OptionGroup var verbosity: Verbosity
+
+    func validate() throws {
+        if dayFirst && monthFirst { throw ValidationError("Give --day-first or --month-first, not both.") }
+        _ = try dataOutputFormat(out, given: nil, jsonLines: false)
+        if let log {
+            _ = try dataOutputFormat(log, given: nil, flag: "--log", jsonLines: false)
+            if log == out { throw ValidationError("--log and --out must differ.") }
+        }
+    }
+
+    func run() throws {
+        verbosity.apply()
+        var options = Cleaning.Options()
+        options.id = id
+        options.dateOrder = dayFirst ? .dayFirst : monthFirst ? .monthFirst : nil
+        options.log = log
+        options.delimiter = try input.delimiterByte()
+        let s = try Cleaning.run(path: try input.path(), output: out, options: options, progress: Console.progress)
+        LiveLine.clear()
+        Console.wrote("wrote \(out): \(s.written) of \(s.rows) rows; \(s.changes) values made consistent", dataOnStandardOutput: out == "-")
+        Console.wrote("dropped \(s.duplicateRows) duplicate row\(s.duplicateRows == 1 ? "" : "s"); merged \(s.mergedRows) row\(s.mergedRows == 1 ? "" : "s") "
+                      + "that repeat \(s.idColumn.map { "an id (\($0))" } ?? "an id") into the first, \(s.conflicts) conflicting value\(s.conflicts == 1 ? "" : "s") logged",
+                      dataOnStandardOutput: out == "-")
+        for (column, n) in s.outliers { Console.wrote("\(column): \(n) outlier\(n == 1 ? "" : "s") beyond 3 x IQR flagged in \(column)_outlier", dataOnStandardOutput: out == "-") }
+        if let log { Console.wrote("wrote \(log): every change", dataOnStandardOutput: out == "-") }
+    }
+}
