@@ -25,6 +25,17 @@ struct Clean: ParsableCommand {
         --log FILE writes every change as line, column, old, new, rule (the
         line of the input, so a cleaning can be audited and undone).
 
+        --rules FILE (YAML) chooses per column, checked against the header
+        before any row is read:
+          id: customer_id
+          columns:
+            spend: {merge: sum, outliers: winsorize, quantiles: [0.01, 0.99]}
+            last_order: {merge: max}
+            name: {merge: most_frequent}
+        merge: first (the default), latest (the last row's value), max, sum or
+        most_frequent; outliers: flag (the default), winsorize (cap at the
+        quantiles, default 0.01 and 0.99), missing (beyond 3 x IQR) or keep.
+
         Example:
           persona clean --data customers.csv --out customers-clean.csv --log cleaning-log.csv
         """
@@ -47,6 +58,9 @@ struct Clean: ParsableCommand {
     @Option(help: ArgumentHelp("Write every change here: line, column, old, new, rule (CSV).", valueName: "file"))
     var log: String?
 
+    @Option(help: ArgumentHelp("A rule file (YAML): the id column, and per column how repeated ids merge and what becomes of outliers.", valueName: "clean.yaml"))
+    var rules: String?
+
     @OptionGroup var verbosity: Verbosity
 
     func validate() throws {
@@ -64,6 +78,7 @@ struct Clean: ParsableCommand {
         options.id = id
         options.dateOrder = dayFirst ? .dayFirst : monthFirst ? .monthFirst : nil
         options.log = log
+        if let rules { options.rules = try CleaningRules.load(path: rules) }
         options.delimiter = try input.delimiterByte()
         let s = try Cleaning.run(path: try input.path(), output: out, options: options, progress: Console.progress)
         LiveLine.clear()

@@ -35,3 +35,50 @@ final class CleaningTests: XCTestCase {
         XCTAssertEqual(try String(contentsOfFile: path, encoding: .utf8), text, "the input is never written")
     }
 }
+
+extension CleaningTests {
+    func testRulesMergeRepeatedIdsAndTreatOutliersAsTheySay() throws {
+        let t = TempDir()
+        var text = "customer_id,name,spend,visits,last_order\n"
+        for i in 0..<20 { text += "C\(i),N\(i),\(10 + i),\(i % 3),2024-01-\(10 + i % 9)\n" }
+        text += "C1,Bo,5,,2024-03-01\n"          // line 22
+        text += "C1,Bo,7,4,2024-02-01\n"         // line 23
+        text += "C2,N2,100000,1,2024-01-12\n"    // line 24: an outlier merged into C2
+        let path = t.file("in.csv", text)
+        let rules = try CleaningRules.load(text: """
+            id: customer_id
+            columns:
+              spend: {merge: sum, outliers: winsorize, quantiles: [0.05, 0.95]}
+              visits: {merge: max}
+              name: {merge: most_frequent}
+              last_order: {merge: latest}
+            """, path: "clean.yaml")
+        var o = Cleaning.Options()
+        o.rules = rules
+        o.log = t.join("log.csv")
+        let s = try Cleaning.run(path: path, output: t.join("out.csv"), options: o)
+        XCTAssertEqual(s.written, 20)
+        XCTAssertEqual(s.mergedRows, 3)
+        let rows = try readAll(t.join("out.csv"))
+        XCTAssertEqual(rows[0], ["customer_id", "name", "spend", "visits", "last_order"], "winsorized, so no flag column")
+        // C1: spend 11 + 5 + 7 = 23, visits max(1, 4) = 4, name Bo twice against N1 once, the last order of the last row
+        XCTAssertEqual(Array(rows[2].dropFirst()), ["Bo", "23", "4", "2024-02-01"])
+        // C2: 12 + 100000 is capped at the 95% quantile of the merged spends
+        var merged: [Double] = (0..<20).map { Double(10 + $0) }
+        merged[1] = 23
+        merged[2] = 100_012
+        merged.sort()
+        XCTAssertEqual(Double(rows[3][2])!, DataFindings.quantile(merged, 0.95), accuracy: 1e-9)
+        let log = try readAll(t.join("log.csv"))
+        XCTAssertTrue(log.contains { $0[0] == "3" && $0[1] == "spend" && $0[3] == "23" && $0[4].hasPrefix("merge: sum of 3 rows") }, "\(log)")
+        XCTAssertTrue(log.contains { $0[1] == "spend" && $0[4].hasPrefix("winsorized at the 0.05 and 0.95 quantiles") })
+        // a rule file's mistakes name the line and the choices
+        XCTAssertThrowsPersonaError(try CleaningRules.load(text: "columns:\n  spend: {merge: average}\n", path: "r.yaml"),
+                                    containing: ["r.yaml", "line 2", "columns.spend.merge", "average", "most_frequent"])
+        XCTAssertThrowsPersonaError(try CleaningRules.load(text: "columns:\n  spend: {cap: 3}\n", path: "r.yaml"), containing: ["columns.spend.cap", "is not a rule"])
+        var unknown = Cleaning.Options()
+        unknown.rules.columns["spnd"] = CleaningRules.Column()
+        XCTAssertThrowsPersonaError(try Cleaning.run(path: path, output: t.join("x.csv"), options: unknown), containing: ["spnd", "no such column"])
+        XCTAssertFalse(FileManager.default.fileExists(atPath: t.join("x.csv")))
+    }
+}

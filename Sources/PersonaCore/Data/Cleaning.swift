@@ -6,15 +6,45 @@ import Foundation
 /// addresses lower-cased), exact duplicate rows dropped, rows that repeat an
 /// id merged into the first (its values kept, each conflict logged), and each
 /// numeric column's outliers by the IQR rule at 3 x IQR flagged in
-/// `<column>_outlier`. Every change goes to the log (line, column, old, new,
-/// rule). Two streaming passes: the first finds the quartiles of the rows that
+/// `<column>_outlier`; a rule file (`CleaningRules`) chooses per column how
+/// repeated ids merge (first, latest, max, sum, most frequent) and what becomes
+/// of outliers (flag, winsorize at quantiles, set missing, keep). Every change
+/// goes to the log (line, column, old, new, rule). Two streaming passes: the first finds the quartiles of the rows that
 /// are kept; memory holds the row hashes and the id index with the first row
 /// of each id.
+/// A rule file's choices per column (`persona clean --rules`): how rows that
+/// repeat an id merge, and what becomes of outliers.
+public struct CleaningRules: Sendable {
+    public enum Merge: String, CaseIterable, Sendable {
+        /// The first row's value; the value of the last row that has one; the
+        /// largest; the sum; the most frequent (the first seen on ties).
+        case first, latest, max, sum, mostFrequent = "most_frequent"
+    }
+    public enum Outliers: String, CaseIterable, Sendable {
+        /// Flag values beyond 3 x IQR in `<column>_outlier`; cap at the
+        /// column's quantiles; set values beyond 3 x IQR missing; leave them.
+        case flag, winsorize, missing, keep
+    }
+    public struct Column: Sendable {
+        public var merge: Merge = .first
+        public var outliers: Outliers = .flag
+        /// winsorize: the quantiles the values are capped at.
+        public var quantiles: (low: Double, high: Double) = (0.01, 0.99)
+        public init() {}
+    }
+    public var id: String?
+    public var columns: [String: Column] = [:]
+    public init() {}
+
+    public func column(_ name: String) -> Column { columns[name] ?? Column() }
+}
+
 public enum Cleaning {
     public struct Options: Sendable {
         public var id: String?
         public var dateOrder: DateOrder?
         public var log: String?
+        public var rules = CleaningRules()
         public var delimiter: UInt8 = UInt8(ascii: ",")
         public init() {}
     }
@@ -74,15 +104,67 @@ public enum Cleaning {
         v == v.rounded() && abs(v) < 1e15 ? String(Int64(v)) : "\(v)"
     }
 
+    /// The rows of one id as the rules merge them, column by column.
+    struct Merged {
+        var first: [String]
+        var latest: [String]
+        var max: [Double?]
+        var sum: [Double?]
+        var counts: [[String: (n: Int, order: Int)]]
+        var rows = 1
+
+        init(_ row: [String], _ rules: [CleaningRules.Column]) {
+            first = row; latest = row
+            max = row.map { NumberParser.parse($0) }
+            sum = max
+            counts = zip(row, rules).map { v, r in r.merge == .mostFrequent && !MissingMarkers.isMissing(v) ? [v: (1, 0)] : [:] }
+        }
+
+        mutating func add(_ row: [String], _ rules: [CleaningRules.Column]) {
+            rows += 1
+            for (j, v) in row.enumerated() where !MissingMarkers.isMissing(v) {
+                switch rules[j].merge {
+                case .first: break
+                case .latest: latest[j] = v
+                case .max: if let x = NumberParser.parse(v) { max[j] = Swift.max(max[j] ?? x, x) }
+                case .sum: if let x = NumberParser.parse(v) { sum[j] = (sum[j] ?? 0) + x }
+                case .mostFrequent:
+                    let seen = counts[j][v]
+                    counts[j][v] = ((seen?.n ?? 0) + 1, seen?.order ?? counts[j].count)
+                }
+            }
+        }
+
+        func values(_ rules: [CleaningRules.Column]) -> [String] {
+            first.indices.map { j in
+                switch rules[j].merge {
+                case .first: return first[j]
+                case .latest: return latest[j]
+                case .max: return max[j].map(formatShortest) ?? first[j]
+                case .sum: return sum[j].map(formatShortest) ?? first[j]
+                case .mostFrequent:
+                    return counts[j].min { a, b in a.value.n != b.value.n ? a.value.n > b.value.n : a.value.order < b.value.order }?.key ?? first[j]
+                }
+            }
+        }
+    }
+
     /// What happens to one row: kept, a duplicate of an earlier row, or merged into the first row of its id.
     enum Fate { case kept, duplicate(of: Int), merged(into: Int) }
 
     public static func run(path: String, output: String, options o: Options, progress: ProgressHandler? = nil) throws -> Summary {
+        // The rules' columns are checked against the header before any row is read.
+        let fileHeader = try CSVReader(path: path, delimiter: o.delimiter).header
+        for name in o.rules.columns.keys.sorted() + [o.rules.id].compactMap({ $0 }) where !fileHeader.contains(name) {
+            throw PersonaError.data(file: path, line: 1, columnName: name, "is named in the rules but the file has no such column",
+                                    fix: "Columns are: \(fileHeader.joined(separator: ", "))")
+        }
         let profile = try Profiler.profile(path: path, delimiter: o.delimiter)
         let header = profile.columns.map(\.name)
         let kinds = profile.columns.map { kind($0, order: o.dateOrder) }
         let idColumn: Int?
-        if let id = o.id {
+        let rules = header.map { o.rules.column($0) }
+        if let id = o.id ?? o.rules.id {
             guard let j = header.firstIndex(of: id) else {
                 throw PersonaError.data(file: path, line: 1, columnName: id, "is named with --id but the file has no such column",
                                         fix: "Columns are: \(header.joined(separator: ", "))")
@@ -133,20 +215,41 @@ public enum Cleaning {
             }
         }
 
-        // Pass 1: the kept rows' numbers, for the quartiles.
+        // Pass 1: each repeated id's merged values (by the rules), and the
+        // numbers of the rows kept once merged, for the quartiles.
+        let merging = idColumn != nil && rules.contains { $0.merge != .first }
+        var merged: [String: Merged] = [:]
         var values = [[Double]](repeating: [], count: header.count)
         try pass { _, _, cleaned, _, fate, _ in
-            guard case .kept = fate else { return }
-            for j in numeric { if let v = NumberParser.parse(cleaned[j]) { values[j].append(v) } }
+            switch fate {
+            case .duplicate: return
+            case .merged:
+                if merging { merged[cleaned[idColumn!]]!.add(cleaned, rules) }
+            case .kept:
+                if merging, !MissingMarkers.isMissing(cleaned[idColumn!]) {
+                    merged[cleaned[idColumn!]] = Merged(cleaned, rules)
+                } else {
+                    for j in numeric { if let v = NumberParser.parse(cleaned[j]) { values[j].append(v) } }
+                }
+            }
+        }
+        for row in merged.values {
+            let final = row.values(rules)
+            for j in numeric { if let v = NumberParser.parse(final[j]) { values[j].append(v) } }
         }
         var fences: [Int: (low: Double, high: Double)] = [:]
+        var caps: [Int: (low: Double, high: Double)] = [:]
         for j in numeric where values[j].count >= 4 {
             let sorted = values[j].sorted()
+            if rules[j].outliers == .winsorize {
+                caps[j] = (DataFindings.quantile(sorted, rules[j].quantiles.low), DataFindings.quantile(sorted, rules[j].quantiles.high))
+                continue
+            }
             let q1 = DataFindings.quantile(sorted, 0.25), q3 = DataFindings.quantile(sorted, 0.75)
             let (low, high) = (q1 - 3 * (q3 - q1), q3 + 3 * (q3 - q1))
             if sorted.first! < low || sorted.last! > high { fences[j] = (low, high) }
         }
-        let flagged = numeric.filter { fences[$0] != nil }
+        let flagged = numeric.filter { fences[$0] != nil && rules[$0].outliers == .flag }
 
         // Pass 2: the cleaned rows and the log.
         let out = try CSVWriter(path: output, delimiter: o.delimiter)
@@ -166,9 +269,11 @@ public enum Cleaning {
                 case .merged(let into):
                     s.mergedRows += 1
                     log?.row([String(line), "", "", "", "same \(header[idColumn!]) as line \(into): merged into it"])
-                    for j in header.indices where first![j] != cleaned[j] {
+                    let final = merging ? merged[cleaned[idColumn!]]!.values(rules) : first!
+                    for j in header.indices where final[j] != cleaned[j] {
                         s.conflicts += 1
-                        log?.row([String(line), header[j], cleaned[j], first![j], "conflict: line \(into)'s value kept"])
+                        let rule = rules[j].merge == .first ? "conflict: line \(into)'s value kept" : "conflict: \(rules[j].merge.rawValue) of the rows with this \(header[idColumn!]) kept"
+                        log?.row([String(line), header[j], cleaned[j], final[j], rule])
                     }
                 case .kept:
                     for (j, rule) in changes {
@@ -176,8 +281,29 @@ public enum Cleaning {
                         log?.row([String(line), header[j], raw[j], cleaned[j], rule])
                     }
                     var row = cleaned
+                    if merging, !MissingMarkers.isMissing(cleaned[idColumn!]), let m = merged[cleaned[idColumn!]], m.rows > 1 {
+                        row = m.values(rules)
+                        for j in header.indices where row[j] != cleaned[j] {
+                            s.changes += 1
+                            log?.row([String(line), header[j], cleaned[j], row[j], "merge: \(rules[j].merge.rawValue) of \(m.rows) rows with this \(header[idColumn!])"])
+                        }
+                    }
+                    for j in numeric {
+                        guard let v = NumberParser.parse(row[j]) else { continue }
+                        if let cap = caps[j], v < cap.low || v > cap.high {
+                            let capped = formatShortest(Swift.min(Swift.max(v, cap.low), cap.high))
+                            s.changes += 1
+                            log?.row([String(line), header[j], row[j], capped,
+                                      "winsorized at the \(formatNumber(rules[j].quantiles.low)) and \(formatNumber(rules[j].quantiles.high)) quantiles"])
+                            row[j] = capped
+                        } else if rules[j].outliers == .missing, let f = fences[j], v < f.low || v > f.high {
+                            s.changes += 1
+                            log?.row([String(line), header[j], row[j], "", "outlier beyond 3 x IQR set missing"])
+                            row[j] = ""
+                        }
+                    }
                     for j in flagged {
-                        let outlier = NumberParser.parse(cleaned[j]).map { $0 < fences[j]!.low || $0 > fences[j]!.high } ?? false
+                        let outlier = NumberParser.parse(row[j]).map { $0 < fences[j]!.low || $0 > fences[j]!.high } ?? false
                         if outlier { outlierCounts[j] += 1 }
                         row.append(outlier ? "true" : "false")
                     }
