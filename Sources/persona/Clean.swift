@@ -23,7 +23,8 @@ struct Clean: ParsableCommand {
         <column>_outlier column of true/false; no row is dropped for it.
 
         --log FILE writes every change as line, column, old, new, rule (the
-        line of the input, so a cleaning can be audited and undone).
+        line of the input, so a cleaning can be audited and undone), as CSV, or
+        as JSON Lines for a .jsonl or .ndjson name.
 
         --rules FILE (YAML) chooses per column, checked against the header
         before any row is read:
@@ -55,7 +56,7 @@ struct Clean: ParsableCommand {
     @Flag(help: "Dates written with numbers are month/day/year.")
     var monthFirst = false
 
-    @Option(help: ArgumentHelp("Write every change here: line, column, old, new, rule (CSV).", valueName: "file"))
+    @Option(help: ArgumentHelp("Write every change here: line, column, old, new, rule (CSV, or JSON Lines for a .jsonl name).", valueName: "file"))
     var log: String?
 
     @Option(help: ArgumentHelp("A rule file (YAML): the id column, and per column how repeated ids merge and what becomes of outliers.", valueName: "clean.yaml"))
@@ -67,7 +68,7 @@ struct Clean: ParsableCommand {
         if dayFirst && monthFirst { throw ValidationError("Give --day-first or --month-first, not both.") }
         _ = try dataOutputFormat(out, given: nil, jsonLines: false)
         if let log {
-            _ = try dataOutputFormat(log, given: nil, flag: "--log", jsonLines: false)
+            _ = try dataOutputFormat(log, given: nil, flag: "--log", jsonLines: true)
             if log == out { throw ValidationError("--log and --out must differ.") }
         }
     }

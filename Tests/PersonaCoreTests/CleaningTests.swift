@@ -82,3 +82,20 @@ extension CleaningTests {
         XCTAssertFalse(FileManager.default.fileExists(atPath: t.join("x.csv")))
     }
 }
+
+extension CleaningTests {
+    func testTheLogIsJSONLinesForAJSONLinesName() throws {
+        let t = TempDir()
+        let path = t.file("in.csv", "id,note\n1,\" a \"\"quoted\"\"   note \"\n2,plain\n")
+        var o = Cleaning.Options()
+        o.log = t.join("log.jsonl")
+        _ = try Cleaning.run(path: path, output: t.join("out.csv"), options: o)
+        let lines = try String(contentsOfFile: t.join("log.jsonl"), encoding: .utf8).split(separator: "\n")
+        XCTAssertEqual(lines.count, 1)
+        let entry = try JSONDecoder().decode([String: JSONValue].self, from: Data(lines[0].utf8))
+        XCTAssertEqual(entry["line"], .number(2))
+        XCTAssertEqual(entry["old"], .string(" a \"quoted\"   note "))
+        XCTAssertEqual(entry["new"], .string("a \"quoted\" note"))
+        XCTAssertEqual(entry["rule"], .string("text trimmed, spacing collapsed"))
+    }
+}

@@ -253,39 +253,38 @@ public enum Cleaning {
 
         // Pass 2: the cleaned rows and the log.
         let out = try CSVWriter(path: output, delimiter: o.delimiter)
-        let log = try o.log.map { try CSVWriter(path: $0) }
+        let log = try o.log.map { try ChangeLog(path: $0) }
         var s = Summary()
         s.idColumn = idColumn.map { header[$0] }
         var outlierCounts = [Int](repeating: 0, count: header.count)
         do {
             out.row(header + flagged.map { header[$0] + "_outlier" })
-            log?.row(["line", "column", "old", "new", "rule"])
             try pass { line, raw, cleaned, changes, fate, first in
                 s.rows += 1
                 switch fate {
                 case .duplicate(let earlier):
                     s.duplicateRows += 1
-                    log?.row([String(line), "", "", "", "duplicate of line \(earlier): dropped"])
+                    log?.record(String(line), "", "", "", "duplicate of line \(earlier): dropped")
                 case .merged(let into):
                     s.mergedRows += 1
-                    log?.row([String(line), "", "", "", "same \(header[idColumn!]) as line \(into): merged into it"])
+                    log?.record(String(line), "", "", "", "same \(header[idColumn!]) as line \(into): merged into it")
                     let final = merging ? merged[cleaned[idColumn!]]!.values(rules) : first!
                     for j in header.indices where final[j] != cleaned[j] {
                         s.conflicts += 1
                         let rule = rules[j].merge == .first ? "conflict: line \(into)'s value kept" : "conflict: \(rules[j].merge.rawValue) of the rows with this \(header[idColumn!]) kept"
-                        log?.row([String(line), header[j], cleaned[j], final[j], rule])
+                        log?.record(String(line), header[j], cleaned[j], final[j], rule)
                     }
                 case .kept:
                     for (j, rule) in changes {
                         s.changes += 1
-                        log?.row([String(line), header[j], raw[j], cleaned[j], rule])
+                        log?.record(String(line), header[j], raw[j], cleaned[j], rule)
                     }
                     var row = cleaned
                     if merging, !MissingMarkers.isMissing(cleaned[idColumn!]), let m = merged[cleaned[idColumn!]], m.rows > 1 {
                         row = m.values(rules)
                         for j in header.indices where row[j] != cleaned[j] {
                             s.changes += 1
-                            log?.row([String(line), header[j], cleaned[j], row[j], "merge: \(rules[j].merge.rawValue) of \(m.rows) rows with this \(header[idColumn!])"])
+                            log?.record(String(line), header[j], cleaned[j], row[j], "merge: \(rules[j].merge.rawValue) of \(m.rows) rows with this \(header[idColumn!])")
                         }
                     }
                     for j in numeric {
@@ -293,12 +292,12 @@ public enum Cleaning {
                         if let cap = caps[j], v < cap.low || v > cap.high {
                             let capped = formatShortest(Swift.min(Swift.max(v, cap.low), cap.high))
                             s.changes += 1
-                            log?.row([String(line), header[j], row[j], capped,
-                                      "winsorized at the \(formatNumber(rules[j].quantiles.low)) and \(formatNumber(rules[j].quantiles.high)) quantiles"])
+                            log?.record(String(line), header[j], row[j], capped,
+                                      "winsorized at the \(formatNumber(rules[j].quantiles.low)) and \(formatNumber(rules[j].quantiles.high)) quantiles")
                             row[j] = capped
                         } else if rules[j].outliers == .missing, let f = fences[j], v < f.low || v > f.high {
                             s.changes += 1
-                            log?.row([String(line), header[j], row[j], "", "outlier beyond 3 x IQR set missing"])
+                            log?.record(String(line), header[j], row[j], "", "outlier beyond 3 x IQR set missing")
                             row[j] = ""
                         }
                     }
@@ -320,4 +319,51 @@ public enum Cleaning {
         s.outliers = flagged.map { (header[$0], outlierCounts[$0]) }
         return s
     }
+}
+
+/// The record of a cleaning: one entry per change (line, column, old value,
+/// new value, rule), as CSV, or as JSON Lines for a `.jsonl` or `.ndjson` name.
+final class ChangeLog {
+    let output: AtomicOutput
+    let jsonLines: Bool
+    private let csv: CSVWriter?
+
+    init(path: String) throws {
+        var name = path.lowercased()
+        for suffix in [".gz", ".zst"] where name.hasSuffix(suffix) { name.removeLast(suffix.count) }
+        jsonLines = name.hasSuffix(".jsonl") || name.hasSuffix(".ndjson")
+        if jsonLines {
+            output = try AtomicOutput(path: path)
+            csv = nil
+        } else {
+            let w = try CSVWriter(path: path)
+            w.row(["line", "column", "old", "new", "rule"])
+            output = w.output
+            csv = w
+        }
+    }
+
+    func record(_ line: String, _ column: String, _ old: String, _ new: String, _ rule: String) {
+        if let csv { csv.row([line, column, old, new, rule]); return }
+        output.write("{\"line\":\(line),\"column\":\(Self.quoted(column)),\"old\":\(Self.quoted(old)),\"new\":\(Self.quoted(new)),\"rule\":\(Self.quoted(rule))}\n")
+    }
+
+    static func quoted(_ s: String) -> String {
+        var out = "\""
+        for u in s.unicodeScalars {
+            switch u {
+            case "\"": out += "\\\""
+            case "\\": out += "\\\\"
+            case "\n": out += "\\n"
+            case "\r": out += "\\r"
+            case "\t": out += "\\t"
+            default:
+                if u.value < 0x20 { out += String(format: "\\u%04x", u.value) } else { out.unicodeScalars.append(u) }
+            }
+        }
+        return out + "\""
+    }
+
+    func commit() throws { if let csv { try csv.commit() } else { try output.commit() } }
+    func abandon() { if let csv { csv.abandon() } else { output.abandon() } }
 }
