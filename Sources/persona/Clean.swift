@@ -11,7 +11,14 @@ struct Clean: ParsableCommand {
         column, or given with --day-first or --month-first, never guessed per
         row), numbers without currency signs or thousands separators, yes/no
         words to true/false, text trimmed with its spacing collapsed, e-mail
-        addresses (a column named like email) lower-cased.
+        addresses (a column named like email) lower-cased, and with --country
+        phone numbers (a column named like phone, mobile or tel) in E.164.
+
+        --match email,phone,name links the records that share a normalised
+        value of any of these columns (e-mail lower-cased, phone in E.164, other
+        text by its letters and digits), directly or through other records, as
+        one customer: a cluster_id column numbers the customers in order of their
+        first row, and each link is logged.
 
         Duplicates: rows identical to an earlier row once cleaned are dropped;
         rows that repeat an id (--id, else the first column when its name says
@@ -59,6 +66,12 @@ struct Clean: ParsableCommand {
     @Option(help: ArgumentHelp("Write every change here: line, column, old, new, rule (CSV, or JSON Lines for a .jsonl name).", valueName: "file"))
     var log: String?
 
+    @Option(help: ArgumentHelp("The country of national phone numbers (ISO 3166 code such as DE, GB, US): phone columns to E.164.", valueName: "code"))
+    var country: String?
+
+    @Option(help: ArgumentHelp("Link records that share a normalised value of these columns as one customer (a cluster_id column).", valueName: "a,b,..."))
+    var match: String?
+
     @Option(help: ArgumentHelp("A rule file (YAML): the id column, and per column how repeated ids merge and what becomes of outliers.", valueName: "clean.yaml"))
     var rules: String?
 
@@ -80,6 +93,8 @@ struct Clean: ParsableCommand {
         options.dateOrder = dayFirst ? .dayFirst : monthFirst ? .monthFirst : nil
         options.log = log
         if let rules { options.rules = try CleaningRules.load(path: rules) }
+        options.country = country
+        options.match = match.map(splitList) ?? []
         options.delimiter = try input.delimiterByte()
         let s = try Cleaning.run(path: try input.path(), output: out, options: options, progress: Console.progress)
         LiveLine.clear()
@@ -88,6 +103,10 @@ struct Clean: ParsableCommand {
                       + "that repeat \(s.idColumn.map { "an id (\($0))" } ?? "an id") into the first, \(s.conflicts) conflicting value\(s.conflicts == 1 ? "" : "s") logged",
                       dataOnStandardOutput: out == "-")
         for (column, n) in s.outliers { Console.wrote("\(column): \(n) outlier\(n == 1 ? "" : "s") beyond 3 x IQR flagged in \(column)_outlier", dataOnStandardOutput: out == "-") }
+        if !options.match.isEmpty {
+            Console.wrote("linked \(s.linkedRows) row\(s.linkedRows == 1 ? "" : "s") to an earlier one by \(options.match.joined(separator: ", ")): \(s.clusters) customers (cluster_id)",
+                          dataOnStandardOutput: out == "-")
+        }
         if let log { Console.wrote("wrote \(log): every change", dataOnStandardOutput: out == "-") }
     }
 }

@@ -99,3 +99,43 @@ extension CleaningTests {
         XCTAssertEqual(entry["rule"], .string("text trimmed, spacing collapsed"))
     }
 }
+
+extension CleaningTests {
+    func testPhonesToE164AndRecordsLinkedThroughSharedValues() throws {
+        XCTAssertEqual(Cleaning.e164("030 1234567", country: "DE"), "+49301234567")
+        XCTAssertEqual(Cleaning.e164("+49 (30) 123-4567", country: "DE"), "+49301234567")
+        XCTAssertEqual(Cleaning.e164("0049 30 1234567", country: "gb"), "+49301234567")
+        XCTAssertEqual(Cleaning.e164("(415) 555-2671", country: "US"), "+14155552671")
+        XCTAssertEqual(Cleaning.e164("1-415-555-2671", country: "US"), "+14155552671")
+        XCTAssertNil(Cleaning.e164("555-2671", country: "US"))
+        XCTAssertNil(Cleaning.e164("call me", country: "DE"))
+        let t = TempDir()
+        let path = t.file("in.csv", """
+            customer_id,name,email,phone
+            A1,Anna Lee,anna@x.org,030 1234567
+            B2,Bo Chan,bo@y.org,040 7654321
+            C3,anna  lee,,
+            D4,Dee,DEE@z.org,+49 40 7654321
+            E5,Eve,eve@q.org,
+            F6,Fay,dee@z.org,
+
+            """)
+        var o = Cleaning.Options()
+        o.country = "DE"
+        o.match = ["email", "phone", "name"]
+        o.log = t.join("log.csv")
+        let s = try Cleaning.run(path: path, output: t.join("out.csv"), options: o)
+        let rows = try readAll(t.join("out.csv"))
+        XCTAssertEqual(rows[0].last, "cluster_id")
+        // A1 and C3 by name; B2 and D4 by phone; F6 and D4 by e-mail, so B2, D4 and F6 are one customer
+        XCTAssertEqual(rows.dropFirst().map { $0.last! }, ["1", "2", "1", "2", "3", "2"])
+        XCTAssertEqual(rows[1][3], "+49301234567")
+        XCTAssertEqual(s.clusters, 3)
+        XCTAssertEqual(s.linkedRows, 3)
+        let log = try readAll(t.join("log.csv"))
+        XCTAssertTrue(log.contains(["5", "phone", "", "cluster 2", "linked to line 3 by phone"]), "\(log)")
+        var bad = Cleaning.Options()
+        bad.match = ["mail"]
+        XCTAssertThrowsPersonaError(try Cleaning.run(path: path, output: t.join("x.csv"), options: bad), containing: ["mail", "--match", "no such column"])
+    }
+}

@@ -45,20 +45,65 @@ public enum Cleaning {
         public var dateOrder: DateOrder?
         public var log: String?
         public var rules = CleaningRules()
+        /// ISO 3166 code of the country whose national phone numbers these are (E.164 needs it).
+        public var country: String?
+        /// Columns whose normalised values link records as one customer (`cluster_id`).
+        public var match: [String] = []
         public var delimiter: UInt8 = UInt8(ascii: ",")
         public init() {}
+    }
+
+    /// Country calling codes (ITU E.164) of ISO 3166 codes; NANP countries have no trunk 0.
+    public static let callingCodes: [String: String] = [
+        "US": "1", "CA": "1", "GB": "44", "UK": "44", "DE": "49", "FR": "33", "ES": "34", "IT": "39", "NL": "31", "BE": "32",
+        "AT": "43", "CH": "41", "SE": "46", "NO": "47", "DK": "45", "FI": "358", "IE": "353", "PT": "351", "PL": "48",
+        "CZ": "420", "GR": "30", "HU": "36", "RO": "40", "AU": "61", "NZ": "64", "JP": "81", "CN": "86", "IN": "91",
+        "BR": "55", "MX": "52", "ZA": "27", "SG": "65", "HK": "852", "KR": "82", "TR": "90", "IL": "972", "AE": "971",
+    ]
+
+    /// A phone number in E.164 (`+4930123456`): digits kept, a leading 00 or +
+    /// is international, else the national number loses its trunk 0 (or the
+    /// NANP 1) and takes the country's code; nil when it has too few or too many digits.
+    public static func e164(_ text: String, country: String) -> String? {
+        guard let code = callingCodes[country.uppercased()] else { return nil }
+        let t = text.trimmingASCIISpaces()
+        var digits = String(t.unicodeScalars.filter { CharacterSet.decimalDigits.contains($0) }.map(Character.init))
+        guard t.unicodeScalars.allSatisfy({ CharacterSet.decimalDigits.contains($0) || " +-().\u{2D}/".unicodeScalars.contains($0) }) else { return nil }
+        if t.hasPrefix("+") {
+            // international already
+        } else if digits.hasPrefix("00") {
+            digits.removeFirst(2)
+        } else if code == "1" {
+            if digits.count == 11 && digits.hasPrefix("1") { digits.removeFirst() }
+            guard digits.count == 10 else { return nil }
+            digits = code + digits
+        } else {
+            if digits.hasPrefix("0") { digits.removeFirst() }
+            digits = code + digits
+        }
+        guard (8...15).contains(digits.count) else { return nil }
+        return "+" + digits
+    }
+
+    /// Whether a column's name says it holds phone numbers.
+    static func isPhoneColumn(_ name: String) -> Bool {
+        let words = name.lowercased().split(whereSeparator: { !$0.isLetter })
+        return words.contains { ["phone", "mobile", "tel", "telephone", "cell"].contains($0) }
     }
 
     public struct Summary: Sendable {
         public var rows = 0, written = 0, duplicateRows = 0, mergedRows = 0, conflicts = 0, changes = 0
         public var outliers: [(column: String, count: Int)] = []
         public var idColumn: String?
+        /// With --match: the customers the kept rows make, and the rows linked to an earlier one.
+        public var clusters = 0, linkedRows = 0
     }
 
     /// How a column's values are made consistent.
-    enum Kind { case date(DateOrder?), number, boolean, text(email: Bool), asIs }
+    enum Kind { case date(DateOrder?), number, boolean, text(email: Bool), phone(country: String), asIs }
 
-    static func kind(_ c: ColumnProfile, order given: DateOrder?) -> Kind {
+    static func kind(_ c: ColumnProfile, order given: DateOrder?, country: String?) -> Kind {
+        if let country, isPhoneColumn(c.name), c.type != .date { return .phone(country: country) }
         switch c.type {
         case .date: return .date(given ?? c.dateOrder)
         case .numeric: return .number
@@ -95,6 +140,9 @@ public enum Cleaning {
                 if lower != collapsed { collapsed = lower; rule = "e-mail address lower-cased" }
             }
             return collapsed == value ? nil : (collapsed, rule)
+        case .phone(let country):
+            guard let e = e164(trimmed, country: country) else { return nil }
+            return e == value ? nil : (e, "phone number to E.164")
         case .asIs:
             return nil
         }
@@ -161,7 +209,14 @@ public enum Cleaning {
         }
         let profile = try Profiler.profile(path: path, delimiter: o.delimiter)
         let header = profile.columns.map(\.name)
-        let kinds = profile.columns.map { kind($0, order: o.dateOrder) }
+        if let country = o.country, callingCodes[country.uppercased()] == nil {
+            throw PersonaError("--country \(country): not a country this release knows the calling code of. Known: \(callingCodes.keys.sorted().joined(separator: ", "))")
+        }
+        for name in o.match where !fileHeader.contains(name) {
+            throw PersonaError.data(file: path, line: 1, columnName: name, "is named with --match but the file has no such column",
+                                    fix: "Columns are: \(fileHeader.joined(separator: ", "))")
+        }
+        let kinds = profile.columns.map { kind($0, order: o.dateOrder, country: o.country) }
         let idColumn: Int?
         let rules = header.map { o.rules.column($0) }
         if let id = o.id ?? o.rules.id {
@@ -220,7 +275,35 @@ public enum Cleaning {
         let merging = idColumn != nil && rules.contains { $0.merge != .first }
         var merged: [String: Merged] = [:]
         var values = [[Double]](repeating: [], count: header.count)
-        try pass { _, _, cleaned, _, fate, _ in
+        // --match: the kept rows linked through shared normalised values (union-find, the earliest row as root).
+        let matchColumns = o.match.map { header.firstIndex(of: $0)! }
+        var parent: [Int32] = [], keptLines: [Int32] = []
+        var owner = [[String: Int32]](repeating: [:], count: matchColumns.count)
+        var links: [Int: (other: Int, column: Int)] = [:]
+        func root(_ x: Int) -> Int {
+            var x = x
+            while parent[x] != Int32(x) { parent[x] = parent[Int(parent[x])]; x = Int(parent[x]) }
+            return x
+        }
+        try pass { line, _, cleaned, _, fate, _ in
+            if case .kept = fate, !matchColumns.isEmpty {
+                let k = parent.count
+                parent.append(Int32(k)); keptLines.append(Int32(line))
+                for (m, j) in matchColumns.enumerated() {
+                    let v = cleaned[j]
+                    if MissingMarkers.isMissing(v) { continue }
+                    let key: String
+                    if case .phone = kinds[j] { key = v } else if case .text(email: true) = kinds[j] { key = v.lowercased() } else { key = DataFindings.variantKey(v) }
+                    if key.isEmpty { continue }
+                    if let r = owner[m][key] {
+                        let a = root(k), b = root(Int(r))
+                        if a != b { parent[Swift.max(a, b)] = Int32(Swift.min(a, b)) }
+                        if links[k] == nil { links[k] = (Int(r), j) }
+                    } else {
+                        owner[m][key] = Int32(k)
+                    }
+                }
+            }
             switch fate {
             case .duplicate: return
             case .merged:
@@ -250,6 +333,13 @@ public enum Cleaning {
             if sorted.first! < low || sorted.last! > high { fences[j] = (low, high) }
         }
         let flagged = numeric.filter { fences[$0] != nil && rules[$0].outliers == .flag }
+        var clusterOf = [Int](repeating: 0, count: parent.count)
+        var numbers: [Int: Int] = [:]
+        for k in parent.indices {
+            let r = root(k)
+            if numbers[r] == nil { numbers[r] = numbers.count + 1 }
+            clusterOf[k] = numbers[r]!
+        }
 
         // Pass 2: the cleaned rows and the log.
         let out = try CSVWriter(path: output, delimiter: o.delimiter)
@@ -258,7 +348,8 @@ public enum Cleaning {
         s.idColumn = idColumn.map { header[$0] }
         var outlierCounts = [Int](repeating: 0, count: header.count)
         do {
-            out.row(header + flagged.map { header[$0] + "_outlier" })
+            out.row(header + flagged.map { header[$0] + "_outlier" } + (matchColumns.isEmpty ? [] : ["cluster_id"]))
+            var kept = 0
             try pass { line, raw, cleaned, changes, fate, first in
                 s.rows += 1
                 switch fate {
@@ -306,6 +397,15 @@ public enum Cleaning {
                         if outlier { outlierCounts[j] += 1 }
                         row.append(outlier ? "true" : "false")
                     }
+                    if !matchColumns.isEmpty {
+                        row.append(String(clusterOf[kept]))
+                        if let link = links[kept] {
+                            s.linkedRows += 1
+                            log?.record(String(line), header[link.column], "", "cluster \(clusterOf[kept])",
+                                        "linked to line \(keptLines[link.other]) by \(header[link.column])")
+                        }
+                    }
+                    kept += 1
                     out.row(row)
                     s.written += 1
                 }
@@ -317,6 +417,7 @@ public enum Cleaning {
             throw error
         }
         s.outliers = flagged.map { (header[$0], outlierCounts[$0]) }
+        s.clusters = numbers.count
         return s
     }
 }
