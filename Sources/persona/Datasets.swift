@@ -26,12 +26,13 @@ struct Datasets: ParsableCommand {
             baskets       basket_id,item shopping baskets (--rows baskets) with planted associations:
                           pasta + tomato sauce -> parmesan, nappies -> beer, tortilla chips -> salsa,
                           coffee beans -> milk
+            dirty-customers  customer records from two systems (UK phones): repeated customers with other ids, case, spacing and formats, exact duplicate rows, pound signs, test accounts, and true_customer (which customer each record is)
 
             The same kind, --rows and --seed always give the same file.
             """
         )
 
-        @Argument(help: "customers | churn | interactions | transactions | campaign | baskets")
+        @Argument(help: "customers | churn | interactions | transactions | campaign | baskets | dirty-customers")
         var kind: DatasetKind
 
         @Option(help: "Number of data rows (baskets: number of baskets).")

@@ -10,6 +10,7 @@ import Darwin
 /// which is what the tests and benchmarks check against.
 public enum DatasetKind: String, CaseIterable, Sendable {
     case customers, churn, interactions, transactions, campaign, baskets
+    case dirtyCustomers = "dirty-customers"
 }
 
 public enum Generators {
@@ -24,6 +25,7 @@ public enum Generators {
             case .transactions: transactions(rows: rows, seed: seed, w)
             case .campaign: campaign(rows: rows, seed: seed, w)
             case .baskets: baskets(rows: rows, seed: seed, w)
+            case .dirtyCustomers: dirtyCustomers(rows: rows, seed: seed, w)
             }
             try w.commit()
         } catch {
@@ -33,6 +35,50 @@ public enum Generators {
     }
 
     static let regions = ["North", "South", "East", "West", "Central"]
+
+    // MARK: dirty customers
+
+    static let firstNames = ["Anna", "Ben", "Clara", "David", "Emma", "Felix", "Grace", "Harry", "Isla", "Jack", "Kate", "Liam",
+                             "Mia", "Noah", "Olivia", "Paul", "Quinn", "Ruby", "Sam", "Tara", "Umar", "Vera", "Will", "Zoe"]
+    static let lastNames = ["Adams", "Brown", "Clarke", "Davies", "Evans", "Fisher", "Green", "Hughes", "Irwin", "Jones", "King",
+                            "Lewis", "Morgan", "Nash", "Owen", "Patel", "Quinn", "Roberts", "Smith", "Taylor", "Walker", "Young"]
+
+    /// Customer records as several systems export them (UK phone numbers):
+    /// about a quarter of the customers appear twice, the second time from
+    /// another system with its own id, the name in other case or spacing, the
+    /// e-mail address in capitals or missing, the phone written another way or
+    /// missing, the sign-up date day first; 1% of the rows are exact
+    /// duplicates; spend sometimes with a pound sign, and a few test accounts
+    /// spend millions. `true_customer` says which customer each record is.
+    static func dirtyCustomers(rows: Int, seed: UInt64, _ w: CSVWriter) {
+        var rng = PersonaRandom(seed: seed)
+        w.row(["customer_id", "name", "email", "phone", "signup", "spend", "true_customer"])
+        var written = 0, customer = 0, lastRow: [String] = []
+        func emit(_ r: [String]) { w.row(r); lastRow = r; written += 1 }
+        while written < rows {
+            customer += 1
+            let first = firstNames[rng.below(firstNames.count)], last = lastNames[rng.below(lastNames.count)]
+            let email = "\(first.lowercased()).\(last.lowercased())\(customer)@mail.example"
+            let area = ["20", "161", "121", "113", "131"][rng.below(5)]
+            let number = String(1_000_000 + rng.below(8_999_999))
+            let day = daysFromCivil(2019, 1, 1) + rng.below(2_000)
+            let (y, m, d) = civilFromDays(day)
+            func two(_ v: Int) -> String { v < 10 ? "0\(v)" : "\(v)" }
+            var spend = rng.uniform() < 0.003 ? Double(1_000_000 + rng.below(9_000_000)) : (exp(3.5 + 0.8 * rng.normal()) * 100).rounded() / 100
+            if spend < 1 { spend = 1 }
+            let spendText = rng.uniform() < 0.15 ? "£" + String(format: "%.2f", spend) : String(format: "%.2f", spend)
+            let truth = "T\(customer)"
+            emit(["S1-\(customer)", "\(first) \(last)", email, "0\(area) \(number)", "\(y)-\(two(m))-\(two(d))", spendText, truth])
+            if written < rows && rng.uniform() < 0.01 { emit(lastRow) }
+            if written < rows && rng.uniform() < 0.25 {
+                // the same customer from a second system
+                let name = [first.uppercased() + " " + last.uppercased(), "\(first)  \(last)", "\(first.lowercased()) \(last.lowercased())", "\(first) \(last)"][rng.below(4)]
+                let mail = rng.uniform() < 0.25 ? "" : rng.uniform() < 0.5 ? email.uppercased() : email
+                let phone = rng.uniform() < 0.3 ? "" : rng.uniform() < 0.5 ? "+44 \(area) \(number)" : "0\(area)-\(number)"
+                emit(["S2-\(customer)", name, mail, phone, "\(two(d))/\(two(m))/\(y)", String(format: "%.2f", spend), truth])
+            }
+        }
+    }
 
     // MARK: customers
 
