@@ -70,6 +70,7 @@ bench: release venv
 	$(VENV)/bin/python bench/gbdt/run.py --persona .build/release/persona
 	$(VENV)/bin/python bench/rules/run.py --persona .build/release/persona
 	$(VENV)/bin/python bench/value/run.py --persona .build/release/persona
+	$(VENV)/bin/python bench/clean/run.py --persona .build/release/persona
 
 # Scoring 10M rows: persona score against Spark local[2] (ONNX UDF and SQL).
 bench-spark: release venv java
