@@ -79,6 +79,10 @@ struct Clean: ParsableCommand {
 
     func validate() throws {
         if dayFirst && monthFirst { throw ValidationError("Give --day-first or --month-first, not both.") }
+        if let country, Cleaning.callingCodes[country.uppercased()] == nil {
+            throw ValidationError("--country \(country): not a country code this release knows. Known: \(Cleaning.callingCodes.keys.sorted().joined(separator: ", ")).")
+        }
+        if match?.isEmpty == true || (match.map(splitList)?.isEmpty ?? false) { throw ValidationError("--match needs one or more column names.") }
         _ = try dataOutputFormat(out, given: nil, jsonLines: false)
         if let log {
             _ = try dataOutputFormat(log, given: nil, flag: "--log", jsonLines: true)

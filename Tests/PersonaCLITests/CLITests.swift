@@ -194,6 +194,7 @@ final class CLITests: CLITestCase {
             ["datasets", "generate", "churn", "--rows", "0", "--out", "x.csv"], ["abtest", "plan", "--baseline-rate", "1.5", "--mde", "0.01"],
             ["recommend", "m.safetensors"], ["label", "m.safetensors"], ["run"],
             ["clean", "--data", "churn.csv"], ["clean", "--data", "churn.csv", "--out", "c.csv", "--log", "c.csv"],
+            ["clean", "--data", "churn.csv", "--out", "c.csv", "--country", "XX"],
         ]
         for args in usage {
             let r = try persona(args)
