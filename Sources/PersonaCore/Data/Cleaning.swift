@@ -67,8 +67,12 @@ public enum Cleaning {
     public static func e164(_ text: String, country: String) -> String? {
         guard let code = callingCodes[country.uppercased()] else { return nil }
         let t = text.trimmingASCIISpaces()
-        var digits = String(t.unicodeScalars.filter { CharacterSet.decimalDigits.contains($0) }.map(Character.init))
-        guard t.unicodeScalars.allSatisfy({ CharacterSet.decimalDigits.contains($0) || " +-().\u{2D}/".unicodeScalars.contains($0) }) else { return nil }
+        var bytes: [UInt8] = []
+        for b in t.utf8 {
+            if b &- 48 < 10 { bytes.append(b) }
+            else if !(b == 32 || b == 43 || b == 45 || b == 40 || b == 41 || b == 46 || b == 47) { return nil }
+        }
+        var digits = String(decoding: bytes, as: UTF8.self)
         if t.hasPrefix("+") {
             // international already
         } else if digits.hasPrefix("00") {
@@ -237,6 +241,7 @@ public enum Cleaning {
         }
         let numeric = kinds.indices.filter { if case .number = kinds[$0] { return true }; return false }
 
+        var cache = [[String: (value: String, rule: String)]](repeating: [:], count: header.count)
         // One pass: the fate of every row and each row's cleaned values, by a
         // visitor; the first pass only gathers the kept rows' numbers.
         func pass(_ visit: (_ line: Int, _ raw: [String], _ cleaned: [String], _ changes: [(Int, String)], _ fate: Fate,
@@ -249,7 +254,16 @@ public enum Cleaning {
                 let raw = rec.fields
                 var cleaned = raw, changes: [(Int, String)] = []
                 for j in raw.indices {
-                    if let (v, rule) = clean(raw[j], kinds[j]) { cleaned[j] = v; changes.append((j, rule)) }
+                    // Each distinct value is cleaned once (both passes share the
+                    // results; a column of mostly distinct values stops caching).
+                    let result: (value: String, rule: String)?
+                    if let hit = cache[j][raw[j]] {
+                        result = hit.rule.isEmpty ? nil : hit
+                    } else {
+                        result = clean(raw[j], kinds[j])
+                        if cache[j].count < 200_000 { cache[j][raw[j]] = result ?? (raw[j], "") }
+                    }
+                    if let (v, rule) = result { cleaned[j] = v; changes.append((j, rule)) }
                 }
                 var h: UInt64 = 0xcbf2_9ce4_8422_2325
                 for v in cleaned { for b in v.utf8 { h = (h ^ UInt64(b)) &* 0x100_0000_01b3 }; h = (h ^ 0x1F) &* 0x100_0000_01b3 }
