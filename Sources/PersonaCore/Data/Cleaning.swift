@@ -460,23 +460,7 @@ final class ChangeLog {
 
     func record(_ line: String, _ column: String, _ old: String, _ new: String, _ rule: String) {
         if let csv { csv.row([line, column, old, new, rule]); return }
-        output.write("{\"line\":\(line),\"column\":\(Self.quoted(column)),\"old\":\(Self.quoted(old)),\"new\":\(Self.quoted(new)),\"rule\":\(Self.quoted(rule))}\n")
-    }
-
-    static func quoted(_ s: String) -> String {
-        var out = "\""
-        for u in s.unicodeScalars {
-            switch u {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
-            case "\t": out += "\\t"
-            default:
-                if u.value < 0x20 { out += String(format: "\\u%04x", u.value) } else { out.unicodeScalars.append(u) }
-            }
-        }
-        return out + "\""
+        output.write("{\"line\":\(line),\"column\":\(jsonString(column)),\"old\":\(jsonString(old)),\"new\":\(jsonString(new)),\"rule\":\(jsonString(rule))}\n")
     }
 
     func commit() throws { if let csv { try csv.commit() } else { try output.commit() } }

@@ -206,22 +206,5 @@ extension RulesModel: BasketSuggesting {
     }
 }
 
-/// A JSON string literal.
-func jsonString(_ s: String) -> String {
-    var out = "\""
-    for u in s.unicodeScalars {
-        switch u {
-        case "\"": out += "\\\""
-        case "\\": out += "\\\\"
-        case "\n": out += "\\n"
-        case "\r": out += "\\r"
-        case "\t": out += "\\t"
-        default:
-            if u.value < 0x20 { out += String(format: "\\u%04x", u.value) } else { out.unicodeScalars.append(u) }
-        }
-    }
-    return out + "\""
-}
-
 /// Item names as a JSON array: `["bread","milk"]`.
 func jsonArray(_ names: [String]) -> String { "[" + names.map(jsonString).joined(separator: ",") + "]" }
