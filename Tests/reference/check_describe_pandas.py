@@ -26,7 +26,7 @@ with workdir() as d:
     frame["joined"] = frame["joined"].dt.strftime("%Y-%m-%d")
     frame.loc[rng.choice(n, 40, replace=False), "spend"] = np.round(rng.uniform(5000, 90000, 40), 2)   # planted outliers
     frame.loc[[3, 70, 500], "age"] = [-4, 150, -1]                                                      # impossible ages
-    frame.loc[[10, 11], "joined"] = ["1899-05-01", "2999-01-01"]                                        # impossible dates
+    frame.loc[[10, 11], "joined"] = ["1899-05-01", "2200-01-01"]                                        # impossible dates
     frame.loc[[20, 21, 22], "joined"] = ["14/03/2023", "25/12/2022", "01/02/2023"]                      # another format
     frame.loc[[30, 31, 32, 33], "name"] = ["anna  lee", "ANNA LEE", "Anna-Lee", "bo chan"]               # variants
     frame["spend"] = frame["spend"].astype(object)
